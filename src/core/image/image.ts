@@ -1,0 +1,53 @@
+import type { Image } from '../types.js';
+
+/** A new zero-filled image. */
+export function createImage(width: number, height: number, channels: number): Image {
+  return { width, height, channels, data: new Float32Array(width * height * channels) };
+}
+
+/**
+ * Bilinear sample of `img` at continuous pixel coordinates (x, y) (pixel centres at +0.5),
+ * clamped to the border, written to `out[0..channels)`.
+ *
+ * @example sampleBilinear(photo, 10.5, 20.5, rgb) // exactly pixel (10, 20)
+ */
+export function sampleBilinear(img: Image, x: number, y: number, out: Float32Array | Float64Array): void {
+  const { width: W, height: H, channels: C, data } = img;
+  let fx = x - 0.5, fy = y - 0.5;
+  if (fx < 0) fx = 0; else if (fx > W - 1) fx = W - 1;
+  if (fy < 0) fy = 0; else if (fy > H - 1) fy = H - 1;
+  const x0 = Math.floor(fx), y0 = Math.floor(fy);
+  const x1 = x0 < W - 1 ? x0 + 1 : x0, y1 = y0 < H - 1 ? y0 + 1 : y0;
+  const ax = fx - x0, ay = fy - y0;
+  const i00 = (y0 * W + x0) * C, i10 = (y0 * W + x1) * C, i01 = (y1 * W + x0) * C, i11 = (y1 * W + x1) * C;
+  for (let c = 0; c < C; c++) {
+    const top = data[i00 + c]! * (1 - ax) + data[i10 + c]! * ax;
+    const bot = data[i01 + c]! * (1 - ax) + data[i11 + c]! * ax;
+    out[c] = top * (1 - ay) + bot * ay;
+  }
+}
+
+/** Bilinear sample at UV (u right, v down, [0,1]²); see {@link sampleBilinear}. */
+export function sampleUV(img: Image, u: number, v: number, out: Float32Array | Float64Array): void {
+  sampleBilinear(img, u * img.width, v * img.height, out);
+}
+
+/** sRGB transfer function, encoded [0,1] → linear [0,1]. */
+export function srgbToLinear(c: number): number {
+  return c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+}
+
+/** Linear [0,1] → sRGB-encoded [0,1] (values outside [0,1] are clamped). */
+export function linearToSrgb(c: number): number {
+  if (!(c > 0)) return 0;
+  if (c >= 1) return 1;
+  return c <= 0.0031308 ? c * 12.92 : 1.055 * Math.pow(c, 1 / 2.4) - 0.055;
+}
+
+/** A copy of `img` with every channel mapped through `f`. */
+export function mapImage(img: Image, f: (v: number) => number): Image {
+  const out = createImage(img.width, img.height, img.channels);
+  const s = img.data, d = out.data;
+  for (let i = 0; i < s.length; i++) d[i] = f(s[i]!);
+  return out;
+}

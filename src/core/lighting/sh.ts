@@ -1,0 +1,81 @@
+/**
+ * Second-order real spherical harmonics, the lighting model of the whole pipeline.
+ *
+ * Convention: the *shading* (irradiance already convolved with the clamped cosine, divided by π)
+ * at unit normal n is `s_c(n) = Σ_k coeff[c*9 + k] · Y_k(n)` for colour channel c, with the
+ * orthonormal basis in the order [Y00, Y1-1, Y10, Y11, Y2-2, Y2-1, Y20, Y21, Y22] evaluated on the
+ * normal expressed in the internal camera frame (+X right, +Y down, +Z forward into the scene; a
+ * face looking at the camera has normals with negative z). A pixel's linear colour is then
+ * `albedo_c · s_c(n)`.
+ *
+ * @example
+ * const b = new Float64Array(9); shBasis(0, 0, -1, b); // normal facing the camera
+ */
+
+/** Orthonormal real SH constants. */
+export const SH_C0 = 0.28209479177387814;
+export const SH_C1 = 0.4886025119029199;
+export const SH_C2 = 1.0925484305920792;
+export const SH_C20 = 0.31539156525252005;
+export const SH_C22 = 0.5462742152960396;
+
+/**
+ * Cosine-lobe convolution factors Â_l / π for bands 0, 1, 2 (Ramamoorthi & Hanrahan 2001):
+ * multiply radiance coefficients by these to get shading coefficients in this module's convention.
+ */
+export const SH_COSINE_BAND = [1, 2 / 3, 1 / 4] as const;
+
+/** The 9 basis values at unit normal (x, y, z), written to `out`. */
+export function shBasis(x: number, y: number, z: number, out: Float64Array | Float32Array): void {
+  out[0] = SH_C0;
+  out[1] = SH_C1 * y;
+  out[2] = SH_C1 * z;
+  out[3] = SH_C1 * x;
+  out[4] = SH_C2 * x * y;
+  out[5] = SH_C2 * y * z;
+  out[6] = SH_C20 * (3 * z * z - 1);
+  out[7] = SH_C2 * x * z;
+  out[8] = SH_C22 * (x * x - y * y);
+}
+
+/** Shading of channel `c` (0..2) at unit normal (x, y, z) for 27 coefficients. */
+export function evalSH(coeffs: ArrayLike<number>, c: number, x: number, y: number, z: number): number {
+  const o = c * 9;
+  return coeffs[o]! * SH_C0
+    + SH_C1 * (coeffs[o + 1]! * y + coeffs[o + 2]! * z + coeffs[o + 3]! * x)
+    + SH_C2 * (coeffs[o + 4]! * x * y + coeffs[o + 5]! * y * z + coeffs[o + 7]! * x * z)
+    + coeffs[o + 6]! * SH_C20 * (3 * z * z - 1)
+    + coeffs[o + 8]! * SH_C22 * (x * x - y * y);
+}
+
+/**
+ * Gradient of channel c's shading with respect to the (unnormalised) normal components, at unit
+ * normal (x, y, z), written to `out[0..3)`. Used by the detail solver's Gauss–Newton Jacobian.
+ */
+export function evalSHGradient(coeffs: ArrayLike<number>, c: number, x: number, y: number, z: number, out: Float64Array | Float32Array): void {
+  const o = c * 9;
+  const a1 = coeffs[o + 1]!, a2 = coeffs[o + 2]!, a3 = coeffs[o + 3]!;
+  const a4 = coeffs[o + 4]!, a5 = coeffs[o + 5]!, a6 = coeffs[o + 6]!, a7 = coeffs[o + 7]!, a8 = coeffs[o + 8]!;
+  out[0] = SH_C1 * a3 + SH_C2 * (a4 * y + a7 * z) + SH_C22 * a8 * 2 * x;
+  out[1] = SH_C1 * a1 + SH_C2 * (a4 * x + a5 * z) - SH_C22 * a8 * 2 * y;
+  out[2] = SH_C1 * a2 + SH_C2 * (a5 * y + a7 * x) + SH_C20 * a6 * 6 * z;
+}
+
+/**
+ * Shading coefficients of a single distant directional light of colour `rgb` coming FROM unit
+ * direction `d` (camera frame) plus an ambient term: handy for tests and the preview renderer.
+ */
+export function directionalSH(dx: number, dy: number, dz: number, rgb: ArrayLike<number>, ambient = 0): Float64Array {
+  const out = new Float64Array(27);
+  const b = new Float64Array(9);
+  shBasis(dx, dy, dz, b);
+  for (let c = 0; c < 3; c++) {
+    for (let k = 0; k < 9; k++) {
+      const band = k === 0 ? 0 : k < 4 ? 1 : 2;
+      // Radiance of a unit delta light projected on Y_k is Y_k(d); convolve with the cosine.
+      out[c * 9 + k] = rgb[c]! * b[k]! * SH_COSINE_BAND[band]! * Math.PI / Math.PI;
+    }
+    out[c * 9] = out[c * 9]! + ambient * rgb[c]! / SH_C0;
+  }
+  return out;
+}
