@@ -63,7 +63,8 @@ export function evalSHGradient(coeffs: ArrayLike<number>, c: number, x: number, 
 
 /**
  * Shading coefficients of a single distant directional light of colour `rgb` coming FROM unit
- * direction `d` (camera frame) plus an ambient term: handy for tests and the preview renderer.
+ * direction `d` (camera frame) plus a constant ambient term: shading(n) ≈ rgb·(max(0, n·d) + ambient).
+ * Handy for tests and the preview renderer.
  */
 export function directionalSH(dx: number, dy: number, dz: number, rgb: ArrayLike<number>, ambient = 0): Float64Array {
   const out = new Float64Array(27);
@@ -72,8 +73,9 @@ export function directionalSH(dx: number, dy: number, dz: number, rgb: ArrayLike
   for (let c = 0; c < 3; c++) {
     for (let k = 0; k < 9; k++) {
       const band = k === 0 ? 0 : k < 4 ? 1 : 2;
-      // Radiance of a unit delta light projected on Y_k is Y_k(d); convolve with the cosine.
-      out[c * 9 + k] = rgb[c]! * b[k]! * SH_COSINE_BAND[band]! * Math.PI / Math.PI;
+      // A delta light projects on Y_k as Y_k(d); convolving with the cosine lobe and scaling by π
+      // makes the shading ≈ max(0, n·d) (exactly its order-2 SH approximation).
+      out[c * 9 + k] = rgb[c]! * b[k]! * SH_COSINE_BAND[band]! * Math.PI;
     }
     out[c * 9] = out[c * 9]! + ambient * rgb[c]! / SH_C0;
   }
