@@ -1,0 +1,17 @@
+/**
+ * Exporters: PNG maps, glTF binary, OBJ/MTL and PLY. Every writer returns bytes or strings (no
+ * file I/O) and takes data already in the frame and units the target expects — GLB: metres,
+ * +Y up, +Z toward the viewer; OBJ/PLY: millimetres, same axes (the caller converts).
+ *
+ * @example
+ * import { writeGlb, encodePng } from './export/index.js';
+ * const glb = writeGlb({ mesh, baseColorPng: encodePng(albedo), generator: 'facedetail 0.1.0' });
+ */
+export { encodePng, decodePng, ENCODE_PNG_DEFAULTS } from './png.js';
+export type { EncodePngOptions, DecodedPngImage } from './png.js';
+export { writeGlb, readGlb, GLB_DEFAULTS, GLB_MATERIAL_DEFAULTS } from './glb.js';
+export type { GlbInput, GlbMaterial, GlbCamera, GlbContents, GltfJson } from './glb.js';
+export { writeObj, OBJ_DEFAULTS } from './obj.js';
+export type { ObjOptions } from './obj.js';
+export { writePly, readPly } from './ply.js';
+export type { PlyOptions, PlyContents } from './ply.js';

@@ -1,0 +1,168 @@
+/**
+ * PNG encode/decode for the maps we write (albedo, normal, 16-bit displacement) on top of
+ * `fast-png` (pure JS, isomorphic). Floats in [0, 1] ↔ 8- or 16-bit integers.
+ *
+ * Text metadata travels in `tEXt` chunks (fast-png writes them after the image data, which the
+ * PNG spec allows anywhere between IHDR and IEND). The displacement map uses them to carry its
+ * millimetre scale/offset, so a reader can turn the 16-bit codes back into millimetres.
+ */
+import { decode as fastPngDecode, encode as fastPngEncode, convertIndexedToRgb } from 'fast-png';
+import { FaceDetailError } from '../errors.js';
+import type { Image } from '../types.js';
+import { describe, invalid } from './validate.js';
+
+/** Options of {@link encodePng}. */
+export interface EncodePngOptions {
+  /**
+   * Bits per sample: 8 (colour maps) or 16 (displacement/height maps: 1/65535 steps).
+   * @example encodePng(img, { bitDepth: 16 })
+   */
+  bitDepth?: 8 | 16;
+  /**
+   * `tEXt` key → value pairs. Keywords: 1–79 printable Latin-1 characters, no leading, trailing
+   * or doubled spaces; values: Latin-1 without NUL. Numbers should be written with enough digits
+   * to round-trip (e.g. `String(x)`), since they come back as strings.
+   * @example encodePng(disp, { bitDepth: 16, text: { 'facedetail:scale_mm': '0.0001' } })
+   */
+  text?: Record<string, string>;
+}
+
+/** Defaults of {@link EncodePngOptions}. */
+export const ENCODE_PNG_DEFAULTS = { bitDepth: 8 } as const satisfies EncodePngOptions;
+
+/** What {@link decodePng} returns. */
+export interface DecodedPngImage {
+  /** Float samples in [0, 1] (value / (2^bitDepth − 1)); indexed PNGs are expanded to RGB(A). */
+  image: Image;
+  /** Bits per sample of the stored data (1, 2, 4, 8 or 16; palette images report 8). */
+  bitDepth: number;
+  /** `tEXt` chunks, keyword → value (zTXt/iTXt are not read). */
+  text: Record<string, string>;
+}
+
+/** Printable Latin-1 per the PNG spec for keywords (32–126, 161–255). */
+function checkKeyword(k: string): void {
+  if (k.length < 1 || k.length > 79) invalid('encodePng', `options.text keyword must be 1–79 characters, got ${describe(k)}`);
+  for (let i = 0; i < k.length; i++) {
+    const c = k.charCodeAt(i);
+    if (!((c >= 32 && c <= 126) || (c >= 161 && c <= 255))) {
+      invalid('encodePng', `options.text keyword ${describe(k)} has a character outside printable Latin-1 at position ${i}`);
+    }
+  }
+  if (k.startsWith(' ') || k.endsWith(' ') || k.includes('  ')) {
+    invalid('encodePng', `options.text keyword ${describe(k)} must not have leading, trailing or consecutive spaces`);
+  }
+}
+
+function checkTextValue(k: string, v: unknown): void {
+  if (typeof v !== 'string') invalid('encodePng', `options.text[${JSON.stringify(k)}] must be a string, got ${describe(v)}`);
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 0 || c > 255) {
+      invalid('encodePng', `options.text[${JSON.stringify(k)}] must be Latin-1 text without NUL; character ${i} is U+${c.toString(16).padStart(4, '0')}`);
+    }
+  }
+}
+
+/**
+ * Encode a float image ([0, 1], 1 = gray, 2 = gray + alpha, 3 = RGB, 4 = RGBA channels) as PNG.
+ * Samples are scaled by 255 or 65535, rounded to nearest and clamped (values outside [0, 1] clip;
+ * NaN is rejected). No colour-space conversion: the numbers are stored as given (our colour maps
+ * are sRGB-encoded already, see types.ts).
+ *
+ * @example
+ * const disp = createImage(1024, 1024, 1); // heights mapped to [0, 1]
+ * const png = encodePng(disp, { bitDepth: 16, text: { 'facedetail:scale_mm': '2.5', 'facedetail:offset_mm': '-1.25' } });
+ * // height_mm = offset_mm + scale_mm * sample
+ */
+export function encodePng(img: Image, options: EncodePngOptions = {}): Uint8Array {
+  const fn = 'encodePng';
+  if (img === null || typeof img !== 'object') invalid(fn, `img must be an Image, got ${describe(img)}`);
+  const { width, height, channels, data } = img;
+  if (!Number.isInteger(width) || width < 1) invalid(fn, `img.width must be a positive integer, got ${describe(width)}`);
+  if (!Number.isInteger(height) || height < 1) invalid(fn, `img.height must be a positive integer, got ${describe(height)}`);
+  if (channels !== 1 && channels !== 2 && channels !== 3 && channels !== 4) {
+    invalid(fn, `img.channels must be 1, 2, 3 or 4, got ${describe(channels)}`);
+  }
+  if (!(data instanceof Float32Array)) invalid(fn, `img.data must be a Float32Array, got ${describe(data)}`);
+  const count = width * height * channels;
+  if (data.length !== count) invalid(fn, `img.data must have width·height·channels = ${count} elements, got ${data.length}`);
+  const bitDepth = options.bitDepth ?? ENCODE_PNG_DEFAULTS.bitDepth;
+  if (bitDepth !== 8 && bitDepth !== 16) invalid(fn, `options.bitDepth must be 8 or 16, got ${describe(bitDepth)}`);
+  const text = options.text;
+  if (text !== undefined) {
+    if (text === null || typeof text !== 'object' || Array.isArray(text)) invalid(fn, `options.text must be an object of strings, got ${describe(text)}`);
+    for (const [k, v] of Object.entries(text)) {
+      checkKeyword(k);
+      checkTextValue(k, v);
+    }
+  }
+
+  const max = bitDepth === 16 ? 65535 : 255;
+  const out = bitDepth === 16 ? new Uint16Array(count) : new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const v = data[i]!;
+    if (v !== v) invalid(fn, `img.data[${i}] is NaN (pixel ${Math.floor(i / channels) % width}, ${Math.floor(i / channels / width)})`);
+    out[i] = v <= 0 ? 0 : v >= 1 ? max : Math.round(v * max);
+  }
+  try {
+    return fastPngEncode({ width, height, channels, depth: bitDepth, data: out, ...(text ? { text: { ...text } } : {}) });
+  } catch (e) {
+    throw new FaceDetailError('INTERNAL', `encodePng: PNG encoder failed: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * Decode a PNG into a float image in [0, 1] plus its bit depth and `tEXt` metadata.
+ * Grayscale, gray + alpha, RGB, RGBA at any legal bit depth; palette images are expanded to RGB
+ * or RGBA (8-bit). A `tRNS` chunk on non-palette images is ignored. Throws `CORRUPT_IMAGE` on
+ * bytes that are not a decodable PNG.
+ *
+ * @example
+ * const { image, bitDepth, text } = decodePng(bytes);
+ * const mm = Number(text['facedetail:offset_mm']) + Number(text['facedetail:scale_mm']) * image.data[0]!;
+ */
+export function decodePng(bytes: Uint8Array): DecodedPngImage {
+  if (!(bytes instanceof Uint8Array)) invalid('decodePng', `bytes must be a Uint8Array, got ${describe(bytes)}`);
+  let png: ReturnType<typeof fastPngDecode>;
+  try {
+    png = fastPngDecode(bytes);
+  } catch (e) {
+    throw new FaceDetailError('CORRUPT_IMAGE', `decodePng: not a readable PNG (${(e as Error).message})`, { cause: e });
+  }
+  const { width, height } = png;
+  let channels = png.channels;
+  let depth: number = png.depth;
+  let src: ArrayLike<number> = png.data;
+  if (png.palette) {
+    try {
+      src = convertIndexedToRgb(png);
+    } catch (e) {
+      throw new FaceDetailError('CORRUPT_IMAGE', `decodePng: bad palette data (${(e as Error).message})`, { cause: e });
+    }
+    channels = png.palette[0]?.length ?? 3;
+    depth = 8;
+  }
+  const count = width * height * channels;
+  const data = new Float32Array(count);
+  const max = 2 ** depth - 1;
+  if (depth >= 8) {
+    if (src.length < count) throw new FaceDetailError('CORRUPT_IMAGE', `decodePng: truncated image data`);
+    const inv = 1 / max;
+    for (let i = 0; i < count; i++) data[i] = src[i]! * inv;
+  } else {
+    // Sub-byte grayscale: rows are packed MSB first and padded to whole bytes.
+    const perRow = width * channels;
+    const rowBytes = Math.ceil((perRow * depth) / 8);
+    if (src.length < rowBytes * height) throw new FaceDetailError('CORRUPT_IMAGE', `decodePng: truncated image data`);
+    const mask = max;
+    for (let y = 0; y < height; y++) {
+      for (let k = 0; k < perRow; k++) {
+        const bit = k * depth;
+        const byte = src[y * rowBytes + (bit >> 3)]!;
+        data[y * perRow + k] = ((byte >> (8 - depth - (bit & 7))) & mask) / max;
+      }
+    }
+  }
+  return { image: { width, height, channels, data }, bitDepth: depth, text: { ...png.text } };
+}
