@@ -1,0 +1,519 @@
+/**
+ * The `facedetail` command line: photos in, one output folder per face out.
+ *
+ * `bin/facedetail.js` is a thin shell that calls {@link main}. Everything here is testable
+ * in-process through {@link run}, which takes its streams and (optionally) a reconstructor
+ * factory and returns the exit code instead of touching `process`.
+ *
+ * Exit codes: 0 every input succeeded, 1 some input failed, 2 usage error (bad option, no input
+ * matched).
+ */
+import { createRequire } from 'node:module';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, extname, isAbsolute, join, parse as parsePath, relative, resolve } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { glob, isDynamicPattern } from 'tinyglobby';
+import { ESTIMATE_CAMERA_DEFAULTS } from '../core/camera/estimate-camera.js';
+import { FaceDetailError } from '../core/errors.js';
+import { RECONSTRUCT_DEFAULTS } from '../core/pipeline/defaults.js';
+import type { buildOutputFiles as BuildOutputFiles } from '../core/pipeline/output-files.js';
+import { STAGES } from '../core/pipeline/types.js';
+import type { FaceReconstruction, Logger, MeshFormat, ProgressCallback, StageName } from '../core/pipeline/types.js';
+import { decodeImage, DECODE_DEFAULTS, HEIC_SUPPORTED } from './decode-image.js';
+import type { Reconstructor, ReconstructorOptions } from './reconstructor.js';
+import { writeOutputFolder } from './write-output.js';
+
+/** Exit codes of the CLI. */
+export const EXIT_CODES = Object.freeze({ OK: 0, SOME_FAILED: 1, USAGE: 2 });
+
+/** Extensions (lower case) a folder input contributes. Files named explicitly are tried whatever their extension. */
+export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp', '.heic', '.heif', '.avif', '.tif', '.tiff'];
+
+const MESH_FORMATS: readonly MeshFormat[] = ['glb', 'obj', 'ply'];
+
+/** facedetail's version, from package.json (`../../package.json` from both `src/node` and `dist/node`). */
+const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+/** A writable text stream; `isTTY` decides between progress bars and plain lines. */
+export interface CliStream {
+  write(chunk: string): boolean;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** What {@link run} needs from its environment; every field has a default (the real one). */
+export interface CliIO {
+  stdout?: CliStream;
+  stderr?: CliStream;
+  /** Folder that relative inputs and globs are resolved against. Default `process.cwd()`. */
+  cwd?: string;
+  /** Reconstructor factory (tests inject a fake). Default: `createReconstructor` of `./reconstructor.js`. */
+  createReconstructor?: (options: ReconstructorOptions) => Promise<Reconstructor>;
+  /** Output file builder. Default: `buildOutputFiles` of `core/pipeline/output-files.js`. */
+  buildOutputFiles?: typeof BuildOutputFiles;
+}
+
+/** Parsed command-line options. */
+interface CliOptions {
+  out: string;
+  format: MeshFormat[];
+  detailRes: number;
+  textureRes: number;
+  detailStrength: number;
+  allFaces?: boolean;
+  focal35mm?: number;
+  maxPixels: number;
+  recursive?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** The outcome of one input, as printed with --json. */
+interface InputResult {
+  input: string;
+  status: 'ok' | 'error';
+  faces: number;
+  outputs: string[];
+  timingsMs: Record<string, number>;
+  warnings: string[];
+  error?: { code: string; message: string };
+}
+
+/**
+ * Run the CLI with `argv` (`process.argv` shape: node, script, args…) and resolve with the exit
+ * code. Never calls `process.exit` and never sets `process.exitCode` (see {@link main}).
+ *
+ * @example
+ * const code = await run(['node', 'facedetail', 'me.jpg', '-o', 'out', '--format', 'glb']);
+ */
+export async function run(argv: readonly string[], io: CliIO = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const cwd = io.cwd ?? process.cwd();
+
+  // ---- options -------------------------------------------------------------------------------
+  const program = buildProgram(stdout, stderr);
+  try {
+    program.parse([...argv], { from: 'node' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_CODES.OK : EXIT_CODES.USAGE;
+    throw e;
+  }
+  const opts = program.opts<CliOptions>();
+  const usage = (message: string): number => {
+    stderr.write(`facedetail: ${message}\n(run "facedetail --help" for usage)\n`);
+    return EXIT_CODES.USAGE;
+  };
+  const outDir = resolve(cwd, opts.out);
+  try {
+    if (!(await stat(outDir)).isDirectory()) return usage(`--out: "${opts.out}" exists and is not a folder.`);
+  } catch {
+    // does not exist yet: created on first write
+  }
+
+  // ---- inputs --------------------------------------------------------------------------------
+  const { files, unmatched } = await resolveInputs(program.args, cwd, opts.recursive === true);
+  if (files.length === 0) {
+    return usage(unmatched.length > 0 ? `no input image matched: ${unmatched.map((u) => `"${u}"`).join(', ')}.` : 'no input images.');
+  }
+
+  const reporter = new Reporter(stdout, stderr, opts, files.length + unmatched.length);
+  const results: InputResult[] = [];
+  for (const u of unmatched) {
+    const r = errorResult(u, new FaceDetailError('IO_ERROR', `"${u}" matches no file, folder or image.`), 0);
+    results.push(r);
+    reporter.unmatched(r);
+  }
+
+  // ---- one reconstructor for every input ----------------------------------------------------
+  const recOptions: ReconstructorOptions = {
+    textureResolution: opts.textureRes,
+    detailResolution: opts.detailRes,
+    detailStrength: opts.detailStrength,
+    maxPixels: opts.maxPixels,
+    logger: reporter.logger,
+  };
+  if (opts.focal35mm !== undefined) recOptions.focalLength35mm = opts.focal35mm;
+  let reconstructor: Reconstructor;
+  let build: typeof BuildOutputFiles;
+  try {
+    const factory = io.createReconstructor ?? (await import('./reconstructor.js')).createReconstructor;
+    build = io.buildOutputFiles ?? (await import('../core/pipeline/output-files.js')).buildOutputFiles;
+    reconstructor = await factory(recOptions);
+  } catch (e) {
+    if (e instanceof FaceDetailError && e.code === 'INVALID_OPTION') return usage(e.message);
+    // Nothing can be reconstructed: every input fails with this error.
+    for (const f of files) {
+      const r = errorResult(f.display, e, 0);
+      results.push(r);
+      reporter.emitJson(r);
+    }
+    reporter.summary(results);
+    return EXIT_CODES.SOME_FAILED;
+  }
+
+  // ---- the inputs, one after the other -------------------------------------------------------
+  try {
+    for (const file of files) {
+      const r = await processOne(file, reconstructor, build, opts, outDir, reporter);
+      results.push(r);
+    }
+  } finally {
+    await reconstructor.dispose().catch((e: unknown) => reporter.logger.warn(`disposing the reconstructor failed: ${errorMessage(e)}`));
+  }
+  reporter.summary(results);
+  return results.every((r) => r.status === 'ok') ? EXIT_CODES.OK : EXIT_CODES.SOME_FAILED;
+}
+
+/**
+ * Entry point of `bin/facedetail.js`: runs {@link run} on the real process streams and sets
+ * `process.exitCode` (never `process.exit`, so pending output is flushed).
+ */
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  try {
+    process.exitCode = await run(argv);
+  } catch (e) {
+    process.stderr.write(`facedetail: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = EXIT_CODES.SOME_FAILED;
+  }
+}
+
+// ================================================================================================
+
+function buildProgram(stdout: CliStream, stderr: CliStream): Command {
+  const program = new Command('facedetail');
+  program
+    .description('One photo in, a metric 3D face with fine geometric detail out (GLB/OBJ/PLY mesh + PNG maps).')
+    .usage('<inputs...> -o <dir> [options]')
+    .argument('<inputs...>', 'image files, folders (their images) or quoted glob patterns')
+    .requiredOption('-o, --out <dir>', 'output folder; each image gets <dir>/<image name>/')
+    .addOption(new Option('-f, --format <list>', `mesh formats, comma-separated: ${MESH_FORMATS.join(',')}`).argParser(parseFormats).default([...MESH_FORMATS], MESH_FORMATS.join(',')))
+    .addOption(new Option('--detail-res <n>', 'displacement / normal map size in texels (512-2048)').argParser(intIn('--detail-res', 512, 2048)).default(RECONSTRUCT_DEFAULTS.detailResolution))
+    .addOption(new Option('--texture-res <n>', 'texture / albedo / confidence map size in texels (64-4096)').argParser(intIn('--texture-res', 64, 4096)).default(RECONSTRUCT_DEFAULTS.textureResolution))
+    .addOption(new Option('--detail-strength <x>', 'multiplier on the fine detail, 0 = smooth proxy only (0-10)').argParser(numIn('--detail-strength', 0, 10, true)).default(RECONSTRUCT_DEFAULTS.detailStrength))
+    .option('--all-faces', 'reconstruct every face, into <dir>/<image name>_face<i>/ (0 = largest)')
+    .addOption(new Option('--focal-35mm <mm>', `35 mm-equivalent focal length of the camera; overrides EXIF (default: EXIF, else ${ESTIMATE_CAMERA_DEFAULTS.defaultFocalLength35mm})`).argParser(numIn('--focal-35mm', 1, 2000, false)))
+    .addOption(new Option('--max-pixels <n>', 'refuse images with more pixels than this (decompression-bomb guard)').argParser(intIn('--max-pixels', 1, Number.MAX_SAFE_INTEGER)).default(DECODE_DEFAULTS.maxPixels, '50000000'))
+    .option('-r, --recursive', 'search folders recursively')
+    .option('--json', 'print one JSON line per input to stdout (and nothing else there)')
+    .option('-q, --quiet', 'no progress bars or per-image lines; print failures only')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show this help')
+    .addHelpText('after', HELP_EPILOG)
+    .showHelpAfterError('(run "facedetail --help" for usage)')
+    .configureOutput({ writeOut: (s) => void stdout.write(s), writeErr: (s) => void stderr.write(s) })
+    .exitOverride();
+  return program;
+}
+
+const HELP_EPILOG = `
+Inputs:
+  A file is tried whatever its extension. A folder contributes its images
+  (${IMAGE_EXTENSIONS.join(' ')};
+  add -r for sub-folders). Anything else is a glob pattern; quote it so the
+  shell does not expand it: "photos/**/*.jpg".
+  Formats: JPEG, PNG, WebP, AVIF, TIFF, GIF${HEIC_SUPPORTED ? ', HEIC' : '; HEIC is not supported by this\n  installation\'s libvips: convert HEIC photos to JPEG first'}.
+
+Outputs (one folder per face; an existing folder is replaced atomically):
+  face.glb (metres), face.obj + face.mtl, face.ply (millimetres) per --format;
+  texture.png, albedo.png, normal.png, confidence.png, displacement.png (16-bit,
+  mm encoding in result.json) and result.json (camera, pose, scale, timings).
+  Two inputs with the same name get <name>, <name>_2, ...
+
+Progress goes to stderr, as bars on a terminal and one line per image otherwise.
+A summary of the failures is printed to stderr at the end.
+
+Exit codes:
+  0  every input succeeded
+  1  some inputs failed (listed in the summary; with --json also on stdout)
+  2  usage error: bad option, or no input matched
+
+Examples:
+  facedetail portrait.jpg -o out
+  facedetail photos/ -o out --format glb --detail-res 2048
+  facedetail "shots/*.jpg" -o out --all-faces --json > results.jsonl
+`;
+
+function parseFormats(value: string): MeshFormat[] {
+  const list = value.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  if (list.length === 0) throw new InvalidArgumentError(`--format expects a comma-separated list of ${MESH_FORMATS.join(', ')}.`);
+  const out: MeshFormat[] = [];
+  for (const f of list) {
+    if (!(MESH_FORMATS as readonly string[]).includes(f)) throw new InvalidArgumentError(`--format: unknown mesh format "${f}"; expected some of ${MESH_FORMATS.join(', ')}.`);
+    if (!out.includes(f as MeshFormat)) out.push(f as MeshFormat);
+  }
+  return out;
+}
+
+function intIn(name: string, lo: number, hi: number): (value: string) => number {
+  return (value) => {
+    const v = Number(value.trim());
+    if (value.trim() === '' || !Number.isInteger(v) || v < lo || v > hi) {
+      throw new InvalidArgumentError(hi === Number.MAX_SAFE_INTEGER ? `${name} expects an integer ≥ ${lo}.` : `${name} expects an integer from ${lo} to ${hi}.`);
+    }
+    return v;
+  };
+}
+
+/** A number parser for [lo, hi] (`inclusive`) or (lo, hi). */
+function numIn(name: string, lo: number, hi: number, inclusive: boolean): (value: string) => number {
+  return (value) => {
+    const v = Number(value.trim());
+    if (value.trim() === '' || !Number.isFinite(v) || (inclusive ? v < lo || v > hi : v <= lo || v >= hi)) {
+      throw new InvalidArgumentError(`${name} expects a number ${inclusive ? 'from' : 'strictly between'} ${lo} ${inclusive ? 'to' : 'and'} ${hi}.`);
+    }
+    return v;
+  };
+}
+
+// ---- inputs ------------------------------------------------------------------------------------
+
+interface InputFile {
+  /** The path as shown to the user (relative to cwd when inside it). */
+  display: string;
+  /** Absolute path. */
+  path: string;
+  /** Output folder name stem, unique within this run. */
+  stem: string;
+}
+
+async function resolveInputs(args: readonly string[], cwd: string, recursive: boolean): Promise<{ files: InputFile[]; unmatched: string[] }> {
+  const seen = new Set<string>();
+  const paths: string[] = [];
+  const unmatched: string[] = [];
+  const add = (p: string): void => {
+    const abs = resolve(cwd, p);
+    if (!seen.has(abs)) { seen.add(abs); paths.push(abs); }
+  };
+  const isImageName = (p: string): boolean => IMAGE_EXTENSIONS.includes(extname(p).toLowerCase());
+
+  for (const arg of args) {
+    const abs = resolve(cwd, arg);
+    const st = await stat(abs).catch(() => undefined);
+    if (st?.isFile()) { add(abs); continue; }
+    if (st?.isDirectory()) {
+      const entries = await readdir(abs, { withFileTypes: true, recursive }).catch(() => []);
+      const found = entries
+        .filter((d) => d.isFile() && isImageName(d.name))
+        .map((d) => join((d as { parentPath?: string; path?: string }).parentPath ?? (d as { path?: string }).path ?? abs, d.name))
+        .sort();
+      found.forEach(add);
+      if (found.length === 0) unmatched.push(arg);
+      continue;
+    }
+    if (isDynamicPattern(arg)) {
+      const found = (await glob(arg, { cwd, absolute: true, onlyFiles: true, expandDirectories: false })).filter(isImageName).sort();
+      found.forEach(add);
+      if (found.length === 0) unmatched.push(arg);
+      continue;
+    }
+    unmatched.push(arg);
+  }
+
+  const used = new Set<string>();
+  const files = paths.map((path) => {
+    const name = parsePath(path).name || basename(path);
+    let stem = name;
+    for (let k = 2; used.has(stem.toLowerCase()); k++) stem = `${name}_${k}`;
+    used.add(stem.toLowerCase());
+    const rel = relative(cwd, path);
+    const display = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+    return { display, path, stem };
+  });
+  return { files, unmatched };
+}
+
+// ---- one input ---------------------------------------------------------------------------------
+
+async function processOne(
+  file: InputFile,
+  reconstructor: Reconstructor,
+  build: typeof BuildOutputFiles,
+  opts: CliOptions,
+  outDir: string,
+  reporter: Reporter,
+): Promise<InputResult> {
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
+  const outputs: string[] = [];
+  const warnings: string[] = [];
+  const progress = reporter.begin(file.display);
+  const onProgress: ProgressCallback = (ev) => {
+    if (ev.done && ev.ms !== undefined) timings[ev.stage] = (timings[ev.stage] ?? 0) + ev.ms;
+    progress.event(ev);
+  };
+  const timed = async <T>(stage: StageName, faceIndex: number | undefined, f: () => Promise<T> | T): Promise<T> => {
+    onProgress(faceIndex === undefined ? { stage, done: false } : { stage, done: false, faceIndex });
+    const s = performance.now();
+    const r = await f();
+    const ms = performance.now() - s;
+    onProgress(faceIndex === undefined ? { stage, done: true, ms } : { stage, done: true, faceIndex, ms });
+    return r;
+  };
+  reporter.currentWarnings = warnings;
+  try {
+    const decoded = await timed('decode', undefined, () => decodeImage(file.path, { maxPixels: opts.maxPixels }));
+    const recs: FaceReconstruction[] = opts.allFaces === true
+      ? await reconstructor.reconstructAll(decoded, { onProgress })
+      : [await reconstructor.reconstruct(decoded, { onProgress })];
+    for (const rec of recs) {
+      const dirName = opts.allFaces === true ? `${file.stem}_face${rec.faceIndex}` : file.stem;
+      const dir = join(outDir, dirName);
+      await timed('export', rec.faceIndex, async () => {
+        const files = build(rec, {
+          formats: opts.format,
+          sourceName: basename(file.path),
+          version: VERSION,
+          imageTimings: { decode: timings['decode'] ?? 0 },
+        });
+        await writeOutputFolder(dir, files);
+      });
+      outputs.push(join(opts.out, dirName));
+      for (const w of rec.warnings) warnings.push(recs.length > 1 ? `face ${rec.faceIndex}: ${w}` : w);
+    }
+    const r: InputResult = { input: file.display, status: 'ok', faces: recs.length, outputs, timingsMs: roundTimings(timings, t0), warnings };
+    progress.end(r);
+    return r;
+  } catch (e) {
+    const r = errorResult(file.display, e, outputs.length, outputs, warnings, roundTimings(timings, t0));
+    progress.end(r);
+    return r;
+  } finally {
+    reporter.currentWarnings = undefined;
+  }
+}
+
+function roundTimings(t: Record<string, number>, t0: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of STAGES) if (t[s] !== undefined) out[s] = Math.round(t[s]!);
+  out['total'] = Math.round(performance.now() - t0);
+  return out;
+}
+
+function errorResult(input: string, e: unknown, faces: number, outputs: string[] = [], warnings: string[] = [], timingsMs: Record<string, number> = {}): InputResult {
+  const code = e instanceof FaceDetailError ? e.code : 'INTERNAL';
+  return { input, status: 'error', faces, outputs, timingsMs, warnings, error: { code, message: errorMessage(e) } };
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+// ---- reporting ---------------------------------------------------------------------------------
+
+/** Progress of one image. */
+interface ImageProgress {
+  event(ev: Parameters<ProgressCallback>[0]): void;
+  end(result: InputResult): void;
+}
+
+/** Per-face stages: every stage but the two an image's faces share (decode, analyze). */
+const PER_FACE_STAGES = STAGES.length - 2;
+
+/**
+ * Writes progress to stderr (bars on a TTY, one line per image otherwise, nothing with --quiet),
+ * JSON lines to stdout (--json) and the final summary.
+ */
+class Reporter {
+  /** Warnings of the image being processed (the logger appends to it). */
+  currentWarnings: string[] | undefined;
+  readonly logger: Logger;
+  private index = 0;
+  private readonly tty: boolean;
+
+  constructor(
+    private readonly stdout: CliStream,
+    private readonly stderr: CliStream,
+    private readonly opts: CliOptions,
+    private readonly total: number,
+  ) {
+    this.tty = stderr.isTTY === true && opts.quiet !== true;
+    const warn = (m: string): void => {
+      if (this.currentWarnings !== undefined) this.currentWarnings.push(m);
+      else if (opts.quiet !== true) stderr.write(`facedetail: warning: ${m}\n`);
+    };
+    this.logger = { debug: () => undefined, info: () => undefined, warn, error: warn };
+  }
+
+  unmatched(r: InputResult): void {
+    this.index++;
+    this.emitJson(r);
+    if (this.opts.quiet !== true) this.stderr.write(`${this.prefix()} ${r.input}: ${r.error?.code}: ${r.error?.message}\n`);
+  }
+
+  begin(name: string): ImageProgress {
+    this.index++;
+    const prefix = this.prefix();
+    let bar: SingleBar | undefined;
+    let total: number = STAGES.length;
+    const done = new Set<string>(); // distinct (face, stage) pairs: a stage may run twice (unwrap at two resolutions)
+    let doneCount = 0;
+    let faces = 1;
+    if (this.tty) {
+      bar = new SingleBar({
+        stream: this.stderr as unknown as NodeJS.WritableStream,
+        format: `${prefix} {name} [{bar}] {percentage}% {stage}`,
+        barsize: 24,
+        hideCursor: false,
+        clearOnComplete: false,
+        fps: 10,
+      });
+      bar.start(total, 0, { name: shorten(name, 32), stage: '' });
+    }
+    return {
+      event: (ev) => {
+        if (bar === undefined) return;
+        if (ev.faceIndex !== undefined && ev.faceIndex + 1 > faces) faces = ev.faceIndex + 1;
+        if (ev.done) {
+          done.add(`${ev.faceIndex ?? 'image'}:${ev.stage}`);
+          doneCount = done.size;
+        }
+        total = Math.max(total, 2 + PER_FACE_STAGES * faces, doneCount);
+        bar.setTotal(total);
+        const face = faces > 1 && ev.faceIndex !== undefined ? ` (face ${ev.faceIndex})` : '';
+        bar.update(doneCount, { stage: `${ev.stage}${face}` });
+        bar.render(); // the pipeline is synchronous between events: draw now
+      },
+      end: (r) => {
+        const secs = ((r.timingsMs['total'] ?? 0) / 1000).toFixed(1);
+        const what = r.status === 'ok'
+          ? `→ ${r.outputs.join(', ')} (${r.faces} face${r.faces === 1 ? '' : 's'}, ${secs} s)`
+          : `failed: ${r.error?.code}`;
+        if (bar !== undefined) {
+          if (r.status === 'ok') bar.setTotal(doneCount);
+          bar.update(doneCount, { stage: what });
+          bar.stop();
+          if (r.status !== 'ok') this.stderr.write(`  ${r.error?.message}\n`);
+        } else if (this.opts.quiet !== true) {
+          this.stderr.write(`${prefix} ${name} ${r.status === 'ok' ? what : `${what}: ${r.error?.message}`}\n`);
+        }
+        if (this.opts.quiet !== true) for (const w of r.warnings) this.stderr.write(`  warning: ${w}\n`);
+        this.emitJson(r);
+      },
+    };
+  }
+
+  emitJson(r: InputResult): void {
+    if (this.opts.json !== true) return;
+    const { error, ...rest } = r;
+    this.stdout.write(JSON.stringify(error === undefined ? rest : { ...rest, error }) + '\n');
+  }
+
+  summary(results: readonly InputResult[]): void {
+    const failed = results.filter((r) => r.status !== 'ok');
+    const ok = results.length - failed.length;
+    if (this.opts.quiet === true && failed.length === 0) return;
+    const head = `facedetail: ${results.length} input${results.length === 1 ? '' : 's'}: ${ok} ok, ${failed.length} failed`;
+    this.stderr.write(`${head}${failed.length > 0 ? ':' : ''}\n`);
+    for (const r of failed) this.stderr.write(`  ${r.input}: ${r.error?.code}: ${r.error?.message}\n`);
+  }
+
+  private prefix(): string {
+    return `[${this.index}/${this.total}]`;
+  }
+}
+
+function shorten(s: string, n: number): string {
+  return s.length <= n ? s.padEnd(n) : `…${s.slice(s.length - n + 1)}`;
+}

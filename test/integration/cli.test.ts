@@ -1,0 +1,312 @@
+/**
+ * The `facedetail` CLI.
+ *
+ * 1. In-process, through `run()` with a FAKE reconstructor (fast, no models): options, inputs,
+ *    output folders, --json, exit codes, progress output.
+ * 2. End to end: `node bin/facedetail.js` (dist/ is rebuilt with tsc when older than src/) on
+ *    $FACEDETAIL_SHARED/photos (default ../shared beside the project; skipped when absent).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FaceDetailError } from '../../src/core/errors.js';
+import type { FaceReconstruction, ProgressCallback } from '../../src/core/pipeline/types.js';
+import { run, type CliIO, type CliStream } from '../../src/node/cli.js';
+import type { DecodedImage } from '../../src/node/decode-image.js';
+import type { Reconstructor, ReconstructorOptions } from '../../src/node/reconstructor.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+class Sink implements CliStream {
+  text = '';
+  constructor(readonly isTTY = false) {}
+  write(chunk: string): boolean { this.text += chunk; return true; }
+}
+
+/**
+ * A fake reconstructor: the number of faces is decided by the image width
+ * (100 px → 1 face, 120 px → none, 140 px → 2 faces, 160 px → throws a plain Error).
+ */
+function fakeFactory(): { io: Pick<CliIO, 'createReconstructor' | 'buildOutputFiles'>; calls: { created: ReconstructorOptions[]; disposed: number; built: Array<{ formats: string[]; sourceName: string; version: string }> } } {
+  const calls = { created: [] as ReconstructorOptions[], disposed: 0, built: [] as Array<{ formats: string[]; sourceName: string; version: string }> };
+  const faces = async (input: string | Uint8Array | DecodedImage, options?: { onProgress?: ProgressCallback }): Promise<FaceReconstruction[]> => {
+    if (typeof input === 'string' || input instanceof Uint8Array) throw new Error('the CLI should pass a DecodedImage');
+    const n = input.width === 100 ? 1 : input.width === 140 ? 2 : input.width === 160 ? -1 : 0;
+    if (n < 0) throw new Error('boom');
+    options?.onProgress?.({ stage: 'analyze', done: false });
+    options?.onProgress?.({ stage: 'analyze', done: true, ms: 1 });
+    if (n === 0) throw new FaceDetailError('NO_FACE', 'no face found in the image');
+    const out: FaceReconstruction[] = [];
+    for (let i = 0; i < n; i++) {
+      for (const stage of ['camera', 'proxy', 'unwrap', 'lighting', 'detail', 'mesh'] as const) {
+        options?.onProgress?.({ stage, done: false, faceIndex: i });
+        options?.onProgress?.({ stage, done: true, faceIndex: i, ms: 2 });
+      }
+      out.push({ faceIndex: i, warnings: i === 1 ? ['small face'] : [], timings: {} } as unknown as FaceReconstruction);
+    }
+    return out;
+  };
+  const io: Pick<CliIO, 'createReconstructor' | 'buildOutputFiles'> = {
+    createReconstructor: async (options) => {
+      calls.created.push(options);
+      const rec: Reconstructor = {
+        reconstruct: async (input, o) => (await faces(input, o))[0]!,
+        reconstructAll: faces,
+        dispose: async () => { calls.disposed++; },
+      };
+      return rec;
+    },
+    buildOutputFiles: (rec, o) => {
+      calls.built.push({ formats: [...o.formats], sourceName: o.sourceName, version: o.version });
+      const files: Record<string, Uint8Array> = { 'result.json': new TextEncoder().encode(JSON.stringify({ faceIndex: rec.faceIndex, source: o.sourceName })) };
+      for (const f of o.formats) files[`face.${f}`] = new Uint8Array([1, 2, 3]);
+      return files;
+    },
+  };
+  return { io, calls };
+}
+
+async function solid(path: string, width: number, height = 100): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await sharp({ create: { width, height, channels: 3, background: '#a08070' } }).jpeg().toFile(path);
+}
+
+let work = '';
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'facedetail-cli-'));
+  await solid(join(work, 'in', 'face.jpg'), 100);
+  await solid(join(work, 'in', 'empty.jpg'), 120);
+  await solid(join(work, 'in', 'two.jpg'), 140);
+  await solid(join(work, 'in', 'notes.txt.jpg'), 100);
+  await writeFile(join(work, 'in', 'readme.txt'), 'not an image');
+  await solid(join(work, 'in', 'sub', 'deep.png'), 100);
+  await solid(join(work, 'other', 'face.png'), 100);
+  await solid(join(work, 'crash.jpg'), 160);
+  await writeFile(join(work, 'broken.jpg'), (await readFile(join(work, 'in', 'face.jpg'))).subarray(0, 300));
+});
+afterAll(async () => { if (work) await rm(work, { recursive: true, force: true }); });
+
+async function cli(args: string[], opts: { tty?: boolean; out?: string } = {}): Promise<{ code: number; stdout: string; stderr: string; json: Array<Record<string, unknown>>; calls: ReturnType<typeof fakeFactory>['calls']; out: string }> {
+  const { io, calls } = fakeFactory();
+  const stdout = new Sink(false), stderr = new Sink(opts.tty === true);
+  const out = opts.out ?? (await mkdtemp(join(work, 'out-')));
+  const code = await run(['node', 'facedetail', ...args.map((a) => a.replace('$OUT', out))], { ...io, stdout, stderr, cwd: work });
+  const json = !args.includes('--json') ? [] : stdout.text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { code, stdout: stdout.text, stderr: stderr.text, json, calls, out };
+}
+
+async function ls(dir: string): Promise<string[]> {
+  return existsSync(dir) ? (await readdir(dir)).sort() : [];
+}
+
+describe('facedetail CLI (fake reconstructor)', () => {
+  it('continues past a failing input: exit 1, JSON per input, folder only for the face, summary on stderr', async () => {
+    const r = await cli(['in/face.jpg', 'in/empty.jpg', '-o', '$OUT', '--json']);
+    expect(r.code).toBe(1);
+    expect(r.json).toHaveLength(2);
+    expect(r.json[0]).toMatchObject({ input: 'in/face.jpg', status: 'ok', faces: 1, outputs: [join(r.out, 'face')] });
+    expect((r.json[0]!['timingsMs'] as Record<string, number>)['total']).toBeGreaterThanOrEqual(0);
+    expect(r.json[1]).toMatchObject({ input: 'in/empty.jpg', status: 'error', error: { code: 'NO_FACE' } });
+    expect(await ls(r.out)).toEqual(['face']);
+    expect(await ls(join(r.out, 'face'))).toEqual(['face.glb', 'face.obj', 'face.ply', 'result.json']);
+    expect(r.stderr).toMatch(/2 inputs: 1 ok, 1 failed/);
+    expect(r.stderr).toMatch(/in\/empty\.jpg: NO_FACE: no face found/);
+    expect(r.calls.created).toHaveLength(1);
+    expect(r.calls.disposed).toBe(1);
+    expect(r.calls.built[0]).toEqual({ formats: ['glb', 'obj', 'ply'], sourceName: 'face.jpg', version: VERSION });
+  });
+
+  it('exit 0 when all succeed, and forwards the options', async () => {
+    const r = await cli(['in/face.jpg', '-o', '$OUT', '--format', 'PLY, glb', '--detail-res', '2048', '--texture-res', '512', '--detail-strength', '0.5', '--focal-35mm', '26', '--max-pixels', '1e7']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.calls.created[0]).toMatchObject({ detailResolution: 2048, textureResolution: 512, detailStrength: 0.5, focalLength35mm: 26, maxPixels: 1e7 });
+    expect(r.calls.built[0]!.formats).toEqual(['ply', 'glb']);
+    expect(await ls(join(r.out, 'face'))).toEqual(['face.glb', 'face.ply', 'result.json']);
+    // not a TTY: one line per image, then the summary
+    expect(r.stderr).toMatch(/\[1\/1\] in\/face\.jpg → .*face \(1 face, /);
+    expect(r.stderr).toMatch(/1 input: 1 ok, 0 failed/);
+  });
+
+  it('--all-faces writes <name>_face<i> per face and reports warnings', async () => {
+    const r = await cli(['in/two.jpg', '-o', '$OUT', '--all-faces', '--json']);
+    expect(r.code).toBe(0);
+    expect(await ls(r.out)).toEqual(['two_face0', 'two_face1']);
+    expect(r.json[0]).toMatchObject({ faces: 2, warnings: ['face 1: small face'] });
+    expect(r.stderr).toMatch(/warning: face 1: small face/);
+  });
+
+  it('expands folders (non-recursive unless -r) and globs, skipping non-images', async () => {
+    const a = await cli(['in', '-o', '$OUT', '--json']);
+    expect(a.json.map((j) => j['input'])).toEqual(['in/empty.jpg', 'in/face.jpg', 'in/notes.txt.jpg', 'in/two.jpg']);
+    expect(await ls(a.out)).toEqual(['face', 'notes.txt', 'two']);
+    const b = await cli(['in', '-r', '-o', '$OUT', '--json']);
+    expect(b.json.map((j) => j['input'])).toContain('in/sub/deep.png');
+    const c = await cli(['in/*', '-o', '$OUT', '--json']);
+    expect(c.json.map((j) => j['input'])).toEqual(['in/empty.jpg', 'in/face.jpg', 'in/notes.txt.jpg', 'in/two.jpg']);
+    const d = await cli(['**/face.*', '-o', '$OUT', '--json']);
+    expect(d.json.map((j) => j['input']).sort()).toEqual(['in/face.jpg', 'other/face.png']);
+    // same stem twice: face and face_2
+    expect(await ls(d.out)).toEqual(['face', 'face_2']);
+  });
+
+  it('an unmatched input among matched ones is a failure (exit 1); nothing matched at all is a usage error (exit 2)', async () => {
+    const a = await cli(['in/face.jpg', 'missing.jpg', '-o', '$OUT', '--json']);
+    expect(a.code).toBe(1);
+    expect(a.json.find((j) => j['input'] === 'missing.jpg')).toMatchObject({ status: 'error', error: { code: 'IO_ERROR' } });
+    const b = await cli(['missing.jpg', 'nothing/*.jpg', '-o', '$OUT', '--json']);
+    expect(b.code).toBe(2);
+    expect(b.stdout).toBe('');
+    expect(b.stderr).toMatch(/no input image matched: "missing\.jpg", "nothing\/\*\.jpg"/);
+    expect(b.calls.created).toHaveLength(0);
+  });
+
+  it('reports decode failures and unexpected errors per input and goes on', async () => {
+    const r = await cli(['broken.jpg', 'crash.jpg', 'in/face.jpg', '-o', '$OUT', '--json']);
+    expect(r.code).toBe(1);
+    expect(r.json.map((j) => (j['error'] as { code?: string } | undefined)?.code ?? j['status'])).toEqual(['CORRUPT_IMAGE', 'INTERNAL', 'ok']);
+    expect(await ls(r.out)).toEqual(['face']);
+  });
+
+  it.each([
+    [['in/face.jpg'], /required option '-o, --out <dir>'/],
+    [['in/face.jpg', '-o', '$OUT', '--format', 'fbx'], /unknown mesh format "fbx"/],
+    [['in/face.jpg', '-o', '$OUT', '--format', ','], /--format expects/],
+    [['in/face.jpg', '-o', '$OUT', '--detail-res', '4096'], /--detail-res expects an integer from 512 to 2048/],
+    [['in/face.jpg', '-o', '$OUT', '--detail-res', '1000.5'], /--detail-res/],
+    [['in/face.jpg', '-o', '$OUT', '--texture-res', 'big'], /--texture-res/],
+    [['in/face.jpg', '-o', '$OUT', '--detail-strength', '-1'], /--detail-strength expects a number from 0 to 10/],
+    [['in/face.jpg', '-o', '$OUT', '--focal-35mm', '0'], /--focal-35mm/],
+    [['in/face.jpg', '-o', '$OUT', '--max-pixels', '0'], /--max-pixels/],
+    [['in/face.jpg', '-o', '$OUT', '--bogus'], /unknown option '--bogus'/],
+    [[], /missing required argument 'inputs'|required option/],
+    [['in/face.jpg', '-o', 'in/face.jpg'], /exists and is not a folder/],
+  ])('usage error %j → exit 2', async (args, message) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/facedetail --help/);
+    expect(r.stdout).toBe('');
+    expect(r.calls.created).toHaveLength(0);
+  });
+
+  it('--help and --version print to stdout and exit 0', async () => {
+    const h = await cli(['--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/Usage: facedetail/);
+    expect(h.stdout).toMatch(/Exit codes:\n\s+0 .*\n\s+1 .*\n\s+2 /);
+    const v = await cli(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toBe(VERSION);
+  });
+
+  it('draws a progress bar per image on a TTY, and nothing but failures with --quiet', async () => {
+    const t = await cli(['in/face.jpg', 'in/empty.jpg', '-o', '$OUT'], { tty: true });
+    expect(t.code).toBe(1);
+    expect(t.stderr).toMatch(/\[1\/2\] in\/face\.jpg .*\[=+\] 100% → /);
+    expect(t.stderr).toMatch(/\[2\/2\] in\/empty\.jpg .*failed: NO_FACE/);
+    const q = await cli(['in/face.jpg', '-o', '$OUT', '--quiet'], { tty: true });
+    expect(q.code).toBe(0);
+    expect(q.stderr).toBe('');
+    const qf = await cli(['in/face.jpg', 'in/empty.jpg', '-o', '$OUT', '-q']);
+    expect(qf.code).toBe(1);
+    expect(qf.stderr).toMatch(/^facedetail: 2 inputs: 1 ok, 1 failed:\n {2}in\/empty\.jpg: NO_FACE/);
+  });
+
+  it('when the reconstructor cannot be created every input fails (exit 1); a bad option there is exit 2', async () => {
+    const run1 = async (err: Error): Promise<{ code: number; stdout: string; stderr: string }> => {
+      const stdout = new Sink(), stderr = new Sink();
+      const out = await mkdtemp(join(work, 'out-'));
+      const code = await run(['node', 'facedetail', 'in/face.jpg', 'in/two.jpg', '-o', out, '--json'], {
+        stdout, stderr, cwd: work,
+        createReconstructor: async () => { throw err; },
+      });
+      return { code, stdout: stdout.text, stderr: stderr.text };
+    };
+    const a = await run1(new FaceDetailError('MODEL_LOAD_FAILED', 'cannot load the face models'));
+    expect(a.code).toBe(1);
+    const lines = a.stdout.trim().split('\n').map((l) => JSON.parse(l) as { error: { code: string } });
+    expect(lines.map((l) => l.error.code)).toEqual(['MODEL_LOAD_FAILED', 'MODEL_LOAD_FAILED']);
+    expect(a.stderr).toMatch(/2 inputs: 0 ok, 2 failed/);
+    const b = await run1(new FaceDetailError('INVALID_OPTION', 'detailResolution must be ...'));
+    expect(b.code).toBe(2);
+    expect(b.stdout).toBe('');
+  });
+});
+
+// ---- end to end ------------------------------------------------------------------------------
+
+const SHARED = resolve(ROOT, process.env['FACEDETAIL_SHARED'] ?? '../shared');
+const PHOTOS = join(SHARED, 'photos');
+const haveShared = existsSync(join(PHOTOS, 'grace_hopper.jpg')) && existsSync(join(PHOTOS, 'non_face.jpg'));
+if (!haveShared) console.log(`[cli.test] skipping the end-to-end CLI tests: ${PHOTOS} (FACEDETAIL_SHARED) has no grace_hopper.jpg / non_face.jpg`);
+
+function newestMtime(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && e.name.endsWith('.ts')) t = Math.max(t, statSync(join(e.parentPath, e.name)).mtimeMs);
+  }
+  return t;
+}
+
+function node(args: string[], timeoutMs = 280_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveP) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' } });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => { clearTimeout(timer); resolveP({ code, stdout, stderr }); });
+  });
+}
+
+describe.skipIf(!haveShared)('facedetail CLI end to end (node bin/facedetail.js)', () => {
+  let out = '';
+  beforeAll(async () => {
+    const cliJs = join(ROOT, 'dist', 'node', 'cli.js');
+    if (!existsSync(cliJs) || statSync(cliJs).mtimeMs < newestMtime(join(ROOT, 'src'))) {
+      // Emits even when some file has type errors; the checks below need only the JS.
+      const tsc = await node([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')]);
+      if (!existsSync(cliJs)) throw new Error(`building dist/ failed:\n${tsc.stdout}\n${tsc.stderr}`);
+    }
+    out = await mkdtemp(join(tmpdir(), 'facedetail-e2e-'));
+  });
+  afterAll(async () => { if (out) await rm(out, { recursive: true, force: true }); });
+
+  it('--help works and documents the exit codes', async () => {
+    const r = await node(['bin/facedetail.js', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage: facedetail/);
+    expect(r.stdout).toMatch(/Exit codes/);
+  });
+
+  it('a bad option exits 2 with a clear message', async () => {
+    const r = await node(['bin/facedetail.js', join(PHOTOS, 'grace_hopper.jpg'), '-o', out, '--detail-res', '99']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--detail-res expects an integer from 512 to 2048/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('grace_hopper + non_face: exit 1, all files for the face, nothing for non_face, JSON lines', async () => {
+    const r = await node(['bin/facedetail.js', join(PHOTOS, 'grace_hopper.jpg'), join(PHOTOS, 'non_face.jpg'), '-o', out, '--json']);
+    expect(r.code, r.stderr).toBe(1);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ status: 'ok', faces: 1, outputs: [join(out, 'grace_hopper')] });
+    expect(lines[1]).toMatchObject({ status: 'error', error: { code: 'NO_FACE' } });
+    expect(readdirSync(out).sort()).toEqual(['grace_hopper']);
+    const files = readdirSync(join(out, 'grace_hopper')).sort();
+    expect(files).toEqual(['albedo.png', 'confidence.png', 'displacement.png', 'face.glb', 'face.mtl', 'face.obj', 'face.ply', 'normal.png', 'result.json', 'texture.png']);
+    for (const f of files) expect(statSync(join(out, 'grace_hopper', f)).size, f).toBeGreaterThan(0);
+    const result = JSON.parse(readFileSync(join(out, 'grace_hopper', 'result.json'), 'utf8')) as { version: string; source: string };
+    expect(result.version).toBe(VERSION);
+    expect(result.source).toBe('grace_hopper.jpg');
+    expect(r.stderr).toMatch(/non_face\.jpg: NO_FACE/);
+  });
+});
