@@ -1,0 +1,6 @@
+/** Lighting stage: SH basis, skin/region masks, robust SH lighting fit, albedo. */
+export * from './sh.js';
+export * from './distance.js';
+export * from './skin-mask.js';
+export * from './fit-lighting.js';
+export * from './albedo.js';
