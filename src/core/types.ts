@@ -8,9 +8,8 @@
  *   units millimetres. A pinhole camera maps (X, Y, Z) to (fx·X/Z + cx, fy·Y/Z + cy) pixels.
  * - UV: u right, v DOWN (glTF convention); texel (i, j) of a W×H map covers
  *   u ∈ [i/W, (i+1)/W], v ∈ [j/H, (j+1)/H]; its centre is at ((i + 0.5)/W, (j + 0.5)/H).
- * - Triangles are counter-clockwise when seen from outside the face in the *export* frame
- *   (glTF: +Y up, +Z toward the viewer); in the internal camera frame (Y down) the same index
- *   order appears clockwise on screen.
+ * - Triangles are wound so that (b − a) × (c − a) points out of the face (in any right-handed
+ *   frame); seen from outside in the glTF export frame they are counter-clockwise.
  */
 
 /** An image: `data.length === width * height * channels`. */
