@@ -18,4 +18,10 @@ export interface UVGeometry {
   dPdu: Float32Array;
   /** ∂P/∂(texel step along +v), mm per texel (v points down the map), camera frame (xyz). */
   dPdv: Float32Array;
+  /**
+   * Barycentric weights (b0, b1, b2) per texel of the covering triangle's vertices
+   * `indices[3t]`, `indices[3t+1]`, `indices[3t+2]` (sum 1), 0 where not covered. Optional: filled
+   * by `rasterizeUV()`; `rasterizeAttribute()` recomputes them from the UVs when absent.
+   */
+  bary?: Float32Array;
 }
