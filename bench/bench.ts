@@ -1,0 +1,90 @@
+/**
+ * `npm run bench`: speed and memory of the whole pipeline over $FACEDETAIL_SHARED/photos.
+ * Per-stage median times, the median total, peak RSS, and in the same run the baseline
+ * "Human detect + mesh alone" (the library's own detect() on the same decoded images).
+ * Writes bench/results/speed.json. Options: --quick (6 photos), --res N (map resolution).
+ */
+import { readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { buildOutputFiles } from '../src/core/pipeline/output-files.js';
+import { STAGES, type StageName } from '../src/core/pipeline/types.js';
+import { decodeImage } from '../src/node/decode-image.js';
+import { acquireHumanRuntime, defaultHumanModelDir, releaseHumanRuntime } from '../src/node/human/human-runtime.js';
+import { createReconstructor, VERSION } from '../src/node/reconstructor.js';
+import { currentCommit, markdownTable, median, SHARED } from './common.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const resArg = args.indexOf('--res');
+const res = resArg >= 0 ? Number(args[resArg + 1]) : 1024;
+
+async function main(): Promise<void> {
+  const dir = path.join(SHARED, 'photos');
+  let names = (await readdir(dir)).filter((n) => /\.(jpe?g|png|webp)$/i.test(n) && n !== 'non_face.jpg').sort();
+  if (quick) names = names.filter((_, i) => i % Math.ceil(names.length / 6) === 0).slice(0, 6);
+  const rec = await createReconstructor({ textureResolution: res, detailResolution: res });
+  const perStage: Record<string, number[]> = {};
+  const totals: number[] = [];
+  const failures: string[] = [];
+  let checksum = 0;
+  // Warm-up (model compilation, JIT) on the first photo, not counted.
+  await rec.reconstruct(path.join(dir, names[0]!));
+  for (const name of names) {
+    const decoded = await decodeImage(path.join(dir, name));
+    const t0 = performance.now();
+    try {
+      const face = await rec.reconstruct(decoded);
+      const te = performance.now();
+      const files = buildOutputFiles(face, { formats: ['glb', 'obj', 'ply'], sourceName: name, version: VERSION });
+      const exportMs = performance.now() - te;
+      totals.push(performance.now() - t0);
+      for (const [k, v] of Object.entries({ ...face.timings, export: exportMs })) (perStage[k] ??= []).push(v);
+      // Checksum outside the timed part: proves the work was done and catches silent changes.
+      for (const v of face.maps.displacement.data) checksum += Math.abs(v);
+      checksum += Object.values(files).reduce((s, f) => s + f.length, 0) * 1e-9;
+      process.stderr.write(`${name}: ${(performance.now() - t0).toFixed(0)} ms\n`);
+    } catch (e) {
+      failures.push(`${name}: ${(e as Error).message}`);
+    }
+  }
+  await rec.dispose();
+
+  // Baseline: Human's detect() (detector + face mesh + emotion, as configured by the adapter).
+  const runtime = await acquireHumanRuntime(defaultHumanModelDir());
+  const baseline: number[] = [];
+  for (const [i, name] of names.entries()) {
+    const decoded = await decodeImage(path.join(dir, name));
+    const { width: W, height: H } = decoded;
+    const px = new Float32Array(W * H * 3);
+    for (let k = 0; k < px.length; k++) px[k] = decoded.image.data[k]! * 255;
+    const tensor = runtime.tf.tensor4d(px, [1, H, W, 3], 'float32');
+    const t0 = performance.now();
+    await runtime.run(() => runtime.human.detect(tensor as never));
+    const ms = performance.now() - t0;
+    runtime.tf.dispose(tensor);
+    if (i > 0 || names.length === 1) baseline.push(ms); // first call warms up
+  }
+  await releaseHumanRuntime(runtime);
+
+  const peakRssMb = (process.resourceUsage().maxRSS * 1024) / 2 ** 20;
+  const stageRows = (STAGES as readonly StageName[]).filter((s) => perStage[s]).map((s) => [s, median(perStage[s]!).toFixed(0)]);
+  const totalMedian = median(totals), baseMedian = median(baseline);
+  console.log(`\nfacedetail ${VERSION} @ ${currentCommit()}, ${names.length} photos, maps ${res}², ${failures.length} failed`);
+  console.log(markdownTable(['stage', 'median ms'], [...stageRows,
+    ['**total (decoded image → all files)**', totalMedian.toFixed(0)],
+    ['baseline: Human detect + mesh alone', baseMedian.toFixed(0)],
+    ['ratio total / baseline', (totalMedian / baseMedian).toFixed(1) + '×'],
+    ['peak RSS (MB)', peakRssMb.toFixed(0)],
+  ]));
+  console.log(`targets: total ≤ 1500 ms (${totalMedian <= 1500 ? 'met' : 'NOT met'}), peak RSS ≤ 1024 MB (${peakRssMb <= 1024 ? 'met' : 'NOT met'})`);
+  if (failures.length) console.log('failures:\n' + failures.map((f) => '  ' + f).join('\n'));
+  const result = {
+    commit: currentCommit(), date: new Date().toISOString(), version: VERSION, machine: `${process.platform} ${process.arch}, node ${process.version}`,
+    photos: names.length, resolution: res,
+    stagesMedianMs: Object.fromEntries(stageRows.map(([s, v]) => [s, Number(v)])),
+    totalMedianMs: totalMedian, baselineMedianMs: baseMedian, ratio: totalMedian / baseMedian, peakRssMb, failures, checksum,
+  };
+  if (!quick) await writeFile('bench/results/speed.json', JSON.stringify(result, null, 2) + '\n');
+}
+
+await main();

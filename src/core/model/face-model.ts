@@ -1,0 +1,52 @@
+import type { FaceAnalysis } from '../analysis/types.js';
+import type { Camera, Pose } from '../types.js';
+
+/** A named region of the face surface given as a closed polygon of vertex indices (in UV). */
+export interface FaceRegion {
+  name: 'leftEye' | 'rightEye' | 'leftBrow' | 'rightBrow' | 'lips' | 'nostrils' | (string & {});
+  /** Closed polygon (counter-clockwise or clockwise) of base-topology vertex indices. */
+  loop: Uint32Array;
+  /** How much to grow the polygon, in UV units, when it is used as an exclusion mask. */
+  dilate: number;
+}
+
+/** The fixed topology of a face model: what unwrapping and export need. */
+export interface FaceModelTopology {
+  vertexCount: number;
+  /** Triangles, wound so that (b−a)×(c−a) points out of the face. */
+  indices: Uint32Array;
+  /** Per-vertex UVs (v down), one chart. */
+  uvs: Float32Array;
+  /** Per-vertex index of the left/right symmetric vertex (itself on the mid-line). */
+  mirror: Uint32Array;
+  /** Regions masked out of lighting estimation and kept flat by the detail stage. */
+  regions: FaceRegion[];
+}
+
+/** Options common to every model's fit. */
+export interface FitOptions {
+  /** Anthropometric prior: eye-centre distance in mm. */
+  interocularMm: number;
+}
+
+/** A fitted proxy at the model's base resolution. */
+export interface ProxyFit {
+  /** Vertex positions in the camera frame (OpenCV axes), mm; same order as the topology. */
+  positions: Float32Array;
+  /** Head pose (head frame → camera frame). */
+  pose: Pose;
+  /** Millimetres per pixel at the depth of the head origin. */
+  mmPerPixel: number;
+  /** RMS landmark reprojection error in pixels. */
+  reprojectionErrorPx: number;
+}
+
+/**
+ * A face model the pipeline can fit to an analysed photo. The default is the 468-vertex
+ * face-mesh topology ({@link createFaceMeshModel}); the ICT FaceKit morphable model plugs in here.
+ */
+export interface FaceModel {
+  readonly name: string;
+  readonly topology: FaceModelTopology;
+  fit(analysis: FaceAnalysis, camera: Camera, options: FitOptions): ProxyFit;
+}

@@ -1,0 +1,204 @@
+import { focalLength35mmOf, verticalFov } from '../camera/estimate-camera.js';
+import { writeGlb } from '../export/glb.js';
+import { writeObj } from '../export/obj.js';
+import { writePly } from '../export/ply.js';
+import { encodePng } from '../export/png.js';
+import { sampleUV } from '../image/image.js';
+import type { Image, Mesh } from '../types.js';
+import { EMOTIONS } from '../types.js';
+import type { FaceReconstruction, MeshFormat } from './types.js';
+
+/** Options of {@link buildOutputFiles}. */
+export interface OutputFilesOptions {
+  /** Mesh formats to write (maps and result.json are always written). */
+  formats: readonly MeshFormat[];
+  /** The input's file name, recorded in result.json. */
+  sourceName: string;
+  /** facedetail's version, recorded in result.json and the GLB's generator. */
+  version: string;
+  /** Extra warnings or timings (e.g. decode/analyze, shared by the image's faces). */
+  imageTimings?: Record<string, number>;
+}
+
+/** Encoding of displacement.png: mm = offsetMm + scaleMm · (value / 65535). */
+export interface DisplacementEncoding { scaleMm: number; offsetMm: number }
+
+/**
+ * Every output file of one face, as bytes, keyed by file name: face.glb / face.obj + face.mtl /
+ * face.ply (per `formats`), texture.png, albedo.png, confidence.png, displacement.png (16-bit),
+ * normal.png and result.json. Units: GLB in metres (glTF), OBJ/PLY in millimetres; all in the
+ * head frame (+X subject's left, +Y up, +Z out of the face).
+ *
+ * @example
+ * const files = buildOutputFiles(rec, { formats: ['glb'], sourceName: 'me.jpg', version: '0.1.0' });
+ */
+export function buildOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): Record<string, Uint8Array> {
+  const files: Record<string, Uint8Array> = {};
+  const enc = new TextEncoder();
+  const texturePng = encodePng(rec.maps.texture, { bitDepth: 8 });
+  const albedoPng = encodePng(rec.maps.albedo, { bitDepth: 8 });
+  const normalPng = encodePng(rec.maps.normal, { bitDepth: 8 });
+  const dispEnc = displacementEncoding(rec.maps.displacement);
+  const dispImage = normalizeDisplacement(rec.maps.displacement, dispEnc);
+  const dispText = {
+    'facedetail:unit': 'mm',
+    'facedetail:scale_mm': String(dispEnc.scaleMm),
+    'facedetail:offset_mm': String(dispEnc.offsetMm),
+    'facedetail:formula': 'mm = offset_mm + scale_mm * value / 65535',
+    'facedetail:direction': 'along the smooth proxy normal, outward positive',
+  };
+  files['texture.png'] = texturePng;
+  files['albedo.png'] = albedoPng;
+  files['normal.png'] = normalPng;
+  files['confidence.png'] = encodePng(rec.maps.confidence, { bitDepth: 8 });
+  files['displacement.png'] = encodePng(dispImage, { bitDepth: 16, text: dispText });
+
+  const mesh = rec.detailedMesh;
+  if (options.formats.includes('glb')) {
+    const metres: Mesh = { ...mesh, positions: scalePositions(mesh.positions, 0.001) };
+    files['face.glb'] = writeGlb({
+      mesh: metres,
+      meshName: 'face',
+      nodeName: 'face',
+      baseColorPng: albedoPng,
+      normalPng: encodePng(rec.maps.residualNormal, { bitDepth: 8 }),
+      camera: glTFCamera(rec),
+      generator: `facedetail ${options.version}`,
+      extras: { units: 'metres', frame: 'head: +X subject left, +Y up, +Z out of the face', source: options.sourceName },
+    });
+  }
+  if (options.formats.includes('obj')) {
+    const { obj, mtl } = writeObj(mesh, {
+      mtlFileName: 'face.mtl',
+      materialName: 'face',
+      diffuseMap: 'albedo.png',
+      comment: `facedetail ${options.version} — detailed face mesh, millimetres, head frame (+X subject left, +Y up, +Z out of the face)`,
+    });
+    files['face.obj'] = enc.encode(obj);
+    files['face.mtl'] = enc.encode(mtl);
+  }
+  if (options.formats.includes('ply')) {
+    files['face.ply'] = writePly(mesh, {
+      colors: vertexColors(mesh, rec.maps.albedo),
+      comments: [`facedetail ${options.version}`, 'units: millimetres', 'frame: head (+X subject left, +Y up, +Z out of the face)'],
+    });
+  }
+  files['result.json'] = enc.encode(JSON.stringify(resultJson(rec, options, dispEnc), null, 2) + '\n');
+  return files;
+}
+
+/** The content of result.json (see README "Outputs"). */
+export function resultJson(rec: FaceReconstruction, options: OutputFilesOptions, disp: DisplacementEncoding): object {
+  const p = rec.pose;
+  return {
+    version: options.version,
+    source: options.sourceName,
+    faceIndex: rec.faceIndex,
+    units: { mesh: 'mm (GLB: m)', displacement: 'mm', angles: 'degrees' },
+    frames: {
+      head: '+X subject left, +Y up, +Z out of the face; origin between the eye centres',
+      camera: 'OpenCV: +X right, +Y down, +Z forward; camera point = R · head point + t',
+      uv: 'u right, v down (glTF); OBJ files store 1 - v',
+    },
+    camera: {
+      width: rec.camera.width, height: rec.camera.height,
+      fx: rec.camera.fx, fy: rec.camera.fy, cx: rec.camera.cx, cy: rec.camera.cy,
+      focalLength35mm: focalLength35mmOf(rec.camera), focalSource: rec.camera.focalSource,
+    },
+    pose: {
+      rotation: Array.from(p.rotation), translationMm: Array.from(p.translation),
+      yawDeg: p.yawDeg, pitchDeg: p.pitchDeg, rollDeg: p.rollDeg,
+    },
+    scale: { mmPerPixel: rec.mmPerPixel },
+    face: {
+      box: rec.analysis.box,
+      score: rec.analysis.score,
+      emotions: Object.fromEntries(EMOTIONS.map((e) => [e, rec.analysis.emotions[e]])),
+      topEmotion: EMOTIONS.reduce((a, b) => (rec.analysis.emotions[b] > rec.analysis.emotions[a] ? b : a)),
+      detectorRotationDeg: rec.analysis.rotation,
+    },
+    lighting: {
+      model: 'order-2 real SH, camera frame normals; linear texture = albedo * sum_k coeff[c*9+k] * Y_k(n)',
+      coefficients: { r: Array.from(rec.lighting.coefficients.subarray(0, 9)), g: Array.from(rec.lighting.coefficients.subarray(9, 18)), b: Array.from(rec.lighting.coefficients.subarray(18, 27)) },
+      stats: rec.lighting.stats,
+    },
+    displacement: { ...disp, formula: 'mm = offsetMm + scaleMm * value / 65535', resolution: rec.maps.displacement.width },
+    normalMap: { convention: 'tangent space, MikkTSpace-style tangents, +X = +u, +Y = up in the image (OpenGL / glTF)', relativeTo: 'normal.png: smooth proxy; GLB normalTexture: the detailed mesh (residual)' },
+    mesh: { vertices: rec.detailedMesh.positions.length / 3, triangles: rec.detailedMesh.indices.length / 3, proxyVertices: rec.proxy.positions.length / 3 },
+    detail: rec.detailStats,
+    timingsMs: { ...options.imageTimings, ...rec.timings },
+    warnings: rec.warnings,
+  };
+}
+
+/** Tight 16-bit encoding of a displacement map (mm). */
+export function displacementEncoding(map: Image): DisplacementEncoding {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of map.data) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  if (!(hi > lo)) { lo = (Number.isFinite(lo) ? lo : 0) - 0.5; hi = lo + 1; }
+  return { scaleMm: hi - lo, offsetMm: lo };
+}
+
+function normalizeDisplacement(map: Image, e: DisplacementEncoding): Image {
+  const data = new Float32Array(map.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = (map.data[i]! - e.offsetMm) / e.scaleMm;
+  return { width: map.width, height: map.height, channels: 1, data };
+}
+
+function scalePositions(p: Float32Array, s: number): Float32Array {
+  const out = new Float32Array(p.length);
+  for (let i = 0; i < p.length; i++) out[i] = p[i]! * s;
+  return out;
+}
+
+function vertexColors(mesh: Mesh, albedo: Image): Uint8Array {
+  const n = mesh.positions.length / 3, uv = mesh.uvs!;
+  const rgb = new Float32Array(3), out = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    sampleUV(albedo, uv[2 * i]!, uv[2 * i + 1]!, rgb);
+    for (let c = 0; c < 3; c++) out[3 * i + c] = Math.round(Math.max(0, Math.min(1, rgb[c]!)) * 255);
+  }
+  return out;
+}
+
+/** The photo's camera placed in the head frame (metres), as a glTF perspective camera. */
+function glTFCamera(rec: FaceReconstruction) {
+  const R = rec.pose.rotation, t = rec.pose.translation;
+  // Camera centre in head coordinates: −Rᵀ t.
+  const pos = [0, 1, 2].map((i) => -(R[i]! * t[0]! + R[3 + i]! * t[1]! + R[6 + i]! * t[2]!) * 0.001);
+  // glTF camera axes = OpenCV axes with y, z negated; columns of Rᵀ are the OpenCV axes in head coords.
+  const m = [
+    [R[0]!, -R[3]!, -R[6]!],
+    [R[1]!, -R[4]!, -R[7]!],
+    [R[2]!, -R[5]!, -R[8]!],
+  ];
+  return {
+    yfov: verticalFov(rec.camera),
+    aspectRatio: rec.camera.width / rec.camera.height,
+    znear: 0.01,
+    zfar: 100,
+    translation: pos as [number, number, number],
+    rotation: quatFromMatrix(m),
+  };
+}
+
+function quatFromMatrix(m: number[][]): [number, number, number, number] {
+  const [a, b, c] = [m[0]!, m[1]!, m[2]!];
+  const tr = a[0]! + b[1]! + c[2]!;
+  let x: number, y: number, z: number, w: number;
+  if (tr > 0) {
+    const s = Math.sqrt(tr + 1) * 2;
+    w = 0.25 * s; x = (c[1]! - b[2]!) / s; y = (a[2]! - c[0]!) / s; z = (b[0]! - a[1]!) / s;
+  } else if (a[0]! > b[1]! && a[0]! > c[2]!) {
+    const s = Math.sqrt(1 + a[0]! - b[1]! - c[2]!) * 2;
+    w = (c[1]! - b[2]!) / s; x = 0.25 * s; y = (a[1]! + b[0]!) / s; z = (a[2]! + c[0]!) / s;
+  } else if (b[1]! > c[2]!) {
+    const s = Math.sqrt(1 + b[1]! - a[0]! - c[2]!) * 2;
+    w = (a[2]! - c[0]!) / s; x = (a[1]! + b[0]!) / s; y = 0.25 * s; z = (b[2]! + c[1]!) / s;
+  } else {
+    const s = Math.sqrt(1 + c[2]! - a[0]! - b[1]!) * 2;
+    w = (b[0]! - a[1]!) / s; x = (a[2]! + c[0]!) / s; y = (b[2]! + c[1]!) / s; z = 0.25 * s;
+  }
+  const n = Math.hypot(x, y, z, w);
+  return [x / n, y / n, z / n, w / n];
+}

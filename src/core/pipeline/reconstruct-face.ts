@@ -1,0 +1,194 @@
+import type { FaceAnalysis } from '../analysis/types.js';
+import { cameraToHead, rotateToHead } from '../camera/pose.js';
+import { solveDetail } from '../detail/solve-detail.js';
+import { encodeTangentNormalMap } from '../detail/normal-map.js';
+import { linearToSrgb, mapImage, srgbToLinear } from '../image/image.js';
+import { computeAlbedo } from '../lighting/albedo.js';
+import { fitLighting } from '../lighting/fit-lighting.js';
+import { buildRegionMask, buildSkinMask } from '../lighting/skin-mask.js';
+import { displaceMesh } from '../mesh/displace.js';
+import { computeVertexNormals } from '../mesh/normals.js';
+import { loopSubdivide } from '../mesh/subdivide.js';
+import { computeTangents } from '../mesh/tangents.js';
+import type { FaceModel } from '../model/face-model.js';
+import type { Camera, Image, Mesh } from '../types.js';
+import { rasterizeAttribute, rasterizeUV } from '../unwrap/rasterize-uv.js';
+import { unwrapTexture } from '../unwrap/unwrap-texture.js';
+import type { FaceReconstruction, ProgressCallback, ReconstructOptions, StageName } from './types.js';
+
+/** Everything one face's reconstruction needs besides the options. */
+export interface ReconstructFaceInput {
+  /** The photo, sRGB RGB [0,1]. */
+  image: Image;
+  camera: Camera;
+  analysis: FaceAnalysis;
+  faceIndex: number;
+  model: FaceModel;
+}
+
+/**
+ * Run the per-face stages (camera/proxy → unwrap → lighting → detail → mesh) on one analysed face.
+ * Pure and synchronous apart from progress callbacks; the adapters (decoding, face analysis,
+ * file output) live outside the core.
+ */
+export function reconstructFace(
+  input: ReconstructFaceInput,
+  options: ReconstructOptions,
+  onProgress?: ProgressCallback,
+): FaceReconstruction {
+  const { image, camera, analysis, faceIndex, model } = input;
+  const timings: Partial<Record<StageName, number>> = {};
+  const warnings: string[] = [];
+  const stage = <T>(name: StageName, f: () => T): T => {
+    onProgress?.({ stage: name, done: false, faceIndex });
+    const t0 = performance.now();
+    const r = f();
+    const ms = performance.now() - t0;
+    timings[name] = (timings[name] ?? 0) + ms;
+    onProgress?.({ stage: name, done: true, faceIndex, ms });
+    return r;
+  };
+
+  // --- camera + proxy -------------------------------------------------------------------
+  const topo = model.topology;
+  const fit = stage('camera', () => model.fit(analysis, camera, { interocularMm: options.interocularMm }));
+  if (Math.abs(fit.pose.yawDeg) > 45) warnings.push(`head yaw ${fit.pose.yawDeg.toFixed(0)}°: the far side of the face is not seen and is filled by symmetry`);
+  const proxyCam = stage('proxy', () => {
+    // Carry each vertex's mirror-UV through subdivision so texels know their symmetric texel.
+    const mirrorUV = new Float32Array(topo.vertexCount * 2);
+    for (let i = 0; i < topo.vertexCount; i++) {
+      const m = topo.mirror[i]!;
+      mirrorUV[2 * i] = topo.uvs[2 * m]!;
+      mirrorUV[2 * i + 1] = topo.uvs[2 * m + 1]!;
+    }
+    const base: Mesh = { positions: fit.positions, indices: topo.indices, uvs: topo.uvs };
+    const dense = loopSubdivide(base, options.proxyLevels, { attributes: [{ data: mirrorUV, size: 2 }] });
+    const normals = computeVertexNormals(dense.mesh.positions, dense.mesh.indices);
+    const mesh: Mesh = { ...dense.mesh, normals };
+    mesh.tangents = computeTangents(mesh.positions, normals, mesh.uvs!, mesh.indices);
+    return { mesh, mirrorUV: dense.attributes[0]! };
+  });
+
+  // --- unwrap ---------------------------------------------------------------------------
+  const T = options.textureResolution, D = options.detailResolution;
+  const unwrapAt = (res: number) => {
+    const geom = rasterizeUV(proxyCam.mesh, res, res);
+    const mirrorUV = rasterizeAttribute(geom, proxyCam.mesh, proxyCam.mirrorUV, 2);
+    const unwrapped = unwrapTexture(image, camera, proxyCam.mesh, geom, { mirrorUV });
+    return { geom, ...unwrapped };
+  };
+  const tex = stage('unwrap', () => unwrapAt(T));
+  const det = D === T ? tex : stage('unwrap', () => unwrapAt(D));
+
+  // --- lighting -------------------------------------------------------------------------
+  const light = stage('lighting', () => {
+    const texLinear = mapImage(det.texture, srgbToLinear);
+    const skin = buildSkinMask(D, D, topo.uvs, topo.regions, det.geom.coverage);
+    const conf = det.confidence.data;
+    const weights = new Float32Array(D * D);
+    for (let i = 0; i < weights.length; i++) weights[i] = skin[i]! * conf[i]!;
+    const lighting = fitLighting(texLinear, det.geom, weights);
+    const flatMask = buildRegionMask(D, D, topo.uvs, topo.regions);
+    return { texLinear, lighting, flatMask };
+  });
+
+  // --- detail ---------------------------------------------------------------------------
+  const detail = stage('detail', () => solveDetail(
+    { geom: det.geom, texture: light.texLinear, confidence: det.confidence.data, sh: light.lighting.coefficients, flatMask: light.flatMask },
+    { strength: options.detailStrength },
+  ));
+
+  // --- detailed mesh, maps ----------------------------------------------------------------
+  const out = stage('mesh', () => {
+    const displacement: Image = { width: D, height: D, channels: 1, data: detail.displacement };
+    const extra = options.meshLevels - options.proxyLevels;
+    const fine = extra > 0 ? loopSubdivide(proxyCam.mesh, extra).mesh : proxyCam.mesh;
+    const fineMesh: Mesh = { ...fine, normals: computeVertexNormals(fine.positions, fine.indices) };
+    const detailed = displaceMesh(fineMesh, displacement, { strength: 1 });
+    if (!detailed.tangents) detailed.tangents = computeTangents(detailed.positions, detailed.normals!, detailed.uvs!, detailed.indices);
+
+    // Normal map relative to the smooth proxy (for use with the proxy / low-poly meshes).
+    const proxyFrame = {
+      tangent: rasterizeAttribute(det.geom, proxyCam.mesh, proxyCam.mesh.tangents!, 4),
+      normal: det.geom.normal,
+    };
+    const normalMap = encodeTangentNormalMap(detail.normals, proxyFrame, det.geom.coverage);
+    // Residual normal map relative to the detailed mesh (what its geometry cannot resolve): the
+    // one embedded in the GLB, so the detail is not applied twice.
+    const detGeom = rasterizeUV(detailed, D, D);
+    const residualFrame = {
+      tangent: rasterizeAttribute(detGeom, detailed, detailed.tangents, 4),
+      normal: detGeom.normal,
+    };
+    const residualNormalMap = encodeTangentNormalMap(detail.normals, residualFrame, detGeom.coverage);
+
+    // Final albedo: the texture divided by the DETAILED shading, at texture resolution.
+    let albedoLinear: Image;
+    if (T === D) {
+      albedoLinear = computeAlbedo(light.texLinear, detail.normals, det.geom.coverage, light.lighting.coefficients);
+    } else {
+      const texLinT = mapImage(tex.texture, srgbToLinear);
+      albedoLinear = computeAlbedo(texLinT, resampleNormals(detail.normals, D, T), tex.geom.coverage, light.lighting.coefficients);
+    }
+    const albedo = mapImage(albedoLinear, linearToSrgb);
+
+    const toHead = (m: Mesh): Mesh => {
+      const r: Mesh = { positions: cameraToHead(fit.pose, m.positions), indices: m.indices };
+      if (m.uvs) r.uvs = m.uvs;
+      if (m.normals) r.normals = rotateToHead(fit.pose, m.normals);
+      if (m.tangents) r.tangents = rotateToHead(fit.pose, m.tangents, 4);
+      return r;
+    };
+    return {
+      proxy: toHead(proxyCam.mesh),
+      detailed: toHead(detailed),
+      displacement,
+      normalMap,
+      residualNormalMap,
+      albedo,
+    };
+  });
+
+  return {
+    faceIndex,
+    analysis,
+    camera,
+    pose: fit.pose,
+    mmPerPixel: fit.mmPerPixel,
+    proxy: out.proxy,
+    detailedMesh: out.detailed,
+    maps: {
+      texture: tex.texture,
+      albedo: out.albedo,
+      confidence: tex.confidence,
+      displacement: out.displacement,
+      normal: out.normalMap,
+      residualNormal: out.residualNormalMap,
+    },
+    lighting: { coefficients: light.lighting.coefficients, stats: lightingStats(light.lighting) },
+    detailStats: { ...detail.stats },
+    timings,
+    warnings,
+  };
+}
+
+function lightingStats(fit: object): Record<string, number> {
+  const stats: Record<string, number> = {};
+  for (const [k, v] of Object.entries(fit)) if (typeof v === 'number') stats[k] = v;
+  return stats;
+}
+
+/** Nearest-neighbour resample of a per-texel normal field from S² to R² texels. */
+function resampleNormals(n: Float32Array, S: number, R: number): Float32Array {
+  const out = new Float32Array(R * R * 3);
+  for (let y = 0; y < R; y++) {
+    const sy = Math.min(S - 1, Math.floor(((y + 0.5) * S) / R));
+    for (let x = 0; x < R; x++) {
+      const sx = Math.min(S - 1, Math.floor(((x + 0.5) * S) / R));
+      const si = (sy * S + sx) * 3, di = (y * R + x) * 3;
+      out[di] = n[si]!; out[di + 1] = n[si + 1]!; out[di + 2] = n[si + 2]!;
+    }
+  }
+  return out;
+}
+
