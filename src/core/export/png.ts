@@ -25,6 +25,12 @@ export interface EncodePngOptions {
    * @example encodePng(disp, { bitDepth: 16, text: { 'facedetail:scale_mm': '0.0001' } })
    */
   text?: Record<string, string>;
+  /**
+   * zlib compression level 0–9. Default 4: measured on 1024² face maps, files ~3 % larger
+   * than level 6 (fast-png's default) at about half the encoding time.
+   * @example encodePng(img, { compressionLevel: 9 }) // smallest, slowest
+   */
+  compressionLevel?: number;
 }
 
 /** Defaults of {@link EncodePngOptions}. */
@@ -106,7 +112,8 @@ export function encodePng(img: Image, options: EncodePngOptions = {}): Uint8Arra
     out[i] = v <= 0 ? 0 : v >= 1 ? max : Math.round(v * max);
   }
   try {
-    return fastPngEncode({ width, height, channels, depth: bitDepth, data: out, ...(text ? { text: { ...text } } : {}) });
+    const level = Math.max(0, Math.min(9, Math.round(options.compressionLevel ?? 4))) as 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+    return fastPngEncode({ width, height, channels, depth: bitDepth, data: out, ...(text ? { text: { ...text } } : {}) }, { zlib: { level } });
   } catch (e) {
     throw new FaceDetailError('INTERNAL', `encodePng: PNG encoder failed: ${(e as Error).message}`, { cause: e });
   }
