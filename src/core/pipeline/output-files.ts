@@ -4,6 +4,7 @@ import { writeObj } from '../export/obj.js';
 import { writePly } from '../export/ply.js';
 import { encodePng } from '../export/png.js';
 import { sampleUV } from '../image/image.js';
+import { utf8 } from '../platform.js';
 import type { Image, Mesh } from '../types.js';
 import { EMOTIONS } from '../types.js';
 import type { FaceReconstruction, MeshFormat } from './types.js';
@@ -34,7 +35,6 @@ export interface DisplacementEncoding { scaleMm: number; offsetMm: number }
  */
 export function buildOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): Record<string, Uint8Array> {
   const files: Record<string, Uint8Array> = {};
-  const enc = new TextEncoder();
   const texturePng = encodePng(rec.maps.texture, { bitDepth: 8 });
   const albedoPng = encodePng(rec.maps.albedo, { bitDepth: 8 });
   const normalPng = encodePng(rec.maps.normal, { bitDepth: 8 });
@@ -74,8 +74,8 @@ export function buildOutputFiles(rec: FaceReconstruction, options: OutputFilesOp
       diffuseMap: 'albedo.png',
       comment: `facedetail ${options.version} — detailed face mesh, millimetres, head frame (+X subject left, +Y up, +Z out of the face)`,
     });
-    files['face.obj'] = enc.encode(obj);
-    files['face.mtl'] = enc.encode(mtl);
+    files['face.obj'] = utf8(obj);
+    files['face.mtl'] = utf8(mtl);
   }
   if (options.formats.includes('ply')) {
     files['face.ply'] = writePly(mesh, {
@@ -83,7 +83,7 @@ export function buildOutputFiles(rec: FaceReconstruction, options: OutputFilesOp
       comments: [`facedetail ${options.version}`, 'units: millimetres', 'frame: head (+X subject left, +Y up, +Z out of the face)'],
     });
   }
-  files['result.json'] = enc.encode(JSON.stringify(resultJson(rec, options, dispEnc), null, 2) + '\n');
+  files['result.json'] = utf8(JSON.stringify(resultJson(rec, options, dispEnc), null, 2) + '\n');
   return files;
 }
 

@@ -11,6 +11,7 @@ import { computeVertexNormals } from '../mesh/normals.js';
 import { loopSubdivide } from '../mesh/subdivide.js';
 import { computeTangents } from '../mesh/tangents.js';
 import type { FaceModel } from '../model/face-model.js';
+import { now } from '../platform.js';
 import type { Camera, Image, Mesh } from '../types.js';
 import { rasterizeAttribute, rasterizeUV } from '../unwrap/rasterize-uv.js';
 import { unwrapTexture } from '../unwrap/unwrap-texture.js';
@@ -41,9 +42,9 @@ export function reconstructFace(
   const warnings: string[] = [];
   const stage = <T>(name: StageName, f: () => T): T => {
     onProgress?.({ stage: name, done: false, faceIndex });
-    const t0 = performance.now();
+    const t0 = now();
     const r = f();
-    const ms = performance.now() - t0;
+    const ms = now() - t0;
     timings[name] = (timings[name] ?? 0) + ms;
     onProgress?.({ stage: name, done: true, faceIndex, ms });
     return r;

@@ -1,0 +1,18 @@
+/**
+ * facedetail for Node: the core pipeline plus the Node adapters (image decoding with sharp, the
+ * Human face analyser on the wasm backend, atomic output folders).
+ *
+ * @example
+ * import { createReconstructor, buildOutputFiles, writeOutputFolder } from 'facedetail';
+ * const rec = await createReconstructor();
+ * const face = await rec.reconstruct('photo.jpg');
+ * await writeOutputFolder('out/photo', buildOutputFiles(face, { formats: ['glb'], sourceName: 'photo.jpg', version: VERSION }));
+ * await rec.dispose();
+ */
+export * from '../core/index.js';
+export { createReconstructor, VERSION } from './reconstructor.js';
+export type { Reconstructor, ReconstructorOptions, ReconstructCallOptions } from './reconstructor.js';
+export { decodeImage, DECODE_DEFAULTS } from './decode-image.js';
+export type { DecodedImage, DecodeImageOptions } from './decode-image.js';
+export { createHumanAnalyzer } from './human-analyzer.js';
+export { writeOutputFolder, writeFileAtomic } from './write-output.js';
