@@ -93,4 +93,4 @@ async function main(): Promise<void> {
   console.log(`wrote ${OUT} (${row} faces; columns: photo | proxy, raking light | detailed, raking light | detailed + albedo)`);
 }
 
-await main();
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -11,6 +11,7 @@ export const RECONSTRUCT_DEFAULTS: Readonly<ReconstructOptions> = Object.freeze(
   meshLevels: 4,
   focalLength35mm: undefined,
   interocularMm: 63,
+  detail: {},
 });
 
 /** Merge user options with the defaults, validating each (public boundary). */
@@ -40,5 +41,6 @@ export function resolveOptions(options: Partial<ReconstructOptions> = {}): Recon
     throw new FaceDetailError('INVALID_OPTION', `meshLevels (${o.meshLevels}) must be at least proxyLevels (${o.proxyLevels})`);
   }
   o.allFaces = Boolean(o.allFaces);
+  if (typeof o.detail !== 'object' || o.detail === null) throw new FaceDetailError('INVALID_OPTION', `detail must be an object of detail-solver options, got ${String(o.detail)}`);
   return o;
 }

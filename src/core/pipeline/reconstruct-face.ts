@@ -96,7 +96,7 @@ export function reconstructFace(
   // --- detail ---------------------------------------------------------------------------
   const detail = stage('detail', () => solveDetail(
     { geom: det.geom, texture: light.texLinear, confidence: det.confidence.data, sh: light.lighting.coefficients, flatMask: light.flatMask },
-    { strength: options.detailStrength },
+    { ...options.detail, strength: options.detailStrength },
   ));
 
   // --- detailed mesh, maps ----------------------------------------------------------------

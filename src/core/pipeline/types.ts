@@ -1,4 +1,5 @@
 import type { FaceAnalysis } from '../analysis/types.js';
+import type { DetailOptions } from '../detail/solve-detail.js';
 import type { Camera, Image, Mesh, Pose } from '../types.js';
 
 /** Names of the pipeline stages, in order. Used for progress reporting and `result.json` timings. */
@@ -37,6 +38,8 @@ export interface ReconstructOptions {
   focalLength35mm: number | undefined;
   /** Anthropometric prior: distance between the eye centres in mm. Default 63 (adult mean IPD). */
   interocularMm: number;
+  /** Advanced: detail-solver parameters (see `DETAIL_DEFAULTS` in core/detail). Default {}. */
+  detail: Partial<DetailOptions>;
 }
 
 /** A reconstructed face: everything the exporters and users need. Lengths in mm. */

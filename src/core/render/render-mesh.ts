@@ -26,6 +26,11 @@ export interface RenderOptions {
   normalMap?: Image;
   /** Optional Blinn-Phong specular lobe added to the shading: intensity and exponent. */
   specular?: { intensity: number; exponent: number; direction: [number, number, number] };
+  /**
+   * Optional map (sampled at the mesh UVs, first channel, values as stored in [0, 1]) that
+   * multiplies the specular intensity per pixel, e.g. a scan's specular/gloss map. Needs mesh.uvs.
+   */
+  specularMap?: Image;
   /** Background colour (sRGB). Default [0, 0, 0]. */
   background?: [number, number, number];
   /** Return sRGB-encoded (default) or linear colours. */
@@ -41,6 +46,12 @@ export interface RenderResult {
   depth: Float32Array;
   /** Triangle index per pixel (−1 where empty). */
   triangle: Int32Array;
+  /**
+   * Perspective-correct barycentric weights per pixel (2 per pixel: the weights of the
+   * triangle's first and second vertex; the third is 1 − both). Zero where empty. Lets callers
+   * interpolate any per-vertex attribute (UVs, head-frame positions, masks) at each pixel.
+   */
+  barycentric: Float32Array;
 }
 
 /**
@@ -88,7 +99,7 @@ export function renderMesh(mesh: Mesh, camera: Camera, options: RenderOptions): 
   const bg = options.background ?? [0, 0, 0];
   const srgb = (options.output ?? 'srgb') === 'srgb';
   const albedoColor = options.albedoColor ?? [0.62, 0.58, 0.55];
-  const alb = new Float32Array(4), nm = new Float32Array(4);
+  const alb = new Float32Array(4), nm = new Float32Array(4), sm = new Float32Array(4);
   const L = options.lighting;
   let ld = [0, 0, -1], lc = [1, 1, 1], amb = 0.08;
   if (L.type === 'directional') {
@@ -152,6 +163,10 @@ export function renderMesh(mesh: Mesh, camera: Camera, options: RenderOptions): 
       hx /= hl; hy /= hl; hz /= hl;
       const ndh = Math.max(0, nx * hx + ny * hy + nz * hz);
       spec = options.specular.intensity * Math.pow(ndh, options.specular.exponent);
+      if (options.specularMap && UV) {
+        sampleUV(options.specularMap, u, v, sm);
+        spec *= sm[0]!;
+      }
     }
     for (let c = 0; c < 3; c++) {
       const shade = L.type === 'sh'
@@ -161,7 +176,7 @@ export function renderMesh(mesh: Mesh, camera: Camera, options: RenderOptions): 
       out.data[3 * p + c] = srgb ? linearToSrgb(lin) : lin;
     }
   }
-  return { image: out, normal, depth, triangle };
+  return { image: out, normal, depth, triangle, barycentric: bary };
 }
 
 function srgbInv(c: number): number {

@@ -1,0 +1,59 @@
+/**
+ * `npm run bench:accuracy`: ground-truth accuracy of our normals on renders of a real head scan
+ * (see evaluate.ts). Prints the table (method × split) and writes bench/results/accuracy.json;
+ * side-by-side figures go to bench/out/accuracy/ (git-ignored).
+ *
+ * Options: --quick (6 views at 512 px, a smoke test), --split tune|heldout|all,
+ * --res N (detail/texture map resolution of the pipeline, default the pipeline's), --no-write
+ * (do not write the JSON), --ids a,b (only these views).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { currentCommit, markdownTable } from '../common.js';
+import { DETAIL_SIGMA_MM, runAccuracy } from './evaluate.js';
+import { SCAN_ATTRIBUTION } from './scan.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const quick = args.includes('--quick');
+const split = (arg('--split') ?? 'all') as 'tune' | 'heldout' | 'all';
+const res = arg('--res') !== undefined ? Number(arg('--res')) : undefined;
+const ids = arg('--ids')?.split(',');
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const reconstructOptions = res !== undefined ? { textureResolution: res, detailResolution: res } : {};
+  const result = await runAccuracy({
+    quick, split, reconstructOptions, ...(ids ? { ids } : {}),
+    log: (line) => process.stderr.write(line + '\n'),
+  });
+  const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+  console.log(markdownTable(
+    ['method', 'split', 'mean °', 'median °', 'detail °', 'detail r', 'detail gain', 'coverage', 'views (found)', 'ms/render'],
+    result.rows.map((r) => [r.method, r.split, fmt(r.meanAngleDeg), fmt(r.medianAngleDeg), fmt(r.detailAngleDeg), fmt(r.detailCorrelation), fmt(r.detailGain), `${fmt(r.coverage * 100, 1)} %`, `${r.count} (${r.detected})`, fmt(r.msPerRender, 0)]),
+  ));
+  const misses = result.views.filter((v) => !v.detected);
+  if (misses.length) console.log(`\nno face found in ${misses.length} view(s): ${misses.map((v) => `${v.id} (yaw ${v.yawDeg}°, pitch ${v.pitchDeg}°)`).join(', ')}`);
+  console.log(`\nangles over the scan's face mask where our surface renders; detail ° = angle between high-pass normals (σ = ${DETAIL_SIGMA_MM} mm), detail r / gain = their correlation / the truth's amplitude in ours; coverage = mask pixels our mesh covers (misses count 0).`);
+  if (result.figures.length) console.log(`figures: ${result.figures.join(', ')}`);
+  console.log(`renders of ${SCAN_ATTRIBUTION}; total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (!args.includes('--no-write')) {
+    // --quick is a smoke test: its JSON goes to the git-ignored bench/out/, never over the real results.
+    const out = quick ? path.join('bench', 'out', 'accuracy-quick.json') : path.join('bench', 'results', 'accuracy.json');
+    await mkdir(path.dirname(out), { recursive: true });
+    const json = {
+      commit: currentCommit(),
+      date: new Date().toISOString(),
+      settings: { quick, split, reconstructOptions, detailSigmaMm: DETAIL_SIGMA_MM, focal: 'true 35 mm-equivalent focal passed as EXIF' },
+      rows: result.rows,
+      views: result.views,
+    };
+    await writeFile(out, JSON.stringify(json, null, 2) + '\n');
+    console.log(`wrote ${out}`);
+  }
+}
+
+await main();
