@@ -111,11 +111,7 @@ export interface AccuracyOptions {
   split?: 'tune' | 'heldout' | 'all';
   /** Reconstruction options (defaults of the pipeline otherwise). */
   reconstructOptions?: Partial<ReconstructOptions>;
-  /**
-   * Detail-solver options, forwarded to every reconstruct call as `detail`. NOTE: the pipeline
-   * does not read them yet (reconstruct-face.ts passes only `{ strength }` to solveDetail); they
-   * take effect once it spreads `options.detail` into solveDetail's options.
-   */
+  /** Detail-solver options, forwarded to every reconstruct call as `detail` (see DETAIL_DEFAULTS). */
   detailOptions?: DetailOptions;
   /** Use this reconstructor instead of creating one (not disposed here). */
   reconstructor?: Reconstructor;

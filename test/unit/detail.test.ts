@@ -366,3 +366,27 @@ describe('encodeTangentNormalMap', () => {
     expect(at(img, 8, 8)[1]!).toBeLessThan(0.45);
   });
 });
+
+describe('darkIsDeep', () => {
+  it('turns a thin dark line into a groove and ignores broad darkening and masked texels', async () => {
+    const { darkIsDeep } = await import('../../src/core/detail/dark-is-deep.js');
+    const W = 128, H = 128, N = W * H, texelMm = 0.2;
+    const tex = new Float32Array(3 * N), alb = new Float32Array(3 * N).fill(0.5), sh = new Float32Array(3 * N).fill(1);
+    const weight = new Float32Array(N).fill(1);
+    for (let j = 0; j < H; j++) for (let i = 0; i < W; i++) {
+      const k = j * W + i;
+      // Broad left-to-right darkening (wider than the band) plus a 1 mm-wide dark line at i = 64.
+      let v = 0.5 * (1 - 0.3 * (i / W));
+      if (Math.abs(i - 64) <= 2) v *= 0.75;
+      tex[3 * k] = tex[3 * k + 1] = tex[3 * k + 2] = v;
+      if (j < 16) weight[k] = 0; // masked band (e.g. a brow)
+    }
+    const d = darkIsDeep(tex, alb, sh, weight, W, H, texelMm, { gainMm: 1, bandMm: 2.5, smoothMm: 0.25 });
+    const at = (i: number, j: number) => d[j * W + i]!;
+    expect(at(64, 64)).toBeLessThan(-0.1);           // groove, inward
+    expect(Math.abs(at(20, 64))).toBeLessThan(0.02); // broad darkening is not relief
+    expect(at(64, 8)).toBe(0);                       // masked texels untouched
+    const off = darkIsDeep(tex, alb, sh, weight, W, H, texelMm, { gainMm: 0, bandMm: 2.5, smoothMm: 0.25 });
+    expect(off.every((v) => v === 0)).toBe(true);
+  });
+});

@@ -1,3 +1,4 @@
+import { DARK_IS_DEEP_DEFAULTS, darkIsDeep } from './dark-is-deep.js';
 import { FaceDetailError } from '../errors.js';
 import { SH_C0, SH_C1, SH_C2, SH_C20, SH_C22 } from '../lighting/sh.js';
 import type { Image } from '../types.js';
@@ -148,6 +149,15 @@ export interface DetailOptions {
    * photo cannot separate from albedo (see the module doc) is drift, not detail. @example { highPassMm: 12 }
    */
   highPassMm?: number;
+  /**
+   * "Dark is deep" crease prior (dark-is-deep.ts): mm of inward displacement per unit of
+   * unexplained fine-scale log-darkening, added to the solution; 0 = off. @example { darkGainMm: 1 }
+   */
+  darkGainMm?: number;
+  /** Band limit σ (mm) of the dark-is-deep term. @example { darkBandMm: 2.5 } */
+  darkBandMm?: number;
+  /** Smoothing σ (mm) of the dark-is-deep term. @example { darkSmoothMm: 0.25 } */
+  darkSmoothMm?: number;
 }
 
 /** Defaults of {@link DetailOptions}. */
@@ -175,6 +185,9 @@ export const DETAIL_DEFAULTS: Required<DetailOptions> = {
   fineMaxCgIterations: 2,
   albedoRefinements: 0,
   highPassMm: 12,
+  darkGainMm: DARK_IS_DEEP_DEFAULTS.gainMm,
+  darkBandMm: DARK_IS_DEEP_DEFAULTS.bandMm,
+  darkSmoothMm: DARK_IS_DEEP_DEFAULTS.smoothMm,
 };
 
 /** Statistics of one {@link solveDetail} run. */
@@ -361,6 +374,7 @@ export function solveDetail(input: DetailInput, options?: DetailOptions): Detail
   // own d, which are the normals it matched to the photo at each texel.
   const g = cur.grid, dd = cur.d, gs = g.stride;
   const dModel = new Float32Array(N), displacement = new Float32Array(N);
+  const dark = darkIsDeep(tex, level0.albedo, s0, level0.weight, W, H, texelMm, { gainMm: o.darkGainMm, bandMm: o.darkBandMm, smoothMm: o.darkSmoothMm });
   const clamp = (v: number) => (v > o.maxDepthMm ? o.maxDepthMm : v < -o.maxDepthMm ? -o.maxDepthMm : v);
   let sum2 = 0, maxAbs = 0;
   for (let j = 0; j < H; j++) {
@@ -368,8 +382,8 @@ export function solveDetail(input: DetailInput, options?: DetailOptions): Detail
       const k = j * W + i;
       if (cov[k] === 0) continue;
       const p = (j + PAD) * gs + i + PAD;
-      dModel[k] = clamp(o.strength * dd[p]!);
-      const v = clamp(o.strength * 0.25 * (dd[p]! + dd[p + 1]! + dd[p + gs]! + dd[p + gs + 1]!));
+      dModel[k] = clamp(o.strength * (dd[p]! + dark[k]!));
+      const v = clamp(o.strength * (0.25 * (dd[p]! + dd[p + 1]! + dd[p + gs]! + dd[p + gs + 1]!) + dark[k]!));
       displacement[k] = v;
       sum2 += v * v;
       if (Math.abs(v) > maxAbs) maxAbs = Math.abs(v);
@@ -565,7 +579,7 @@ function validate(input: DetailInput, o: Required<DetailOptions>): void {
   if (confidence.length !== N) throw bad(`confidence must have ${N} entries, got ${confidence.length}`);
   if (sh.length < 27) throw bad(`sh must have 27 coefficients, got ${sh.length}`);
   if (flatMask && flatMask.length !== N) throw bad(`flatMask must have ${N} entries, got ${flatMask.length}`);
-  const nonNeg: (keyof DetailOptions)[] = ['strength', 'lambdaSmooth', 'lambdaGradient', 'lambdaMagnitude', 'lambdaFlat', 'albedoGuideRadiusMm', 'huberDelta', 'minShading', 'coarseIterations', 'fineIterations', 'albedoRefinements'];
+  const nonNeg: (keyof DetailOptions)[] = ['strength', 'lambdaSmooth', 'lambdaGradient', 'lambdaMagnitude', 'lambdaFlat', 'albedoGuideRadiusMm', 'huberDelta', 'minShading', 'coarseIterations', 'fineIterations', 'albedoRefinements', 'darkBandMm', 'darkSmoothMm'];
   for (const key of nonNeg) {
     const v = o[key];
     if (!(typeof v === 'number' && v >= 0)) throw bad(`option ${key} must be a number ≥ 0, got ${String(v)}`);
