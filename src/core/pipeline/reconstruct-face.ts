@@ -103,7 +103,9 @@ export function reconstructFace(
   const out = stage('mesh', () => {
     const displacement: Image = { width: D, height: D, channels: 1, data: detail.displacement };
     const extra = options.meshLevels - options.proxyLevels;
-    const fine = extra > 0 ? loopSubdivide(proxyCam.mesh, extra).mesh : proxyCam.mesh;
+    // Subdivide positions and UVs only (normals/tangents are recomputed after displacement).
+    const pm = proxyCam.mesh;
+    const fine = extra > 0 ? loopSubdivide({ positions: pm.positions, indices: pm.indices, uvs: pm.uvs! }, extra).mesh : pm;
     const fineMesh: Mesh = { ...fine, normals: computeVertexNormals(fine.positions, fine.indices) };
     const detailed = displaceMesh(fineMesh, displacement, { strength: 1 });
     if (!detailed.tangents) detailed.tangents = computeTangents(detailed.positions, detailed.normals!, detailed.uvs!, detailed.indices);
