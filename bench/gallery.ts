@@ -16,7 +16,7 @@ const PHOTOS = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [
   'grace_hopper.jpg', 'obama.jpg', 'faceapi_happy.jpg', 'faceapi_surprised.jpg', 'stock-emotions-a-3.jpg',
   'stock-emotions-b-5.jpg', 'person-vlado.jpg', 'stock-teen-8.jpg', 'faceapi_angry.jpg', 'stock-models-13.jpg',
 ];
-const TILE = 320;
+const TILE = 400;
 const OUT = process.env.GALLERY_OUT ?? 'docs/gallery.jpg';
 
 /** The mesh back in the camera frame (head → camera), normals rotated with it. */

@@ -1,6 +1,6 @@
 import type { FaceAnalysis } from '../analysis/types.js';
 import { cameraToHead, rotateToHead } from '../camera/pose.js';
-import { solveDetail } from '../detail/solve-detail.js';
+import { DETAIL_DEFAULTS, solveDetail } from '../detail/solve-detail.js';
 import { encodeTangentNormalMap } from '../detail/normal-map.js';
 import { linearToSrgb, mapImage, srgbToLinear } from '../image/image.js';
 import { computeAlbedo } from '../lighting/albedo.js';
@@ -96,7 +96,7 @@ export function reconstructFace(
   // --- detail ---------------------------------------------------------------------------
   const detail = stage('detail', () => solveDetail(
     { geom: det.geom, texture: light.texLinear, confidence: det.confidence.data, sh: light.lighting.coefficients, flatMask: light.flatMask },
-    { ...options.detail, strength: options.detailStrength },
+    { ...options.detail, strength: (options.detail.strength ?? DETAIL_DEFAULTS.strength) * options.detailStrength },
   ));
 
   // --- detailed mesh, maps ----------------------------------------------------------------
