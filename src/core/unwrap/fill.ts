@@ -13,6 +13,7 @@
  * The `source` array tells the cases apart exactly ({@link FILL_SOURCE}).
  */
 import { FaceDetailError } from '../errors.js';
+import { sampleBilinear } from '../image/image.js';
 import type { Image } from '../types.js';
 
 /** Weight of a purely mirrored texel in the final confidence, relative to a directly seen one. */
@@ -648,21 +649,9 @@ function logGainGrid(
   return { gw, gh, cell, gain };
 }
 
-/** Gain per channel at texel (x, y): bilinear in the gain grid. */
+/** Gain per channel at texel (x, y): bilinear in the gain grid (cell centres at (i + 0.5)·cell). */
 function gainAt(g: GainGrid, x: number, y: number, C: number, out: Float64Array): void {
-  const { gw, gh, cell, gain: log } = g;
-  let fx = (x + 0.5) / cell - 0.5, fy = (y + 0.5) / cell - 0.5;
-  if (fx < 0) fx = 0; else if (fx > gw - 1) fx = gw - 1;
-  if (fy < 0) fy = 0; else if (fy > gh - 1) fy = gh - 1;
-  const x0 = Math.floor(fx), y0 = Math.floor(fy);
-  const x1 = x0 < gw - 1 ? x0 + 1 : x0, y1 = y0 < gh - 1 ? y0 + 1 : y0;
-  const ax = fx - x0, ay = fy - y0;
-  const i00 = (y0 * gw + x0) * C, i10 = (y0 * gw + x1) * C, i01 = (y1 * gw + x0) * C, i11 = (y1 * gw + x1) * C;
-  for (let ch = 0; ch < C; ch++) {
-    const top = log[i00 + ch]! * (1 - ax) + log[i10 + ch]! * ax;
-    const bot = log[i01 + ch]! * (1 - ax) + log[i11 + ch]! * ax;
-    out[ch] = top * (1 - ay) + bot * ay;
-  }
+  sampleBilinear({ width: g.gw, height: g.gh, channels: C, data: g.gain }, (x + 0.5) / g.cell, (y + 0.5) / g.cell, out);
 }
 
 /** Merge and validate {@link FillOptions} (public boundary). */
