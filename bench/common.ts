@@ -8,7 +8,7 @@ export const SHARED = process.env.FACEDETAIL_SHARED ?? path.resolve('..', 'share
 export function currentCommit(): string {
   try {
     const hash = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-    const dirty = execSync('git status --porcelain --untracked-files=no', { encoding: 'utf8' }).trim() !== '';
+    const dirty = execSync("git status --porcelain --untracked-files=no -- . ':(exclude)bench/results'", { encoding: 'utf8' }).trim() !== '';
     return dirty ? `${hash}+dirty` : hash;
   } catch {
     return 'unknown';

@@ -1,6 +1,7 @@
 /**
  * `npm run gallery`: reconstruct ≥ 8 shared photos and render the proxy and the detailed mesh
- * under a raking light, next to the photo, into one contact sheet (docs/gallery.jpg).
+ * under a raking light, next to the photo, into one contact sheet (docs/gallery.jpg). A fourth
+ * column repeats the detailed mesh at `detailStrength` 4 to show what the solver recovers.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,7 +17,9 @@ const PHOTOS = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [
   'grace_hopper.jpg', 'obama.jpg', 'faceapi_happy.jpg', 'faceapi_surprised.jpg', 'stock-emotions-a-3.jpg',
   'stock-emotions-b-5.jpg', 'person-vlado.jpg', 'stock-teen-8.jpg', 'faceapi_angry.jpg', 'stock-models-13.jpg',
 ];
-const TILE = 400;
+const TILE = 320;
+/** Extra column: the same photo at this `detailStrength`, to show what the solver recovers. */
+const BOOST = 4;
 const OUT = process.env.GALLERY_OUT ?? 'docs/gallery.jpg';
 
 /** The mesh back in the camera frame (head → camera), normals rotated with it. */
@@ -52,7 +55,7 @@ function toPng(img: Image): Promise<Buffer> {
 async function main(): Promise<void> {
   const rec = await createReconstructor();
   const tiles: { input: Buffer; left: number; top: number }[] = [];
-  const cols = 4; // photo | proxy | detailed | detailed + albedo
+  const cols = 5; // photo | proxy | detailed | detailed ×BOOST | detailed + albedo
   let row = 0;
   for (const name of PHOTOS) {
     const file = path.join(SHARED, 'photos', name);
@@ -76,10 +79,12 @@ async function main(): Promise<void> {
     const raking = { type: 'directional' as const, direction: [0.85, -0.3, -0.42] as [number, number, number], ambient: 0.04 };
     const proxy = renderMesh(meshInCamera(face, face.proxy), camera, { lighting: raking, background: [0.1, 0.1, 0.12] });
     const detailed = renderMesh(meshInCamera(face, face.detailedMesh), camera, { lighting: raking, background: [0.1, 0.1, 0.12] });
+    const boostedFace = await rec.reconstruct(file, { detailStrength: BOOST });
+    const boosted = renderMesh(meshInCamera(boostedFace, boostedFace.detailedMesh), camera, { lighting: raking, background: [0.1, 0.1, 0.12] });
     const textured = renderMesh(meshInCamera(face, face.detailedMesh), camera, {
       lighting: { type: 'directional', direction: [0.5, -0.3, -0.8], ambient: 0.25 }, albedo: face.maps.albedo, background: [0.1, 0.1, 0.12],
     });
-    const imgs = [photo, await toPng(proxy.image), await toPng(detailed.image), await toPng(textured.image)];
+    const imgs = [photo, await toPng(proxy.image), await toPng(detailed.image), await toPng(boosted.image), await toPng(textured.image)];
     imgs.forEach((input, c) => tiles.push({ input, left: c * TILE, top: row * TILE }));
     console.log(`${name}: yaw ${face.pose.yawDeg.toFixed(1)}°, ${face.detailedMesh.positions.length / 3} vertices, detail rms ${String(face.detailStats['rmsMm'])} mm`);
     row++;
@@ -90,7 +95,7 @@ async function main(): Promise<void> {
   const sheet = await sharp({ create: { width: cols * TILE, height: row * TILE, channels: 3, background: '#000' } })
     .composite(tiles).jpeg({ quality: 82 }).toBuffer();
   await writeFile(OUT, sheet);
-  console.log(`wrote ${OUT} (${row} faces; columns: photo | proxy, raking light | detailed, raking light | detailed + albedo)`);
+  console.log(`wrote ${OUT} (${row} faces; columns: photo | proxy, raking light | detailed (defaults), raking light | detailed at --detail-strength ${BOOST}, raking light | detailed + albedo)`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();
