@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: speed and memory of the whole pipeline over $FACEDETAIL_SHARED/photos.
- * Per-stage median times, the median total, peak RSS, and in the same run the baseline
+ * Per-stage median times (export as the CLI does it: native PNG encoding), the median total, peak RSS, and in the same run the baseline
  * "Human detect + mesh alone" (the library's own detect() on the same decoded images).
  * Writes bench/results/speed.json. Options: --quick (6 photos), --res N (map resolution).
  */
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildOutputFiles } from '../src/core/pipeline/output-files.js';
+import { buildOutputFilesAsync } from '../src/core/pipeline/output-files.js';
+import { encodePngNative } from '../src/node/encode-png.js';
 import { STAGES, type StageName } from '../src/core/pipeline/types.js';
 import { decodeImage } from '../src/node/decode-image.js';
 import { acquireHumanRuntime, defaultHumanModelDir, releaseHumanRuntime } from '../src/node/human/human-runtime.js';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
     try {
       const face = await rec.reconstruct(decoded);
       const te = performance.now();
-      const files = buildOutputFiles(face, { formats: ['glb', 'obj', 'ply'], sourceName: name, version: VERSION });
+      const files = await buildOutputFilesAsync(face, { formats: ['glb', 'obj', 'ply'], sourceName: name, version: VERSION }, encodePngNative);
       const exportMs = performance.now() - te;
       totals.push(performance.now() - t0);
       for (const [k, v] of Object.entries({ ...face.timings, export: exportMs })) (perStage[k] ??= []).push(v);

@@ -34,5 +34,5 @@ export type { FaceReconstruction, ReconstructOptions, StageName, MeshFormat, Log
 export { RECONSTRUCT_DEFAULTS, resolveOptions } from './pipeline/defaults.js';
 export { reconstructFace } from './pipeline/reconstruct-face.js';
 export type { ReconstructFaceInput } from './pipeline/reconstruct-face.js';
-export { buildOutputFiles, resultJson, displacementEncoding } from './pipeline/output-files.js';
-export type { OutputFilesOptions, DisplacementEncoding } from './pipeline/output-files.js';
+export { buildOutputFiles, buildOutputFilesAsync, resultJson, displacementEncoding } from './pipeline/output-files.js';
+export type { OutputFilesOptions, DisplacementEncoding, PngEncoder } from './pipeline/output-files.js';

@@ -18,6 +18,9 @@ import { ESTIMATE_CAMERA_DEFAULTS } from '../core/camera/estimate-camera.js';
 import { FaceDetailError } from '../core/errors.js';
 import { RECONSTRUCT_DEFAULTS } from '../core/pipeline/defaults.js';
 import type { buildOutputFiles as BuildOutputFiles } from '../core/pipeline/output-files.js';
+
+/** Builds a face's output files (sync or async). */
+type OutputBuilder = (...args: Parameters<typeof BuildOutputFiles>) => ReturnType<typeof BuildOutputFiles> | Promise<ReturnType<typeof BuildOutputFiles>>;
 import { STAGES } from '../core/pipeline/types.js';
 import type { FaceReconstruction, Logger, MeshFormat, ProgressCallback, StageName } from '../core/pipeline/types.js';
 import { decodeImage, DECODE_DEFAULTS, HEIC_SUPPORTED } from './decode-image.js';
@@ -50,8 +53,8 @@ export interface CliIO {
   cwd?: string;
   /** Reconstructor factory (tests inject a fake). Default: `createReconstructor` of `./reconstructor.js`. */
   createReconstructor?: (options: ReconstructorOptions) => Promise<Reconstructor>;
-  /** Output file builder. Default: `buildOutputFiles` of `core/pipeline/output-files.js`. */
-  buildOutputFiles?: typeof BuildOutputFiles;
+  /** Output file builder. Default: `buildOutputFilesAsync` with the native PNG encoder. */
+  buildOutputFiles?: OutputBuilder;
 }
 
 /** Parsed command-line options. */
@@ -136,10 +139,15 @@ export async function run(argv: readonly string[], io: CliIO = {}): Promise<numb
   };
   if (opts.focal35mm !== undefined) recOptions.focalLength35mm = opts.focal35mm;
   let reconstructor: Reconstructor;
-  let build: typeof BuildOutputFiles;
+  let build: OutputBuilder;
   try {
     const factory = io.createReconstructor ?? (await import('./reconstructor.js')).createReconstructor;
-    build = io.buildOutputFiles ?? (await import('../core/pipeline/output-files.js')).buildOutputFiles;
+    if (io.buildOutputFiles) build = io.buildOutputFiles;
+    else {
+      const { buildOutputFilesAsync } = await import('../core/pipeline/output-files.js');
+      const { encodePngNative } = await import('./encode-png.js');
+      build = (rec, o) => buildOutputFilesAsync(rec, o, encodePngNative);
+    }
     reconstructor = await factory(recOptions);
   } catch (e) {
     if (e instanceof FaceDetailError && e.code === 'INVALID_OPTION') return usage(e.message);
@@ -329,7 +337,7 @@ async function resolveInputs(args: readonly string[], cwd: string, recursive: bo
 async function processOne(
   file: InputFile,
   reconstructor: Reconstructor,
-  build: typeof BuildOutputFiles,
+  build: OutputBuilder,
   opts: CliOptions,
   outDir: string,
   reporter: Reporter,
@@ -361,7 +369,7 @@ async function processOne(
       const dirName = opts.allFaces === true ? `${file.stem}_face${rec.faceIndex}` : file.stem;
       const dir = join(outDir, dirName);
       await timed('export', rec.faceIndex, async () => {
-        const files = build(rec, {
+        const files = await build(rec, {
           formats: opts.format,
           sourceName: basename(file.path),
           version: VERSION,

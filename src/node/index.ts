@@ -16,3 +16,4 @@ export { decodeImage, DECODE_DEFAULTS } from './decode-image.js';
 export type { DecodedImage, DecodeImageOptions } from './decode-image.js';
 export { createHumanAnalyzer } from './human-analyzer.js';
 export { writeOutputFolder, writeFileAtomic } from './write-output.js';
+export { encodePngNative } from './encode-png.js';

@@ -2,7 +2,7 @@ import { focalLength35mmOf, verticalFov } from '../camera/estimate-camera.js';
 import { writeGlb } from '../export/glb.js';
 import { writeObj } from '../export/obj.js';
 import { writePly } from '../export/ply.js';
-import { encodePng } from '../export/png.js';
+import { encodePng, type EncodePngOptions } from '../export/png.js';
 import { sampleUV } from '../image/image.js';
 import { utf8 } from '../platform.js';
 import type { Image, Mesh } from '../types.js';
@@ -24,6 +24,18 @@ export interface OutputFilesOptions {
 /** Encoding of displacement.png: mm = offsetMm + scaleMm · (value / 65535). */
 export interface DisplacementEncoding { scaleMm: number; offsetMm: number }
 
+/** A PNG encoder: the core's pure-JS {@link encodePng} or a faster platform one (Node: sharp). */
+export type PngEncoder = (image: Image, options: EncodePngOptions) => Uint8Array | Promise<Uint8Array>;
+
+/** Name of the GLB's residual normal map among the PNG jobs (not written as a file). */
+const RESIDUAL_NORMAL = '#residual-normal.png';
+
+/** The PNGs a face needs, and how to turn their bytes into the output files. */
+interface OutputPlan {
+  pngs: { name: string; image: Image; options: EncodePngOptions }[];
+  finish(png: Record<string, Uint8Array>): Record<string, Uint8Array>;
+}
+
 /**
  * Every output file of one face, as bytes, keyed by file name: face.glb / face.obj + face.mtl /
  * face.ply (per `formats`), texture.png, albedo.png, confidence.png, displacement.png (16-bit),
@@ -34,12 +46,29 @@ export interface DisplacementEncoding { scaleMm: number; offsetMm: number }
  * const files = buildOutputFiles(rec, { formats: ['glb'], sourceName: 'me.jpg', version: '0.1.0' });
  */
 export function buildOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): Record<string, Uint8Array> {
-  const files: Record<string, Uint8Array> = {};
-  const texturePng = encodePng(rec.maps.texture, { bitDepth: 8 });
-  const albedoPng = encodePng(rec.maps.albedo, { bitDepth: 8 });
-  const normalPng = encodePng(rec.maps.normal, { bitDepth: 8 });
+  const plan = planOutputFiles(rec, options);
+  const png: Record<string, Uint8Array> = {};
+  for (const job of plan.pngs) png[job.name] = encodePng(job.image, job.options);
+  return plan.finish(png);
+}
+
+/**
+ * As {@link buildOutputFiles}, with the PNG maps encoded by `encode` concurrently (the Node
+ * adapter passes a native encoder; the core's pure-JS deflate is the slowest part of export).
+ *
+ * @example
+ * const files = await buildOutputFilesAsync(rec, { formats: ['glb'], sourceName: 'me.jpg', version: '0.1.0' }, encodePngNative);
+ */
+export async function buildOutputFilesAsync(rec: FaceReconstruction, options: OutputFilesOptions, encode: PngEncoder): Promise<Record<string, Uint8Array>> {
+  const plan = planOutputFiles(rec, options);
+  const bytes = await Promise.all(plan.pngs.map((job) => encode(job.image, job.options)));
+  const png: Record<string, Uint8Array> = {};
+  plan.pngs.forEach((job, i) => { png[job.name] = bytes[i]!; });
+  return plan.finish(png);
+}
+
+function planOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): OutputPlan {
   const dispEnc = displacementEncoding(rec.maps.displacement);
-  const dispImage = normalizeDisplacement(rec.maps.displacement, dispEnc);
   const dispText = {
     'facedetail:unit': 'mm',
     'facedetail:scale_mm': String(dispEnc.scaleMm),
@@ -47,44 +76,52 @@ export function buildOutputFiles(rec: FaceReconstruction, options: OutputFilesOp
     'facedetail:formula': 'mm = offset_mm + scale_mm * value / 65535',
     'facedetail:direction': 'along the smooth proxy normal, outward positive',
   };
-  files['texture.png'] = texturePng;
-  files['albedo.png'] = albedoPng;
-  files['normal.png'] = normalPng;
-  files['confidence.png'] = encodePng(rec.maps.confidence, { bitDepth: 8 });
-  files['displacement.png'] = encodePng(dispImage, { bitDepth: 16, text: dispText });
+  const pngs: OutputPlan['pngs'] = [
+    { name: 'texture.png', image: rec.maps.texture, options: { bitDepth: 8 } },
+    { name: 'albedo.png', image: rec.maps.albedo, options: { bitDepth: 8 } },
+    { name: 'normal.png', image: rec.maps.normal, options: { bitDepth: 8 } },
+    { name: 'confidence.png', image: rec.maps.confidence, options: { bitDepth: 8 } },
+    { name: 'displacement.png', image: normalizeDisplacement(rec.maps.displacement, dispEnc), options: { bitDepth: 16, text: dispText } },
+  ];
+  if (options.formats.includes('glb')) pngs.push({ name: RESIDUAL_NORMAL, image: rec.maps.residualNormal, options: { bitDepth: 8 } });
 
-  const mesh = rec.detailedMesh;
-  if (options.formats.includes('glb')) {
-    const metres: Mesh = { ...mesh, positions: scalePositions(mesh.positions, 0.001) };
-    files['face.glb'] = writeGlb({
-      mesh: metres,
-      meshName: 'face',
-      nodeName: 'face',
-      baseColorPng: albedoPng,
-      normalPng: encodePng(rec.maps.residualNormal, { bitDepth: 8 }),
-      camera: glTFCamera(rec),
-      generator: `facedetail ${options.version}`,
-      extras: { units: 'metres', frame: 'head: +X subject left, +Y up, +Z out of the face', source: options.sourceName },
-    });
-  }
-  if (options.formats.includes('obj')) {
-    const { obj, mtl } = writeObj(mesh, {
-      mtlFileName: 'face.mtl',
-      materialName: 'face',
-      diffuseMap: 'albedo.png',
-      comment: `facedetail ${options.version} — detailed face mesh, millimetres, head frame (+X subject left, +Y up, +Z out of the face)`,
-    });
-    files['face.obj'] = utf8(obj);
-    files['face.mtl'] = utf8(mtl);
-  }
-  if (options.formats.includes('ply')) {
-    files['face.ply'] = writePly(mesh, {
-      colors: vertexColors(mesh, rec.maps.albedo),
-      comments: [`facedetail ${options.version}`, 'units: millimetres', 'frame: head (+X subject left, +Y up, +Z out of the face)'],
-    });
-  }
-  files['result.json'] = utf8(JSON.stringify(resultJson(rec, options, dispEnc), null, 2) + '\n');
-  return files;
+  const finish = (png: Record<string, Uint8Array>): Record<string, Uint8Array> => {
+    const files: Record<string, Uint8Array> = {};
+    for (const job of pngs) if (job.name !== RESIDUAL_NORMAL) files[job.name] = png[job.name]!;
+    const mesh = rec.detailedMesh;
+    if (options.formats.includes('glb')) {
+      const metres: Mesh = { ...mesh, positions: scalePositions(mesh.positions, 0.001) };
+      files['face.glb'] = writeGlb({
+        mesh: metres,
+        meshName: 'face',
+        nodeName: 'face',
+        baseColorPng: png['albedo.png']!,
+        normalPng: png[RESIDUAL_NORMAL]!,
+        camera: glTFCamera(rec),
+        generator: `facedetail ${options.version}`,
+        extras: { units: 'metres', frame: 'head: +X subject left, +Y up, +Z out of the face', source: options.sourceName },
+      });
+    }
+    if (options.formats.includes('obj')) {
+      const { obj, mtl } = writeObj(mesh, {
+        mtlFileName: 'face.mtl',
+        materialName: 'face',
+        diffuseMap: 'albedo.png',
+        comment: `facedetail ${options.version} — detailed face mesh, millimetres, head frame (+X subject left, +Y up, +Z out of the face)`,
+      });
+      files['face.obj'] = utf8(obj);
+      files['face.mtl'] = utf8(mtl);
+    }
+    if (options.formats.includes('ply')) {
+      files['face.ply'] = writePly(mesh, {
+        colors: vertexColors(mesh, rec.maps.albedo),
+        comments: [`facedetail ${options.version}`, 'units: millimetres', 'frame: head (+X subject left, +Y up, +Z out of the face)'],
+      });
+    }
+    files['result.json'] = utf8(JSON.stringify(resultJson(rec, options, dispEnc), null, 2) + '\n');
+    return files;
+  };
+  return { pngs, finish };
 }
 
 /** The content of result.json (see README "Outputs"). */
