@@ -13,7 +13,7 @@ import { isFaceDetailError } from '../../src/core/errors.js';
 import { createImage, sampleBilinear } from '../../src/core/image/image.js';
 import { EMOTIONS, type Emotion, type Image } from '../../src/core/types.js';
 import { createHumanAnalyzer, type HumanFaceAnalyzer } from '../../src/node/human-analyzer.js';
-import { cropToImage, imageToCrop, sampleFaceCrop, type FaceCrop } from '../../src/node/human/face-crop.js';
+import { cropToImage, imageToCrop, sampleFaceCrop, type FaceCrop } from '../../src/human/face-crop.js';
 import { acquireHumanRuntime, defaultHumanModelDir, releaseHumanRuntime } from '../../src/node/human/human-runtime.js';
 
 // tfjs-core exactly as Human loads it (CommonJS), to read the engine's tensor count.

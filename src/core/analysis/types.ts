@@ -2,7 +2,8 @@ import type { Emotion, Image } from '../types.js';
 
 /**
  * What the face analyser found about one face. Produced by a {@link FaceAnalyzer} adapter
- * (Node: `src/node/human-analyzer.ts`; browser: later), consumed by the core.
+ * (Node: `src/node/human-analyzer.ts`; browser: `src/web/human-engine.ts`; both share
+ * `src/human/analyze-faces.ts`), consumed by the core.
  */
 export interface FaceAnalysis {
   /**

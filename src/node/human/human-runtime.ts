@@ -9,31 +9,27 @@ import { accessSync, constants as fsConstants, readFileSync, statSync } from 'no
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import type { Config, Human } from '@vladmandic/human';
+import type { Human } from '@vladmandic/human';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import { FaceDetailError } from '../../core/errors.js';
 import type { Logger } from '../../core/pipeline/types.js';
+import type { HumanEngine, Tfjs } from '../../human/analyze-faces.js';
+import { HUMAN_MODELS, humanDetectConfig, type HumanModelName } from '../../human/config.js';
 
 const require = createRequire(import.meta.url);
 
 /** tfjs-core as Human sees it (same module instance: Human's bundle `require`s it too). */
-export type Tfjs = typeof import('@tensorflow/tfjs-core');
+export type { Tfjs } from '../../human/analyze-faces.js';
 
-/** The models this adapter runs, by Human's names (`<name>.json` + weights in the model folder). */
-export const HUMAN_MODELS = ['blazeface', 'facemesh', 'emotion'] as const;
-export type HumanModelName = (typeof HUMAN_MODELS)[number];
+export { HUMAN_MODELS, humanDetectConfig } from '../../human/config.js';
+export type { HumanModelName } from '../../human/config.js';
 
 /** URL scheme of the IO router that reads model files from disk (Node's fetch has no file://). */
 const SCHEME = 'facedetail-file://';
 
-export interface HumanRuntime {
-  human: Human;
-  tf: Tfjs;
+/** The Node {@link HumanEngine}: the shared analysis's engine plus the folder its models came from. */
+export interface HumanRuntime extends HumanEngine {
   modelDir: string;
-  /** The loaded GraphModels this adapter uses. */
-  models: Record<HumanModelName, GraphModel>;
-  /** Runs `fn` after every earlier call has settled (Human is not re-entrant). */
-  run<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 interface Shared {
@@ -227,39 +223,6 @@ async function loadRuntime(modelDir: string, logger?: Logger): Promise<HumanRunt
     return next;
   };
   return { human, tf, modelDir, models, run };
-}
-
-/**
- * Human configuration for our use: the face detector and face mesh only (the emotion network
- * is loaded but run by us on our own crop); iris, description, antispoof, liveness, attention,
- * body, hand, object, segmentation, gesture and image filters off. Results are never reused
- * between calls (`cacheSensitivity: 0`, `skipFrames: 0`, `skipTime: 0`), which makes the same
- * image give the same result.
- */
-export function humanDetectConfig(maxFaces: number, minConfidence: number): Partial<Config> {
-  const off = { enabled: false };
-  return {
-    cacheSensitivity: 0,
-    skipAllowed: false,
-    filter: off,
-    gesture: off,
-    body: off,
-    hand: off,
-    object: off,
-    segmentation: off,
-    face: {
-      enabled: true,
-      detector: { rotation: false, maxDetected: maxFaces, minConfidence, skipFrames: 0, skipTime: 0, return: false },
-      mesh: { enabled: true },
-      iris: off,
-      attention: off,
-      // Enabled so that Human loads it; our analyser passes `enabled: false` per call.
-      emotion: { enabled: true, skipFrames: 0, skipTime: 0 },
-      description: off,
-      antispoof: off,
-      liveness: off,
-    },
-  };
 }
 
 function wasmBinaryDir(): string {

@@ -16,7 +16,7 @@
  * test photos) sums to 191.57 ± 0.07 instead of 192, i.e. the network reads about 0.2 crop
  * pixels (0.1 % of the crop) left of this convention. Not corrected.
  */
-import type { Image } from '../../core/types.js';
+import type { Image } from '../core/types.js';
 
 /** A square region of the image: centre, side and rotation. */
 export interface FaceCrop {

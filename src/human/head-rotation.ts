@@ -3,8 +3,8 @@
  * (`poseFromAxes` in src/core/camera/pose.ts) and with the head axes the face-mesh model uses
  * (src/core/model/facemesh-model.ts), so the analyser's angles and the fitted pose agree.
  */
-import { poseFromAxes } from '../../core/camera/pose.js';
-import { FACEMESH_LANDMARKS as LM } from '../../core/model/facemesh-landmarks.js';
+import { poseFromAxes } from '../core/camera/pose.js';
+import { FACEMESH_LANDMARKS as LM } from '../core/model/facemesh-landmarks.js';
 
 /** Euler angles in degrees; see {@link headRotationFromLandmarks} for the signs. */
 export interface HeadRotation {

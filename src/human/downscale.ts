@@ -1,4 +1,4 @@
-import type { Image } from '../../core/types.js';
+import type { Image } from '../core/types.js';
 
 /**
  * Area-averaging (box filter) resize to a smaller `outW`×`outH` RGB image scaled to [0, 255]

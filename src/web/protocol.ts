@@ -1,0 +1,57 @@
+/**
+ * Messages between the page (src/web/main.ts) and the pipeline worker (src/web/worker.ts).
+ * Everything is structured-cloneable; typed arrays travel as transferables.
+ */
+import type { Emotion, FaceDetailErrorCode, StageName } from '../core/index.js';
+
+/** Options the page lets the user choose (the rest are the core's defaults). */
+export interface WebRunOptions {
+  /** Displacement / normal map size (512, 1024 or 2048). */
+  detailResolution: number;
+  /** Texture / albedo / confidence map size. */
+  textureResolution: number;
+  /** Multiplier on the synthesized displacement (0 = proxy only). */
+  detailStrength: number;
+  /** 35 mm-equivalent focal length override (mm); undefined = EXIF, else 50. */
+  focalLength35mm: number | undefined;
+}
+
+export type ToWorker =
+  | { type: 'init'; modelBaseUrl: string; wasmBaseUrl: string }
+  | { type: 'run'; id: number; file: Blob; name: string; options: WebRunOptions };
+
+/** A mesh for the viewer: head frame, millimetres. */
+export interface ViewMesh {
+  positions: Float32Array;
+  indices: Uint32Array;
+  uvs: Float32Array;
+  normals: Float32Array;
+  tangents: Float32Array;
+}
+
+/** What the page needs to show one reconstruction. */
+export interface ViewData {
+  sourceName: string;
+  width: number;
+  height: number;
+  proxy: ViewMesh;
+  detailed: ViewMesh;
+  /** PNG bytes: albedo, texture (the unwrapped photo), normal (relative to the proxy), residualNormal (relative to the detailed mesh). */
+  png: { albedo: Uint8Array; texture: Uint8Array; normal: Uint8Array; residualNormal: Uint8Array };
+  camera: { fx: number; fy: number; cx: number; cy: number; focalSource: string; focal35mm: number };
+  pose: { rotation: number[]; translation: number[]; yawDeg: number; pitchDeg: number; rollDeg: number };
+  mmPerPixel: number;
+  analysis: { landmarks: Float32Array; box: [number, number, number, number]; score: number; emotions: Record<Emotion, number> };
+  /** Milliseconds per stage (decode … export) and `total`. */
+  timings: Record<string, number>;
+  warnings: string[];
+  detailRmsMm: number | undefined;
+}
+
+export type FromWorker =
+  | { type: 'ready'; ms: number; backend: string }
+  | { type: 'progress'; id: number; stage: StageName; done: boolean; ms?: number }
+  | { type: 'result'; id: number; files: Record<string, Uint8Array>; view: ViewData }
+  /** Sent after the result: the detailed mesh's vertices before displacement (same topology), so that strength s = base + s·(detailed − base). */
+  | { type: 'base'; id: number; positions: Float32Array }
+  | { type: 'error'; id: number | undefined; code: FaceDetailErrorCode | 'UNKNOWN'; message: string };

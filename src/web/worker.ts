@@ -1,0 +1,144 @@
+/**
+ * The pipeline worker: decode → analyze → camera → reconstructFace → buildOutputFiles, off the
+ * page's main thread so the page stays responsive. Protocol: src/web/protocol.ts.
+ */
+import {
+  buildOutputFiles,
+  createFaceMeshModel,
+  estimateCamera,
+  FaceDetailError,
+  focalLength35mmOf,
+  loopSubdivide,
+  readGlb,
+  reconstructFace,
+  resolveOptions,
+  type FaceAnalyzer,
+  type FaceReconstruction,
+  type Mesh,
+  type StageName,
+} from '../core/index.js';
+import { decodeImageBlob } from './decode-image.js';
+import { createWebHumanAnalyzer } from './human-engine.js';
+import type { FromWorker, ToWorker, ViewData, ViewMesh } from './protocol.js';
+
+declare const __FACEDETAIL_VERSION__: string;
+
+interface WorkerScope {
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+  onmessage: ((ev: MessageEvent<ToWorker>) => void) | null;
+}
+const scope = self as unknown as WorkerScope;
+
+let analyzer: Promise<FaceAnalyzer> | undefined;
+const model = createFaceMeshModel();
+
+scope.onmessage = (ev) => {
+  const msg = ev.data;
+  if (msg.type === 'init') {
+    const t0 = performance.now();
+    analyzer = createWebHumanAnalyzer({ modelBaseUrl: msg.modelBaseUrl, wasmBaseUrl: msg.wasmBaseUrl });
+    analyzer.then(
+      () => scope.postMessage({ type: 'ready', ms: performance.now() - t0, backend: 'wasm' }),
+      (e: unknown) => postError(undefined, e),
+    );
+  } else if (msg.type === 'run') {
+    run(msg).catch((e: unknown) => postError(msg.id, e));
+  }
+};
+
+function postError(id: number | undefined, e: unknown): void {
+  if (e instanceof FaceDetailError) scope.postMessage({ type: 'error', id, code: e.code, message: e.message });
+  else scope.postMessage({ type: 'error', id, code: 'UNKNOWN', message: e instanceof Error ? e.message : String(e) });
+}
+
+async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
+  if (!analyzer) throw new FaceDetailError('INTERNAL', 'the worker was not initialised');
+  const { id, options } = msg;
+  const tStart = performance.now();
+  const o = resolveOptions({
+    detailResolution: options.detailResolution,
+    textureResolution: options.textureResolution,
+    detailStrength: options.detailStrength,
+    focalLength35mm: options.focalLength35mm,
+  });
+  const timings: Record<string, number> = {};
+  const progress = (stage: StageName, done: boolean, ms?: number): void => {
+    if (done && ms !== undefined) timings[stage] = (timings[stage] ?? 0) + ms;
+    scope.postMessage(ms === undefined ? { type: 'progress', id, stage, done } : { type: 'progress', id, stage, done, ms });
+  };
+  const timed = async <T>(stage: StageName, f: () => Promise<T> | T): Promise<T> => {
+    progress(stage, false);
+    const t0 = performance.now();
+    const r = await f();
+    progress(stage, true, performance.now() - t0);
+    return r;
+  };
+
+  const decoded = await timed('decode', () => decodeImageBlob(msg.file, msg.name));
+  const an = await analyzer;
+  const faces = await timed('analyze', () => an.analyze(decoded.image));
+  const analysis = faces[0];
+  if (!analysis) {
+    throw new FaceDetailError('NO_FACE', 'No face was found in this photo. Use a photo where one face is clearly visible, roughly facing the camera and at least about 64 pixels wide.');
+  }
+  const camera = estimateCamera(decoded.width, decoded.height, { focalLength35mm: o.focalLength35mm, exifFocalLength35mm: decoded.exif.focalLength35mm });
+  const rec = reconstructFace({ image: decoded.image, camera, analysis, faceIndex: 0, model }, o, (ev) => progress(ev.stage, ev.done, ev.ms));
+  rec.timings = { ...timings, ...rec.timings };
+  const files = await timed('export', () =>
+    buildOutputFiles(rec, { formats: ['glb', 'obj', 'ply'], sourceName: msg.name, version: __FACEDETAIL_VERSION__, imageTimings: { decode: timings['decode'] ?? 0 } }),
+  );
+  timings['total'] = performance.now() - tStart; // decode → every output file in memory, as Node's total
+  const view = viewData(rec, msg.name, decoded.width, decoded.height, files);
+  view.timings = { ...timings };
+
+  const transfer = new Set<ArrayBuffer>();
+  for (const f of Object.values(files)) transfer.add(f.buffer as ArrayBuffer);
+  for (const m of [view.proxy, view.detailed]) for (const a of [m.positions, m.indices, m.uvs, m.normals, m.tangents]) transfer.add(a.buffer as ArrayBuffer);
+  for (const b of Object.values(view.png)) transfer.add(b.buffer as ArrayBuffer);
+  scope.postMessage({ type: 'result', id, files, view }, [...transfer]);
+
+  // The detailed mesh is the proxy subdivided `meshLevels − proxyLevels` more times, then
+  // displaced: the undisplaced copy lets the viewer rescale the detail live. Loop subdivision is
+  // affine-invariant, so subdividing the head-frame proxy equals the pipeline's camera-frame one
+  // (up to rounding). Sent after the result so the face shows ~0.3 s sooner.
+  const p = rec.proxy, extra = o.meshLevels - o.proxyLevels;
+  const base = extra > 0 ? loopSubdivide({ positions: p.positions, indices: p.indices, uvs: p.uvs! }, extra).mesh.positions : p.positions.slice();
+  scope.postMessage({ type: 'base', id, positions: base }, [base.buffer as ArrayBuffer]);
+}
+
+/** The viewer's data; its PNGs are copies of the output files (those are transferred separately). */
+function viewData(rec: FaceReconstruction, name: string, width: number, height: number, files: Record<string, Uint8Array>): ViewData {
+  const png = (n: string): Uint8Array => files[n]!.slice();
+  const stats = rec.detailStats as { rmsMm?: number };
+  return {
+    sourceName: name,
+    width,
+    height,
+    proxy: viewMesh(rec.proxy),
+    detailed: viewMesh(rec.detailedMesh),
+    png: { albedo: png('albedo.png'), texture: png('texture.png'), normal: png('normal.png'), residualNormal: residualNormalPng(files['face.glb']!) },
+    camera: { fx: rec.camera.fx, fy: rec.camera.fy, cx: rec.camera.cx, cy: rec.camera.cy, focalSource: rec.camera.focalSource, focal35mm: focalLength35mmOf(rec.camera) },
+    pose: { rotation: [...rec.pose.rotation], translation: [...rec.pose.translation], yawDeg: rec.pose.yawDeg, pitchDeg: rec.pose.pitchDeg, rollDeg: rec.pose.rollDeg },
+    mmPerPixel: rec.mmPerPixel,
+    analysis: { landmarks: rec.analysis.landmarks.slice(), box: rec.analysis.box, score: rec.analysis.score, emotions: rec.analysis.emotions },
+    timings: {},
+    warnings: rec.warnings,
+    detailRmsMm: typeof stats.rmsMm === 'number' ? stats.rmsMm : undefined,
+  };
+}
+
+/** The residual normal map as embedded in the GLB (its material's normalTexture), not encoded twice. */
+function residualNormalPng(glb: Uint8Array): Uint8Array {
+  const { json, images } = readGlb(glb);
+  const j = json as { materials?: { normalTexture?: { index: number } }[]; textures?: { source?: number }[] };
+  const tex = j.materials?.[0]?.normalTexture?.index;
+  const source = tex === undefined ? undefined : j.textures?.[tex]?.source;
+  const img = images.find((i) => i.index === source);
+  if (!img) throw new FaceDetailError('INTERNAL', 'face.glb has no normal texture');
+  return img.bytes.slice();
+}
+
+function viewMesh(m: Mesh): ViewMesh {
+  if (!m.uvs || !m.normals || !m.tangents) throw new FaceDetailError('INTERNAL', 'mesh without uvs, normals or tangents');
+  return { positions: m.positions.slice(), indices: m.indices.slice(), uvs: m.uvs.slice(), normals: m.normals.slice(), tangents: m.tangents.slice() };
+}

@@ -1,0 +1,263 @@
+/**
+ * End-to-end tests of the web app in a real browser (Debian's Chromium driven by playwright-core,
+ * WebGL through SwiftShader): build the app, serve dist-web/ from 127.0.0.1, upload photos, and
+ * check the result the way a user would see and download it.
+ *
+ * Needs Chromium (`apt-get install -y chromium`; or FACEDETAIL_CHROMIUM=/path/to/chrome) and the
+ * shared photos ($FACEDETAIL_SHARED/photos, default ../shared); skips, saying why, without them.
+ * Screenshots, the downloaded GLB and the timings go to test/e2e/out/ (git-ignored).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { decode as decodePng } from 'fast-png';
+import { unzipSync } from 'fflate';
+// @ts-ignore: gltf-validator ships no type declarations
+import { validateBytes } from 'gltf-validator';
+import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeImage } from '../../src/node/decode-image.js';
+import { createHumanAnalyzer } from '../../src/node/human-analyzer.js';
+import { serveStatic, type StaticServer } from './static-server.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const OUT = join(ROOT, 'test/e2e/out');
+const PHOTOS = resolve(process.env.FACEDETAIL_SHARED ?? join(ROOT, '../shared'), 'photos');
+const GRACE = join(PHOTOS, 'grace_hopper.jpg');
+const NON_FACE = join(PHOTOS, 'non_face.jpg');
+const CHROMIUM = process.env.FACEDETAIL_CHROMIUM ?? '/usr/bin/chromium';
+
+const skipReason = !existsSync(CHROMIUM)
+  ? `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set FACEDETAIL_CHROMIUM)`
+  : !existsSync(GRACE) || !existsSync(NON_FACE)
+    ? `photos not found in ${PHOTOS} (set FACEDETAIL_SHARED)`
+    : undefined;
+if (skipReason) console.log(`web app e2e tests skipped: ${skipReason}`);
+
+/** Window state the app exposes for scripts (src/web/main.ts `PageApi`). */
+interface PageApi {
+  state: 'loading' | 'idle' | 'running' | 'done' | 'error';
+  runs: number;
+  timings: Record<string, number>;
+  error: { code: string; message: string } | undefined;
+  result: { width: number; height: number; landmarks: number[]; pose: { yawDeg: number; pitchDeg: number; rollDeg: number }; emotions: Record<string, number>; vertices: number } | undefined;
+}
+const pageApi = (page: Page): Promise<PageApi> => page.evaluate(() => (window as unknown as { facedetail: PageApi }).facedetail);
+
+/** Does `action` (which starts a run) and waits until that run has finished, with a result or an error. */
+async function runAndWait(page: Page, action: () => Promise<unknown>, timeout: number): Promise<PageApi> {
+  const before = (await pageApi(page)).runs;
+  await action();
+  await page.waitForFunction(
+    (n) => {
+      const api = (window as unknown as { facedetail: PageApi }).facedetail;
+      return api.runs > n && (api.state === 'done' || api.state === 'error');
+    },
+    before,
+    { timeout },
+  );
+  return pageApi(page);
+}
+
+/** Pixel statistics of a PNG screenshot: share of pixels away from the background colour, and their luminance spread. */
+function pixelStats(png: Uint8Array, background: [number, number, number]): { foreground: number; lumaStd: number } {
+  const img = decodePng(png);
+  const c = img.channels, d = img.data;
+  let fg = 0, sum = 0, sum2 = 0;
+  const n = img.width * img.height;
+  for (let i = 0; i < n; i++) {
+    const r = d[i * c]!, g = d[i * c + 1]!, b = d[i * c + 2]!;
+    if (Math.abs(r - background[0]) + Math.abs(g - background[1]) + Math.abs(b - background[2]) > 30) {
+      fg++;
+      const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      sum += y;
+      sum2 += y * y;
+    }
+  }
+  const mean = fg ? sum / fg : 0;
+  return { foreground: fg / n, lumaStd: fg ? Math.sqrt(Math.max(0, sum2 / fg - mean * mean)) : 0 };
+}
+
+/** Mean absolute difference of two same-size PNG screenshots, 0–255. */
+function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
+  const A = decodePng(a), B = decodePng(b);
+  if (A.width !== B.width || A.height !== B.height) return 255;
+  let s = 0;
+  for (let i = 0; i < A.data.length; i++) s += Math.abs(A.data[i]! - B.data[i]!);
+  return s / A.data.length;
+}
+
+describe.skipIf(skipReason !== undefined)('web app in Chromium', () => {
+  let server: StaticServer;
+  let browser: Browser;
+  let page: Page;
+  const foreign: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+    server = await serveStatic(join(ROOT, 'dist-web'));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run',
+        // A synthetic camera (a moving test pattern, no face) for the snapshot button.
+        '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      ],
+    });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.on('request', (r) => { if (!r.url().startsWith(server.url) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) foreign.push(r.url()); });
+    page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
+    await page.goto(server.url);
+    await page.waitForFunction(() => {
+      const api = (window as unknown as { facedetail?: PageApi }).facedetail;
+      return api !== undefined && api.state !== 'loading';
+    }, null, { timeout: 120_000 });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('loads the models from its own server only', async () => {
+    const api = await pageApi(page);
+    expect(api.state, JSON.stringify(api.error)).toBe('idle');
+    expect(foreign).toEqual([]);
+    for (const f of ['models/facemesh.bin', 'models/blazeface.json', 'models/emotion.json']) expect(server.requests).toContain(`/${f}`);
+  });
+
+  it('reconstructs grace_hopper.jpg: viewer not blank, toggles change it, GLB valid, OBJ zip complete, landmarks as in Node', async () => {
+    const api = await runAndWait(page, () => page.setInputFiles('#file', GRACE), 240_000);
+    expect(api.state, JSON.stringify(api.error)).toBe('done');
+    expect(foreign).toEqual([]);
+    await page.waitForTimeout(300); // the viewer renders on the next animation frame
+
+    // The 3D canvas shows a lit, textured face: many pixels off the background, with contrast.
+    const shot = async (name: string) => {
+      const png = await page.locator('#viewer').screenshot();
+      writeFileSync(join(OUT, name), png);
+      return new Uint8Array(png);
+    };
+    const detailed = await shot('viewer-detailed.png');
+    const stats = pixelStats(detailed, [0x20, 0x24, 0x2b]);
+    expect(stats.foreground).toBeGreaterThan(0.15);
+    expect(stats.lumaStd).toBeGreaterThan(15);
+    writeFileSync(join(OUT, 'page.png'), await page.screenshot());
+    writeFileSync(join(OUT, 'overlay.png'), await page.locator('#overlay').screenshot());
+
+    // Toggles: untextured, proxy vs detailed, a stronger detail, a moved light.
+    await page.selectOption('#texture', 'none');
+    await page.waitForTimeout(200);
+    const plainDetailed = await shot('viewer-untextured-detailed.png');
+    expect(meanAbsDiff(detailed, plainDetailed)).toBeGreaterThan(2);
+    await page.uncheck('#normal-map');
+    await page.check('input[name="mesh"][value="proxy"]');
+    await page.waitForTimeout(200);
+    const bareProxy = await shot('viewer-untextured-proxy-no-normal-map.png');
+    expect(meanAbsDiff(plainDetailed, bareProxy)).toBeGreaterThan(0.05);
+    await page.check('#normal-map');
+    await page.check('input[name="mesh"][value="detailed"]');
+    await page.locator('#strength').fill('4');
+    await page.waitForTimeout(300);
+    const strong = await shot('viewer-untextured-strength4.png');
+    expect(meanAbsDiff(plainDetailed, strong)).toBeGreaterThan(0.05);
+    await page.locator('#light-az').fill('-90');
+    await page.waitForTimeout(200);
+    const side = await shot('viewer-untextured-strength4-side-light.png');
+    expect(meanAbsDiff(strong, side)).toBeGreaterThan(1);
+    expect(pixelStats(side, [0x20, 0x24, 0x2b]).foreground).toBeGreaterThan(0.15);
+
+    // Orbit: dragging on the canvas turns the face.
+    const box = (await page.locator('#viewer').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 150, box.y + box.height / 2 + 20, { steps: 8 });
+    await page.mouse.up();
+    await page.waitForTimeout(200);
+    const turned = await shot('viewer-untextured-strength4-side-light-orbited.png');
+    expect(meanAbsDiff(side, turned)).toBeGreaterThan(1);
+    await page.click('#reset-view');
+
+    // Readout.
+    await expect.poll(() => page.locator('#pose').textContent()).toMatch(/yaw [+−]\d/);
+    await expect.poll(() => page.locator('#emotion').textContent()).toMatch(/Emotion: \w+/);
+
+    // GLB download: valid glTF.
+    const [glbDl] = await Promise.all([page.waitForEvent('download'), page.click('[data-download="glb"]')]);
+    expect(glbDl.suggestedFilename()).toBe('grace_hopper.glb');
+    const glbPath = join(OUT, 'grace_hopper.glb');
+    await glbDl.saveAs(glbPath);
+    const report = await validateBytes(new Uint8Array(readFileSync(glbPath)));
+    expect(report.issues.numErrors, JSON.stringify(report.issues.messages.slice(0, 3))).toBe(0);
+
+    // OBJ zip: mesh, material and the maps it names.
+    const [objDl] = await Promise.all([page.waitForEvent('download'), page.click('[data-download="obj"]')]);
+    const objZip = join(OUT, objDl.suggestedFilename());
+    await objDl.saveAs(objZip);
+    const entries = unzipSync(new Uint8Array(readFileSync(objZip)));
+    for (const f of ['face.obj', 'face.mtl', 'albedo.png', 'normal.png', 'displacement.png', 'result.json']) expect(Object.keys(entries)).toContain(f);
+    expect(new TextDecoder().decode(entries['face.mtl'])).toContain('map_Kd albedo.png');
+
+    // Same analysis as the Node adapter on the same photo (different JPEG decoders: sharp vs Chromium).
+    const r = api.result!;
+    const decoded = await decodeImage(GRACE);
+    const analyzer = await createHumanAnalyzer();
+    try {
+      const [node] = await analyzer.analyze(decoded.image);
+      expect(node).toBeDefined();
+      expect([r.width, r.height]).toEqual([decoded.width, decoded.height]);
+      let sum = 0, worst = 0;
+      const n = node!.landmarkCount;
+      for (let i = 0; i < n; i++) {
+        const d = Math.hypot(r.landmarks[3 * i]! - node!.landmarks[3 * i]!, r.landmarks[3 * i + 1]! - node!.landmarks[3 * i + 1]!);
+        sum += d;
+        worst = Math.max(worst, d);
+      }
+      console.log(`browser vs Node landmarks on grace_hopper.jpg: mean ${(sum / n).toFixed(3)} px, worst ${worst.toFixed(3)} px`);
+      // Identical here (both decoders are libjpeg-turbo; the wasm kernels are deterministic).
+      expect(sum / n).toBeLessThan(0.1);
+      for (const [e, p] of Object.entries(node!.emotions)) expect(Math.abs(r.emotions[e]! - p), e).toBeLessThan(0.01);
+    } finally {
+      await analyzer.dispose();
+    }
+
+    writeFileSync(join(OUT, 'timings-browser.json'), JSON.stringify({ photo: 'grace_hopper.jpg', maps: 512, timingsMs: api.timings }, null, 2));
+    console.log(`browser timings (ms): ${JSON.stringify(Object.fromEntries(Object.entries(api.timings).map(([k, v]) => [k, Math.round(v)])))}`);
+  });
+
+  it('says so in plain words when the photo has no face', async () => {
+    const api = await runAndWait(page, () => page.setInputFiles('#file', NON_FACE), 120_000);
+    expect(api.error?.code).toBe('NO_FACE');
+    await expect.poll(() => page.locator('#error').isVisible()).toBe(true);
+    expect(await page.locator('#error-title').textContent()).toBe('No face found');
+    expect(await page.locator('#error-message').textContent()).toMatch(/No face was found in this photo/);
+    writeFileSync(join(OUT, 'page-no-face.png'), await page.screenshot());
+  });
+
+  it('takes a camera snapshot and runs it (the fake camera shows no face)', async () => {
+    await expect.poll(() => page.locator('#camera-open').isVisible()).toBe(true);
+    await page.click('#camera-open');
+    await page.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).videoWidth > 0, null, { timeout: 30_000 });
+    const api = await runAndWait(page, () => page.click('#snap'), 120_000);
+    expect(api.error?.code).toBe('NO_FACE');
+    expect(await page.locator('#camera').isHidden()).toBe(true);
+  });
+
+  it('refuses an image over the pixel limit before decoding it', async () => {
+    const big = await sharp({ create: { width: 8000, height: 6000, channels: 3, background: '#ffffff' } }).png({ compressionLevel: 1 }).toBuffer();
+    const api = await runAndWait(page, () => page.setInputFiles('#file', { name: 'huge.png', mimeType: 'image/png', buffer: big }), 60_000);
+    expect(api.error?.code).toBe('IMAGE_TOO_LARGE');
+    expect(await page.locator('#error-title').textContent()).toBe('Image too large');
+    expect(await page.locator('#error-message').textContent()).toMatch(/48\.0 megapixels \(8000×6000\); the limit is 40/);
+  });
+
+  it('rejects a file that is not an image', async () => {
+    const api = await runAndWait(page, () => page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') }), 60_000);
+    expect(api.error?.code).toBe('UNSUPPORTED_IMAGE');
+    expect(await page.locator('#error-title').textContent()).toBe('Unsupported file');
+  });
+});

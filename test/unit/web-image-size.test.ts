@@ -1,0 +1,27 @@
+/** The web app's header sniffer (src/web/image-size.ts) on files sharp writes in each format. */
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { imageSizeFromHeader } from '../../src/web/image-size.js';
+
+const make = (w: number, h: number) => sharp({ create: { width: w, height: h, channels: 3, background: { r: 200, g: 120, b: 40 } } });
+
+describe('imageSizeFromHeader', () => {
+  it.each([
+    ['png', (s: sharp.Sharp) => s.png()],
+    ['jpeg', (s: sharp.Sharp) => s.jpeg()],
+    ['jpeg with EXIF', (s: sharp.Sharp) => s.withMetadata({ orientation: 6 }).jpeg()],
+    ['progressive jpeg', (s: sharp.Sharp) => s.jpeg({ progressive: true })],
+    ['gif', (s: sharp.Sharp) => s.gif()],
+    ['webp lossy', (s: sharp.Sharp) => s.webp()],
+    ['webp lossless', (s: sharp.Sharp) => s.webp({ lossless: true })],
+  ])('reads %s', async (_name, encode) => {
+    const bytes = new Uint8Array(await encode(make(317, 211)).toBuffer());
+    expect(imageSizeFromHeader(bytes)).toEqual({ width: 317, height: 211 });
+  });
+
+  it('returns undefined for what it does not know', () => {
+    expect(imageSizeFromHeader(new TextEncoder().encode('not an image at all, just text'))).toBeUndefined();
+    expect(imageSizeFromHeader(new Uint8Array([0xff, 0xd8, 0xff]))).toBeUndefined();
+    expect(imageSizeFromHeader(new Uint8Array(0))).toBeUndefined();
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * Vite configuration of the facedetail web app (`npm run web` serves it, `npm run build:web`
+ * writes static files to dist-web/). Everything the app needs at run time is part of the build:
+ * Human's three models (blazeface, facemesh, emotion) under `models/` and the tfjs wasm
+ * binaries under `wasm/`, copied from node_modules — no CDN, nothing fetched from elsewhere.
+ */
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..');
+const require = createRequire(join(repo, 'package.json'));
+const humanDir = dirname(dirname(require.resolve('@vladmandic/human'))); // .../node_modules/@vladmandic/human
+const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm')); // .../dist
+const version = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** The models the analysis runs (src/human/config.ts HUMAN_MODELS). */
+const MODELS = ['blazeface', 'facemesh', 'emotion'];
+const WASM = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
+
+/** Served path (relative to the app's base) → file on disk. */
+function runtimeAssets(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const name of MODELS) {
+    const json = join(humanDir, 'models', `${name}.json`);
+    out.set(`models/${name}.json`, json);
+    const manifest = (JSON.parse(readFileSync(json, 'utf8')) as { weightsManifest: { paths: string[] }[] }).weightsManifest;
+    for (const group of manifest) for (const p of group.paths) out.set(`models/${p}`, join(humanDir, 'models', p));
+  }
+  for (const f of WASM) out.set(`wasm/${f}`, join(wasmDir, f));
+  return out;
+}
+
+const MIME: Record<string, string> = { '.json': 'application/json', '.bin': 'application/octet-stream', '.wasm': 'application/wasm' };
+
+/** Serves the runtime assets in dev and emits them into the build. */
+function facedetailAssets(): Plugin {
+  const assets = runtimeAssets();
+  return {
+    name: 'facedetail-assets',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const path = decodeURIComponent((req.url ?? '').split('?')[0] ?? '').replace(/^\/+/, '');
+        const file = assets.get(path);
+        if (!file) return next();
+        res.setHeader('Content-Type', MIME[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream');
+        res.setHeader('Content-Length', String(statSync(file).size));
+        createReadStream(file).pipe(res);
+      });
+    },
+    generateBundle() {
+      for (const [fileName, file] of assets) this.emitFile({ type: 'asset', fileName, source: readFileSync(file) });
+    },
+  };
+}
+
+export default defineConfig({
+  root: here,
+  base: './', // relocatable: the static build works from any folder or sub-path
+  publicDir: false,
+  define: { __FACEDETAIL_VERSION__: JSON.stringify(version) },
+  resolve: {
+    // Human's exports map has no './'-prefixed keys; name its browser ESM bundle (tfjs inside) directly.
+    alias: { '@vladmandic/human': join(humanDir, 'dist/human.esm.js') },
+  },
+  plugins: [facedetailAssets()],
+  worker: { format: 'es', plugins: () => [] },
+  server: { host: '127.0.0.1', port: 5173, fs: { allow: [repo] } },
+  preview: { host: '127.0.0.1', port: 4173 },
+  build: {
+    outDir: join(repo, 'dist-web'),
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 4096, // Human's bundle (tfjs inside) is ~2 MB by itself
+  },
+});
