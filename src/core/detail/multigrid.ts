@@ -256,11 +256,7 @@ export function residualRestrict(g: StencilGrid, b: Float64Array, x: Float64Arra
         + e02[k]! * x[k + s2]! + e02[k - s2]! * x[k - s2]!
         + e11[k]! * x[k + s + 1]! + e11[k - s - 1]! * x[k - s - 1]!
         + em11[k]! * x[k + s - 1]! + em11[k - s + 1]! * x[k - s + 1]!);
-      const I0 = i >> 1, I1 = (i & 1) ? I0 + 1 : I0 - 1;
-      rc[r0 + I0] = rc[r0 + I0]! + 0.5625 * v;
-      rc[r0 + I1] = rc[r0 + I1]! + 0.1875 * v;
-      rc[r1 + I0] = rc[r1 + I0]! + 0.1875 * v;
-      rc[r1 + I1] = rc[r1 + I1]! + 0.0625 * v;
+      scatterRestrict(rc, r0, r1, i, v);
     }
   }
   const m = c.mask, n = c.size;
@@ -352,15 +348,23 @@ export function restrict(f: GridShape, rf: Float64Array, c: GridShape, rc: Float
     for (let i = 0; i < f.width; i++, p++) {
       const v = rf[p]!;
       if (v === 0) continue;
-      const I0 = i >> 1, I1 = (i & 1) ? I0 + 1 : I0 - 1;
-      rc[r0 + I0] = rc[r0 + I0]! + 0.5625 * v;
-      rc[r0 + I1] = rc[r0 + I1]! + 0.1875 * v;
-      rc[r1 + I0] = rc[r1 + I0]! + 0.1875 * v;
-      rc[r1 + I1] = rc[r1 + I1]! + 0.0625 * v;
+      scatterRestrict(rc, r0, r1, i, v);
     }
   }
   const m = c.mask, n = c.size;
   for (let k = 0; k < n; k++) if (m[k] === 0) rc[k] = 0;
+}
+
+/**
+ * Full-weighting restriction of one fine value `v` at fine column `i` into the coarse rows
+ * starting at `r0` (nearer) and `r1` (farther): weights (3/4, 1/4) per axis, cell-centred.
+ */
+function scatterRestrict(rc: Float64Array, r0: number, r1: number, i: number, v: number): void {
+  const I0 = i >> 1, I1 = (i & 1) ? I0 + 1 : I0 - 1;
+  rc[r0 + I0] = rc[r0 + I0]! + 0.5625 * v;
+  rc[r0 + I1] = rc[r0 + I1]! + 0.1875 * v;
+  rc[r1 + I0] = rc[r1 + I0]! + 0.1875 * v;
+  rc[r1 + I1] = rc[r1 + I1]! + 0.0625 * v;
 }
 
 /** xf += P xc: cell-centred bilinear prolongation (gather form), only inside the fine mask. */
