@@ -95,6 +95,10 @@ export async function run(argv: readonly string[], io: CliIO = {}): Promise<numb
   const stderr = io.stderr ?? process.stderr;
   const cwd = io.cwd ?? process.cwd();
 
+  // `facedetail model …` sub-commands (model cache management) live in their own module.
+  const modelCli = await import('./model-import/model-cli.js');
+  if (modelCli.isModelCommand(argv)) return modelCli.runModelCommand(argv, { stdout, stderr, cwd });
+
   // ---- options -------------------------------------------------------------------------------
   const program = buildProgram(stdout, stderr);
   try {
@@ -236,6 +240,11 @@ Exit codes:
   0  every input succeeded
   1  some inputs failed (listed in the summary; with --json also on stdout)
   2  usage error: bad option, or no input matched
+
+Models:
+  facedetail model import ict <FaceXModel folder> [--models-dir <dir>]
+  imports the ICT FaceKit morphable model (MIT) into the model cache
+  (default ~/.cache/facedetail/models, or $FACEDETAIL_MODELS_DIR).
 
 Examples:
   facedetail portrait.jpg -o out
