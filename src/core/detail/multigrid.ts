@@ -207,32 +207,23 @@ export function residual(g: StencilGrid, b: Float64Array, x: Float64Array, r: Fl
 
 /** One lexicographic Gauss–Seidel sweep on A·x = b, forward or backward. */
 export function gaussSeidel(g: StencilGrid, b: Float64Array, x: Float64Array, forward: boolean): void {
+  const s2 = 2 * g.stride, end = g.size - s2;
+  if (forward) for (let k = s2; k < end; k++) relaxCell(g, b, x, k);
+  else for (let k = end - 1; k >= s2; k--) relaxCell(g, b, x, k);
+}
+
+/** Gauss–Seidel update of cell k: solve row k of the 13-point stencil for x[k] (masked cells skipped). */
+function relaxCell(g: StencilGrid, b: Float64Array, x: Float64Array, k: number): void {
+  const id = g.invDiag[k]!;
+  if (id === 0) return;
   const s = g.stride, s2 = 2 * s;
-  const { e10, e20, e01, e02, e11, em11, invDiag } = g;
-  const end = g.size - s2;
-  if (forward) {
-    for (let k = s2; k < end; k++) {
-      const id = invDiag[k]!;
-      if (id === 0) continue;
-      x[k] = (b[k]! - (e10[k]! * x[k + 1]! + e10[k - 1]! * x[k - 1]!
-        + e20[k]! * x[k + 2]! + e20[k - 2]! * x[k - 2]!
-        + e01[k]! * x[k + s]! + e01[k - s]! * x[k - s]!
-        + e02[k]! * x[k + s2]! + e02[k - s2]! * x[k - s2]!
-        + e11[k]! * x[k + s + 1]! + e11[k - s - 1]! * x[k - s - 1]!
-        + em11[k]! * x[k + s - 1]! + em11[k - s + 1]! * x[k - s + 1]!)) * id;
-    }
-  } else {
-    for (let k = end - 1; k >= s2; k--) {
-      const id = invDiag[k]!;
-      if (id === 0) continue;
-      x[k] = (b[k]! - (e10[k]! * x[k + 1]! + e10[k - 1]! * x[k - 1]!
-        + e20[k]! * x[k + 2]! + e20[k - 2]! * x[k - 2]!
-        + e01[k]! * x[k + s]! + e01[k - s]! * x[k - s]!
-        + e02[k]! * x[k + s2]! + e02[k - s2]! * x[k - s2]!
-        + e11[k]! * x[k + s + 1]! + e11[k - s - 1]! * x[k - s - 1]!
-        + em11[k]! * x[k + s - 1]! + em11[k - s + 1]! * x[k - s + 1]!)) * id;
-    }
-  }
+  const { e10, e20, e01, e02, e11, em11 } = g;
+  x[k] = (b[k]! - (e10[k]! * x[k + 1]! + e10[k - 1]! * x[k - 1]!
+    + e20[k]! * x[k + 2]! + e20[k - 2]! * x[k - 2]!
+    + e01[k]! * x[k + s]! + e01[k - s]! * x[k - s]!
+    + e02[k]! * x[k + s2]! + e02[k - s2]! * x[k - s2]!
+    + e11[k]! * x[k + s + 1]! + e11[k - s - 1]! * x[k - s - 1]!
+    + em11[k]! * x[k + s - 1]! + em11[k - s + 1]! * x[k - s + 1]!)) * id;
 }
 
 /**
