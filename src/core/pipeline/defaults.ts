@@ -12,6 +12,7 @@ export const RECONSTRUCT_DEFAULTS: Readonly<ReconstructOptions> = Object.freeze(
   focalLength35mm: undefined,
   interocularMm: 63,
   detail: {},
+  keepIntermediates: false,
 });
 
 /** Merge user options with the defaults, validating each (public boundary). */
@@ -41,6 +42,7 @@ export function resolveOptions(options: Partial<ReconstructOptions> = {}): Recon
     throw new FaceDetailError('INVALID_OPTION', `meshLevels (${o.meshLevels}) must be at least proxyLevels (${o.proxyLevels})`);
   }
   o.allFaces = Boolean(o.allFaces);
+  o.keepIntermediates = Boolean(o.keepIntermediates);
   if (typeof o.detail !== 'object' || o.detail === null) throw new FaceDetailError('INVALID_OPTION', `detail must be an object of detail-solver options, got ${String(o.detail)}`);
   return o;
 }

@@ -1,6 +1,6 @@
 import type { FaceAnalysis } from '../analysis/types.js';
 import { cameraToHead, rotateToHead } from '../camera/pose.js';
-import { DETAIL_DEFAULTS, solveDetail } from '../detail/solve-detail.js';
+import { DETAIL_DEFAULTS, solveDetail, type DetailInput } from '../detail/solve-detail.js';
 import { encodeTangentNormalMap } from '../detail/normal-map.js';
 import { linearToSrgb, mapImage, srgbToLinear } from '../image/image.js';
 import { computeAlbedo } from '../lighting/albedo.js';
@@ -94,8 +94,9 @@ export function reconstructFace(
   });
 
   // --- detail ---------------------------------------------------------------------------
+  const detailInput: DetailInput = { geom: det.geom, texture: light.texLinear, confidence: det.confidence.data, sh: light.lighting.coefficients, flatMask: light.flatMask };
   const detail = stage('detail', () => solveDetail(
-    { geom: det.geom, texture: light.texLinear, confidence: det.confidence.data, sh: light.lighting.coefficients, flatMask: light.flatMask },
+    detailInput,
     { ...options.detail, strength: (options.detail.strength ?? DETAIL_DEFAULTS.strength) * options.detailStrength },
   ));
 
@@ -170,6 +171,7 @@ export function reconstructFace(
     },
     lighting: { coefficients: light.lighting.coefficients, stats: lightingStats(light.lighting) },
     detailStats: { ...detail.stats },
+    ...(options.keepIntermediates ? { intermediates: { detailInput } } : {}),
     timings,
     warnings,
   };

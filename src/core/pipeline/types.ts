@@ -1,5 +1,5 @@
 import type { FaceAnalysis } from '../analysis/types.js';
-import type { DetailOptions } from '../detail/solve-detail.js';
+import type { DetailInput, DetailOptions } from '../detail/solve-detail.js';
 import type { Camera, Image, Mesh, Pose } from '../types.js';
 
 /** Names of the pipeline stages, in order. Used for progress reporting and `result.json` timings. */
@@ -40,6 +40,11 @@ export interface ReconstructOptions {
   interocularMm: number;
   /** Advanced: detail-solver parameters (see `DETAIL_DEFAULTS` in core/detail). Default {}. */
   detail: Partial<DetailOptions>;
+  /**
+   * Keep the detail stage's inputs (UV geometry, linear texture, confidence, flat mask, SH) in
+   * {@link FaceReconstruction.intermediates}: for training-data export and research. Default false.
+   */
+  keepIntermediates: boolean;
 }
 
 /** A reconstructed face: everything the exporters and users need. Lengths in mm. */
@@ -77,6 +82,8 @@ export interface FaceReconstruction {
   detailStats: Record<string, unknown>;
   /** Fitted lighting: linear texture ≈ albedo · Σ_k coeff[c*9+k] Y_k(n_camera). */
   lighting: { coefficients: Float64Array; stats: Record<string, number> };
+  /** The detail stage's inputs, only when `keepIntermediates` was set. */
+  intermediates?: { detailInput: DetailInput };
   /** Milliseconds per stage for this face (decode/analyze shared by all faces of an image). */
   timings: Partial<Record<StageName, number>>;
   warnings: string[];
