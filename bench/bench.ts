@@ -2,7 +2,10 @@
  * `npm run bench`: speed and memory of the whole pipeline over $FACEDETAIL_SHARED/photos.
  * Per-stage median times (export as the CLI does it: native PNG encoding), the median total, peak RSS, and in the same run the baseline
  * "Human detect + mesh alone" (the library's own detect() on the same decoded images).
- * Writes bench/results/speed.json. Options: --quick (6 photos), --res N (map resolution).
+ * Also the DFDN detail network's inference on a 1024² map (onnxruntime-node, 2 threads: the
+ * development machine's cores; median of 7 after a warm-up) when its model is installed.
+ * Writes bench/results/speed.json. Options: --quick (6 photos), --res N (map resolution),
+ * --detail sfs|dfdn|dfdn+sfs (the pipeline's detail method, default the pipeline's).
  */
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,6 +14,11 @@ import { encodePngNative } from '../src/node/encode-png.js';
 import { STAGES, type StageName } from '../src/core/pipeline/types.js';
 import { decodeImage } from '../src/node/decode-image.js';
 import { acquireHumanRuntime, defaultHumanModelDir, releaseHumanRuntime } from '../src/node/human/human-runtime.js';
+import { existsSync } from 'node:fs';
+import { dfdnProbeInput, inferDisplacement } from '../src/core/detail/dfdn.js';
+import { RECONSTRUCT_DEFAULTS } from '../src/core/pipeline/defaults.js';
+import { DETAIL_METHODS, type DetailMethod } from '../src/core/pipeline/types.js';
+import { defaultDfdnModelDir, loadDfdnNetwork } from '../src/node/dfdn-runtime.js';
 import { createReconstructor, VERSION } from '../src/node/reconstructor.js';
 import { currentCommit, markdownTable, median, SHARED } from './common.js';
 
@@ -18,12 +26,42 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const resArg = args.indexOf('--res');
 const res = resArg >= 0 ? Number(args[resArg + 1]) : 1024;
+const detailArg = args.indexOf('--detail');
+const detail = (detailArg >= 0 ? args[detailArg + 1] : RECONSTRUCT_DEFAULTS.detail) as DetailMethod;
+if (!(DETAIL_METHODS as readonly string[]).includes(detail)) throw new Error(`--detail must be one of ${DETAIL_METHODS.join(', ')}`);
 
+/**
+ * DFDN inference on a 1024² map (the network's resolution): the deterministic face-sized probe
+ * input (every patch of the UV chart is covered, as for a real face), onnxruntime-node with
+ * `threads` intra-op threads; median of `runs` after one warm-up. Undefined without the model.
+ */
+async function dfdnInference(threads: number, runs: number): Promise<Record<string, number> | undefined> {
+  if (!existsSync(path.join(defaultDfdnModelDir(), 'dfdn.onnx'))) return undefined;
+  const net = await loadDfdnNetwork({ threads });
+  try {
+    const R = net.metadata.uvResolution;
+    const { features, coverage } = dfdnProbeInput(R, 1);
+    await inferDisplacement(features, coverage, net);
+    const total: number[] = [], network: number[] = [];
+    let patches = 0, checksum = 0;
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      const r = await inferDisplacement(features, coverage, net);
+      total.push(performance.now() - t0);
+      network.push(r.networkMs);
+      patches = r.patches;
+      for (const v of r.displacement) checksum += Math.abs(v);
+    }
+    return { resolution: R, threads, patches, medianMs: median(total), networkMedianMs: median(network), runs, checksum };
+  } finally {
+    await net.dispose();
+  }
+}
 async function main(): Promise<void> {
   const dir = path.join(SHARED, 'photos');
   let names = (await readdir(dir)).filter((n) => /\.(jpe?g|png|webp)$/i.test(n) && n !== 'non_face.jpg').sort();
   if (quick) names = names.filter((_, i) => i % Math.ceil(names.length / 6) === 0).slice(0, 6);
-  const rec = await createReconstructor({ textureResolution: res, detailResolution: res });
+  const rec = await createReconstructor({ textureResolution: res, detailResolution: res, detail });
   const perStage: Record<string, number[]> = {};
   const totals: number[] = [];
   const failures: string[] = [];
@@ -68,22 +106,28 @@ async function main(): Promise<void> {
   await releaseHumanRuntime(runtime);
 
   const peakRssMb = (process.resourceUsage().maxRSS * 1024) / 2 ** 20;
+  // After the pipeline's peak RSS is read: the DFDN timing is a separate measurement.
+  const dfdn = await dfdnInference(2, 7);
   const stageRows = (STAGES as readonly StageName[]).filter((s) => perStage[s]).map((s) => [s, median(perStage[s]!).toFixed(0)]);
   const totalMedian = median(totals), baseMedian = median(baseline);
-  console.log(`\nfacedetail ${VERSION} @ ${currentCommit()}, ${names.length} photos, maps ${res}², ${failures.length} failed`);
+  console.log(`\nfacedetail ${VERSION} @ ${currentCommit()}, ${names.length} photos, maps ${res}², detail ${detail}, ${failures.length} failed`);
   console.log(markdownTable(['stage', 'median ms'], [...stageRows,
     ['**total (decoded image → all files)**', totalMedian.toFixed(0)],
     ['baseline: Human detect + mesh alone', baseMedian.toFixed(0)],
     ['ratio total / baseline', (totalMedian / baseMedian).toFixed(1) + '×'],
     ['peak RSS (MB)', peakRssMb.toFixed(0)],
+    ...(dfdn ? [[`DFDN inference, ${dfdn['resolution']}² map (${dfdn['patches']} patches, onnxruntime-node, ${dfdn['threads']} threads)`, `${dfdn['medianMs']!.toFixed(0)} (network ${dfdn['networkMedianMs']!.toFixed(0)})`]] : []),
   ]));
+  if (dfdn) console.log(`target: DFDN inference ≤ 300 ms (${dfdn['medianMs']! <= 300 ? 'met' : 'NOT met'})`);
+  else console.log(`no DFDN model in ${defaultDfdnModelDir()}: DFDN inference not measured`);
   console.log(`targets: total ≤ 1500 ms (${totalMedian <= 1500 ? 'met' : 'NOT met'}), peak RSS ≤ 1024 MB (${peakRssMb <= 1024 ? 'met' : 'NOT met'})`);
   if (failures.length) console.log('failures:\n' + failures.map((f) => '  ' + f).join('\n'));
   const result = {
     commit: currentCommit(), date: new Date().toISOString(), version: VERSION, machine: `${process.platform} ${process.arch}, node ${process.version}`,
-    photos: names.length, resolution: res,
+    photos: names.length, resolution: res, detail,
     stagesMedianMs: Object.fromEntries(stageRows.map(([s, v]) => [s, Number(v)])),
     totalMedianMs: totalMedian, baselineMedianMs: baseMedian, ratio: totalMedian / baseMedian, peakRssMb, failures, checksum,
+    ...(dfdn ? { dfdnInference: dfdn } : {}),
   };
   if (!quick) await writeFile('bench/results/speed.json', JSON.stringify(result, null, 2) + '\n');
 }

@@ -1,8 +1,11 @@
 /**
  * `npm run gallery`: reconstruct ≥ 8 shared photos and render the proxy and the detailed mesh
  * under a raking light, next to the photo, into one contact sheet (docs/gallery.jpg). A fourth
- * column repeats the detailed mesh at `detailStrength` 4 to show what the solver recovers.
+ * column repeats the detailed mesh at `detailStrength` 4 to show what the solver recovers. When
+ * the DFDN model is installed (models/dfdn or $FACEDETAIL_DFDN_DIR), two more columns show the
+ * `detail: 'dfdn'` and `'dfdn+sfs'` meshes under the same light (`--no-dfdn` leaves them out).
  */
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -10,10 +13,13 @@ import { headToCamera, rotateToHead } from '../src/core/camera/pose.js';
 import { renderMesh } from '../src/core/render/render-mesh.js';
 import type { Camera, Image, Mesh } from '../src/core/types.js';
 import type { FaceReconstruction } from '../src/core/pipeline/types.js';
+import { defaultDfdnModelDir } from '../src/node/dfdn-runtime.js';
 import { createReconstructor } from '../src/node/reconstructor.js';
 
 const SHARED = process.env.FACEDETAIL_SHARED ?? path.resolve('..', 'shared');
-const PHOTOS = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [
+const ARGS = process.argv.slice(2).filter((a) => a !== '--no-dfdn');
+const DFDN = !process.argv.includes('--no-dfdn') && existsSync(path.join(defaultDfdnModelDir(), 'dfdn.onnx'));
+const PHOTOS = ARGS.length > 0 ? ARGS : [
   'grace_hopper.jpg', 'obama.jpg', 'faceapi_happy.jpg', 'faceapi_surprised.jpg', 'stock-emotions-a-3.jpg',
   'stock-emotions-b-5.jpg', 'person-vlado.jpg', 'stock-teen-8.jpg', 'faceapi_angry.jpg', 'stock-models-13.jpg',
 ];
@@ -55,7 +61,7 @@ function toPng(img: Image): Promise<Buffer> {
 async function main(): Promise<void> {
   const rec = await createReconstructor();
   const tiles: { input: Buffer; left: number; top: number }[] = [];
-  const cols = 5; // photo | proxy | detailed | detailed ×BOOST | detailed + albedo
+  const cols = DFDN ? 7 : 5; // photo | proxy | detailed | detailed ×BOOST | [dfdn | dfdn+sfs |] detailed + albedo
   let row = 0;
   for (const name of PHOTOS) {
     const file = path.join(SHARED, 'photos', name);
@@ -84,7 +90,14 @@ async function main(): Promise<void> {
     const textured = renderMesh(meshInCamera(face, face.detailedMesh), camera, {
       lighting: { type: 'directional', direction: [0.5, -0.3, -0.8], ambient: 0.25 }, albedo: face.maps.albedo, background: [0.1, 0.1, 0.12],
     });
-    const imgs = [photo, await toPng(proxy.image), await toPng(detailed.image), await toPng(boosted.image), await toPng(textured.image)];
+    const net: Buffer[] = [];
+    if (DFDN) {
+      for (const detail of ['dfdn', 'dfdn+sfs'] as const) {
+        const f = await rec.reconstruct(file, { detail });
+        net.push(await toPng(renderMesh(meshInCamera(f, f.detailedMesh), camera, { lighting: raking, background: [0.1, 0.1, 0.12] }).image));
+      }
+    }
+    const imgs = [photo, await toPng(proxy.image), await toPng(detailed.image), await toPng(boosted.image), ...net, await toPng(textured.image)];
     imgs.forEach((input, c) => tiles.push({ input, left: c * TILE, top: row * TILE }));
     console.log(`${name}: yaw ${face.pose.yawDeg.toFixed(1)}°, ${face.detailedMesh.positions.length / 3} vertices, detail rms ${String(face.detailStats['rmsMm'])} mm`);
     row++;
@@ -95,7 +108,8 @@ async function main(): Promise<void> {
   const sheet = await sharp({ create: { width: cols * TILE, height: row * TILE, channels: 3, background: '#000' } })
     .composite(tiles).jpeg({ quality: 82 }).toBuffer();
   await writeFile(OUT, sheet);
-  console.log(`wrote ${OUT} (${row} faces; columns: photo | proxy, raking light | detailed (defaults), raking light | detailed at --detail-strength ${BOOST}, raking light | detailed + albedo)`);
+  console.log(`wrote ${OUT} (${row} faces; columns: photo | proxy, raking light | detailed (defaults), raking light | detailed at --detail-strength ${BOOST}, raking light${DFDN ? ' | --detail dfdn, raking light | --detail dfdn+sfs, raking light' : ''} | detailed + albedo)`);
+  if (!DFDN) console.log(`(no DFDN model in ${defaultDfdnModelDir()}, or --no-dfdn: no dfdn columns)`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

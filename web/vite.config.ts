@@ -1,10 +1,15 @@
 /**
  * Vite configuration of the facedetail web app (`npm run web` serves it, `npm run build:web`
  * writes static files to dist-web/). Everything the app needs at run time is part of the build:
- * Human's three models (blazeface, facemesh, emotion) under `models/` and the tfjs wasm
- * binaries under `wasm/`, copied from node_modules — no CDN, nothing fetched from elsewhere.
+ * Human's three models (blazeface, facemesh, emotion) under `models/`, the tfjs wasm binaries
+ * under `wasm/`, copied from node_modules, onnxruntime-web's wasm binary under `assets/` (emitted
+ * by Vite itself from the `new URL(…, import.meta.url)` in onnxruntime-web's wasm bundle: copying
+ * it as well would ship it twice), and the detail network (DFDN) under
+ * `models/dfdn/` from the repository's `models/dfdn/` (or `$FACEDETAIL_DFDN_DIR`; left out, with
+ * a warning, when absent: the app then offers only the shape-from-shading detail) — no CDN,
+ * nothing fetched from elsewhere.
  */
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +20,8 @@ const repo = resolve(here, '..');
 const require = createRequire(join(repo, 'package.json'));
 const humanDir = dirname(dirname(require.resolve('@vladmandic/human'))); // .../node_modules/@vladmandic/human
 const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm')); // .../dist
+/** The detail network's folder (dfdn.onnx + dfdn.json). */
+const dfdnDir = resolve(process.env['FACEDETAIL_DFDN_DIR'] || join(repo, 'models', 'dfdn'));
 const version = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** The models the analysis runs (src/human/config.ts HUMAN_MODELS). */
@@ -31,10 +38,15 @@ function runtimeAssets(): Map<string, string> {
     for (const group of manifest) for (const p of group.paths) out.set(`models/${p}`, join(humanDir, 'models', p));
   }
   for (const f of WASM) out.set(`wasm/${f}`, join(wasmDir, f));
+  if (existsSync(join(dfdnDir, 'dfdn.onnx')) && existsSync(join(dfdnDir, 'dfdn.json'))) {
+    for (const f of ['dfdn.onnx', 'dfdn.json']) out.set(`models/dfdn/${f}`, join(dfdnDir, f));
+  } else {
+    console.warn(`facedetail web build: no detail network in ${dfdnDir} (dfdn.onnx + dfdn.json); the 'dfdn' detail methods will report it`);
+  }
   return out;
 }
 
-const MIME: Record<string, string> = { '.json': 'application/json', '.bin': 'application/octet-stream', '.wasm': 'application/wasm' };
+const MIME: Record<string, string> = { '.json': 'application/json', '.bin': 'application/octet-stream', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream' };
 
 /** Serves the runtime assets in dev and emits them into the build. */
 function facedetailAssets(): Plugin {
@@ -68,6 +80,8 @@ export default defineConfig({
   },
   plugins: [facedetailAssets()],
   worker: { format: 'es', plugins: () => [] },
+  // Not pre-bundled in dev: the pre-bundle would lose onnxruntime-web's wasm next to its module.
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
   server: { host: '127.0.0.1', port: 5173, fs: { allow: [repo] } },
   preview: { host: '127.0.0.1', port: 4173 },
   build: {

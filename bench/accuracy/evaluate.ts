@@ -11,8 +11,11 @@
  *   face-mesh fit (`createFaceMeshModel().fit(face.analysis, face.camera, …)`, the proxy before
  *   subdivision) with smooth angle-weighted vertex normals.
  * - `proxy` = `face.proxy` (Loop-subdivided face mesh, its vertex normals).
- * - `detail` = `face.detailedMesh` (displaced, its vertex normals) WITH `face.maps.residualNormal`
- *   applied through the mesh's tangents — exactly what a glTF viewer shows for our GLB.
+ * - `sfs`, `dfdn`, `dfdn+sfs` (the pipeline's `detail` methods; `sfs` was called `detail` before
+ *   the network existed) = `face.detailedMesh` (displaced, its vertex normals) WITH
+ *   `face.maps.residualNormal` applied through the mesh's tangents — exactly what a glTF viewer
+ *   shows for our GLB — from one reconstruction per method (the same analysis, camera and proxy:
+ *   only the detail stage differs). `baseline` and `proxy` come from the first of them.
  * - Our meshes are moved head → camera with `face.pose` and rendered with `face.camera`, at the
  *   render's size, 2×2 supersampled like the ground truth.
  * - Angles are compared over GT face mask ∧ our surface (coverage ≥ 0.5); mask pixels we do not
@@ -41,7 +44,8 @@ import type { EvalRender } from '../../src/core/eval/render-eval.js';
 import { RECONSTRUCT_DEFAULTS } from '../../src/core/pipeline/defaults.js';
 import type { FaceReconstruction, ReconstructOptions } from '../../src/core/pipeline/types.js';
 import type { Image } from '../../src/core/types.js';
-import { METHODS, renderMethod, type Method } from './methods.js';
+import { DETAIL_METHODS, type DetailMethod } from '../../src/core/pipeline/types.js';
+import { isDetailMethod, METHODS, renderMethod, type Method } from './methods.js';
 import { createReconstructor, type Reconstructor } from '../../src/node/reconstructor.js';
 import { median } from '../common.js';
 import { heatImage, normalsToImage, sideBySide } from './images.js';
@@ -49,7 +53,7 @@ import { loadScan, SCAN_ATTRIBUTION, type Scan } from './scan.js';
 import { benchSet, quickSet, renderView, type BenchView, type ViewRender } from './scene.js';
 import sharp from 'sharp';
 
-export { METHODS, renderMethod, type Method } from './methods.js';
+export { isDetailMethod, METHODS, renderMethod, type Method } from './methods.js';
 
 /** Splits reported: the tuning half, the held-out half, and the held-out views with |yaw| ≤ 30°. */
 export const SPLITS = ['tune', 'heldout', 'heldout-yaw30'] as const;
@@ -93,7 +97,10 @@ export interface ViewResult {
   focalLength35mm: number;
   detected: boolean;
   error?: string;
+  /** Pipeline time of the first detail method's run, ms. */
   ms?: number;
+  /** Pipeline time per detail method, ms. */
+  msByMethod?: Partial<Record<DetailMethod, number>>;
   /** Pose the pipeline estimated (degrees). */
   estimatedYawDeg?: number;
   estimatedPitchDeg?: number;
@@ -111,8 +118,13 @@ export interface AccuracyOptions {
   split?: 'tune' | 'heldout' | 'all';
   /** Reconstruction options (defaults of the pipeline otherwise). */
   reconstructOptions?: Partial<ReconstructOptions>;
-  /** Detail-solver options, forwarded to every reconstruct call as `detail` (see DETAIL_DEFAULTS). */
+  /** Detail-solver options, forwarded to every reconstruct call as `sfs` (see DETAIL_DEFAULTS). */
   detailOptions?: DetailOptions;
+  /**
+   * The pipeline's detail methods to score, one reconstruction each (default all three; the
+   * `dfdn` ones need the model in models/dfdn or $FACEDETAIL_DFDN_DIR).
+   */
+  detailMethods?: readonly DetailMethod[];
   /** Use this reconstructor instead of creating one (not disposed here). */
   reconstructor?: Reconstructor;
   /** Only these view ids (after quick/split selection). */
@@ -163,6 +175,9 @@ export async function runAccuracy(options: AccuracyOptions = {}): Promise<Accura
   const ro = options.reconstructOptions ?? {};
   const rec = options.reconstructor ?? (await createReconstructor(ro));
   const interocularMm = ro.interocularMm ?? RECONSTRUCT_DEFAULTS.interocularMm;
+  const detailMethods = options.detailMethods ?? DETAIL_METHODS;
+  if (detailMethods.length === 0) throw new Error('runAccuracy: detailMethods is empty');
+  const methods = METHODS.filter((m) => !isDetailMethod(m) || detailMethods.includes(m));
   const results: ViewResult[] = [];
   const figures: string[] = [];
   try {
@@ -172,25 +187,36 @@ export async function runAccuracy(options: AccuracyOptions = {}): Promise<Accura
         id: view.id, split: view.split, light: view.light, size: view.size, yawDeg: round(view.yawDeg, 2), pitchDeg: round(view.pitchDeg, 2),
         focalLength35mm: view.focalLength35mm, detected: false, maskPixels: r.mask.reduce((s, m) => s + m, 0), methods: {},
       };
-      let face: FaceReconstruction | undefined;
-      const t0 = performance.now();
-      try {
-        face = await rec.reconstruct(
-          { image: r.image, width: r.camera.width, height: r.camera.height, format: 'raw', exif: { focalLength35mm: view.focalLength35mm } },
-          { ...ro, ...(options.detailOptions ? { detail: options.detailOptions } : {}) } as Partial<ReconstructOptions>,
-        );
-        res.ms = performance.now() - t0;
+      const faces: Partial<Record<DetailMethod, FaceReconstruction>> = {};
+      res.msByMethod = {};
+      for (const dm of detailMethods) {
+        const t0 = performance.now();
+        try {
+          faces[dm] = await rec.reconstruct(
+            { image: r.image, width: r.camera.width, height: r.camera.height, format: 'raw', exif: { focalLength35mm: view.focalLength35mm } },
+            { ...ro, detail: dm, ...(options.detailOptions ? { sfs: options.detailOptions } : {}) } as Partial<ReconstructOptions>,
+          );
+          res.msByMethod[dm] = performance.now() - t0;
+        } catch (e) {
+          // A missing or broken model is the bench's error, not a miss of this view.
+          if ((e as { code?: string }).code?.startsWith('MODEL_') || (e as { code?: string }).code === 'DEPENDENCY_MISSING') throw e;
+          res.error ??= (e as Error).message;
+        }
+      }
+      const face = faces[detailMethods[0]!];
+      if (face) {
+        res.ms = res.msByMethod[detailMethods[0]!];
         res.detected = true;
         res.estimatedYawDeg = round(face.pose.yawDeg, 2);
         res.estimatedPitchDeg = round(face.pose.pitchDeg, 2);
-      } catch (e) {
-        res.error = (e as Error).message;
       }
       const sigmaPx = DETAIL_SIGMA_MM / r.mmPerPixel;
       const renders: Partial<Record<Method, { render: EvalRender; ev: NormalEvaluation }>> = {};
       if (face) {
-        for (const method of METHODS) {
-          const render = renderMethod(face, method, r.camera, interocularMm);
+        for (const method of methods) {
+          const mf = isDetailMethod(method) ? faces[method] : face;
+          if (!mf) continue;
+          const render = renderMethod(mf, method, r.camera, interocularMm);
           const ev = evaluateNormals(r.gt, r.mask, render, r.camera.width, r.camera.height, { sigmaPx });
           renders[method] = { render, ev };
           res.methods[method] = {
@@ -202,14 +228,14 @@ export async function runAccuracy(options: AccuracyOptions = {}): Promise<Accura
       if (figureIds.has(view.id)) {
         const file = path.join(figureDir, `${view.id}.png`);
         await mkdir(figureDir, { recursive: true });
-        await writeFile(file, await viewFigure(r, renders, sigmaPx));
+        await writeFile(file, await viewFigure(r, renders, sigmaPx, detailMethods));
         res.figure = file;
         figures.push(file);
       }
       results.push(res);
       const m = res.methods;
       log(`${view.id} (${view.split}, yaw ${view.yawDeg.toFixed(1)}°, pitch ${view.pitchDeg.toFixed(1)}°): ` + (res.detected
-        ? `${(res.ms ?? 0).toFixed(0)} ms; est. yaw ${res.estimatedYawDeg}°; ` + METHODS.map((k) => `${k} ${m[k]?.meanDeg.toFixed(2)}°/${m[k]?.detailDeg.toFixed(2)}° r=${m[k]?.detailCorrelation.toFixed(2)} cov ${((m[k]?.coverage ?? 0) * 100).toFixed(0)}%`).join(', ')
+        ? `${(res.ms ?? 0).toFixed(0)} ms; est. yaw ${res.estimatedYawDeg}°; ` + methods.map((k) => `${k} ${m[k]?.meanDeg.toFixed(2)}°/${m[k]?.detailDeg.toFixed(2)}° r=${m[k]?.detailCorrelation.toFixed(2)} cov ${((m[k]?.coverage ?? 0) * 100).toFixed(0)}%`).join(', ')
         : `MISS (${res.error ?? 'no face'})`));
     }
   } finally {
@@ -226,7 +252,9 @@ export function aggregate(views: ViewResult[]): AccuracyRow[] {
     if (vs.length === 0) continue;
     const det = vs.filter((v) => v.detected);
     for (const method of METHODS) {
-      const ms = det.map((v) => v.methods[method]!).filter((m) => Number.isFinite(m.meanDeg));
+      if (!det.some((v) => v.methods[method])) continue; // a method this run did not score
+      const ms = det.map((v) => v.methods[method]).filter((m): m is NonNullable<typeof m> => m !== undefined && Number.isFinite(m.meanDeg));
+      const times = det.map((v) => (isDetailMethod(method) ? v.msByMethod?.[method] : undefined) ?? v.ms ?? NaN);
       const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
       rows.push({
         method, split,
@@ -238,7 +266,7 @@ export function aggregate(views: ViewResult[]): AccuracyRow[] {
         coverage: round(vs.reduce((s, v) => s + (v.methods[method]?.coverage ?? 0), 0) / vs.length, 4),
         count: vs.length,
         detected: det.length,
-        msPerRender: Math.round(median(det.map((v) => v.ms ?? NaN))),
+        msPerRender: Math.round(median(times)),
       });
     }
   }
@@ -252,12 +280,16 @@ function round(x: number, d: number): number {
 }
 
 /**
- * Figure of one view, cropped to the face: row 1 = render | GT normals | our detail normals |
- * error heat map (detail method, 0–30°); row 2 = our proxy normals | GT high-pass normals |
- * our detail high-pass normals | detail-only error heat map (0–10°). High-pass normals are shown
- * as normalize((0, 0, −1) + 4·(n − low-pass n)) so faint detail is visible.
+ * Figure of one view, cropped to the face: row 1 = render | GT normals | our normals with the
+ * first detail method (`sfs` by default) | error heat map (0–30°); row 2 = our proxy normals | GT
+ * high-pass normals | that method's high-pass normals | detail-only error heat map (0–10°); then
+ * one row per further detail method (`dfdn`, `dfdn+sfs`): its normals | its error (0–30°) | its
+ * high-pass normals | its detail-only error (0–10°). High-pass normals are shown as
+ * normalize((0, 0, −1) + 4·(n − low-pass n)) so faint detail is visible.
  */
-async function viewFigure(r: ViewRender, renders: Partial<Record<Method, { render: EvalRender; ev: NormalEvaluation }>>, sigmaPx: number): Promise<Buffer> {
+async function viewFigure(
+  r: ViewRender, renders: Partial<Record<Method, { render: EvalRender; ev: NormalEvaluation }>>, sigmaPx: number, detailMethods: readonly DetailMethod[],
+): Promise<Buffer> {
   const W = r.camera.width, H = r.camera.height;
   // Crop: the mask's bounding box grown by 25 %, square.
   let x0 = W, x1 = 0, y0 = H, y1 = 0;
@@ -273,7 +305,7 @@ async function viewFigure(r: ViewRender, renders: Partial<Record<Method, { rende
   };
   const blank: Image = { width: W, height: H, channels: 3, data: new Float32Array(W * H * 3).fill(0.12) };
   const gtN = normalsToImage(r.gt.normal, r.gt.coverage, W, H);
-  const det = renders.detail, prox = renders.proxy;
+  const det = renders[detailMethods[0]!], prox = renders.proxy;
   const hp = (n: Float32Array, cov: Float32Array): Image => {
     const low = maskedGaussianBlur(n, 3, W, H, cov, sigmaPx);
     const v = new Float32Array(W * H * 3);
@@ -292,12 +324,19 @@ async function viewFigure(r: ViewRender, renders: Partial<Record<Method, { rende
     det ? hp(det.render.normal, det.render.coverage) : blank,
     det ? heatImage(det.ev.detailAnglesDeg, W, H, 10, r.mask) : blank,
   ];
-  const top = await sideBySide(row1.map(crop));
-  const bottom = await sideBySide(row2.map(crop));
+  const rows = [row1, row2];
+  for (const m of detailMethods.slice(1)) {
+    const x = renders[m];
+    rows.push(x
+      ? [normalsToImage(x.render.normal, x.render.coverage, W, H), heatImage(x.ev.anglesDeg, W, H, 30, r.mask), hp(x.render.normal, x.render.coverage), heatImage(x.ev.detailAnglesDeg, W, H, 10, r.mask)]
+      : [blank, blank, blank, blank]);
+  }
+  const strips = await Promise.all(rows.map((row) => sideBySide(row.map(crop))));
   const capH = Math.max(18, Math.round(side / 30)), font = Math.round(capH * 0.62);
-  const caption = Buffer.from(`<svg width="${side * 4}" height="${capH}"><rect width="100%" height="100%" fill="black"/><text x="4" y="${Math.round(capH * 0.72)}" font-size="${font}" font-family="sans-serif" fill="#ccc">${escapeXml(`${r.view.id} yaw ${r.view.yawDeg.toFixed(1)}° pitch ${r.view.pitchDeg.toFixed(1)}° — render | GT normals | our detail normals | error 0–30° / our proxy | GT high-pass | our high-pass | detail error 0–10° — ${SCAN_ATTRIBUTION}`)}</text></svg>`);
-  return sharp({ create: { width: side * 4, height: side * 2 + capH, channels: 3, background: '#000' } })
-    .composite([{ input: top, left: 0, top: 0 }, { input: bottom, left: 0, top: side }, { input: caption, left: 0, top: side * 2 }])
+  const first = detailMethods[0]!, more = detailMethods.slice(1).map((m) => ` / ${m}: normals | error 0–30° | high-pass | detail error 0–10°`).join('');
+  const caption = Buffer.from(`<svg width="${side * 4}" height="${capH}"><rect width="100%" height="100%" fill="black"/><text x="4" y="${Math.round(capH * 0.72)}" font-size="${font}" font-family="sans-serif" fill="#ccc">${escapeXml(`${r.view.id} yaw ${r.view.yawDeg.toFixed(1)}° pitch ${r.view.pitchDeg.toFixed(1)}° — render | GT normals | ${first} normals | error 0–30° / proxy | GT high-pass | ${first} high-pass | detail error 0–10°${more} — ${SCAN_ATTRIBUTION}`)}</text></svg>`);
+  return sharp({ create: { width: side * 4, height: side * rows.length + capH, channels: 3, background: '#000' } })
+    .composite([...strips.map((input, i) => ({ input, left: 0, top: side * i })), { input: caption, left: 0, top: side * rows.length }])
     .png().toBuffer();
 }
 

@@ -6,15 +6,24 @@
 import { meshHeadToCamera, renderForEval, type EvalRender } from '../../src/core/eval/render-eval.js';
 import { computeVertexNormals } from '../../src/core/mesh/normals.js';
 import { createFaceMeshModel, faceMeshTopology } from '../../src/core/model/facemesh-model.js';
-import type { FaceReconstruction } from '../../src/core/pipeline/types.js';
+import { DETAIL_METHODS, type DetailMethod, type FaceReconstruction } from '../../src/core/pipeline/types.js';
 import type { Camera, Mesh } from '../../src/core/types.js';
 import { GT_SUPERSAMPLE } from './scene.js';
 
-/** The methods compared. */
-export const METHODS = ['baseline', 'proxy', 'detail'] as const;
+/** The methods compared: two without detail, then one per detail method of the pipeline (`ReconstructOptions.detail`). */
+export const METHODS = ['baseline', 'proxy', ...DETAIL_METHODS] as const;
 export type Method = (typeof METHODS)[number];
 
-/** Render one method's normals from our estimated camera, at the GT's size and supersampling. */
+/** True for the methods that are a pipeline detail method (their own reconstruction). */
+export function isDetailMethod(m: Method): m is DetailMethod {
+  return (DETAIL_METHODS as readonly string[]).includes(m);
+}
+
+/**
+ * Render one method's normals from our estimated camera, at the GT's size and supersampling.
+ * `baseline` and `proxy` use any reconstruction of the view; a detail method, the reconstruction
+ * made with that `detail` option.
+ */
 export function renderMethod(
   face: Pick<FaceReconstruction, 'analysis' | 'camera' | 'pose' | 'proxy' | 'detailedMesh' | 'maps'>, method: Method, camera: Camera, interocularMm: number,
 ): EvalRender {

@@ -5,10 +5,15 @@
  *
  * Options: --quick (6 views at 512 px, a smoke test), --split tune|heldout|all,
  * --res N (detail/texture map resolution of the pipeline, default the pipeline's), --no-write
- * (do not write the JSON), --ids a,b (only these views).
+ * (do not write the JSON), --ids a,b (only these views), --methods sfs,dfdn,dfdn+sfs (the
+ * pipeline's detail methods to score; default all three when the DFDN model is installed, else
+ * sfs alone, said so).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { DETAIL_METHODS, type DetailMethod } from '../../src/core/pipeline/types.js';
+import { defaultDfdnModelDir } from '../../src/node/dfdn-runtime.js';
 import { currentCommit, markdownTable } from '../common.js';
 import { DETAIL_SIGMA_MM, runAccuracy } from './evaluate.js';
 import { SCAN_ATTRIBUTION } from './scan.js';
@@ -22,12 +27,17 @@ const quick = args.includes('--quick');
 const split = (arg('--split') ?? 'all') as 'tune' | 'heldout' | 'all';
 const res = arg('--res') !== undefined ? Number(arg('--res')) : undefined;
 const ids = arg('--ids')?.split(',');
+const haveDfdn = existsSync(path.join(defaultDfdnModelDir(), 'dfdn.onnx'));
+const methodsArg = arg('--methods')?.split(',');
+for (const m of methodsArg ?? []) if (!(DETAIL_METHODS as readonly string[]).includes(m)) throw new Error(`--methods: unknown detail method "${m}" (expected ${DETAIL_METHODS.join(', ')})`);
+const detailMethods: readonly DetailMethod[] = (methodsArg as DetailMethod[] | undefined) ?? (haveDfdn ? DETAIL_METHODS : ['sfs']);
+if (!methodsArg && !haveDfdn) process.stderr.write(`no DFDN model in ${defaultDfdnModelDir()}: scoring the sfs detail method only\n`);
 
 async function main(): Promise<void> {
   const t0 = performance.now();
   const reconstructOptions = res !== undefined ? { textureResolution: res, detailResolution: res } : {};
   const result = await runAccuracy({
-    quick, split, reconstructOptions, ...(ids ? { ids } : {}),
+    quick, split, reconstructOptions, detailMethods, ...(ids ? { ids } : {}),
     log: (line) => process.stderr.write(line + '\n'),
   });
   const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
@@ -47,7 +57,7 @@ async function main(): Promise<void> {
     const json = {
       commit: currentCommit(),
       date: new Date().toISOString(),
-      settings: { quick, split, reconstructOptions, detailSigmaMm: DETAIL_SIGMA_MM, focal: 'true 35 mm-equivalent focal passed as EXIF' },
+      settings: { quick, split, reconstructOptions, detailMethods, detailSigmaMm: DETAIL_SIGMA_MM, focal: 'true 35 mm-equivalent focal passed as EXIF' },
       rows: result.rows,
       views: result.views,
     };

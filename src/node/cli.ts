@@ -21,7 +21,8 @@ import type { buildOutputFiles as BuildOutputFiles } from '../core/pipeline/outp
 
 /** Builds a face's output files (sync or async). */
 type OutputBuilder = (...args: Parameters<typeof BuildOutputFiles>) => ReturnType<typeof BuildOutputFiles> | Promise<ReturnType<typeof BuildOutputFiles>>;
-import { STAGES } from '../core/pipeline/types.js';
+import { DETAIL_METHODS, FACE_MODELS, STAGES, type DetailMethod, type FaceModelName } from '../core/pipeline/types.js';
+import { EMOTION_PRIOR_MODES, ICT_HEAD_PARTS, type EmotionPriorMode, type IctHeadParts } from '../core/model/ict-types.js';
 import type { FaceReconstruction, Logger, MeshFormat, ProgressCallback, StageName } from '../core/pipeline/types.js';
 import { decodeImage, DECODE_DEFAULTS, HEIC_SUPPORTED } from './decode-image.js';
 import type { Reconstructor, ReconstructorOptions } from './reconstructor.js';
@@ -64,6 +65,11 @@ interface CliOptions {
   detailRes: number;
   textureRes: number;
   detailStrength: number;
+  detail: DetailMethod;
+  model: FaceModelName;
+  emotionPrior: EmotionPriorMode;
+  head: IctHeadParts;
+  modelsDir?: string;
   allFaces?: boolean;
   focal35mm?: number;
   maxPixels: number;
@@ -138,6 +144,11 @@ export async function run(argv: readonly string[], io: CliIO = {}): Promise<numb
     textureResolution: opts.textureRes,
     detailResolution: opts.detailRes,
     detailStrength: opts.detailStrength,
+    detail: opts.detail,
+    model: opts.model,
+    emotionPrior: opts.emotionPrior,
+    head: opts.head,
+    ...(opts.modelsDir !== undefined ? { modelsDir: resolve(cwd, opts.modelsDir) } : {}),
     maxPixels: opts.maxPixels,
     logger: reporter.logger,
   };
@@ -204,6 +215,11 @@ function buildProgram(stdout: CliStream, stderr: CliStream): Command {
     .addOption(new Option('--detail-res <n>', 'displacement / normal map size in texels (512-2048)').argParser(intIn('--detail-res', 512, 2048)).default(RECONSTRUCT_DEFAULTS.detailResolution))
     .addOption(new Option('--texture-res <n>', 'texture / albedo / confidence map size in texels (64-4096)').argParser(intIn('--texture-res', 64, 4096)).default(RECONSTRUCT_DEFAULTS.textureResolution))
     .addOption(new Option('--detail-strength <x>', 'multiplier on the fine detail, 0 = smooth proxy only (0-10)').argParser(numIn('--detail-strength', 0, 10, true)).default(RECONSTRUCT_DEFAULTS.detailStrength))
+    .addOption(new Option('--model <name>', 'face model: facemesh = the 468-point face mesh (built in), ict = the ICT FaceKit morphable model with the full head (run "facedetail model import ict <folder>" once)').choices(FACE_MODELS).default(RECONSTRUCT_DEFAULTS.model))
+    .addOption(new Option('--emotion-prior <mode>', 'with --model ict: how the detected emotion guides the expression fit').choices(EMOTION_PRIOR_MODES).default(RECONSTRUCT_DEFAULTS.emotionPrior))
+    .addOption(new Option('--head <parts>', 'with --model ict: head parts exported around the face: none, skin (head and neck) or full (+ sockets, mouth, teeth, eyes)').choices(ICT_HEAD_PARTS).default(RECONSTRUCT_DEFAULTS.head))
+    .option('--models-dir <dir>', 'models folder holding the imported ICT cache (default: $FACEDETAIL_MODELS_DIR, else ~/.cache/facedetail/models)')
+    .addOption(new Option('--detail <method>', 'fine detail from: sfs = shape from shading of this photo, dfdn = the learned detail network, dfdn+sfs = the network refined by shading').choices(DETAIL_METHODS).default(RECONSTRUCT_DEFAULTS.detail))
     .option('--all-faces', 'reconstruct every face, into <dir>/<image name>_face<i>/ (0 = largest)')
     .addOption(new Option('--focal-35mm <mm>', `35 mm-equivalent focal length of the camera; overrides EXIF (default: EXIF, else ${ESTIMATE_CAMERA_DEFAULTS.defaultFocalLength35mm})`).argParser(numIn('--focal-35mm', 1, 2000, false)))
     .addOption(new Option('--max-pixels <n>', 'refuse images with more pixels than this (decompression-bomb guard)').argParser(intIn('--max-pixels', 1, Number.MAX_SAFE_INTEGER)).default(DECODE_DEFAULTS.maxPixels, '50000000'))
@@ -249,6 +265,7 @@ Models:
 Examples:
   facedetail portrait.jpg -o out
   facedetail photos/ -o out --format glb --detail-res 2048
+  facedetail portrait.jpg -o out --detail dfdn+sfs
   facedetail "shots/*.jpg" -o out --all-faces --json > results.jsonl
 `;
 

@@ -15,5 +15,7 @@ export type { Reconstructor, ReconstructorOptions, ReconstructCallOptions } from
 export { decodeImage, DECODE_DEFAULTS } from './decode-image.js';
 export type { DecodedImage, DecodeImageOptions } from './decode-image.js';
 export { createHumanAnalyzer } from './human-analyzer.js';
+export { loadDfdnNetwork, defaultDfdnModelDir } from './dfdn-runtime.js';
+export type { DfdnRuntimeOptions, NodeDetailNetwork } from './dfdn-runtime.js';
 export { writeOutputFolder, writeFileAtomic } from './write-output.js';
 export { encodePngNative } from './encode-png.js';

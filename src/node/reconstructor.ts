@@ -2,12 +2,18 @@ import { createRequire } from 'node:module';
 import type { FaceAnalyzer } from '../core/analysis/types.js';
 import { estimateCamera } from '../core/camera/estimate-camera.js';
 import { FaceDetailError } from '../core/errors.js';
+import type { FaceModel } from '../core/model/face-model.js';
 import { createFaceMeshModel } from '../core/model/facemesh-model.js';
+import type { IctModelData } from '../core/model/ict-cache.js';
+import { createIctModel } from '../core/model/ict-model.js';
 import { resolveOptions } from '../core/pipeline/defaults.js';
 import { reconstructFace } from '../core/pipeline/reconstruct-face.js';
 import type { FaceReconstruction, Logger, ProgressCallback, ReconstructOptions, StageName } from '../core/pipeline/types.js';
+import type { DetailNetwork } from '../core/detail/dfdn.js';
 import { decodeImage, type DecodedImage } from './decode-image.js';
+import { loadDfdnNetwork, type NodeDetailNetwork } from './dfdn-runtime.js';
 import { createHumanAnalyzer } from './human-analyzer.js';
+import { loadIctModel } from './model-import/load-ict.js';
 
 /** Options of {@link createReconstructor}: defaults for every reconstruction, plus adapters. */
 export interface ReconstructorOptions extends Partial<ReconstructOptions> {
@@ -17,6 +23,23 @@ export interface ReconstructorOptions extends Partial<ReconstructOptions> {
   maxPixels?: number;
   /** Use another face analyser (e.g. a mock in tests); default: Human on the wasm backend. */
   analyzer?: FaceAnalyzer;
+  /**
+   * Folder of the DFDN model (`dfdn.onnx` + `dfdn.json`) for `detail: 'dfdn' | 'dfdn+sfs'`.
+   * Default: `$FACEDETAIL_DFDN_DIR`, else the package's `models/dfdn/`. Loaded once, when the
+   * default `detail` needs it, else on the first call that asks for it.
+   */
+  dfdnModelDir?: string;
+  /** Use this detail network instead of loading the ONNX model (e.g. a synthetic one in tests; not disposed here). */
+  detailNetwork?: DetailNetwork;
+  /**
+   * Models folder holding the imported ICT FaceKit cache for `model: 'ict'` (default:
+   * `$FACEDETAIL_MODELS_DIR`, else `~/.cache/facedetail/models`). Loaded once, when the default
+   * `model` is `'ict'`, else on the first call that asks for it; a missing cache is
+   * `MODEL_LOAD_FAILED` naming `facedetail model import ict <FaceXModel folder>`.
+   */
+  modelsDir?: string;
+  /** Use this already loaded ICT model data instead of reading the cache. */
+  ictModel?: IctModelData;
 }
 
 /** Per-call options of {@link Reconstructor.reconstruct}. */
@@ -28,7 +51,7 @@ export interface Reconstructor {
   reconstruct(input: string | Uint8Array | DecodedImage, options?: ReconstructCallOptions): Promise<FaceReconstruction>;
   /** Every face, largest first; throws NO_FACE when none. */
   reconstructAll(input: string | Uint8Array | DecodedImage, options?: ReconstructCallOptions): Promise<FaceReconstruction[]>;
-  /** Free the face analyser's models and backend. */
+  /** Free the face analyser's models and backend, and the DFDN session. */
   dispose(): Promise<void>;
 }
 
@@ -45,10 +68,30 @@ export const VERSION: string = (createRequire(import.meta.url)('../../package.js
  * await rec.dispose();
  */
 export async function createReconstructor(options: ReconstructorOptions = {}): Promise<Reconstructor> {
-  const { logger, maxPixels, analyzer: given, ...defaults } = options;
-  resolveOptions(defaults); // validate early
+  const { logger, maxPixels, analyzer: given, dfdnModelDir, detailNetwork: givenNetwork, modelsDir, ictModel: givenIct, ...defaults } = options;
+  const resolved = resolveOptions(defaults); // validate early
+  // The DFDN session: created once, on first need (at once when the default method needs it).
+  let network: Promise<NodeDetailNetwork> | undefined;
+  const getNetwork = (): Promise<DetailNetwork> => givenNetwork ? Promise.resolve(givenNetwork)
+    : (network ??= loadDfdnNetwork(dfdnModelDir !== undefined ? { modelDir: dfdnModelDir } : {}));
+  if (resolved.detail !== 'sfs') await getNetwork();
   const analyzer = given ?? (await createHumanAnalyzer(logger ? { logger } : {}));
-  const model = createFaceMeshModel();
+  const faceMesh = createFaceMeshModel();
+  // The ICT FaceKit cache: loaded once, on first need (at once when the default model is 'ict');
+  // one model object per (emotion prior, head parts), sharing the data and the topology.
+  let ictData: Promise<IctModelData> | undefined;
+  const getIctData = (): Promise<IctModelData> => givenIct ? Promise.resolve(givenIct)
+    : (ictData ??= loadIctModel(modelsDir !== undefined ? { modelsDir } : {}));
+  if (resolved.model === 'ict') await getIctData();
+  const ictModels = new Map<string, FaceModel>();
+  const modelFor = async (o: ReconstructOptions): Promise<FaceModel> => {
+    if (o.model === 'facemesh') return faceMesh;
+    const data = await getIctData();
+    const key = `${o.emotionPrior}/${o.head}`;
+    let m = ictModels.get(key);
+    if (!m) ictModels.set(key, m = createIctModel(data, data.correspondence, { fit: { emotionPrior: o.emotionPrior }, head: o.head }));
+    return m;
+  };
   let disposed = false;
 
   async function run(input: string | Uint8Array | DecodedImage, call: ReconstructCallOptions, all: boolean): Promise<FaceReconstruction[]> {
@@ -69,11 +112,15 @@ export async function createReconstructor(options: ReconstructorOptions = {}): P
     if (faces.length === 0) throw new FaceDetailError('NO_FACE', 'no face found in the image: use a photo where the face is visible, reasonably frontal and at least ~64 px wide');
     const camera = estimateCamera(decoded.width, decoded.height, { focalLength35mm: o.focalLength35mm, exifFocalLength35mm: decoded.exif.focalLength35mm });
     const selected = all || o.allFaces ? faces : faces.slice(0, 1);
-    return selected.map((analysis, faceIndex) => {
-      const rec = reconstructFace({ image: decoded.image, camera, analysis, faceIndex, model }, o, onProgress);
+    const detailNetwork = o.detail === 'sfs' ? undefined : await getNetwork();
+    const model = await modelFor(o);
+    const out: FaceReconstruction[] = [];
+    for (const [faceIndex, analysis] of selected.entries()) {
+      const rec = await reconstructFace({ image: decoded.image, camera, analysis, faceIndex, model, ...(detailNetwork ? { detailNetwork } : {}) }, o, onProgress);
       rec.timings = { ...shared, ...rec.timings };
-      return rec;
-    });
+      out.push(rec);
+    }
+    return out;
   }
 
   return {
@@ -86,6 +133,7 @@ export async function createReconstructor(options: ReconstructorOptions = {}): P
       if (disposed) return;
       disposed = true;
       if (!given) await analyzer.dispose();
+      if (network) await (await network.catch(() => undefined))?.dispose();
     },
   };
 }

@@ -3,10 +3,10 @@
  * viewer, the alignment overlay, the face readout and the downloads. The pipeline itself runs in
  * a worker (src/web/worker.ts) with the same core as the Node CLI.
  */
-import { EMOTIONS, STAGES, type StageName } from '../core/index.js';
+import { DETAIL_METHODS, EMOTIONS, STAGES, type DetailMethod, type StageName } from '../core/index.js';
 import { makeBundle, saveBytes, type BundleKind } from './downloads.js';
 import { drawOverlay } from './overlay.js';
-import type { FromWorker, ToWorker, ViewData, WebRunOptions } from './protocol.js';
+import type { DfdnProbeResult, FromWorker, ToWorker, ViewData, WebRunOptions } from './protocol.js';
 import { FaceViewer, VIEWER_DEFAULTS, type ViewerSettings } from './viewer.js';
 
 type State = 'loading' | 'idle' | 'running' | 'done' | 'error';
@@ -21,7 +21,12 @@ interface PageApi {
   error: { code: string; message: string } | undefined;
   backend: string | undefined;
   /** The last reconstruction's analysis and pose (plain numbers). */
-  result: { width: number; height: number; landmarks: number[]; pose: { yawDeg: number; pitchDeg: number; rollDeg: number }; emotions: Record<string, number>; mmPerPixel: number; vertices: number } | undefined;
+  result: { width: number; height: number; landmarks: number[]; pose: { yawDeg: number; pitchDeg: number; rollDeg: number }; emotions: Record<string, number>; mmPerPixel: number; vertices: number; detailMethod: string; dfdn: ViewData['dfdn'] } | undefined;
+  /**
+   * Debug / test hook: run the detail network in the worker on the deterministic probe input
+   * `dfdnProbeInput(size, seed)` (src/core/detail/dfdn.ts), to compare with Node and to time it.
+   */
+  dfdnProbe(size: number, seed: number): Promise<DfdnProbeResult>;
 }
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -30,7 +35,19 @@ const $ = <T extends HTMLElement>(id: string): T => {
   return el as T;
 };
 
-const api: PageApi = { state: 'loading', runs: 0, timings: {}, error: undefined, backend: undefined, result: undefined };
+const probes = new Map<number, { resolve: (r: DfdnProbeResult) => void; reject: (e: Error) => void }>();
+let probeId = 1_000_000; // apart from the run ids
+const api: PageApi = {
+  state: 'loading', runs: 0, timings: {}, error: undefined, backend: undefined, result: undefined,
+  dfdnProbe(size, seed) {
+    const id = ++probeId;
+    return new Promise((resolve, reject) => {
+      probes.set(id, { resolve, reject });
+      const msg: ToWorker = { type: 'dfdn-probe', id, size, seed };
+      worker.postMessage(msg);
+    });
+  },
+};
 (window as unknown as { facedetail: PageApi }).facedetail = api;
 
 const els = {
@@ -44,6 +61,7 @@ const els = {
   rerun: $<HTMLButtonElement>('rerun'),
   optRes: $<HTMLSelectElement>('opt-res'),
   optStrength: $<HTMLInputElement>('opt-strength'),
+  optDetail: $<HTMLSelectElement>('opt-detail'),
   optFocal: $<HTMLInputElement>('opt-focal'),
   status: $<HTMLDivElement>('status'),
   error: $<HTMLDivElement>('error'),
@@ -100,7 +118,7 @@ function startWorker(): void {
     startWorker();
   };
   const base = document.baseURI;
-  const init: ToWorker = { type: 'init', modelBaseUrl: new URL('models/', base).href, wasmBaseUrl: new URL('wasm/', base).href };
+  const init: ToWorker = { type: 'init', modelBaseUrl: new URL('models/', base).href, wasmBaseUrl: new URL('wasm/', base).href, dfdnBaseUrl: new URL('models/dfdn/', base).href };
   worker.postMessage(init);
 }
 
@@ -134,7 +152,16 @@ function onWorkerMessage(msg: FromWorker): void {
       pendingBase = msg.positions;
       if (shown) applyBase();
       break;
+    case 'dfdn-probe':
+      probes.get(msg.id)?.resolve(msg.result);
+      probes.delete(msg.id);
+      break;
     case 'error':
+      if (msg.id !== undefined && probes.has(msg.id)) {
+        probes.get(msg.id)!.reject(Object.assign(new Error(msg.message), { code: msg.code }));
+        probes.delete(msg.id);
+        return;
+      }
       if (msg.id !== undefined && msg.id !== runId) return;
       showError(msg.code, msg.message);
       break;
@@ -149,7 +176,7 @@ const STAGE_LABEL: Record<StageName, string> = {
   proxy: 'Building the proxy mesh',
   unwrap: 'Unwrapping the texture',
   lighting: 'Estimating the lighting',
-  detail: 'Solving the fine detail',
+  detail: 'Synthesising the fine detail',
   mesh: 'Building the detailed mesh',
   export: 'Writing GLB, OBJ, PLY and maps',
 };
@@ -163,6 +190,7 @@ function options(): WebRunOptions {
     textureResolution: res,
     detailStrength: Number.isFinite(strength) && strength >= 0 ? strength : 1,
     focalLength35mm: focal !== undefined && Number.isFinite(focal) && focal > 0 ? focal : undefined,
+    detail: (DETAIL_METHODS as readonly string[]).includes(els.optDetail.value) ? els.optDetail.value as DetailMethod : 'sfs',
   };
 }
 
@@ -222,6 +250,8 @@ async function showResult(files: Record<string, Uint8Array>, view: ViewData): Pr
     emotions: { ...view.analysis.emotions },
     mmPerPixel: view.mmPerPixel,
     vertices: view.detailed.positions.length / 3,
+    detailMethod: view.detailMethod,
+    dfdn: view.dfdn,
   };
   api.timings = { ...view.timings, ...(api.timings['modelLoad'] !== undefined ? { modelLoad: api.timings['modelLoad'] } : {}) };
   await viewer.show(view);
@@ -258,7 +288,8 @@ const ERROR_TITLE: Record<string, string> = {
   CORRUPT_IMAGE: 'The file is damaged',
   IMAGE_TOO_LARGE: 'Image too large',
   IMAGE_TOO_SMALL: 'Image too small',
-  MODEL_LOAD_FAILED: 'The face-analysis models did not load',
+  MODEL_LOAD_FAILED: 'A model did not load',
+  MODEL_CACHE_INVALID: 'A model file is damaged',
 };
 
 function showError(code: string, message: string): void {
@@ -268,7 +299,7 @@ function showError(code: string, message: string): void {
   els.error.hidden = false;
   els.error.dataset['code'] = code;
   for (const li of els.stages.querySelectorAll('li.running')) li.className = '';
-  setStatus(code === 'MODEL_LOAD_FAILED' ? 'Reload the page to try again.' : 'Choose another photo.');
+  setStatus(code === 'MODEL_LOAD_FAILED' && api.state === 'loading' ? 'Reload the page to try again.' : code.startsWith('MODEL_') ? 'Choose another detail method, or reload the page.' : 'Choose another photo.');
   setState('error');
 }
 
@@ -369,6 +400,8 @@ els.ovMesh.addEventListener('input', redrawOverlay);
 els.ovLandmarks.addEventListener('input', redrawOverlay);
 
 // ---- readout, timings, downloads -------------------------------------------------------------
+const DETAIL_LABEL: Record<DetailMethod, string> = { sfs: 'shape from shading', dfdn: 'learned network (DFDN)', 'dfdn+sfs': 'learned network refined by shading' };
+
 function renderReadout(v: ViewData): void {
   const deg = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}°`;
   const emo = [...EMOTIONS].sort((a, b) => v.analysis.emotions[b] - v.analysis.emotions[a]);
@@ -382,6 +415,7 @@ function renderReadout(v: ViewData): void {
     <div id="pose">Head pose: yaw <b>${deg(v.pose.yawDeg)}</b>, pitch <b>${deg(v.pose.pitchDeg)}</b>, roll <b>${deg(v.pose.rollDeg)}</b></div>
     <div>Scale: ${v.mmPerPixel.toFixed(3)} mm per pixel · focal ${v.camera.focal35mm.toFixed(0)} mm (35 mm eq., ${v.camera.focalSource === 'exif' ? 'from EXIF' : v.camera.focalSource === 'user' ? 'set by you' : 'default'})</div>
     <div>Landmark confidence: ${(v.analysis.score * 100).toFixed(0)}%${v.detailRmsMm !== undefined ? ` · detail RMS ${v.detailRmsMm.toFixed(2)} mm` : ''}</div>
+    <div id="detail-method">Detail: ${DETAIL_LABEL[v.detailMethod]}${v.dfdn ? ` (network: ${v.dfdn.patches} patches, ${fmtMs(v.dfdn.ms.network)})` : ''}</div>
     <div id="emotion" style="margin-top:6px">Emotion: <b>${emo[0]}</b></div>
     ${bars}`;
 }

@@ -2,7 +2,7 @@
  * Messages between the page (src/web/main.ts) and the pipeline worker (src/web/worker.ts).
  * Everything is structured-cloneable; typed arrays travel as transferables.
  */
-import type { Emotion, FaceDetailErrorCode, StageName } from '../core/index.js';
+import type { DetailMethod, DfdnStats, Emotion, FaceDetailErrorCode, StageName } from '../core/index.js';
 
 /** Options the page lets the user choose (the rest are the core's defaults). */
 export interface WebRunOptions {
@@ -14,11 +14,28 @@ export interface WebRunOptions {
   detailStrength: number;
   /** 35 mm-equivalent focal length override (mm); undefined = EXIF, else 50. */
   focalLength35mm: number | undefined;
+  /** Detail method: shape from shading, the learned network, or both. */
+  detail: DetailMethod;
 }
 
 export type ToWorker =
-  | { type: 'init'; modelBaseUrl: string; wasmBaseUrl: string }
-  | { type: 'run'; id: number; file: Blob; name: string; options: WebRunOptions };
+  /** `dfdnBaseUrl`: folder of the detail network (dfdn.onnx, dfdn.json), loaded on first use. */
+  | { type: 'init'; modelBaseUrl: string; wasmBaseUrl: string; dfdnBaseUrl: string }
+  | { type: 'run'; id: number; file: Blob; name: string; options: WebRunOptions }
+  /** Debug / test hook: run the detail network on `dfdnProbeInput(size, seed)` (compare with Node, time it). */
+  | { type: 'dfdn-probe'; id: number; size: number; seed: number };
+
+/** Result of a `dfdn-probe`: a sample of the displacement (every `step`-th texel) and its moments. */
+export interface DfdnProbeResult {
+  step: number;
+  sample: Float32Array;
+  sum: number;
+  sumSq: number;
+  patches: number;
+  /** Network time (all patches), and the whole inference (tiling, blending), ms. */
+  networkMs: number;
+  totalMs: number;
+}
 
 /** A mesh for the viewer: head frame, millimetres. */
 export interface ViewMesh {
@@ -46,6 +63,9 @@ export interface ViewData {
   timings: Record<string, number>;
   warnings: string[];
   detailRmsMm: number | undefined;
+  /** The detail method used, and the network's statistics when it ran. */
+  detailMethod: DetailMethod;
+  dfdn: DfdnStats | undefined;
 }
 
 export type FromWorker =
@@ -54,4 +74,5 @@ export type FromWorker =
   | { type: 'result'; id: number; files: Record<string, Uint8Array>; view: ViewData }
   /** Sent after the result: the detailed mesh's vertices before displacement (same topology), so that strength s = base + s·(detailed − base). */
   | { type: 'base'; id: number; positions: Float32Array }
+  | { type: 'dfdn-probe'; id: number; result: DfdnProbeResult }
   | { type: 'error'; id: number | undefined; code: FaceDetailErrorCode | 'UNKNOWN'; message: string };

@@ -5,19 +5,24 @@
 import {
   buildOutputFiles,
   createFaceMeshModel,
+  dfdnProbeInput,
   estimateCamera,
   FaceDetailError,
   focalLength35mmOf,
+  inferDisplacement,
   loopSubdivide,
   readGlb,
   reconstructFace,
   resolveOptions,
+  type DetailNetwork,
+  type DfdnStats,
   type FaceAnalyzer,
   type FaceReconstruction,
   type Mesh,
   type StageName,
 } from '../core/index.js';
 import { decodeImageBlob } from './decode-image.js';
+import { loadWebDfdnNetwork, type WebDfdnLocation } from './dfdn-web.js';
 import { createWebHumanAnalyzer } from './human-engine.js';
 import type { FromWorker, ToWorker, ViewData, ViewMesh } from './protocol.js';
 
@@ -31,20 +36,50 @@ const scope = self as unknown as WorkerScope;
 
 let analyzer: Promise<FaceAnalyzer> | undefined;
 const model = createFaceMeshModel();
+let dfdnWhere: WebDfdnLocation | undefined;
+let network: Promise<DetailNetwork> | undefined;
+
+/** The detail network, loaded on first use (a failed load is retried next time). */
+function getNetwork(): Promise<DetailNetwork> {
+  if (!dfdnWhere) return Promise.reject(new FaceDetailError('INTERNAL', 'the worker was not initialised'));
+  network ??= loadWebDfdnNetwork(dfdnWhere).catch((e: unknown) => {
+    network = undefined;
+    throw e;
+  });
+  return network;
+}
 
 scope.onmessage = (ev) => {
   const msg = ev.data;
   if (msg.type === 'init') {
     const t0 = performance.now();
     analyzer = createWebHumanAnalyzer({ modelBaseUrl: msg.modelBaseUrl, wasmBaseUrl: msg.wasmBaseUrl });
+    dfdnWhere = { modelBaseUrl: msg.dfdnBaseUrl };
     analyzer.then(
       () => scope.postMessage({ type: 'ready', ms: performance.now() - t0, backend: 'wasm' }),
       (e: unknown) => postError(undefined, e),
     );
   } else if (msg.type === 'run') {
     run(msg).catch((e: unknown) => postError(msg.id, e));
+  } else if (msg.type === 'dfdn-probe') {
+    probe(msg).catch((e: unknown) => postError(msg.id, e));
   }
 };
+
+/** Run the detail network on the deterministic probe input (tests compare it with Node's). */
+async function probe(msg: Extract<ToWorker, { type: 'dfdn-probe' }>): Promise<void> {
+  const net = await getNetwork();
+  const { features, coverage } = dfdnProbeInput(msg.size, msg.seed);
+  const t0 = performance.now();
+  const r = await inferDisplacement(features, coverage, net);
+  const totalMs = performance.now() - t0;
+  const step = 97, d = r.displacement;
+  const sample = new Float32Array(Math.ceil(d.length / step));
+  let sum = 0, sumSq = 0;
+  for (let i = 0; i < d.length; i++) { sum += d[i]!; sumSq += d[i]! * d[i]!; }
+  for (let i = 0, j = 0; i < d.length; i += step, j++) sample[j] = d[i]!;
+  scope.postMessage({ type: 'dfdn-probe', id: msg.id, result: { step, sample, sum, sumSq, patches: r.patches, networkMs: r.networkMs, totalMs } }, [sample.buffer]);
+}
 
 function postError(id: number | undefined, e: unknown): void {
   if (e instanceof FaceDetailError) scope.postMessage({ type: 'error', id, code: e.code, message: e.message });
@@ -60,6 +95,7 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     textureResolution: options.textureResolution,
     detailStrength: options.detailStrength,
     focalLength35mm: options.focalLength35mm,
+    detail: options.detail,
   });
   const timings: Record<string, number> = {};
   const progress = (stage: StageName, done: boolean, ms?: number): void => {
@@ -82,7 +118,10 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     throw new FaceDetailError('NO_FACE', 'No face was found in this photo. Use a photo where one face is clearly visible, roughly facing the camera and at least about 64 pixels wide.');
   }
   const camera = estimateCamera(decoded.width, decoded.height, { focalLength35mm: o.focalLength35mm, exifFocalLength35mm: decoded.exif.focalLength35mm });
-  const rec = reconstructFace({ image: decoded.image, camera, analysis, faceIndex: 0, model }, o, (ev) => progress(ev.stage, ev.done, ev.ms));
+  const detailNetwork = o.detail === 'sfs' ? undefined : await getNetwork();
+  const rec = await reconstructFace(
+    { image: decoded.image, camera, analysis, faceIndex: 0, model, ...(detailNetwork ? { detailNetwork } : {}) }, o, (ev) => progress(ev.stage, ev.done, ev.ms),
+  );
   rec.timings = { ...timings, ...rec.timings };
   const files = await timed('export', () =>
     buildOutputFiles(rec, { formats: ['glb', 'obj', 'ply'], sourceName: msg.name, version: __FACEDETAIL_VERSION__, imageTimings: { decode: timings['decode'] ?? 0 } }),
@@ -109,7 +148,7 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
 /** The viewer's data; its PNGs are copies of the output files (those are transferred separately). */
 function viewData(rec: FaceReconstruction, name: string, width: number, height: number, files: Record<string, Uint8Array>): ViewData {
   const png = (n: string): Uint8Array => files[n]!.slice();
-  const stats = rec.detailStats as { rmsMm?: number };
+  const stats = rec.detailStats as { rmsMm?: number; method?: 'sfs' | 'dfdn' | 'dfdn+sfs'; dfdn?: DfdnStats };
   return {
     sourceName: name,
     width,
@@ -124,6 +163,8 @@ function viewData(rec: FaceReconstruction, name: string, width: number, height: 
     timings: {},
     warnings: rec.warnings,
     detailRmsMm: typeof stats.rmsMm === 'number' ? stats.rmsMm : undefined,
+    detailMethod: stats.method ?? 'sfs',
+    dfdn: stats.dfdn,
   };
 }
 

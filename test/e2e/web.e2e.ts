@@ -18,8 +18,12 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dfdnProbeInput, inferDisplacement } from '../../src/core/detail/dfdn.js';
 import { decodeImage } from '../../src/node/decode-image.js';
+import { loadDfdnNetwork } from '../../src/node/dfdn-runtime.js';
 import { createHumanAnalyzer } from '../../src/node/human-analyzer.js';
+import { createReconstructor } from '../../src/node/reconstructor.js';
+import { writeFixtureDfdnModel } from '../fixtures/dfdn-model.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -28,6 +32,12 @@ const PHOTOS = resolve(process.env.FACEDETAIL_SHARED ?? join(ROOT, '../shared'),
 const GRACE = join(PHOTOS, 'grace_hopper.jpg');
 const NON_FACE = join(PHOTOS, 'non_face.jpg');
 const CHROMIUM = process.env.FACEDETAIL_CHROMIUM ?? '/usr/bin/chromium';
+/**
+ * The detail network the build ships: the repository's models/dfdn/ (or $FACEDETAIL_DFDN_DIR);
+ * without one, the test fixture model (test/fixtures/dfdn-model.ts) is built into the app instead.
+ */
+const REAL_DFDN = resolve(process.env['FACEDETAIL_DFDN_DIR'] || join(ROOT, 'models/dfdn'));
+const DFDN_DIR = existsSync(join(REAL_DFDN, 'dfdn.onnx')) ? REAL_DFDN : join(OUT, 'dfdn-fixture');
 
 const skipReason = !existsSync(CHROMIUM)
   ? `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set FACEDETAIL_CHROMIUM)`
@@ -42,8 +52,10 @@ interface PageApi {
   runs: number;
   timings: Record<string, number>;
   error: { code: string; message: string } | undefined;
-  result: { width: number; height: number; landmarks: number[]; pose: { yawDeg: number; pitchDeg: number; rollDeg: number }; emotions: Record<string, number>; vertices: number } | undefined;
+  result: { width: number; height: number; landmarks: number[]; pose: { yawDeg: number; pitchDeg: number; rollDeg: number }; emotions: Record<string, number>; vertices: number; detailMethod: string } | undefined;
 }
+/** What the page's `dfdnProbe` hook resolves with (src/web/protocol.ts DfdnProbeResult). */
+interface ProbeResult { step: number; sample: Record<string, number>; sum: number; sumSq: number; patches: number; networkMs: number; totalMs: number }
 const pageApi = (page: Page): Promise<PageApi> => page.evaluate(() => (window as unknown as { facedetail: PageApi }).facedetail);
 
 /** Does `action` (which starts a run) and waits until that run has finished, with a result or an error. */
@@ -97,7 +109,10 @@ describe.skipIf(skipReason !== undefined)('web app in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+    if (DFDN_DIR !== REAL_DFDN) writeFixtureDfdnModel(DFDN_DIR);
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
+      cwd: ROOT, stdio: 'inherit', env: { ...process.env, FACEDETAIL_DFDN_DIR: DFDN_DIR },
+    });
     server = await serveStatic(join(ROOT, 'dist-web'));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -227,6 +242,75 @@ describe.skipIf(skipReason !== undefined)('web app in Chromium', () => {
 
     writeFileSync(join(OUT, 'timings-browser.json'), JSON.stringify({ photo: 'grace_hopper.jpg', maps: 512, timingsMs: api.timings }, null, 2));
     console.log(`browser timings (ms): ${JSON.stringify(Object.fromEntries(Object.entries(api.timings).map(([k, v]) => [k, Math.round(v)])))}`);
+  });
+
+  it('runs the detail network (DFDN) in the worker: the same displacement as Node, on a probe and on a photo', async () => {
+    // 1. The network alone on identical input (1024², the contract's resolution): onnxruntime-web
+    //    (wasm, one thread) vs onnxruntime-node; the tiling and blending are the same core code.
+    const net = await loadDfdnNetwork({ modelDir: DFDN_DIR });
+    const probeMs: { browser: number[]; node: number[] } = { browser: [], node: [] };
+    try {
+      const { features, coverage } = dfdnProbeInput(1024, 3);
+      let node = await inferDisplacement(features, coverage, net);
+      let browser: ProbeResult | undefined;
+      for (let i = 0; i < 3; i++) {
+        browser = await page.evaluate(() => (window as unknown as { facedetail: { dfdnProbe(s: number, seed: number): Promise<ProbeResult> } }).facedetail.dfdnProbe(1024, 3));
+        probeMs.browser.push(browser.networkMs);
+        if (i > 0) node = await inferDisplacement(features, coverage, net);
+        probeMs.node.push(node.networkMs);
+      }
+      const b = browser!, d = node.displacement;
+      expect(b.patches).toBe(node.patches);
+      let worst = 0, peak = 0, sum = 0;
+      for (let j = 0; j * b.step < d.length; j++) {
+        worst = Math.max(worst, Math.abs(b.sample[j]! - d[j * b.step]!));
+        peak = Math.max(peak, Math.abs(d[j * b.step]!));
+      }
+      for (const v of d) sum += v;
+      console.log(`DFDN probe 1024², browser vs Node: worst ${worst.toExponential(2)} mm (peak ${peak.toFixed(3)} mm), sums ${b.sum.toFixed(4)} / ${sum.toFixed(4)}; network ms browser ${probeMs.browser.map((x) => x.toFixed(0)).join(', ')}, Node ${probeMs.node.map((x) => x.toFixed(0)).join(', ')}`);
+      expect(peak).toBeGreaterThan(0);
+      expect(worst).toBeLessThan(1e-4 + 1e-3 * peak);
+      expect(Math.abs(b.sum - sum)).toBeLessThan(1e-3 * Math.max(1, Math.abs(sum)) + 1e-6 * d.length);
+    } finally {
+      await net.dispose();
+    }
+    expect(foreign).toEqual([]);
+    for (const f of ['models/dfdn/dfdn.onnx', 'models/dfdn/dfdn.json']) expect(server.requests).toContain(`/${f}`);
+
+    // 2. The whole pipeline with detail 'dfdn' at the page's default 512² maps, vs Node's on the
+    //    same photo (features resampled to the network's 1024² and back, in both).
+    await page.selectOption('#opt-detail', 'dfdn');
+    const api = await runAndWait(page, () => page.setInputFiles('#file', GRACE), 240_000);
+    await page.selectOption('#opt-detail', 'sfs');
+    expect(api.state, JSON.stringify(api.error)).toBe('done');
+    expect(api.result!.detailMethod).toBe('dfdn');
+    await expect.poll(() => page.locator('#detail-method').textContent()).toMatch(/Detail: learned network \(DFDN\) \(network: \d+ patches, /);
+    const [mapsDl] = await Promise.all([page.waitForEvent('download'), page.click('[data-download="maps"]')]);
+    const zip = join(OUT, 'grace_hopper-dfdn-maps.zip');
+    await mapsDl.saveAs(zip);
+    const entries = unzipSync(new Uint8Array(readFileSync(zip)));
+    const meta = JSON.parse(new TextDecoder().decode(entries['result.json'])) as { displacement: { scaleMm: number; offsetMm: number }; detail: { method: string } };
+    expect(meta.detail.method).toBe('dfdn');
+    const png = decodePng(entries['displacement.png']!);
+    const rec = await createReconstructor({ dfdnModelDir: DFDN_DIR });
+    try {
+      const face = await rec.reconstruct(GRACE, { detail: 'dfdn', detailResolution: 512, textureResolution: 512 });
+      const d = face.maps.displacement.data;
+      expect(png.width * png.height).toBe(d.length);
+      let diff2 = 0, ref2 = 0;
+      for (let k = 0; k < d.length; k++) {
+        const mm = meta.displacement.offsetMm + (meta.displacement.scaleMm * png.data[k]!) / 65535;
+        diff2 += (mm - d[k]!) ** 2;
+        ref2 += d[k]! ** 2;
+      }
+      const rmsDiff = Math.sqrt(diff2 / d.length), rms = Math.sqrt(ref2 / d.length);
+      console.log(`DFDN pipeline on grace_hopper.jpg (512²), browser vs Node displacement: RMS difference ${rmsDiff.toExponential(2)} mm, RMS ${rms.toFixed(4)} mm; browser detail stage ${api.timings['detail']?.toFixed(0)} ms`);
+      // 16-bit quantisation (scale/65535/√12) plus the slightly different landmarks (< 0.001 px).
+      expect(rmsDiff).toBeLessThan(0.02 * rms + meta.displacement.scaleMm / 65535);
+    } finally {
+      await rec.dispose();
+    }
+    writeFileSync(join(OUT, 'timings-dfdn.json'), JSON.stringify({ probe: '1024², dfdnProbeInput(1024, 3), 25 patches', networkMs: probeMs, model: DFDN_DIR }, null, 2));
   });
 
   it('says so in plain words when the photo has no face', async () => {

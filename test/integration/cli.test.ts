@@ -123,10 +123,14 @@ describe('facedetail CLI (fake reconstructor)', () => {
   });
 
   it('exit 0 when all succeed, and forwards the options', async () => {
-    const r = await cli(['in/face.jpg', '-o', '$OUT', '--format', 'PLY, glb', '--detail-res', '2048', '--texture-res', '512', '--detail-strength', '0.5', '--focal-35mm', '26', '--max-pixels', '1e7']);
+    const r = await cli(['in/face.jpg', '-o', '$OUT', '--format', 'PLY, glb', '--detail-res', '2048', '--texture-res', '512', '--detail-strength', '0.5', '--focal-35mm', '26', '--max-pixels', '1e7', '--detail', 'dfdn+sfs']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
-    expect(r.calls.created[0]).toMatchObject({ detailResolution: 2048, textureResolution: 512, detailStrength: 0.5, focalLength35mm: 26, maxPixels: 1e7 });
+    expect(r.calls.created[0]).toMatchObject({ detailResolution: 2048, textureResolution: 512, detailStrength: 0.5, focalLength35mm: 26, maxPixels: 1e7, detail: 'dfdn+sfs' });
+    expect((await cli(['in/face.jpg', '-o', '$OUT'])).calls.created[0]).toMatchObject({ detail: 'sfs' });
+    const bad = await cli(['in/face.jpg', '-o', '$OUT', '--detail', 'neural']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--detail.*'neural' is invalid.*sfs, dfdn, dfdn\+sfs/s);
     expect(r.calls.built[0]!.formats).toEqual(['ply', 'glb']);
     expect(await ls(join(r.out, 'face'))).toEqual(['face.glb', 'face.ply', 'result.json']);
     // not a TTY: one line per image, then the summary

@@ -1,30 +1,26 @@
 /**
  * ICT FaceKit import: `facedetail model import ict <folder>` → model cache → `loadIctModel()`.
  *
- * Unpacks $FACEDETAIL_SHARED/models/ict-facekit/FaceXModel.tar.xz (default ../shared beside the
+ * Unpacks (test/fixtures/ict.ts) $FACEDETAIL_SHARED/models/ict-facekit/FaceXModel.tar.xz (default ../shared beside the
  * project) into a temp folder once; skipped, with the reason printed, when it is absent or `tar`
  * cannot unpack it. Everything is written under os.tmpdir() and removed afterwards.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaceDetailError } from '../../src/core/errors.js';
 import {
-  ICT_EXPRESSION_NAMES, ICT_KEPT_VERTEX_COUNT, ICT_REGIONS, ICT_SOURCE_VERTEX_COUNT,
+  ICT_CACHE_DIRNAME, ICT_EXPRESSION_NAMES, ICT_KEPT_VERTEX_COUNT, ICT_REGIONS, ICT_SOURCE_VERTEX_COUNT,
   ictRegionVertices, parseIctCache, type IctModelData,
 } from '../../src/core/model/ict-cache.js';
 import { run, type CliStream } from '../../src/node/cli.js';
 import { importIctModel, type IctCacheInfo } from '../../src/node/model-import/ict.js';
 import { defaultModelsDir, ictCacheDir, loadIctModel } from '../../src/node/model-import/load-ict.js';
 import { parseObj } from '../../src/node/model-import/parse-obj.js';
+import { importSharedIct, ictSkipReason, type SharedIct } from '../fixtures/ict.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SHARED = resolve(ROOT, process.env['FACEDETAIL_SHARED'] ?? '../shared');
-const TARBALL = join(SHARED, 'models', 'ict-facekit', 'FaceXModel.tar.xz');
 
 class Sink implements CliStream {
   text = '';
@@ -74,7 +70,7 @@ describe('models folder', () => {
     expect(defaultModelsDir({ FACEDETAIL_MODELS_DIR: '/m' })).toBe('/m');
     expect(defaultModelsDir({ XDG_CACHE_HOME: '/x' })).toBe('/x/facedetail/models');
     expect(defaultModelsDir({})).toMatch(/\.cache[/\\]facedetail[/\\]models$/);
-    expect(ictCacheDir('/m')).toBe(join('/m', 'ict-v1'));
+    expect(ictCacheDir('/m')).toBe(join('/m', ICT_CACHE_DIRNAME));
   });
 
   it('a missing cache names the import command', async () => {
@@ -108,8 +104,8 @@ describe('CLI: facedetail model …', () => {
   });
 });
 
-const skipReason = !existsSync(TARBALL) ? `${TARBALL} not found` : undefined;
-if (skipReason) console.warn(`[ict-import] skipped: ${skipReason} (set FACEDETAIL_SHARED)`);
+const skipReason = ictSkipReason;
+if (skipReason) console.warn(`[ict-import] skipped: ${skipReason}`);
 
 describe.skipIf(skipReason !== undefined)('import of the real ICT FaceKit distribution', () => {
   let tmp = '';
@@ -118,20 +114,17 @@ describe.skipIf(skipReason !== undefined)('import of the real ICT FaceKit distri
   let info: IctCacheInfo;
   let data: IctModelData;
 
+  let ict: SharedIct | undefined;
+
   beforeAll(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'facedetail-ict-'));
-    const untar = spawnSync('tar', ['-xJf', TARBALL, '-C', tmp], { encoding: 'utf8' });
-    if (untar.status !== 0) throw new Error(`tar -xJf ${TARBALL} failed: ${untar.stderr}`);
-    src = join(tmp, 'FaceXModel');
-    modelsDir = join(tmp, 'models');
-    info = await importIctModel(src, { modelsDir });
+    ict = await importSharedIct('facedetail-ict-');
+    ({ tmp, src, modelsDir, info, data } = ict);
     console.log(`[ict-import] imported in ${(info.ms / 1000).toFixed(2)} s → ${(info.bytes / 1e6).toFixed(1)} MB`);
-    data = await loadIctModel({ modelsDir });
   });
-  afterAll(async () => { if (tmp) await rm(tmp, { recursive: true, force: true }); });
+  afterAll(async () => { await ict?.cleanup(); });
 
   it('keeps the documented vertex subset, 100 identities and the 53 ARKit-named expressions', () => {
-    expect(info.dir).toBe(join(modelsDir, 'ict-v1'));
+    expect(info.dir).toBe(join(modelsDir, ICT_CACHE_DIRNAME));
     expect(data.sourceVertexCount).toBe(ICT_SOURCE_VERTEX_COUNT);
     expect(data.vertexCount).toBe(ICT_KEPT_VERTEX_COUNT);
     expect(data.neutral).toHaveLength(3 * ICT_KEPT_VERTEX_COUNT);
@@ -226,14 +219,14 @@ describe.skipIf(skipReason !== undefined)('import of the real ICT FaceKit distri
     const flipped = new Uint8Array(blob);
     flipped[12345] ^= 0x10;
     invalid(header, ab(flipped), /checksum/);
-    invalid({ ...header, version: 2 }, ab(blob), /version 2/);
+    invalid({ ...header, version: 1 }, ab(blob), /version 1/);
     invalid({ ...header, vertexCount: 100 }, ab(blob), /section neutral/);
     invalid('nope', ab(blob), /not a JSON object/);
     // And on disk, through the loader.
     const other = join(tmp, 'damaged');
-    await mkdir(join(other, 'ict-v1'), { recursive: true });
-    await writeFile(join(other, 'ict-v1', 'header.json'), JSON.stringify(header));
-    await writeFile(join(other, 'ict-v1', 'model.bin'), blob.subarray(0, 1000));
+    await mkdir(join(other, ICT_CACHE_DIRNAME), { recursive: true });
+    await writeFile(join(other, ICT_CACHE_DIRNAME, 'header.json'), JSON.stringify(header));
+    await writeFile(join(other, ICT_CACHE_DIRNAME, 'model.bin'), blob.subarray(0, 1000));
     await expectCode(loadIctModel({ modelsDir: other }), 'MODEL_CACHE_INVALID');
   });
 
@@ -246,7 +239,7 @@ describe.skipIf(skipReason !== undefined)('import of the real ICT FaceKit distri
     const text = await readFile(join(src, 'browDown_L.obj'), 'utf8');
     await writeFile(join(partial, 'identity042.obj'), text.slice(0, Math.floor(text.length / 2)).replace(/\n[^\n]*$/, '\n'));
     await expectCode(importIctModel(partial, { modelsDir: join(tmp, 'm2') }), 'MODEL_CACHE_INVALID', /identity042\.obj has \d+ vertices/);
-    expect(existsSync(join(tmp, 'm2', 'ict-v1'))).toBe(false);
+    expect(existsSync(join(tmp, 'm2', ICT_CACHE_DIRNAME))).toBe(false);
     await copyFile(join(src, 'identity042.obj'), join(partial, 'identity042.obj'));
   });
 
@@ -255,7 +248,7 @@ describe.skipIf(skipReason !== undefined)('import of the real ICT FaceKit distri
     const stderr = new Sink();
     const code = await run(['node', 'facedetail', 'model', 'import', 'ict', 'FaceXModel', '--models-dir', 'cli-models'], { stdout, stderr, cwd: tmp });
     expect(code, stderr.text).toBe(0);
-    expect(stdout.text).toContain(join(tmp, 'cli-models', 'ict-v1'));
+    expect(stdout.text).toContain(join(tmp, 'cli-models', ICT_CACHE_DIRNAME));
     expect(stdout.text).toMatch(/\d+\.\d MB/);
     const again = await loadIctModel({ modelsDir: join(tmp, 'cli-models') });
     expect(again.vertexCount).toBe(data.vertexCount);

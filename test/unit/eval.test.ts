@@ -191,7 +191,7 @@ describe('evaluation path', () => {
 
   it('renders the ground-truth mesh through the benchmark path (head → camera with the pose, normal map via tangents) with 0° error', () => {
     const face = { camera, pose, detailedMesh: head, proxy: head, maps: { residualNormal: bumps } } as unknown as FaceReconstruction;
-    const ours = renderMethod(face, 'detail', camera, 63);
+    const ours = renderMethod(face, 'sfs', camera, 63);
     const e = evaluateNormals(gt, mask, ours, camera.width, camera.height, { sigmaPx: 2 });
     expect(e.coverage).toBe(1);
     expect(e.meanDeg).toBeLessThan(1e-3);
@@ -213,7 +213,7 @@ describe('evaluation path', () => {
     const maskPixels = r.mask.reduce((s, m) => s + m, 0);
     expect(maskPixels).toBeGreaterThan(0.05 * 256 * 256);
     const face = { camera: r.camera, pose: r.pose, detailedMesh: scan.mesh, proxy: scan.mesh, maps: { residualNormal: scan.normalMap } } as unknown as FaceReconstruction;
-    const e = evaluateNormals(r.gt, r.mask, renderMethod(face, 'detail', r.camera, 63), 256, 256, { sigmaPx: 2 });
+    const e = evaluateNormals(r.gt, r.mask, renderMethod(face, 'sfs', r.camera, 63), 256, 256, { sigmaPx: 2 });
     expect(e.coverage).toBe(1);
     expect(e.meanDeg).toBeLessThan(1e-3);
     // The same renders twice are identical (seeded and deterministic).

@@ -46,4 +46,19 @@ describe('renderMesh', () => {
     const rim = a.image.data[3 * (60 * 160 + 80 + 38)]!;
     expect(centre).toBeGreaterThan(rim);
   });
+
+  it('interpolates per-vertex colours (linear RGB) when no texture is given', () => {
+    const mesh = uvSphere([0, 0, 400], 80, 16, 32);
+    const nv = mesh.positions.length / 3;
+    const colors = new Float32Array(3 * nv);
+    // Red on the left half (x < 0), blue on the right.
+    for (let v = 0; v < nv; v++) colors[3 * v + (mesh.positions[3 * v]! < 0 ? 0 : 2)] = 0.8;
+    const r = renderMesh(mesh, camera, { lighting: { type: 'directional', direction: [0, 0, -1], ambient: 0 }, vertexColors: colors, output: 'linear' });
+    const left = 3 * (60 * 160 + 60), right = 3 * (60 * 160 + 100);
+    expect(r.image.data[left]!).toBeGreaterThan(0.5);
+    expect(r.image.data[left + 2]!).toBeLessThan(0.05);
+    expect(r.image.data[right + 2]!).toBeGreaterThan(0.5);
+    expect(r.image.data[right]!).toBeLessThan(0.05);
+    expect(() => renderMesh(mesh, camera, { lighting: { type: 'directional', direction: [0, 0, -1] }, vertexColors: new Float32Array(3) })).toThrow(/vertexColors/);
+  });
 });

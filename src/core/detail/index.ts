@@ -3,6 +3,13 @@
  * normal maps, plus the multigrid solver they run on.
  */
 export { solveDetail, DETAIL_DEFAULTS } from './solve-detail.js';
+export {
+  runDfdn, inferDisplacement, parseDfdnMetadata, dfdnProbeInput, patchOrigins, blendWeights, resampleMasked,
+  DFDN_FORMAT, DFDN_VERSION, DFDN_INFERENCE_DEFAULTS,
+} from './dfdn.js';
+export type { DetailNetwork, DfdnMetadata, DfdnInferenceOptions, DfdnStats, PlanarMap } from './dfdn.js';
+export { dfdnFeatures, DFDN_CHANNELS } from './dfdn-features.js';
+export type { DfdnFeatureInput, DfdnFeatures } from './dfdn-features.js';
 export type { DetailInput, DetailOptions, DetailResult, DetailStats } from './solve-detail.js';
 export { estimateDetailAlbedo, DETAIL_ALBEDO_DEFAULTS } from './detail-albedo.js';
 export type { DetailAlbedoOptions, DetailAlbedoResult } from './detail-albedo.js';

@@ -26,6 +26,13 @@ import { detailNormals } from './normal-map.js';
  *        + λ_grad · Σ_p A_p · |∇_s d|²                                               (membrane, off)
  *        + Σ_p A_p · (λ_mag + λ_flat · flat_p) · d_p²                                (magnitude)
  *
+ * With a prior displacement d₀ (`DetailInput.prior`, e.g. the DFDN network's: `detail: 'dfdn+sfs'`)
+ * the magnitude term is Σ_p A_p · (λ_mag · (d_p − d₀_p)² + λ_flat · flat_p · d_p²), the solve
+ * starts from d₀ (box-averaged to each level, the coarser level's correction prolongated), and
+ * the high-pass and `strength` act on the correction d − d₀ only. d₀ enters the solver's grid
+ * unshifted (the half-texel offset of the solver's forward differences, see the output section,
+ * is ignored for it: 0.1 mm at 1024²). Without a prior the code path is bit-identical.
+ *
  * with A_p the texel area (mm²), so every term is a surface integral and the weights do not
  * depend on the texture resolution. Defaults: λ_smooth = 0.001 mm², λ_grad = 0,
  * λ_mag = 0.005 mm⁻², λ_flat = 20 mm⁻², δ = 0.15, then a 12 mm high-pass of the result.
@@ -82,6 +89,13 @@ export interface DetailInput {
   sh: ArrayLike<number>;
   /** Per texel [0, 1], 1 = must stay flat (brows, lip border, eyes, nostrils). */
   flatMask?: Float32Array;
+  /**
+   * Prior displacement d₀ (mm per texel, W·H, e.g. the DFDN network's): the solve starts from it
+   * and its magnitude term becomes λ_mag·(d − d₀)² (the flat-region term stays λ_flat·d²); the
+   * high-pass and `strength` then apply to the correction d − d₀ only, and the result is
+   * `priorStrength·d₀ + strength·(correction + dark-is-deep)`. Absent: the plain solve (bit-identical).
+   */
+  prior?: Float32Array;
 }
 
 /** Options of {@link solveDetail}. Units in each field's doc. */
@@ -154,6 +168,8 @@ export interface DetailOptions {
    * unexplained fine-scale log-darkening, added to the solution; 0 = off. @example { darkGainMm: 1 }
    */
   darkGainMm?: number;
+  /** Multiplies the prior displacement d₀ in the result (only with `DetailInput.prior`). @example { priorStrength: 1 } */
+  priorStrength?: number;
   /** Band limit σ (mm) of the dark-is-deep term. @example { darkBandMm: 2.5 } */
   darkBandMm?: number;
   /** Smoothing σ (mm) of the dark-is-deep term. @example { darkSmoothMm: 0.25 } */
@@ -194,6 +210,7 @@ export const DETAIL_DEFAULTS: Required<DetailOptions> = {
   albedoRefinements: 0,
   highPassMm: 6,
   darkGainMm: DARK_IS_DEEP_DEFAULTS.gainMm,
+  priorStrength: 1,
   darkBandMm: DARK_IS_DEEP_DEFAULTS.bandMm,
   darkSmoothMm: DARK_IS_DEEP_DEFAULTS.smoothMm,
 };
@@ -245,6 +262,8 @@ interface ProblemLevel {
   albedo: Float32Array; // rgb
   weight: Float32Array; // data weight (without area)
   flat: Float32Array | null;
+  /** Prior displacement d₀ (mm), when given. */
+  prior: Float32Array | null;
 }
 
 const perf = (globalThis as { performance?: { now(): number } }).performance;
@@ -313,7 +332,7 @@ export function solveDetail(input: DetailInput, options?: DetailOptions): Detail
   };
   const level0: ProblemLevel = {
     W, H, coverage: cov, normal: geom.normal, dPdu: geom.dPdu, dPdv: geom.dPdv,
-    texture: tex, albedo: new Float32Array(0), weight: new Float32Array(N), flat: flatMask ?? null,
+    texture: tex, albedo: new Float32Array(0), weight: new Float32Array(N), flat: flatMask ?? null, prior: input.prior ?? null,
   };
   const invM = new Float64Array(3);
   const coarsest = Math.max(16, o.coarsestSize);
@@ -375,6 +394,9 @@ export function solveDetail(input: DetailInput, options?: DetailOptions): Detail
 
   // --- output ---------------------------------------------------------------------------
   t = now();
+  // With a prior, the high-pass and strength apply to the correction d − d₀ only.
+  const prior0 = cur.prior;
+  if (prior0) for (let k = 0; k < cur.d.length; k++) cur.d[k] = cur.d[k]! - prior0.d0[k]!;
   if (o.highPassMm > 0) removeLowFrequency(cur.grid, cur.d, o.highPassMm / texelMm);
   // The solver's forward differences place the slope between texel centres, so its d is the
   // true displacement shifted by half a texel toward −u, −v: the displacement at texel centres is
@@ -390,8 +412,11 @@ export function solveDetail(input: DetailInput, options?: DetailOptions): Detail
       const k = j * W + i;
       if (cov[k] === 0) continue;
       const p = (j + PAD) * gs + i + PAD;
-      dModel[k] = clamp(o.strength * (dd[p]! + dark[k]!));
-      const v = clamp(o.strength * (0.25 * (dd[p]! + dd[p + 1]! + dd[p + gs]! + dd[p + gs + 1]!) + dark[k]!));
+      const base = prior0 ? o.priorStrength * prior0.d0[p]! : 0;
+      dModel[k] = prior0 ? clamp(base + o.strength * (dd[p]! + dark[k]!)) : clamp(o.strength * (dd[p]! + dark[k]!));
+      const v = prior0
+        ? clamp(base + o.strength * (0.25 * (dd[p]! + dd[p + 1]! + dd[p + gs]! + dd[p + gs + 1]!) + dark[k]!))
+        : clamp(o.strength * (0.25 * (dd[p]! + dd[p + 1]! + dd[p + gs]! + dd[p + gs + 1]!) + dark[k]!));
       displacement[k] = v;
       sum2 += v * v;
       if (Math.abs(v) > maxAbs) maxAbs = Math.abs(v);
@@ -469,6 +494,37 @@ interface LevelState {
   grid: StencilGrid;
   d: Float64Array;
   energy: number;
+  /** The level's prior term, when a prior displacement was given. */
+  prior: PriorTerm | null;
+}
+
+/** λ_mag·(d − d₀)² on one level: d₀ in the padded layout, the right-hand side λ_mag·A·d₀ and Σ λ_mag·A·d₀². */
+interface PriorTerm {
+  d0: Float64Array;
+  rhs: Float64Array;
+  constant: number;
+}
+
+/** The prior term of a level (texel areas as in setRegularizer). */
+function priorTerm(L: ProblemLevel, g: StencilGrid, o: Required<DetailOptions>): PriorTerm | null {
+  const prior = L.prior;
+  if (!prior) return null;
+  const s = g.stride, d0 = new Float64Array(g.size), rhs = new Float64Array(g.size);
+  let constant = 0;
+  for (let j = 0; j < L.H; j++) {
+    for (let i = 0; i < L.W; i++) {
+      const k = j * L.W + i, p = (j + PAD) * s + i + PAD;
+      if (L.coverage[k] === 0) continue;
+      const v = prior[k]!;
+      d0[p] = v;
+      const det = metricDet(L.dPdu, L.dPdv, k);
+      if (!(det > 0)) continue;
+      const w = o.lambdaMagnitude * Math.sqrt(det);
+      rhs[p] = w * v;
+      constant += w * v * v;
+    }
+  }
+  return { d0, rhs, constant };
 }
 
 /**
@@ -528,23 +584,40 @@ function solveLevel(
 ): LevelState {
   let grid: StencilGrid;
   let d: Float64Array;
+  let pt: PriorTerm | null;
   if (prev && prev.grid.width === L.W && prev.grid.height === L.H) {
-    grid = prev.grid; d = prev.d;
+    grid = prev.grid; d = prev.d; pt = prev.prior;
   } else {
     grid = createStencilGrid(L.W, L.H);
     setRegularizer(L, grid, o);
     d = new Float64Array(grid.size);
-    if (prev) prolongAdd(prev.grid, prev.d, grid, d);
+    pt = priorTerm(L, grid, o);
+    if (pt) {
+      // Start from d₀ plus the coarser level's correction (d − d₀) prolongated.
+      if (prev) {
+        const corr = new Float64Array(prev.d);
+        if (prev.prior) for (let k = 0; k < corr.length; k++) corr[k] = corr[k]! - prev.prior.d0[k]!;
+        prolongAdd(prev.grid, corr, grid, d);
+      }
+      for (let k = 0; k < grid.size; k++) d[k] = d[k]! + pt.d0[k]!;
+    } else if (prev) prolongAdd(prev.grid, prev.d, grid, d);
   }
+  // Σ λ_mag·A·(d − d₀)² = Σ λ_mag·A·d² (in the grid's mass) − 2 Σ rhs·d + constant.
+  const regE = pt === null ? (x: Float64Array) => regularizerEnergy(grid, x) : (x: Float64Array) => {
+    let dot = 0;
+    for (let k = 0; k < x.length; k++) dot += pt.rhs[k]! * x[k]!;
+    return regularizerEnergy(grid, x) - 2 * dot + pt.constant;
+  };
   const hu = new Float64Array(grid.size), hv = new Float64Array(grid.size);
   const b = new Float64Array(grid.size), dPrev = new Float64Array(grid.size);
-  let E = linearize(L, grid, d, hu, hv, ctx) + regularizerEnergy(grid, d);
+  let E = linearize(L, grid, d, hu, hv, ctx) + regE(d);
   let cg = 0, done = 0;
   if (iters > 0) {
     const mg = buildMultigrid(grid);
     const work = createPCGWork(grid);
       for (let it = 0; it < iters; it++) {
       divergence(grid, hu, hv, b);
+      if (pt) for (let k = 0; k < grid.size; k++) b[k] = b[k]! + pt.rhs[k]!;
       if (it > 0) updateMultigrid(mg, true);
       dPrev.set(d);
           const res = solvePCG(mg, b, d, pcg, work);
@@ -555,10 +628,10 @@ function solveLevel(
       // After the last iteration only the energy is needed, not a new linearisation.
       const last = it === iters - 1;
       const qu = last ? null : hu, qv = last ? null : hv;
-      let En = linearize(L, grid, d, qu, qv, ctx) + regularizerEnergy(grid, d);
+      let En = linearize(L, grid, d, qu, qv, ctx) + regE(d);
       for (let bt = 0; bt < 2 && En > E * (1 + 1e-9); bt++) {
         for (let k = 0; k < grid.size; k++) d[k] = 0.5 * (d[k]! + dPrev[k]!);
-        En = linearize(L, grid, d, qu, qv, ctx) + regularizerEnergy(grid, d);
+        En = linearize(L, grid, d, qu, qv, ctx) + regE(d);
       }
           if (En > E * (1 + 1e-9)) {
         d.set(dPrev);
@@ -570,7 +643,7 @@ function solveLevel(
   stats.levels.push({ width: L.W, height: L.H, iterations: done, cgIterations: cg });
   stats.iterations += done;
   stats.cgIterations += cg;
-  return { grid, d, energy: E };
+  return { grid, d, energy: E, prior: pt };
 }
 
 function validate(input: DetailInput, o: Required<DetailOptions>): void {
@@ -587,7 +660,8 @@ function validate(input: DetailInput, o: Required<DetailOptions>): void {
   if (confidence.length !== N) throw bad(`confidence must have ${N} entries, got ${confidence.length}`);
   if (sh.length < 27) throw bad(`sh must have 27 coefficients, got ${sh.length}`);
   if (flatMask && flatMask.length !== N) throw bad(`flatMask must have ${N} entries, got ${flatMask.length}`);
-  const nonNeg: (keyof DetailOptions)[] = ['strength', 'lambdaSmooth', 'lambdaGradient', 'lambdaMagnitude', 'lambdaFlat', 'albedoGuideRadiusMm', 'huberDelta', 'minShading', 'coarseIterations', 'fineIterations', 'albedoRefinements', 'darkBandMm', 'darkSmoothMm'];
+  if (input.prior && input.prior.length !== N) throw bad(`prior must have ${N} entries, got ${input.prior.length}`);
+  const nonNeg: (keyof DetailOptions)[] = ['strength', 'lambdaSmooth', 'lambdaGradient', 'lambdaMagnitude', 'lambdaFlat', 'albedoGuideRadiusMm', 'huberDelta', 'minShading', 'coarseIterations', 'fineIterations', 'albedoRefinements', 'darkBandMm', 'darkSmoothMm', 'priorStrength'];
   for (const key of nonNeg) {
     const v = o[key];
     if (!(typeof v === 'number' && v >= 0)) throw bad(`option ${key} must be a number ≥ 0, got ${String(v)}`);
@@ -783,12 +857,13 @@ function downsampleGeometry(f: ProblemLevel): ProblemLevel {
   const c: ProblemLevel = {
     W, H, coverage: new Uint8Array(N), normal: new Float32Array(3 * N), dPdu: new Float32Array(3 * N), dPdv: new Float32Array(3 * N),
     texture: new Float32Array(3 * N), albedo: new Float32Array(3 * N), weight: new Float32Array(N), flat: f.flat ? new Float32Array(N) : null,
+    prior: f.prior ? new Float32Array(N) : null,
   };
-  const fW = f.W, fH = f.H, fc = f.coverage, fn = f.normal, fu = f.dPdu, fv = f.dPdv, ff = f.flat;
+  const fW = f.W, fH = f.H, fc = f.coverage, fn = f.normal, fu = f.dPdu, fv = f.dPdv, ff = f.flat, fp = f.prior;
   for (let J = 0; J < H; J++) {
     for (let I = 0; I < W; I++) {
       const q = J * W + I, q3 = 3 * q;
-      let n = 0, fl = 0, nx = 0, ny = 0, nz = 0, ux = 0, uy = 0, uz = 0, vx = 0, vy = 0, vz = 0;
+      let n = 0, fl = 0, pr = 0, nx = 0, ny = 0, nz = 0, ux = 0, uy = 0, uz = 0, vx = 0, vy = 0, vz = 0;
       for (let b = 0; b < 2; b++) {
         const j = 2 * J + b;
         if (j >= fH) break;
@@ -799,6 +874,7 @@ function downsampleGeometry(f: ProblemLevel): ProblemLevel {
           if (fc[k] === 0) continue;
           n++;
           if (ff) fl += ff[k]!;
+          if (fp) pr += fp[k]!;
           nx += fn[k3]!; ny += fn[k3 + 1]!; nz += fn[k3 + 2]!;
           ux += fu[k3]!; uy += fu[k3 + 1]!; uz += fu[k3 + 2]!;
           vx += fv[k3]!; vy += fv[k3 + 1]!; vz += fv[k3 + 2]!;
@@ -811,6 +887,7 @@ function downsampleGeometry(f: ProblemLevel): ProblemLevel {
       c.dPdu[q3] = s2 * ux; c.dPdu[q3 + 1] = s2 * uy; c.dPdu[q3 + 2] = s2 * uz;
       c.dPdv[q3] = s2 * vx; c.dPdv[q3 + 1] = s2 * vy; c.dPdv[q3 + 2] = s2 * vz;
       if (c.flat) c.flat[q] = fl / n;
+      if (c.prior) c.prior[q] = pr / n;
     }
   }
   return c;

@@ -100,6 +100,18 @@ export interface GlbInput {
    * @example { facedetail: { version: '0.1.0', units: 'm', focalSource: 'exif' } }
    */
   extras?: Record<string, unknown>;
+  /** Untextured meshes added as further nodes of the scene (after the face and the camera). */
+  extraMeshes?: GlbExtraMesh[];
+}
+
+/** An untextured extra mesh written as its own node, mesh and material (e.g. the head around the face). */
+export interface GlbExtraMesh {
+  /** Node, mesh and material name. @example 'head' */
+  name: string;
+  /** Positions (metres, glTF frame), optional normals, indices; no UVs. */
+  mesh: Mesh;
+  /** Linear RGB base colour in [0, 1]. */
+  color: [number, number, number];
 }
 
 /** Defaults of {@link GlbInput}. */
@@ -337,11 +349,36 @@ export function writeGlb(input: GlbInput): Uint8Array {
   const scene: NonNullable<GltfJson['scenes']>[number] = { name: sceneName, nodes: nodes.map((_, i) => i) };
   if (extras !== undefined) scene.extras = extras;
 
+  json.meshes = [{ name: meshName, primitives: [{ attributes, indices: indicesAccessor, material: 0, mode: 4 }] }];
+  json.materials = [material];
+  // --- extra meshes: one node, mesh and flat material each
+  (input.extraMeshes ?? []).forEach((e, k) => {
+    const what = `input.extraMeshes[${k}]`;
+    const name = checkName(fn, `${what}.name`, e.name);
+    const { vertexCount: nv } = checkMesh(fn, e.mesh, `${what}.mesh`);
+    const color = checkVec(fn, `${what}.color`, e.color, 3);
+    color.forEach((c, i) => checkNumber(fn, `${what}.color[${i}]`, c, { min: 0, max: 1 }));
+    const p = e.mesh.positions;
+    const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+    for (let i = 0; i < nv; i++) for (let c = 0; c < 3; c++) { const v = p[3 * i + c]!; if (v < lo[c]!) lo[c] = v; if (v > hi[c]!) hi[c] = v; }
+    const attrs: Record<string, number> = {};
+    accessors.push({ bufferView: bin.add(bytesOf(p), ARRAY_BUFFER), componentType: FLOAT, count: nv, type: 'VEC3', min: lo.map((v) => v + 0), max: hi.map((v) => v + 0) });
+    attrs.POSITION = accessors.length - 1;
+    if (e.mesh.normals) {
+      accessors.push({ bufferView: bin.add(bytesOf(unitVectors(e.mesh.normals, 3)), ARRAY_BUFFER), componentType: FLOAT, count: nv, type: 'VEC3' });
+      attrs.NORMAL = accessors.length - 1;
+    }
+    const ei = e.mesh.indices, eSmall = nv <= 65535;
+    accessors.push({ bufferView: bin.add(bytesOf(eSmall ? Uint16Array.from(ei) : ei), ELEMENT_ARRAY_BUFFER), componentType: eSmall ? UNSIGNED_SHORT : UNSIGNED_INT, count: ei.length, type: 'SCALAR' });
+    json.materials!.push({ name, pbrMetallicRoughness: { baseColorFactor: [...color, 1], metallicFactor: 0, roughnessFactor: 0.6 }, doubleSided: false });
+    json.meshes!.push({ name, primitives: [{ attributes: attrs, indices: accessors.length - 1, material: json.materials!.length - 1, mode: 4 }] });
+    nodes.push({ name, mesh: json.meshes!.length - 1 });
+  });
+  scene.nodes = nodes.map((_, i) => i);
+
   json.scene = 0;
   json.scenes = [scene];
   json.nodes = nodes;
-  json.meshes = [{ name: meshName, primitives: [{ attributes, indices: indicesAccessor, material: 0, mode: 4 }] }];
-  json.materials = [material];
   if (textures.length) {
     json.textures = textures;
     json.images = images;

@@ -1,5 +1,5 @@
 import type { FaceAnalysis } from '../analysis/types.js';
-import type { Camera, Pose } from '../types.js';
+import type { Camera, Mesh, Pose } from '../types.js';
 
 /** A named region of the face surface given as a closed polygon of vertex indices (in UV). */
 export interface FaceRegion {
@@ -41,6 +41,33 @@ export interface ProxyFit {
   reprojectionErrorPx: number;
 }
 
+/** What an extra mesh is made of: the pipeline gives each material a flat colour. */
+export type ExtraMeshMaterial = 'skin' | 'socket' | 'mouth' | 'teeth' | 'eye';
+
+/**
+ * A mesh that completes the detailed face in the exports (head and neck, eye and mouth sockets,
+ * teeth, eyeballs): no detail, no UVs, one flat colour.
+ */
+export interface ExtraMesh {
+  /** Node / group name in the exported files (e.g. `head`, `teeth`). */
+  name: string;
+  material: ExtraMeshMaterial;
+  /** Positions (and normals), camera frame from a model, head frame in a `FaceReconstruction`; mm. */
+  mesh: Mesh;
+  /** Linear RGB colour in [0, 1] (set by the pipeline). */
+  color?: [number, number, number];
+}
+
+/** The detailed face mesh the extra meshes must join (camera frame, mm). */
+export interface DetailedFaceMesh {
+  /** The subdivided proxy before displacement. */
+  smooth: Mesh;
+  /** The same vertices displaced by the detail (same vertex ids). */
+  detailed: Mesh;
+  /** Loop subdivision levels from the model's base topology to these meshes. */
+  levels: number;
+}
+
 /**
  * A face model the pipeline can fit to an analysed photo. The default is the 468-vertex
  * face-mesh topology ({@link createFaceMeshModel}); the ICT FaceKit morphable model plugs in here.
@@ -49,4 +76,9 @@ export interface FaceModel {
   readonly name: string;
   readonly topology: FaceModelTopology;
   fit(analysis: FaceAnalysis, camera: Camera, options: FitOptions): ProxyFit;
+  /**
+   * Optional: meshes completing the head around the detailed face for a fit of this model
+   * (camera frame, mm), sharing the detailed face's border vertices exactly, so there is no gap.
+   */
+  extraMeshes?(fit: ProxyFit, face: DetailedFaceMesh): ExtraMesh[];
 }

@@ -18,7 +18,10 @@
  *   since UV seams make UV index ≠ vertex index, and the UVs (v down, like the rest of facedetail;
  *   ICT's UDIM tiles along u are kept, see {@link IctModelData.uvs});
  * - per-vertex region bit masks, the 68 Multi-PIE landmark vertices, and ICT's fitting and rigid
- *   vertex sets from `vertex_indices.json`.
+ *   vertex sets from `vertex_indices.json`;
+ * - (version 2) the dense face-mesh → ICT correspondence (`ict-correspondence.ts`): triangle,
+ *   barycentric weights and reliability of each of the 468 face-mesh landmarks; and the
+ *   pipeline's seam-free UVs of the narrow face (`ict-topology.ts`).
  *
  * @example
  * const data = parseIctCache(JSON.parse(headerText), blobArrayBuffer);
@@ -26,11 +29,15 @@
  * const d = data.expressionDeltas.subarray(jawOpen * 3 * data.vertexCount, (jawOpen + 1) * 3 * data.vertexCount);
  */
 import { FaceDetailError } from '../errors.js';
+import type { IctCorrespondence } from './ict-types.js';
 
 /** Cache format name written in the header. */
 export const ICT_CACHE_FORMAT = 'facedetail-ict-cache';
-/** Version of the cache layout; a cache of another version is refused (re-import it). */
-export const ICT_CACHE_VERSION = 1;
+/**
+ * Version of the cache layout; a cache of another version is refused (re-import it).
+ * 1: model only; 2: + the dense face-mesh correspondence and the narrow face's single-chart UVs.
+ */
+export const ICT_CACHE_VERSION = 2;
 /** Name of the cache folder inside the models folder. */
 export const ICT_CACHE_DIRNAME = `ict-v${ICT_CACHE_VERSION}`;
 /** File names inside {@link ICT_CACHE_DIRNAME}. */
@@ -125,6 +132,16 @@ export interface IctModelData {
   fittingVertices: Uint32Array;
   /** ICT's `idx_to_rigid_verts` (vertices that barely move with expression). */
   rigidVertices: Uint32Array;
+  /**
+   * Dense face-mesh landmark → ICT surface correspondence (468 points), computed at import by
+   * `computeIctCorrespondence` (since cache version 2).
+   */
+  correspondence: IctCorrespondence;
+  /**
+   * The pipeline's single-chart UVs of the narrow face (vertices [0, 6706)), 2 per vertex, v down,
+   * computed at import by `computeIctFaceUvs` (since cache version 2).
+   */
+  faceUvs: Float32Array;
 }
 
 /** Element types a blob section may have. */
@@ -165,7 +182,11 @@ export interface IctCacheHeader {
 export const ICT_SECTION_NAMES = [
   'neutral', 'identityDeltas', 'expressionDeltas', 'triangles', 'triangleUvIndices', 'uvs',
   'regionMasks', 'landmarks68', 'fittingVertices', 'rigidVertices',
+  'correspondenceTriangle', 'correspondenceBary', 'correspondenceWeight', 'faceUvs',
 ] as const;
+
+/** Landmarks covered by the stored correspondence (the 468 face-mesh landmarks). */
+export const ICT_CACHE_CORRESPONDENCE_COUNT = 468;
 
 const BYTES: Record<IctSectionType, number> = { f32: 4, u32: 4, u16: 2 };
 
@@ -232,6 +253,10 @@ export function parseIctCache(header: unknown, blob: ArrayBuffer): IctModelData 
     landmarks68: ['u32', 68],
     fittingVertices: ['u32', -1],
     rigidVertices: ['u32', -1],
+    correspondenceTriangle: ['u32', ICT_CACHE_CORRESPONDENCE_COUNT],
+    correspondenceBary: ['f32', 3 * ICT_CACHE_CORRESPONDENCE_COUNT],
+    correspondenceWeight: ['f32', ICT_CACHE_CORRESPONDENCE_COUNT],
+    faceUvs: ['f32', -1],
   };
   if (!Array.isArray(h.sections)) return bad('no section table');
   const views = new Map<string, Float32Array | Uint32Array | Uint16Array>();
@@ -262,6 +287,15 @@ export function parseIctCache(header: unknown, blob: ArrayBuffer): IctModelData 
   checkIndices(landmarks68, n, 'landmarks68');
   checkIndices(fittingVertices, n, 'fittingVertices');
   checkIndices(rigidVertices, n, 'rigidVertices');
+  const corrTriangle = get<Uint32Array>('correspondenceTriangle');
+  checkIndices(corrTriangle, t, 'correspondenceTriangle');
+  const corrBary = get<Float32Array>('correspondenceBary');
+  const corrWeight = get<Float32Array>('correspondenceWeight');
+  for (let i = 0; i < ICT_CACHE_CORRESPONDENCE_COUNT; i++) {
+    const b0 = corrBary[3 * i]!, b1 = corrBary[3 * i + 1]!, b2 = corrBary[3 * i + 2]!;
+    if (!(b0 >= 0 && b1 >= 0 && b2 >= 0 && Math.abs(b0 + b1 + b2 - 1) < 1e-4)) bad(`correspondenceBary of landmark ${i} is not a barycentric point`);
+    if (!(corrWeight[i]! >= 0 && corrWeight[i]! <= 1)) bad(`correspondenceWeight[${i}] = ${corrWeight[i]} is outside [0, 1]`);
+  }
 
   return {
     version: h.version,
@@ -280,6 +314,8 @@ export function parseIctCache(header: unknown, blob: ArrayBuffer): IctModelData 
     landmarks68,
     fittingVertices,
     rigidVertices,
+    correspondence: { count: ICT_CACHE_CORRESPONDENCE_COUNT, triangle: corrTriangle, bary: corrBary, weight: corrWeight },
+    faceUvs: get<Float32Array>('faceUvs'),
   };
 }
 

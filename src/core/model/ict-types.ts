@@ -42,3 +42,11 @@ export interface IctFitParams {
   /** Model frame → camera frame (mm): camera point = R · model point + t. */
   pose: Pose;
 }
+
+/**
+ * Which parts of the fitted ICT head besides the detailed face go into the exports:
+ * `'none'` the face only; `'skin'` + head and neck skin (scalp, ears, neck; the eye and mouth
+ * openings stay open); `'full'` + eye and mouth sockets, gums and tongue, teeth and eyeballs.
+ */
+export type IctHeadParts = 'none' | 'skin' | 'full';
+export const ICT_HEAD_PARTS: readonly IctHeadParts[] = Object.freeze(['none', 'skin', 'full']);

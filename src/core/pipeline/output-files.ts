@@ -89,6 +89,7 @@ function planOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): 
     const files: Record<string, Uint8Array> = {};
     for (const job of pngs) if (job.name !== RESIDUAL_NORMAL) files[job.name] = png[job.name]!;
     const mesh = rec.detailedMesh;
+    const extras = (rec.extraMeshes ?? []).map((e) => ({ name: e.name, mesh: e.mesh, color: e.color ?? [0.5, 0.4, 0.35] as [number, number, number] }));
     if (options.formats.includes('glb')) {
       const metres: Mesh = { ...mesh, positions: scalePositions(mesh.positions, 0.001) };
       files['face.glb'] = writeGlb({
@@ -100,6 +101,7 @@ function planOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): 
         camera: glTFCamera(rec),
         generator: `facedetail ${options.version}`,
         extras: { units: 'metres', frame: 'head: +X subject left, +Y up, +Z out of the face', source: options.sourceName },
+        extraMeshes: extras.map((e) => ({ ...e, mesh: { ...e.mesh, positions: scalePositions(e.mesh.positions, 0.001) } })),
       });
     }
     if (options.formats.includes('obj')) {
@@ -108,13 +110,15 @@ function planOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): 
         materialName: 'face',
         diffuseMap: 'albedo.png',
         comment: `facedetail ${options.version} — detailed face mesh, millimetres, head frame (+X subject left, +Y up, +Z out of the face)`,
+        extraMeshes: extras,
       });
       files['face.obj'] = utf8(obj);
       files['face.mtl'] = utf8(mtl);
     }
     if (options.formats.includes('ply')) {
-      files['face.ply'] = writePly(mesh, {
-        colors: vertexColors(mesh, rec.maps.albedo),
+      const merged = mergeExtraMeshes(mesh, vertexColors(mesh, rec.maps.albedo), extras);
+      files['face.ply'] = writePly(merged.mesh, {
+        colors: merged.colors,
         comments: [`facedetail ${options.version}`, 'units: millimetres', 'frame: head (+X subject left, +Y up, +Z out of the face)'],
       });
     }
@@ -238,4 +242,32 @@ function quatFromMatrix(m: number[][]): [number, number, number, number] {
   }
   const n = Math.hypot(x, y, z, w);
   return [x / n, y / n, z / n, w / n];
+}
+
+/**
+ * The detailed mesh with the extra meshes appended (one PLY holds one mesh): their UVs are 0, their
+ * colours the flat material colour (sRGB 8-bit).
+ */
+function mergeExtraMeshes(mesh: Mesh, colors: Uint8Array, extras: Array<{ mesh: Mesh; color: [number, number, number] }>): { mesh: Mesh; colors: Uint8Array } {
+  if (extras.length === 0) return { mesh, colors };
+  const n0 = mesh.positions.length / 3;
+  const nv = extras.reduce((k, e) => k + e.mesh.positions.length / 3, n0);
+  const ni = extras.reduce((k, e) => k + e.mesh.indices.length, mesh.indices.length);
+  const positions = new Float32Array(3 * nv), normals = new Float32Array(3 * nv), indices = new Uint32Array(ni), col = new Uint8Array(3 * nv);
+  positions.set(mesh.positions); indices.set(mesh.indices); col.set(colors);
+  if (mesh.normals) normals.set(mesh.normals);
+  const uvs = mesh.uvs ? new Float32Array(2 * nv) : undefined;
+  if (uvs && mesh.uvs) uvs.set(mesh.uvs);
+  let v = n0, i = mesh.indices.length;
+  for (const e of extras) {
+    const k = e.mesh.positions.length / 3;
+    positions.set(e.mesh.positions, 3 * v);
+    if (e.mesh.normals) normals.set(e.mesh.normals, 3 * v);
+    for (let j = 0; j < e.mesh.indices.length; j++) indices[i + j] = e.mesh.indices[j]! + v;
+    const srgb = e.color.map((c) => Math.round(255 * (c <= 0.0031308 ? 12.92 * c : 1.055 * Math.pow(c, 1 / 2.4) - 0.055)));
+    for (let j = 0; j < k; j++) col.set(srgb, 3 * (v + j));
+    v += k; i += e.mesh.indices.length;
+  }
+  const out: Mesh = { positions, indices, ...(mesh.normals ? { normals } : {}), ...(uvs ? { uvs } : {}) };
+  return { mesh: out, colors: col };
 }

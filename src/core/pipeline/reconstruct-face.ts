@@ -1,7 +1,9 @@
 import type { FaceAnalysis } from '../analysis/types.js';
 import { cameraToHead, rotateToHead } from '../camera/pose.js';
+import { runDfdn, type DetailNetwork } from '../detail/dfdn.js';
 import { DETAIL_DEFAULTS, solveDetail, type DetailInput } from '../detail/solve-detail.js';
-import { encodeTangentNormalMap } from '../detail/normal-map.js';
+import { detailNormals, encodeTangentNormalMap } from '../detail/normal-map.js';
+import { FaceDetailError } from '../errors.js';
 import { linearToSrgb, mapImage, srgbToLinear } from '../image/image.js';
 import { computeAlbedo } from '../lighting/albedo.js';
 import { fitLighting } from '../lighting/fit-lighting.js';
@@ -10,6 +12,7 @@ import { displaceMesh } from '../mesh/displace.js';
 import { computeVertexNormals } from '../mesh/normals.js';
 import { loopSubdivide } from '../mesh/subdivide.js';
 import { computeTangents } from '../mesh/tangents.js';
+import { colorExtraMeshes, medianAlbedo } from '../model/extra-meshes.js';
 import type { FaceModel } from '../model/face-model.js';
 import { now } from '../platform.js';
 import type { Camera, Image, Mesh } from '../types.js';
@@ -25,36 +28,51 @@ export interface ReconstructFaceInput {
   analysis: FaceAnalysis;
   faceIndex: number;
   model: FaceModel;
+  /**
+   * The learned detail network, required when `options.detail` is `'dfdn'` or `'dfdn+sfs'`
+   * (Node: `createReconstructor` loads it from models/dfdn; browser: the worker's onnxruntime-web
+   * session).
+   */
+  detailNetwork?: DetailNetwork;
 }
 
 /**
  * Run the per-face stages (camera/proxy → unwrap → lighting → detail → mesh) on one analysed face.
- * Pure and synchronous apart from progress callbacks; the adapters (decoding, face analysis,
- * file output) live outside the core.
+ * Pure apart from progress callbacks; asynchronous because the detail network (`detail: 'dfdn'`
+ * or `'dfdn+sfs'`) is an injected, asynchronous {@link DetailNetwork}. The adapters (decoding,
+ * face analysis, the network runtime, file output) live outside the core.
+ *
+ * @example
+ * const face = await reconstructFace({ image, camera, analysis, faceIndex: 0, model, detailNetwork }, resolveOptions({ detail: 'dfdn' }));
  */
-export function reconstructFace(
+export async function reconstructFace(
   input: ReconstructFaceInput,
   options: ReconstructOptions,
   onProgress?: ProgressCallback,
-): FaceReconstruction {
+): Promise<FaceReconstruction> {
   const { image, camera, analysis, faceIndex, model } = input;
   const timings: Partial<Record<StageName, number>> = {};
   const warnings: string[] = [];
-  const stage = <T>(name: StageName, f: () => T): T => {
+  // Every stage is timed and reported; the detail network is the only asynchronous one.
+  const stage = async <T>(name: StageName, f: () => T | Promise<T>): Promise<T> => {
     onProgress?.({ stage: name, done: false, faceIndex });
     const t0 = now();
-    const r = f();
+    const r = await f();
     const ms = now() - t0;
     timings[name] = (timings[name] ?? 0) + ms;
     onProgress?.({ stage: name, done: true, faceIndex, ms });
     return r;
   };
+  const method = options.detail;
+  if (method !== 'sfs' && !input.detailNetwork) {
+    throw new FaceDetailError('DEPENDENCY_MISSING', `detail '${method}' needs the DFDN detail network: pass detailNetwork (Node: createReconstructor loads models/dfdn; browser: the worker loads it with onnxruntime-web), or use detail: 'sfs'`);
+  }
 
   // --- camera + proxy -------------------------------------------------------------------
   const topo = model.topology;
-  const fit = stage('camera', () => model.fit(analysis, camera, { interocularMm: options.interocularMm }));
+  const fit = await stage('camera', () => model.fit(analysis, camera, { interocularMm: options.interocularMm }));
   if (Math.abs(fit.pose.yawDeg) > 45) warnings.push(`head yaw ${fit.pose.yawDeg.toFixed(0)}°: the far side of the face is not seen and is filled by symmetry`);
-  const proxyCam = stage('proxy', () => {
+  const proxyCam = await stage('proxy', () => {
     // Carry each vertex's mirror-UV through subdivision so texels know their symmetric texel.
     const mirrorUV = new Float32Array(topo.vertexCount * 2);
     for (let i = 0; i < topo.vertexCount; i++) {
@@ -78,11 +96,11 @@ export function reconstructFace(
     const unwrapped = unwrapTexture(image, camera, proxyCam.mesh, geom, { mirrorUV });
     return { geom, ...unwrapped };
   };
-  const tex = stage('unwrap', () => unwrapAt(T));
-  const det = D === T ? tex : stage('unwrap', () => unwrapAt(D));
+  const tex = await stage('unwrap', () => unwrapAt(T));
+  const det = D === T ? tex : await stage('unwrap', () => unwrapAt(D));
 
   // --- lighting -------------------------------------------------------------------------
-  const light = stage('lighting', () => {
+  const light = await stage('lighting', () => {
     const texLinear = mapImage(det.texture, srgbToLinear);
     const skin = buildSkinMask(D, D, topo.uvs, topo.regions, det.geom.coverage);
     const conf = det.confidence.data;
@@ -95,13 +113,26 @@ export function reconstructFace(
 
   // --- detail ---------------------------------------------------------------------------
   const detailInput: DetailInput = { geom: det.geom, texture: light.texLinear, confidence: det.confidence.data, sh: light.lighting.coefficients, flatMask: light.flatMask };
-  const detail = stage('detail', () => solveDetail(
-    detailInput,
-    { ...options.detail, strength: (options.detail.strength ?? DETAIL_DEFAULTS.strength) * options.detailStrength },
-  ));
+  const sfsStrength = (options.sfs.strength ?? DETAIL_DEFAULTS.strength) * options.detailStrength;
+  const detail = await stage('detail', async () => {
+    if (method === 'sfs') {
+      const r = solveDetail(detailInput, { ...options.sfs, strength: sfsStrength });
+      return { ...r, stats: { method, ...r.stats } };
+    }
+    const net = await runDfdn(detailInput, input.detailNetwork!);
+    if (method === 'dfdn+sfs') {
+      const r = solveDetail({ ...detailInput, prior: net.displacement }, { ...options.sfs, strength: sfsStrength, priorStrength: options.detailStrength });
+      return { ...r, stats: { method, ...r.stats, dfdn: net.stats } };
+    }
+    // The network's displacement alone; normals from it (as the solver's normalMap output).
+    const displacement = net.displacement, s = options.detailStrength;
+    if (s !== 1) for (let k = 0; k < displacement.length; k++) displacement[k] = displacement[k]! * s;
+    const stats = { method, rmsMm: s * net.stats.rmsMm, maxAbsMm: s * net.stats.maxAbsMm, dfdn: net.stats };
+    return { displacement, normals: detailNormals(displacement, det.geom), stats };
+  });
 
   // --- detailed mesh, maps ----------------------------------------------------------------
-  const out = stage('mesh', () => {
+  const out = await stage('mesh', () => {
     const displacement: Image = { width: D, height: D, channels: 1, data: detail.displacement };
     const extra = options.meshLevels - options.proxyLevels;
     // Subdivide positions and UVs only (normals/tangents are recomputed after displacement).
@@ -135,6 +166,10 @@ export function reconstructFace(
       albedoLinear = computeAlbedo(texLinT, resampleNormals(detail.normals, D, T), tex.geom.coverage, light.lighting.coefficients);
     }
     const albedo = mapImage(albedoLinear, linearToSrgb);
+    // Undetailed meshes completing the head (ICT: head and neck, sockets, teeth, eyes), sharing
+    // the detailed face's border vertices; one flat colour each (skin: the face's median albedo).
+    const extras = model.extraMeshes?.(fit, { smooth: fineMesh, detailed, levels: options.meshLevels }) ?? [];
+    if (extras.length > 0) colorExtraMeshes(extras, medianAlbedo(albedoLinear, T === D ? det.geom.coverage : tex.geom.coverage));
 
     const toHead = (m: Mesh): Mesh => {
       const r: Mesh = { positions: cameraToHead(fit.pose, m.positions), indices: m.indices };
@@ -150,6 +185,7 @@ export function reconstructFace(
       normalMap,
       residualNormalMap,
       albedo,
+      extraMeshes: extras.map((e) => ({ ...e, mesh: toHead(e.mesh) })),
     };
   });
 
@@ -161,6 +197,8 @@ export function reconstructFace(
     mmPerPixel: fit.mmPerPixel,
     proxy: out.proxy,
     detailedMesh: out.detailed,
+    ...(out.extraMeshes.length > 0 ? { extraMeshes: out.extraMeshes } : {}),
+    fitStats: { model: model.name, reprojectionErrorPx: fit.reprojectionErrorPx },
     maps: {
       texture: tex.texture,
       albedo: out.albedo,

@@ -1,5 +1,7 @@
 import type { FaceAnalysis } from '../analysis/types.js';
 import type { DetailInput, DetailOptions } from '../detail/solve-detail.js';
+import type { ExtraMesh } from '../model/face-model.js';
+import type { EmotionPriorMode, IctHeadParts } from '../model/ict-types.js';
 import type { Camera, Image, Mesh, Pose } from '../types.js';
 
 /** Names of the pipeline stages, in order. Used for progress reporting and `result.json` timings. */
@@ -20,6 +22,14 @@ export interface Logger {
   error(message: string): void;
 }
 
+/** Face models of {@link ReconstructOptions.model}. */
+export const FACE_MODELS = ['facemesh', 'ict'] as const;
+export type FaceModelName = (typeof FACE_MODELS)[number];
+
+/** Detail synthesis methods of {@link ReconstructOptions.detail}. */
+export const DETAIL_METHODS = ['sfs', 'dfdn', 'dfdn+sfs'] as const;
+export type DetailMethod = (typeof DETAIL_METHODS)[number];
+
 /** Options of one reconstruction. Every field is optional; defaults in `RECONSTRUCT_DEFAULTS`. */
 export interface ReconstructOptions {
   /** Texture / albedo / confidence map size in texels (square). Default 1024. */
@@ -38,8 +48,32 @@ export interface ReconstructOptions {
   focalLength35mm: number | undefined;
   /** Anthropometric prior: distance between the eye centres in mm. Default 63 (adult mean IPD). */
   interocularMm: number;
-  /** Advanced: detail-solver parameters (see `DETAIL_DEFAULTS` in core/detail). Default {}. */
-  detail: Partial<DetailOptions>;
+  /**
+   * The face model: `'facemesh'` (MediaPipe's 468-point mesh, back-projected; built in) or
+   * `'ict'` (the ICT FaceKit morphable model, fitted; needs `facedetail model import ict` once;
+   * exports the full head). Default `'facemesh'`. @example { model: 'ict' }
+   */
+  model: FaceModelName;
+  /**
+   * `model: 'ict'` only: how the predicted emotion enters the expression fit — `'none'`,
+   * `'prior'` (a Gaussian prior around the emotion's prototype expression) or `'fixed'`.
+   * Default `'none'` (measured best on `npm run bench:proxy`; see `ICT_FIT_DEFAULTS`).
+   */
+  emotionPrior: EmotionPriorMode;
+  /**
+   * `model: 'ict'` only: the head parts exported around the detailed face: `'none'`, `'skin'`
+   * (head and neck) or `'full'` (+ sockets, gums, tongue, teeth, eyeballs). Default `'full'`.
+   */
+  head: IctHeadParts;
+  /**
+   * How the fine detail is synthesised: `'sfs'` the per-photo shape-from-shading solve,
+   * `'dfdn'` the learned detail network (needs its model: bundled in Node, part of the web build),
+   * `'dfdn+sfs'` the solve started from and regularised toward the network's displacement.
+   * Default `'sfs'`. @example { detail: 'dfdn' }
+   */
+  detail: DetailMethod;
+  /** Advanced: shape-from-shading solver parameters (see `DETAIL_DEFAULTS` in core/detail). Default {}. */
+  sfs: Partial<DetailOptions>;
   /**
    * Keep the detail stage's inputs (UV geometry, linear texture, confidence, flat mask, SH) in
    * {@link FaceReconstruction.intermediates}: for training-data export and research. Default false.
@@ -64,6 +98,15 @@ export interface FaceReconstruction {
   proxy: Mesh;
   /** Detailed mesh (proxy displaced by the detail map), head frame, mm, with normals & tangents. */
   detailedMesh: Mesh;
+  /**
+   * Undetailed meshes completing the head around {@link detailedMesh} (model `'ict'`: head and
+   * neck skin, eye and mouth sockets, gums and tongue, teeth, eyeballs, per the `head` option),
+   * head frame, mm, with normals and a flat linear colour; they share the detailed mesh's border
+   * positions exactly. Absent for the face-mesh model.
+   */
+  extraMeshes?: ExtraMesh[];
+  /** The proxy fit: which model, and its RMS landmark reprojection error (px; 0 for the face mesh). */
+  fitStats?: { model: string; reprojectionErrorPx: number };
   maps: {
     /** Unwrapped photo, sRGB RGB. */
     texture: Image;

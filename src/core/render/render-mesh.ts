@@ -22,6 +22,11 @@ export interface RenderOptions {
   albedo?: Image;
   /** Uniform albedo (linear RGB) when no texture is given. Default clay [0.62, 0.58, 0.55]. */
   albedoColor?: [number, number, number];
+  /**
+   * Per-vertex albedo (linear RGB, 3 per vertex), interpolated perspective-correctly; used when
+   * no `albedo` texture is given (before `albedoColor`).
+   */
+  vertexColors?: Float32Array;
   /** Tangent-space normal map (glTF convention); needs mesh.uvs and mesh.tangents. */
   normalMap?: Image;
   /** Optional Blinn-Phong specular lobe added to the shading: intensity and exponent. */
@@ -67,6 +72,8 @@ export function renderMesh(mesh: Mesh, camera: Camera, options: RenderOptions): 
   const P = mesh.positions, N = mesh.normals, UV = mesh.uvs, TG = mesh.tangents;
   if (!N) throw new Error('renderMesh: mesh.normals required');
   const nv = P.length / 3;
+  const VC = options.vertexColors;
+  if (VC && VC.length !== 3 * nv) throw new Error(`renderMesh: vertexColors needs ${3 * nv} values (3 per vertex), got ${VC.length}`);
   const xy = new Float64Array(nv * 2);
   const invZ = new Float64Array(nv);
   for (let i = 0; i < nv; i++) {
@@ -147,6 +154,8 @@ export function renderMesh(mesh: Mesh, camera: Camera, options: RenderOptions): 
     if (options.albedo && UV) {
       sampleUV(options.albedo, u, v, alb);
       for (let c = 0; c < 3; c++) alb[c] = srgbInv(alb[c]!);
+    } else if (VC) {
+      for (let c = 0; c < 3; c++) alb[c] = w0 * VC[3 * a + c]! + w1 * VC[3 * b + c]! + w2 * VC[3 * c3 + c]!;
     } else {
       alb[0] = albedoColor[0]; alb[1] = albedoColor[1]; alb[2] = albedoColor[2];
     }

@@ -17,12 +17,14 @@ import {
   ICT_KEPT_VERTEX_COUNT, ICT_LANDMARKS_68, ICT_REGIONS, ICT_SOURCE_VERTEX_COUNT, ICT_UNIT_SCALE_TO_MM,
   ictChecksum, type IctCacheHeader, type IctSection, type IctSectionType,
 } from '../../core/model/ict-cache.js';
+import { computeIctCorrespondence } from '../../core/model/ict-correspondence.js';
+import { computeIctFaceUvs } from '../../core/model/ict-topology.js';
 import { parseObj, type ObjData } from './parse-obj.js';
 import { defaultModelsDir, ictCacheDir } from './load-ict.js';
 
 /** Options of {@link importIctModel}. */
 export interface ImportIctOptions {
-  /** Models folder; the cache is written to its `ict-v1/` sub-folder. Default: `defaultModelsDir()`. */
+  /** Models folder; the cache is written to its `ict-v<version>/` sub-folder. Default: `defaultModelsDir()`. */
   modelsDir?: string;
   /** Files read in parallel. Default 4. */
   concurrency?: number;
@@ -127,6 +129,11 @@ export async function importIctModel(folder: string, options: ImportIctOptions =
   const neutralMm = new Float32Array(3 * N);
   for (let i = 0; i < 3 * N; i++) neutralMm[i] = neutral.positions[i]! * ICT_UNIT_SCALE_TO_MM;
   const nExpr = ICT_EXPRESSION_NAMES.length;
+  const triangles = topo.triangles;
+  const landmarks68 = Uint32Array.from(ICT_LANDMARKS_68);
+  // The detector-calibrated table when it matches this mesh; else the geometric method, warned.
+  const corr = computeIctCorrespondence({ vertexCount: N, neutral: neutralMm, triangles, landmarks68 }, { logger: { warn: (m) => process.emitWarning(m) } });
+  const faceUvs = computeIctFaceUvs({ vertexCount: N, neutral: neutralMm, triangles });
 
   // ---- blob + header ------------------------------------------------------------------------
   const parts: Array<{ name: string; type: IctSectionType; data: Float32Array | Uint32Array | Uint16Array }> = [
@@ -137,9 +144,13 @@ export async function importIctModel(folder: string, options: ImportIctOptions =
     { name: 'triangleUvIndices', type: 'u32', data: topo.triangleUvIndices },
     { name: 'uvs', type: 'f32', data: topo.uvs },
     { name: 'regionMasks', type: 'u16', data: regionMasks },
-    { name: 'landmarks68', type: 'u32', data: Uint32Array.from(ICT_LANDMARKS_68) },
+    { name: 'landmarks68', type: 'u32', data: landmarks68 },
     { name: 'fittingVertices', type: 'u32', data: Uint32Array.from(index.fitting) },
     { name: 'rigidVertices', type: 'u32', data: Uint32Array.from(index.rigid) },
+    { name: 'correspondenceTriangle', type: 'u32', data: corr.triangle },
+    { name: 'correspondenceBary', type: 'f32', data: corr.bary },
+    { name: 'correspondenceWeight', type: 'f32', data: corr.weight },
+    { name: 'faceUvs', type: 'f32', data: faceUvs },
   ];
   const sections: IctSection[] = [];
   let offset = 0;

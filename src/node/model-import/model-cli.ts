@@ -51,7 +51,7 @@ export async function runModelCommand(argv: readonly string[], io: { stdout: Str
   imp.command('ict')
     .description('import the ICT FaceKit morphable model (MIT) from its OBJ folder (FaceXModel of github.com/ICT-VGL/ICT-FaceKit)')
     .argument('<folder>', 'the FaceXModel folder: generic_neutral_mesh.obj, identity*.obj, expression OBJs, vertex_indices.json')
-    .option('--models-dir <dir>', 'models folder (default: $FACEDETAIL_MODELS_DIR, else ~/.cache/facedetail/models); the cache goes to <dir>/ict-v1/')
+    .option('--models-dir <dir>', 'models folder (default: $FACEDETAIL_MODELS_DIR, else ~/.cache/facedetail/models); the cache goes to <dir>/ict-v2/')
     .helpOption('-h, --help', 'show this help')
     .showHelpAfterError('(run "facedetail model import ict --help" for usage)')
     .configureOutput({ writeOut: (s) => void stdout.write(s), writeErr: (s) => void stderr.write(s) })
