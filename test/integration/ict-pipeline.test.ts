@@ -52,7 +52,7 @@ describe.skipIf(skip !== undefined)('model: ict end to end', () => {
 
   it('exports the head around the face, joined without a gap', () => {
     const extras = face.extraMeshes ?? [];
-    expect(extras.map((e) => e.name)).toEqual(['head', 'sockets', 'mouth', 'teeth', 'eyes']);
+    expect(extras.map((e) => e.name)).toEqual(['head', 'sockets', 'mouth', 'teeth', 'eyes', 'irises']);
     for (const e of extras) {
       expect(e.mesh.positions.every(Number.isFinite), e.name).toBe(true);
       expect(e.color?.every((c) => c >= 0 && c <= 1), e.name).toBe(true);
@@ -83,8 +83,8 @@ describe.skipIf(skip !== undefined)('model: ict end to end', () => {
     const report = await validateBytes(files['face.glb']!);
     expect(report.issues.numErrors, JSON.stringify(report.issues.messages.slice(0, 3))).toBe(0);
     const glb = readGlb(files['face.glb']!);
-    expect(glb.json.nodes?.map((n) => n.name)).toEqual(expect.arrayContaining(['face', 'head', 'teeth', 'eyes']));
-    expect(glb.json.meshes?.length).toBe(6);
+    expect(glb.json.nodes?.map((n) => n.name)).toEqual(expect.arrayContaining(['face', 'head', 'teeth', 'eyes', 'irises']));
+    expect(glb.json.meshes?.length).toBe(7);
     const obj = new TextDecoder().decode(files['face.obj']!);
     expect(obj).toMatch(/^o head$/m);
     expect(new TextDecoder().decode(files['face.mtl']!)).toMatch(/newmtl head\nKa 0 0 0\nKd [\d.]+ [\d.]+ [\d.]+/);

@@ -11,6 +11,8 @@ export const EXTRA_MESH_COLORS: Readonly<Record<Exclude<ExtraMeshMaterial, 'skin
   mouth: [0.32, 0.06, 0.06],
   teeth: [0.72, 0.68, 0.58],
   eye: [0.75, 0.74, 0.72],
+  /** A dark brown iris and pupil (the photo's eye colour is not estimated yet). */
+  iris: [0.035, 0.022, 0.015],
 });
 /** Darkening of the eye and mouth sockets relative to the skin. */
 export const SOCKET_SHADE = 0.35;

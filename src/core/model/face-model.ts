@@ -42,7 +42,7 @@ export interface ProxyFit {
 }
 
 /** What an extra mesh is made of: the pipeline gives each material a flat colour. */
-export type ExtraMeshMaterial = 'skin' | 'socket' | 'mouth' | 'teeth' | 'eye';
+export type ExtraMeshMaterial = 'skin' | 'socket' | 'mouth' | 'teeth' | 'eye' | 'iris';
 
 /**
  * A mesh that completes the detailed face in the exports (head and neck, eye and mouth sockets,

@@ -49,6 +49,8 @@ const region = (name: string): { first: number; end: number } => {
 const HEAD_END = region('headNeck').end; // 11248: face + head/neck skin
 const SOCKETS_END = region('eyeSocketRight').end; // 14062: + mouth and eye sockets
 const GUMS_END = region('gumsTongue').end; // 17039
+/** Radius of the visible iris, mm (adult iris diameter ≈ 11.7 mm). */
+const IRIS_RADIUS_MM = 5.9;
 const TEETH_END = region('teeth').end; // 21451
 
 /**
@@ -78,7 +80,20 @@ export function createIctModel(data: IctModelData, correspondence: IctCorrespond
   if (data.vertexCount < eyeB.end) throw new FaceDetailError('MODEL_CACHE_INVALID', `the ICT model has ${data.vertexCount} vertices, the eyeballs need ${eyeB.end}`);
 
   // Extra-mesh triangles by part (ICT triangles not entirely in the narrow face).
-  const parts = { shared: [] as number[], sharedSkin: 0, mouth: [] as number[], teeth: [] as number[], eye: [] as number[] };
+  const parts = { shared: [] as number[], sharedSkin: 0, mouth: [] as number[], teeth: [] as number[], eye: [] as number[], iris: [] as number[] };
+  // The iris as seen through the cornea: the front cap of each eyeball's outer shell (ICT's
+  // `eyeball` range before its `iris` range), within IRIS_RADIUS_MM of the cornea's apex
+  // (the neutral looks along +z).
+  const irisVertex = new Uint8Array(data.vertexCount);
+  for (const [ball, inner] of [[eyeA, region('irisLeft')], [eyeB, region('irisRight')]] as const) {
+    let apex = ball.first;
+    for (let v = ball.first; v < inner.first; v++) if (data.neutral[3 * v + 2]! > data.neutral[3 * apex + 2]!) apex = v;
+    const ax = data.neutral[3 * apex]!, ay = data.neutral[3 * apex + 1]!;
+    for (let v = ball.first; v < inner.first; v++) {
+      if (Math.hypot(data.neutral[3 * v]! - ax, data.neutral[3 * v + 1]! - ay) < IRIS_RADIUS_MM) irisVertex[v] = 1;
+    }
+  }
+  const inIris = (v: number): boolean => irisVertex[v] === 1;
   const skin: number[] = [], sockets: number[] = [];
   for (let t = 0; t < data.triangles.length / 3; t++) {
     const a = data.triangles[3 * t]!, b = data.triangles[3 * t + 1]!, c = data.triangles[3 * t + 2]!;
@@ -88,11 +103,12 @@ export function createIctModel(data: IctModelData, correspondence: IctCorrespond
     else if (hi < SOCKETS_END) sockets.push(t);
     else if (hi < GUMS_END) parts.mouth.push(t);
     else if (hi < TEETH_END) parts.teeth.push(t);
+    else if (inIris(a) && inIris(b) && inIris(c)) parts.iris.push(t);
     else parts.eye.push(t);
   }
   parts.shared = head === 'full' ? [...skin, ...sockets] : head === 'skin' ? skin : [];
   parts.sharedSkin = head === 'none' ? 0 : skin.length;
-  if (head !== 'full') { parts.mouth = []; parts.teeth = []; parts.eye = []; }
+  if (head !== 'full') { parts.mouth = []; parts.teeth = []; parts.eye = []; parts.iris = []; }
 
   const model: IctFaceModel = {
     name: 'ict',
@@ -161,7 +177,7 @@ function compactMesh(data: IctModelData, P: Float32Array, tris: readonly number[
 function buildExtraMeshes(
   data: IctModelData,
   P: Float32Array,
-  parts: { shared: number[]; sharedSkin: number; mouth: number[]; teeth: number[]; eye: number[] },
+  parts: { shared: number[]; sharedSkin: number; mouth: number[]; teeth: number[]; eye: number[]; iris: number[] },
   face: DetailedFaceMesh,
 ): ExtraMesh[] {
   const out: ExtraMesh[] = [];
@@ -190,6 +206,7 @@ function buildExtraMeshes(
   plain(parts.mouth, 'mouth', 'mouth');
   plain(parts.teeth, 'teeth', 'teeth');
   plain(parts.eye, 'eyes', 'eye');
+  plain(parts.iris, 'irises', 'iris');
   return out;
 }
 
