@@ -14,10 +14,12 @@
  * 2. Per render and landmark: cast the camera ray through the detected sub-pixel position (the
  *    fit's own projection: u = fx·X/Z + cx) against the triangles the renderer drew in a 5×5-px
  *    window around it; the nearest hit gives triangle + barycentrics on that render's mesh, hence
- *    the same material point on the ICT NEUTRAL. Excluded: no hit, hits outside the face area
- *    (eyeballs, mouth interior, teeth), grazing hits (|cos| to the view < 0.1), and renders
- *    where the landmark's geometric point is itself hidden (by > 4 mm in the depth buffer) (the detector can only
- *    guess an occluded landmark; the visible surface at its guess is not its point).
+ *    the same material point on the ICT NEUTRAL. A hit outside the face area (eyeball, mouth
+ *    interior, teeth: the detector marks the lid or lip margin and the ray went just past it)
+ *    moves to the nearest face-area pixel within 6 px. Excluded: no hit, grazing hits (|cos| to
+ *    the view < 0.1), and renders where the landmark's geometric point is itself hidden (by
+ *    > 4 mm in the depth buffer: the detector can only guess an occluded landmark, and the
+ *    visible surface at its guess is not its point).
  * 3. Per landmark: the geometric median of the neutral-frame points over the renders (Weiszfeld),
  *    the spread (median distance to it, mm), then the closest point on the face-area surface →
  *    triangle + barycentrics. Landmarks with fewer than `--min-samples` kept hits stay
@@ -28,12 +30,22 @@
  *    others keep 1), × 0.5 on the inner lips (as the geometric method), s₀ = `--weight-scale` mm,
  *    default the median spread.
  *
- * Options: --renders <n> (default 120), --models-dir <dir>, --reuse (aggregate the samples of
- * the last run, bench/out/ict-calibration-samples.json, without rendering), --min-samples <n>,
- * --weight-scale <mm>, --no-write (report only).
+ * Alternatives tried (bench/proxy/tune.ts, `tune` split, mean face-area vertex error, mode
+ * 'none'). With the old fit defaults (depthWeight 0.1, contourWeight 0.7; geometric
+ * correspondence 3.41 mm), 120 renders: uniform weights 3.07 mm, s₀ = median spread 2.96,
+ * s₀ = 1 / 1.5 / 3 mm 3.02 / 2.97 / 2.99. With the final defaults (2.874 mm): weights from the
+ * image-space noise (RMS |detector − calibrated point| / face size) instead of the 3D spread
+ * 2.874; weight 0 above a spread of 4 / 6 / 9 mm 2.884 / 2.875 / 2.873; 120 renders instead of
+ * 240 2.876; without snapping off-face hits 2.871.
+ * Flat: the calibration has converged; what is left is per-image detector noise.
+ *
+ * Options: --renders <n> (default 240; ~2 min on 2 cores), --models-dir <dir>, --reuse
+ * (aggregate the samples of the last run without rendering), --samples <file> (default
+ * bench/out/ict-calibration-samples.json), --min-samples <n> (default 8), --weight-scale <mm>,
+ * --max-spread <mm> (weight 0 above; default none), --no-snap, --no-write (report only).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   computeIctCorrespondence, faceAreaTriangles, faceMeshBoundaryLoops, ictCorrespondencePositions, ictTriangleChecksum,
@@ -51,6 +63,8 @@ const RENDERS = Number(arg('--renders') ?? 240);
 const MIN_SAMPLES = Number(arg('--min-samples') ?? 8);
 /** s₀ of the weights (mm); default: the median spread over the calibrated landmarks. */
 const WEIGHT_SCALE_ARG = arg('--weight-scale');
+/** Landmarks whose spread exceeds this (mm) get weight 0 (they slide with the view, like the oval). */
+const MAX_SPREAD_MM = Number(arg('--max-spread') ?? Infinity);
 const INNER_LIP_FACTOR = 0.5;
 const COS_MIN = 0.1;
 const OCCLUSION_MM = 4;
@@ -234,13 +248,16 @@ async function main(): Promise<void> {
   const modelsDir = arg('--models-dir');
   const data = await loadIctModel(modelsDir ? { modelsDir } : {});
   let renders: RenderSamples[];
+  /** The commit the detector ran at (the samples'), and the one aggregating them. */
+  let commit = currentCommit();
+  const aggregatedAt = commit;
   if (args.includes('--reuse') && existsSync(SAMPLES_FILE)) {
-    ({ renders } = JSON.parse(await readFile(SAMPLES_FILE, 'utf8')) as { renders: RenderSamples[] });
-    console.log(`reusing ${renders.length} renders from ${SAMPLES_FILE}`);
+    ({ renders, commit } = JSON.parse(await readFile(SAMPLES_FILE, 'utf8')) as { renders: RenderSamples[]; commit: string });
+    console.log(`reusing ${renders.length} renders from ${SAMPLES_FILE} (sampled at ${commit})`);
   } else {
     ({ renders } = await collect(data));
     await mkdir(path.dirname(SAMPLES_FILE), { recursive: true });
-    await writeFile(SAMPLES_FILE, JSON.stringify({ commit: currentCommit(), renders }) + '\n');
+    await writeFile(SAMPLES_FILE, JSON.stringify({ commit, renders }) + '\n');
   }
   const detected = renders.filter((r) => r.detected);
   const P = data.neutral, T = data.triangles;
@@ -289,7 +306,7 @@ async function main(): Promise<void> {
   const s0 = WEIGHT_SCALE_ARG !== undefined ? Number(WEIGHT_SCALE_ARG) : Math.round(median(spreads) * 100) / 100;
   for (let i = 0; i < ICT_CORRESPONDENCE_COUNT; i++) {
     if (spread[i]! < 0) continue;
-    weight[i] = Math.round(Math.min(1, s0 / Math.max(1e-6, spread[i]!)) * (isMouth.has(i) ? INNER_LIP_FACTOR : 1) * 1000) / 1000;
+    weight[i] = spread[i]! > MAX_SPREAD_MM ? 0 : Math.round(Math.min(1, s0 / Math.max(1e-6, spread[i]!)) * (isMouth.has(i) ? INNER_LIP_FACTOR : 1) * 1000) / 1000;
   }
   console.log(`weight scale s₀ = ${s0} mm`);
   const nCal = shift.length;
@@ -309,13 +326,13 @@ async function main(): Promise<void> {
   for (let i = 0; i < ICT_CORRESPONDENCE_COUNT; i++) {
     rows.push(`  ${triangle[i]}, ${fmt(bary[3 * i]!)}, ${fmt(bary[3 * i + 1]!)}, ${fmt(weight[i]!)}, ${fmt(spread[i]!)}, // ${i}${isContour.has(i) ? ' contour' : spread[i]! < 0 ? ' geometric' : ''}`);
   }
-  const commit = currentCommit();
   const text = `/**
- * GENERATED by \`npm run calibrate:ict\` (bench/proxy/calibrate.ts) at commit ${commit}
- * (\`+dirty\`: from the working tree on top of it), from the detector's landmarks on
- * ${detected.length} of ${renders.length} calibration renders, seeds ${renders[0]?.seed ?? '–'}–${renders[renders.length - 1]?.seed ?? '–'} (disjoint from the proxy
- * benchmark's). Do not edit by hand; re-run the script after changing the detector, the
- * renderer or the ICT import (then \`facedetail model import ict\` again).
+ * GENERATED by \`npm run calibrate:ict\` (bench/proxy/calibrate.ts) from the detector's
+ * landmarks on ${detected.length} of ${renders.length} calibration renders, seeds ${renders[0]?.seed ?? '–'}–${renders[renders.length - 1]?.seed ?? '–'} (disjoint from the
+ * proxy benchmark's). Renders and detector run at commit ${commit}, aggregated at
+ * ${aggregatedAt} (\`+dirty\`: the working tree on top of it). Do not edit by hand; re-run
+ * the script after changing the detector, the renderer or the ICT import (then
+ * \`facedetail model import ict\` again).
  *
  * The detector-calibrated face-mesh → ICT correspondence: for each of the 468 face-mesh
  * landmarks, the ICT face-area triangle (index into the ICT cache's \`triangles\` / 3) and the
@@ -349,7 +366,8 @@ export const ICT_CALIBRATED_TABLE: readonly number[] = Object.freeze([
 ${rows.join('\n')}
 ]);
 `;
-  await writeFile(OUT_FILE, text);
+  await writeFile(OUT_FILE + '.tmp', text); // then rename: an interrupted run never leaves a truncated module
+  await rename(OUT_FILE + '.tmp', OUT_FILE);
   console.log(`wrote ${OUT_FILE}`);
 }
 

@@ -16,7 +16,8 @@
  *   point may slide along it). The oval points above the brows keep their correspondence with
  *   a low weight (`foreheadWeight`);
  * - **3D soft term**: the network's relative depth (pixel units) against the model's depth
- *   converted to pixels at the current head distance, both centred (`depthWeight`);
+ *   converted to pixels at the current head distance, both centred (`depthWeight`; off by
+ *   default: it cost accuracy on bench:proxy once the correspondence was calibrated);
  * - **identity prior** (Tikhonov): `identityPrior · ‖α‖²`. ICT's identity deltas are already
  *   scaled to one standard deviation: their RMS over the face decays with the mode index
  *   (3.9 mm for mode 0, 1.7 mm for mode 2, 0.6 mm for mode 10, 0.09 mm for mode 99, typical PCA
@@ -108,10 +109,13 @@ export const ICT_FIT_DEFAULTS: Readonly<Required<Omit<IctFitOptions, 'emotionPri
   // contourWeight 0.7 → 0.5. Flat, within ±0.01 mm on tune: identityCount 40–100,
   // identityPrior 20–50, expressionRidge 300–600, foreheadWeight 0.1–0.4, more iterations.
   //
-  // emotionPrior 'none': on tune 2.87 mm vs 'prior' 2.89 and 'fixed' 3.01 (held-out 2.94 /
-  // 2.94 / 3.18). 'prior' with Human's emotions gains on strong-emotion renders and loses on
-  // neutral and random expressions (the emotion network is right on 3/18 emotion renders); with
-  // the true emotion it gains ~0.2 mm there. Switch when the emotion input is trustworthy.
+  // emotionPrior 'none': on tune 2.874 mm vs 'prior' 2.878 and 'fixed' 3.00 (held-out 2.94 /
+  // 2.93 / 3.17): 'none' and 'prior' tie on vertex error (±0.015 mm either way), 'none' has the
+  // lower expression error |Δβ|: 0.062 vs 0.077 / 0.079 (held-out 0.061 / 0.069 / 0.067).
+  // 'prior' with Human's emotions gains on strong-emotion renders and loses on neutral and
+  // random expressions (the emotion network is right on 3/18 emotion renders); with the true
+  // emotion it gains ~0.2 mm there. Switch when the emotion input is trustworthy. The pipeline
+  // default (RECONSTRUCT_DEFAULTS.emotionPrior) follows this one.
   emotionPrior: 'none',
   identityCount: 60,
   coarseIdentityCount: 12,
@@ -119,7 +123,7 @@ export const ICT_FIT_DEFAULTS: Readonly<Required<Omit<IctFitOptions, 'emotionPri
   identityPrior: 30,
   expressionPrior: 16,
   expressionRidge: 400,
-  // 0.3–0.5 best on tune (2.86–2.88 mm vs 2.93 at 0.7 with depthWeight 0); 0.5 also on held-out.
+  // 0.3–0.5 best on tune (2.86–2.88 mm vs 2.91 at 0.7, depthWeight 0); 0.5 also on held-out.
   contourWeight: 0.5,
   foreheadWeight: 0.2,
   // The network's relative depth: 0 (off) is best on both splits (tune 2.96 → 2.91 mm at
