@@ -7,7 +7,8 @@
  * --res N (detail/texture map resolution of the pipeline, default the pipeline's), --no-write
  * (do not write the JSON), --ids a,b (only these views), --methods sfs,dfdn,dfdn+sfs (the
  * pipeline's detail methods to score; default all three when the DFDN model is installed, else
- * sfs alone, said so).
+ * sfs alone, said so), --model facemesh|ict (the proxy model; ict needs the imported ICT cache and
+ * writes bench/results/accuracy-ict.json).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -27,6 +28,8 @@ const quick = args.includes('--quick');
 const split = (arg('--split') ?? 'all') as 'tune' | 'heldout' | 'all';
 const res = arg('--res') !== undefined ? Number(arg('--res')) : undefined;
 const ids = arg('--ids')?.split(',');
+const model = (arg('--model') ?? 'facemesh') as 'facemesh' | 'ict';
+if (model !== 'facemesh' && model !== 'ict') throw new Error(`--model: expected facemesh or ict, got "${String(model)}"`);
 const haveDfdn = existsSync(path.join(defaultDfdnModelDir(), 'dfdn.onnx'));
 const methodsArg = arg('--methods')?.split(',');
 for (const m of methodsArg ?? []) if (!(DETAIL_METHODS as readonly string[]).includes(m)) throw new Error(`--methods: unknown detail method "${m}" (expected ${DETAIL_METHODS.join(', ')})`);
@@ -35,7 +38,7 @@ if (!methodsArg && !haveDfdn) process.stderr.write(`no DFDN model in ${defaultDf
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const reconstructOptions = res !== undefined ? { textureResolution: res, detailResolution: res } : {};
+  const reconstructOptions = { ...(res !== undefined ? { textureResolution: res, detailResolution: res } : {}), ...(model === 'ict' ? { model } : {}) };
   const result = await runAccuracy({
     quick, split, reconstructOptions, detailMethods, ...(ids ? { ids } : {}),
     log: (line) => process.stderr.write(line + '\n'),
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
   console.log(`renders of ${SCAN_ATTRIBUTION}; total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   if (!args.includes('--no-write')) {
     // --quick is a smoke test: its JSON goes to the git-ignored bench/out/, never over the real results.
-    const out = quick ? path.join('bench', 'out', 'accuracy-quick.json') : path.join('bench', 'results', 'accuracy.json');
+    const out = quick ? path.join('bench', 'out', `accuracy${model === 'ict' ? '-ict' : ''}-quick.json`) : path.join('bench', 'results', `accuracy${model === 'ict' ? '-ict' : ''}.json`);
     await mkdir(path.dirname(out), { recursive: true });
     const json = {
       commit: currentCommit(),
