@@ -190,7 +190,7 @@ function options(): WebRunOptions {
     textureResolution: res,
     detailStrength: Number.isFinite(strength) && strength >= 0 ? strength : 1,
     focalLength35mm: focal !== undefined && Number.isFinite(focal) && focal > 0 ? focal : undefined,
-    detail: (DETAIL_METHODS as readonly string[]).includes(els.optDetail.value) ? els.optDetail.value as DetailMethod : 'sfs',
+    detail: (DETAIL_METHODS as readonly string[]).includes(els.optDetail.value) ? els.optDetail.value as DetailMethod : 'dfdn',
   };
 }
 

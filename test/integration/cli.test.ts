@@ -127,7 +127,7 @@ describe('facedetail CLI (fake reconstructor)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.calls.created[0]).toMatchObject({ detailResolution: 2048, textureResolution: 512, detailStrength: 0.5, focalLength35mm: 26, maxPixels: 1e7, detail: 'dfdn+sfs' });
-    expect((await cli(['in/face.jpg', '-o', '$OUT'])).calls.created[0]).toMatchObject({ detail: 'sfs' });
+    expect((await cli(['in/face.jpg', '-o', '$OUT'])).calls.created[0]).toMatchObject({ detail: 'dfdn' });
     const bad = await cli(['in/face.jpg', '-o', '$OUT', '--detail', 'neural']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--detail.*'neural' is invalid.*sfs, dfdn, dfdn\+sfs/s);

@@ -273,7 +273,7 @@ describe('pipeline options', () => {
   it("'dfdn' without an injected network fails with DEPENDENCY_MISSING; detail must be a method, sfs the solver options", async () => {
     const { reconstructFace } = await import('../../src/core/pipeline/reconstruct-face.js');
     const { resolveOptions, RECONSTRUCT_DEFAULTS } = await import('../../src/core/pipeline/defaults.js');
-    expect(RECONSTRUCT_DEFAULTS.detail).toBe('sfs');
+    expect(RECONSTRUCT_DEFAULTS.detail).toBe('dfdn');
     expect(resolveOptions({ detail: 'dfdn+sfs', sfs: { lambdaSmooth: 0.01 } })).toMatchObject({ detail: 'dfdn+sfs', sfs: { lambdaSmooth: 0.01 } });
     expect(() => resolveOptions({ detail: 'neural' as never })).toThrow(/detail must be one of 'sfs', 'dfdn', 'dfdn\+sfs', got "neural"/);
     expect(() => resolveOptions({ detail: { strength: 1 } as never })).toThrow(/pass the solver parameters as sfs/);

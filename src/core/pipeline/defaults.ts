@@ -16,7 +16,7 @@ export const RECONSTRUCT_DEFAULTS: Readonly<ReconstructOptions> = Object.freeze(
   // 'none', as ICT_FIT_DEFAULTS.emotionPrior (the numbers are there: bench:proxy).
   emotionPrior: 'none',
   head: 'full',
-  detail: 'sfs',
+  detail: 'dfdn',
   sfs: {},
   keepIntermediates: false,
 });
