@@ -52,7 +52,8 @@ export function cropCamera(rec: FaceReconstruction, size: number): { camera: Cam
   };
 }
 
-function toPng(img: Image): Promise<Buffer> {
+/** An RGB [0, 1] float image as PNG bytes. */
+export function toPng(img: Image): Promise<Buffer> {
   const buf = Buffer.alloc(img.width * img.height * 3);
   for (let i = 0; i < buf.length; i++) buf[i] = Math.round(Math.max(0, Math.min(1, img.data[i]!)) * 255);
   return sharp(buf, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
