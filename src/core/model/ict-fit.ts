@@ -45,6 +45,7 @@
 import type { FaceAnalysis } from '../analysis/types.js';
 import { makePose } from '../camera/pose.js';
 import { FaceDetailError } from '../errors.js';
+import { now } from '../platform.js';
 import type { Camera } from '../types.js';
 import { emotionPrior, type EmotionPriorOptions } from './emotion-prior.js';
 import { ictRegionVertices, type IctModelData } from './ict-cache.js';
@@ -370,7 +371,7 @@ export function fitIct(input: IctFitInput, options: IctFitOptions = {}): IctFitR
     zScale: 0, zTargetMean: 0, meanDepth: 1,
     scratch: {
       cam: new Float64Array(3 * prep.fixedLandmark.length), dres: new Float64Array(prep.fixedLandmark.length),
-      hv: new Float64Array(21 * prep.fixedLandmark.length), row: new Float64Array(6 + K),
+      hv: new Float64Array(21 * prep.fixedLandmark.length), row: new Float64Array(6 + K), qa: new Float64Array(6),
     },
   };
   let iterations = 0;
@@ -467,7 +468,7 @@ interface Ctx {
   /** Weighted mean camera depth (mm) of the fixed points at the iteration start. */
   meanDepth: number;
   /** Work arrays of evaluateFast. */
-  scratch: { cam: Float64Array; dres: Float64Array; hv: Float64Array; row: Float64Array };
+  scratch: { cam: Float64Array; dres: Float64Array; hv: Float64Array; row: Float64Array; qa: Float64Array };
 }
 
 /** Model-frame position of point p under theta. */
@@ -621,23 +622,13 @@ function evaluate(ctx: Ctx, st: State, kA: number, exprFree: boolean, H?: Float6
     }
   }
   // Contour: residual across the contour only (along the projected outward direction).
+  const qa = ctx.scratch.qa;
   for (let l = 0; l < prep.contourLandmark.length; l++) {
-    const li = prep.contourLandmark[l]!, p = ctx.selected[l]!;
-    // The direction is held fixed within an iteration (set by selectContour).
-    const dx = ctx.contourDir[2 * l]!, dy = ctx.contourDir[2 * l + 1]!;
-    const w = o.contourWeight * invSigma;
-    pointPos(prep, st.theta, p, X);
-    const q0 = R[0]! * X[0]! + R[1]! * X[1]! + R[2]! * X[2]!;
-    const q1 = R[3]! * X[0]! + R[4]! * X[1]! + R[5]! * X[2]!;
-    const q2 = R[6]! * X[0]! + R[7]! * X[1]! + R[8]! * X[2]!;
-    const x = q0 + t[0]!, y = q1 + t[1]!, z = q2 + t[2]!;
-    const iz = 1 / z;
-    const r = w * (dx * (fx * x * iz + camera.cx - L[3 * li]!) + dy * (fy * y * iz + camera.cy - L[3 * li + 1]!));
+    const r = contourTerm(ctx, st, l, X, qa);
     cost += r * r;
     if (H) {
-      const a0 = w * dx * fx * iz, a1 = w * dy * fy * iz, a2 = -w * (dx * fx * x + dy * fy * y) * iz * iz;
-      poseRow(q0, q1, q2, a0, a1, a2, ju);
-      shapeRow(p, a0, a1, a2, ju);
+      poseRow(qa[0]!, qa[1]!, qa[2]!, qa[3]!, qa[4]!, qa[5]!, ju);
+      shapeRow(ctx.selected[l]!, qa[3]!, qa[4]!, qa[5]!, ju);
       accumulate1(r, n);
     }
   }
@@ -795,19 +786,13 @@ function evaluateFast(ctx: Ctx, st: State, kA: number, exprFree: boolean, H: Flo
   }
   // Contour rows: few, accumulated in full.
   const row = ctx.scratch.row.subarray(0, n);
+  const qa = ctx.scratch.qa;
   for (let l = 0; l < prep.contourLandmark.length; l++) {
-    const li = prep.contourLandmark[l]!, p = ctx.selected[l]!;
-    const dx = ctx.contourDir[2 * l]!, dy = ctx.contourDir[2 * l + 1]!;
-    const w = o.contourWeight * invSigma;
-    pointPos(prep, st.theta, p, X);
-    const q0 = R[0]! * X[0]! + R[1]! * X[1]! + R[2]! * X[2]!;
-    const q1 = R[3]! * X[0]! + R[4]! * X[1]! + R[5]! * X[2]!;
-    const q2 = R[6]! * X[0]! + R[7]! * X[1]! + R[8]! * X[2]!;
-    const x = q0 + t[0]!, y = q1 + t[1]!, z = q2 + t[2]!, iz = 1 / z;
-    const r = w * (dx * (fx * x * iz + camera.cx - L[3 * li]!) + dy * (fy * y * iz + camera.cy - L[3 * li + 1]!));
+    const p = ctx.selected[l]!;
+    const r = contourTerm(ctx, st, l, X, qa);
     cost += r * r;
-    const a0 = w * dx * fx * iz, a1 = w * dy * fy * iz, a2 = -w * (dx * fx * x + dy * fy * y) * iz * iz;
-    poseRowInto(q0, q1, q2, a0, a1, a2, row);
+    const a0 = qa[3]!, a1 = qa[4]!, a2 = qa[5]!;
+    poseRowInto(qa[0]!, qa[1]!, qa[2]!, a0, a1, a2, row);
     const G0 = R[0]! * a0 + R[3]! * a1 + R[6]! * a2, G1 = R[1]! * a0 + R[4]! * a1 + R[7]! * a2, G2 = R[2]! * a0 + R[5]! * a1 + R[8]! * a2;
     const bx = p * 3 * K, by = bx + K, bz = by + K;
     for (let j = 0; j < m; j++) {
@@ -824,6 +809,28 @@ function evaluateFast(ctx: Ctx, st: State, kA: number, exprFree: boolean, H: Flo
   }
   addShapeBlock(ctx, st, kA, exprFree, n, H);
   return cost + addPriors(ctx, st, kA, exprFree, n, H, g);
+}
+
+/**
+ * One moving-contour landmark's weighted residual across the contour (along the projected outward
+ * direction, held fixed within an iteration by `selectContour`). Writes the rotated model point q
+ * (camera frame minus t) and the residual's gradient a with respect to the camera-frame point to
+ * `qa` = [q0, q1, q2, a0, a1, a2]; `X` is scratch.
+ */
+function contourTerm(ctx: Ctx, st: State, l: number, X: Float64Array, qa: Float64Array): number {
+  const { prep, camera, L, invSigma, o } = ctx;
+  const R = st.R, t = st.t, fx = camera.fx, fy = camera.fy;
+  const li = prep.contourLandmark[l]!;
+  const dx = ctx.contourDir[2 * l]!, dy = ctx.contourDir[2 * l + 1]!;
+  const w = o.contourWeight * invSigma;
+  pointPos(prep, st.theta, ctx.selected[l]!, X);
+  const q0 = R[0]! * X[0]! + R[1]! * X[1]! + R[2]! * X[2]!;
+  const q1 = R[3]! * X[0]! + R[4]! * X[1]! + R[5]! * X[2]!;
+  const q2 = R[6]! * X[0]! + R[7]! * X[1]! + R[8]! * X[2]!;
+  const x = q0 + t[0]!, y = q1 + t[1]!, z = q2 + t[2]!, iz = 1 / z;
+  qa[0] = q0; qa[1] = q1; qa[2] = q2;
+  qa[3] = w * dx * fx * iz; qa[4] = w * dy * fy * iz; qa[5] = -w * (dx * fx * x + dy * fy * y) * iz * iz;
+  return w * (dx * (fx * x * iz + camera.cx - L[3 * li]!) + dy * (fy * y * iz + camera.cy - L[3 * li + 1]!));
 }
 
 /** Pose part of a Jacobian row: d(pc)/dδ = −[q]×, d(pc)/dt = I; row_j = a · (e_j × q). */
@@ -1107,9 +1114,4 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
-}
-
-function now(): number {
-  const perf = (globalThis as { performance?: { now(): number } }).performance;
-  return perf ? perf.now() : Date.now();
 }

@@ -31,6 +31,7 @@ import type { FaceModelTopology, FaceRegion } from './face-model.js';
 import { ICT_REGIONS, type IctModelData } from './ict-cache.js';
 import type { IctCorrespondence } from './ict-types.js';
 import { FACEMESH_LANDMARKS as LM } from './facemesh-landmarks.js';
+import { hullLoop } from './region-loop.js';
 
 /** Vertices of the pipeline topology: ICT's narrow face, the prefix [0, 6706). */
 export const ICT_TOPOLOGY_VERTEX_COUNT = ICT_REGIONS.find((r) => r.name === 'narrowFace')!.last + 1;
@@ -519,15 +520,3 @@ function nearestTopologyVertex(P: Float32Array, n: number, v: number): number {
   return best;
 }
 
-/** Convex hull (in UV) of a set of vertex indices, as a closed loop (Andrew's monotone chain). */
-function hullLoop(uvs: Float32Array, idx: readonly number[]): Uint32Array {
-  const pts = [...new Set(idx)].map((i) => [uvs[2 * i]!, uvs[2 * i + 1]!] as const);
-  const ids = [...new Set(idx)];
-  const order = ids.map((_, k) => k).sort((a, b) => pts[a]![0] - pts[b]![0] || pts[a]![1] - pts[b]![1]);
-  const cross = (o: number, a: number, b: number): number =>
-    (pts[a]![0] - pts[o]![0]) * (pts[b]![1] - pts[o]![1]) - (pts[a]![1] - pts[o]![1]) * (pts[b]![0] - pts[o]![0]);
-  const lower: number[] = [], upper: number[] = [];
-  for (const p of order) { while (lower.length >= 2 && cross(lower[lower.length - 2]!, lower[lower.length - 1]!, p) <= 0) lower.pop(); lower.push(p); }
-  for (let k = order.length - 1; k >= 0; k--) { const p = order[k]!; while (upper.length >= 2 && cross(upper[upper.length - 2]!, upper[upper.length - 1]!, p) <= 0) upper.pop(); upper.push(p); }
-  return Uint32Array.from([...lower.slice(0, -1), ...upper.slice(0, -1)].map((k) => ids[k]!));
-}
