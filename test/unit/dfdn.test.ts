@@ -13,6 +13,7 @@ import { FaceDetailError } from '../../src/core/errors.js';
 import { directionalSH } from '../../src/core/lighting/sh.js';
 import type { UVGeometry } from '../../src/core/unwrap/uv-geometry.js';
 import { worst } from '../fixtures/meshes.js';
+import { mulberry32 } from '../../bench/accuracy/scene.js';
 
 const META = (o: Partial<DfdnMetadata> = {}): DfdnMetadata => ({
   format: DFDN_FORMAT, version: 1, inputName: 'features', outputName: 'displacement', channels: 6,
@@ -58,20 +59,8 @@ function blurNet(meta: DfdnMetadata): DetailNetwork {
   };
 }
 
-/** Seeded uniform random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomFeatures(W: number, H: number, seed: number): Float32Array {
-  const r = rng(seed), d = new Float32Array(DFDN_CHANNELS * W * H);
+  const r = mulberry32(seed), d = new Float32Array(DFDN_CHANNELS * W * H);
   for (let i = 0; i < d.length; i++) d[i] = r() * 2;
   return d;
 }
