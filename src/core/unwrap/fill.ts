@@ -509,26 +509,21 @@ export function dilateChebyshev(mask: Uint8Array, w: number, h: number, r: numbe
   if (r <= 0) { out.set(mask); return out; }
   const rows = new Uint8Array(n);
   const dist = new Int32Array(Math.max(w, h));
-  const BIG = 1 << 30;
-  for (let y = 0; y < h; y++) {
-    let d = BIG;
-    for (let x = 0; x < w; x++) { d = mask[y * w + x] ? 0 : d + 1; dist[x] = d; }
-    d = BIG;
-    for (let x = w - 1; x >= 0; x--) {
-      d = mask[y * w + x] ? 0 : d + 1;
-      if (Math.min(d, dist[x]!) <= r) rows[y * w + x] = 1;
-    }
-  }
-  for (let x = 0; x < w; x++) {
-    let d = BIG;
-    for (let y = 0; y < h; y++) { d = rows[y * w + x] ? 0 : d + 1; dist[y] = d; }
-    d = BIG;
-    for (let y = h - 1; y >= 0; y--) {
-      d = rows[y * w + x] ? 0 : d + 1;
-      if (Math.min(d, dist[y]!) <= r) out[y * w + x] = 1;
-    }
-  }
+  for (let y = 0; y < h; y++) dilateLine(mask, rows, y * w, 1, w, r, dist);
+  for (let x = 0; x < w; x++) dilateLine(rows, out, x, w, h, r, dist);
   return out;
+}
+
+/** One line of {@link dilateChebyshev}: `len` texels from `start` with step `stride`. */
+function dilateLine(src: Uint8Array, dst: Uint8Array, start: number, stride: number, len: number, r: number, dist: Int32Array): void {
+  const BIG = 1 << 30;
+  let d = BIG;
+  for (let i = 0; i < len; i++) { d = src[start + i * stride] ? 0 : d + 1; dist[i] = d; }
+  d = BIG;
+  for (let i = len - 1; i >= 0; i--) {
+    d = src[start + i * stride] ? 0 : d + 1;
+    if (Math.min(d, dist[i]!) <= r) dst[start + i * stride] = 1;
+  }
 }
 
 /**
