@@ -27,12 +27,16 @@ export const SOCKET_SHADE = 0.35;
 export function medianAlbedo(albedo: Image, coverage: Uint8Array): [number, number, number] {
   const out: [number, number, number] = [0.5, 0.4, 0.35];
   const n = albedo.width * albedo.height;
+  let covered = 0;
+  for (let k = 0; k < n; k++) if (coverage[k]) covered++;
+  if (covered === 0) return out;
+  // A typed array sorts numerically without a comparator: several times faster at 1024².
+  const vals = new Float32Array(covered);
   for (let c = 0; c < 3; c++) {
-    const vals: number[] = [];
-    for (let k = 0; k < n; k++) if (coverage[k]) vals.push(albedo.data[k * albedo.channels + c]!);
-    if (vals.length === 0) continue;
-    vals.sort((a, b) => a - b);
-    out[c] = vals[vals.length >> 1]!;
+    let j = 0;
+    for (let k = 0; k < n; k++) if (coverage[k]) vals[j++] = albedo.data[k * albedo.channels + c]!;
+    vals.sort();
+    out[c] = vals[covered >> 1]!;
   }
   return out;
 }
