@@ -14,6 +14,7 @@ import { FaceDetailError } from '../../src/core/errors.js';
 import { readGlb } from '../../src/core/export/glb.js';
 import { readPly } from '../../src/core/export/ply.js';
 import { buildOutputFiles } from '../../src/core/pipeline/output-files.js';
+import { EXTRA_MESH_COLORS } from '../../src/core/model/extra-meshes.js';
 import type { FaceReconstruction } from '../../src/core/pipeline/types.js';
 import { createReconstructor, type Reconstructor } from '../../src/node/reconstructor.js';
 import { importSharedIct, ictSkipReason, SHARED, type SharedIct } from '../fixtures/ict.js';
@@ -57,6 +58,12 @@ describe.skipIf(skip !== undefined)('model: ict end to end', () => {
       expect(e.mesh.positions.every(Number.isFinite), e.name).toBe(true);
       expect(e.color?.every((c) => c >= 0 && c <= 1), e.name).toBe(true);
     }
+    // The irises are measured in the photo (grace_hopper's eyes are open): not the fallback
+    // colour, and darker than the sclera and the skin.
+    const iris = extras.find((e) => e.material === 'iris')!.color!, skin = extras[0]!.color!;
+    expect(iris).not.toEqual([...EXTRA_MESH_COLORS.iris]);
+    const lum = (c: number[]): number => 0.2126 * c[0]! + 0.7152 * c[1]! + 0.0722 * c[2]!;
+    expect(lum(iris)).toBeLessThan(0.5 * lum(skin));
     // Every border vertex of the detailed face has a head / socket vertex at exactly its position.
     const key = (p: Float32Array, v: number): string => `${p[3 * v]},${p[3 * v + 1]},${p[3 * v + 2]}`;
     const shared = new Set<string>();

@@ -12,7 +12,7 @@ import { displaceMesh } from '../mesh/displace.js';
 import { computeVertexNormals } from '../mesh/normals.js';
 import { loopSubdivide } from '../mesh/subdivide.js';
 import { computeTangents } from '../mesh/tangents.js';
-import { colorExtraMeshes, medianAlbedo } from '../model/extra-meshes.js';
+import { colorExtraMeshes, estimateIrisColor, medianAlbedo } from '../model/extra-meshes.js';
 import type { FaceModel } from '../model/face-model.js';
 import { now } from '../platform.js';
 import type { Camera, Image, Mesh } from '../types.js';
@@ -169,7 +169,18 @@ export async function reconstructFace(
     // Undetailed meshes completing the head (ICT: head and neck, sockets, teeth, eyes), sharing
     // the detailed face's border vertices; one flat colour each (skin: the face's median albedo).
     const extras = model.extraMeshes?.(fit, { smooth: fineMesh, detailed, levels: options.meshLevels }) ?? [];
-    if (extras.length > 0) colorExtraMeshes(extras, medianAlbedo(albedoLinear, T === D ? det.geom.coverage : tex.geom.coverage));
+    if (extras.length > 0) {
+      const cov = T === D ? det.geom.coverage : tex.geom.coverage;
+      const skin = medianAlbedo(albedoLinear, cov);
+      // The iris as seen in the photo, divided by the skin's lighting gain (observed / albedo).
+      const seen = extras.some((e) => e.material === 'iris') ? estimateIrisColor(image, analysis.landmarks) : null;
+      let iris: [number, number, number] | undefined;
+      if (seen) {
+        const skinSeen = medianAlbedo(T === D ? light.texLinear : mapImage(tex.texture, srgbToLinear), cov);
+        iris = [0, 1, 2].map((c) => Math.min(1, seen[c]! * Math.min(5, Math.max(0.2, skin[c]! / Math.max(1e-4, skinSeen[c]!))))) as [number, number, number];
+      }
+      colorExtraMeshes(extras, skin, iris ? { iris } : {});
+    }
 
     const toHead = (m: Mesh): Mesh => {
       const r: Mesh = { positions: cameraToHead(fit.pose, m.positions), indices: m.indices };
