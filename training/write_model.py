@@ -209,6 +209,26 @@ See "Observations" below (written after looking at the maps) and:
   5.4 k steps), a larger share of synthetic data relative to the single scan (lower w_scan), and
   removing the flat-mask-border artefacts from the scan targets are the obvious next steps.
 
+## Why it does not learn the procedural wrinkles (diagnosis after training)
+Measured with the shipped checkpoint and short probe runs (branch `wip/dfdn-light-channels`,
+`training/experiments/probe_learnability.py` there):
+- On TRAINING synthetic crops with procedural maps only, the shipped network's geometry loss is
+  0.25 against 0.22 for predicting zero: it learned nothing of them. The procedural crops' loss
+  is ~30× smaller than that of the crops carrying the scan's detail (the scan renders and the
+  synthetic renders of the scan's own map), so those dominate the gradient, and the logged
+  `geo_syn` never fell below its first-steps value (1.47 → 1.50).
+- A per-crop relative loss (each crop's error ÷ its zero-prediction error + c) removes the
+  imbalance, but the output then collapses to ~0 (RMS 0.002 mm after 2.6 k steps).
+- The wrinkles ARE in the features: two extra channels with the first-order shading change per
+  displacement slope (from the SH lighting and the proxy frame) predict the detail shading with
+  r = 0.8–1.0 on clean crops. But the procedural wrinkles change the shading by only 1–5 %,
+  at the level of the render noise and of the albedo clutter (log-ratio std 0.03–0.8), and no
+  variant learned them quickly: 1,500 synthetic-only steps reach 0.95–0.98 of the
+  zero-prediction loss with or without the extra channels.
+- Next: deeper, more contrasted synthetic wrinkles (real forehead lines and folds are 0.2–1 mm
+  deep), cavity / occlusion darkening in the synthetic render (why creases look dark under frontal
+  light in photos), a curriculum from clean to degraded renders, and then the relative loss.
+
 ## Licenses and attribution
 - Weights: MIT, like facedetail; made by this project's code from the data below.
 - "Infinite, 3D Head Scan" by Lee Perry-Smith, CC BY 3.0 (www.triplegangers.com, ir-ltd.net):
