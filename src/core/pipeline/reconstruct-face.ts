@@ -158,13 +158,10 @@ export async function reconstructFace(
     const residualNormalMap = encodeTangentNormalMap(detail.normals, residualFrame, detGeom.coverage);
 
     // Final albedo: the texture divided by the DETAILED shading, at texture resolution.
-    let albedoLinear: Image;
-    if (T === D) {
-      albedoLinear = computeAlbedo(light.texLinear, detail.normals, det.geom.coverage, light.lighting.coefficients);
-    } else {
-      const texLinT = mapImage(tex.texture, srgbToLinear);
-      albedoLinear = computeAlbedo(texLinT, resampleNormals(detail.normals, D, T), tex.geom.coverage, light.lighting.coefficients);
-    }
+    const texLinT = T === D ? light.texLinear : mapImage(tex.texture, srgbToLinear);
+    const albedoLinear = T === D
+      ? computeAlbedo(texLinT, detail.normals, det.geom.coverage, light.lighting.coefficients)
+      : computeAlbedo(texLinT, resampleNormals(detail.normals, D, T), tex.geom.coverage, light.lighting.coefficients);
     const albedo = mapImage(albedoLinear, linearToSrgb);
     // Undetailed meshes completing the head (ICT: head and neck, sockets, teeth, eyes), sharing
     // the detailed face's border vertices; one flat colour each (skin: the face's median albedo).
@@ -176,7 +173,7 @@ export async function reconstructFace(
       const seen = extras.some((e) => e.material === 'iris') ? estimateIrisColor(image, analysis.landmarks) : null;
       let iris: [number, number, number] | undefined;
       if (seen) {
-        const skinSeen = medianAlbedo(T === D ? light.texLinear : mapImage(tex.texture, srgbToLinear), cov);
+        const skinSeen = medianAlbedo(texLinT, cov);
         iris = [0, 1, 2].map((c) => Math.min(1, seen[c]! * Math.min(5, Math.max(0.2, skin[c]! / Math.max(1e-4, skinSeen[c]!))))) as [number, number, number];
       }
       colorExtraMeshes(extras, skin, iris ? { iris } : {});
