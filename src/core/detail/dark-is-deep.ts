@@ -1,4 +1,5 @@
 import { boxSum } from './box-filter.js';
+import { luminance } from '../image/image.js';
 
 /**
  * "Dark is deep": a crease prior from fine-scale shading. Under soft or frontal light a wrinkle
@@ -42,7 +43,7 @@ export function darkIsDeep(
     const w = weight[k]!;
     if (!(w > 0)) continue;
     const k3 = 3 * k;
-    const li = 0.2126 * texture[k3]! + 0.7152 * texture[k3 + 1]! + 0.0722 * texture[k3 + 2]!;
+    const li = luminance(texture[k3]!, texture[k3 + 1]!, texture[k3 + 2]!);
     const lp = 0.2126 * albedo[k3]! * shading[k3]! + 0.7152 * albedo[k3 + 1]! * shading[k3 + 1]! + 0.0722 * albedo[k3 + 2]! * shading[k3 + 2]!;
     if (!(li > 1e-4 && lp > 1e-4)) continue;
     let v = Math.log(li / lp);

@@ -16,14 +16,14 @@
  * The network predicts displacement along the proxy normal in mm per texel (1 channel).
  */
 import { FaceDetailError } from '../errors.js';
+import { REC709_LUMA } from '../image/image.js';
 import { evalSH } from '../lighting/sh.js';
 import type { Image } from '../types.js';
 import type { UVGeometry } from '../unwrap/uv-geometry.js';
 
 /** Number of input channels of the DFDN. */
 export const DFDN_CHANNELS = 6;
-/** Luminance weights of linear RGB (Rec. 709). */
-const LUM = [0.2126, 0.7152, 0.0722] as const;
+const LUM = REC709_LUMA;
 
 /** What {@link dfdnFeatures} needs: the detail stage's inputs. */
 export interface DfdnFeatureInput {

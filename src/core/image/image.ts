@@ -1,5 +1,17 @@
 import type { Image } from '../types.js';
 
+/** Rec. 709 luminance weights of linear RGB (sum 1). */
+export const REC709_LUMA = [0.2126, 0.7152, 0.0722] as const;
+
+/**
+ * Rec. 709 luminance of a linear RGB triple.
+ *
+ * @example luminance(1, 1, 1) // 1
+ */
+export function luminance(r: number, g: number, b: number): number {
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
 /** A new zero-filled image. */
 export function createImage(width: number, height: number, channels: number): Image {
   return { width, height, channels, data: new Float32Array(width * height * channels) };

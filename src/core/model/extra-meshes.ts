@@ -4,7 +4,7 @@
  * photo's eye openings ({@link estimateIrisColor}), the other materials fixed colours.
  * Isomorphic.
  */
-import { srgbToLinear } from '../image/image.js';
+import { luminance, srgbToLinear } from '../image/image.js';
 import { rasterizePolygon } from '../lighting/skin-mask.js';
 import type { Image } from '../types.js';
 import type { ExtraMesh, ExtraMeshMaterial } from './face-model.js';
@@ -94,7 +94,7 @@ export function estimateIrisColor(image: Image, landmarks: Float32Array): [numbe
   const n = pixels.length / 3;
   if (n < IRIS_SAMPLING.minPixels) return null;
   const lum = new Float64Array(n);
-  for (let k = 0; k < n; k++) lum[k] = 0.2126 * pixels[3 * k]! + 0.7152 * pixels[3 * k + 1]! + 0.0722 * pixels[3 * k + 2]!;
+  for (let k = 0; k < n; k++) lum[k] = luminance(pixels[3 * k]!, pixels[3 * k + 1]!, pixels[3 * k + 2]!);
   const sorted = Float64Array.from(lum).sort();
   const lo = sorted[Math.floor(IRIS_SAMPLING.lowQuantile * (n - 1))]!, hi = sorted[Math.ceil(IRIS_SAMPLING.highQuantile * (n - 1))]!;
   const out: [number, number, number] = [0, 0, 0];
