@@ -22,7 +22,10 @@ export { rasterizeUV, rasterizeAttribute, unwrapTexture, UNWRAP_DEFAULTS } from 
 export type { UVGeometry, UnwrapOptions, UnwrapResult } from './unwrap/index.js';
 export { shBasis, evalSH, directionalSH } from './lighting/sh.js';
 export { fitLighting, FIT_LIGHTING_DEFAULTS } from './lighting/fit-lighting.js';
-export { computeAlbedo } from './lighting/albedo.js';
+export { computeAlbedo, ALBEDO_DEFAULTS } from './lighting/albedo.js';
+export type { AlbedoOptions, AlbedoMode } from './lighting/albedo.js';
+export { deltaE2000, linearRgbToLab } from './lighting/color.js';
+export { chromaOutlierFraction, albedoDeltaE } from './lighting/albedo-metrics.js';
 export { buildSkinMask, buildRegionMask } from './lighting/skin-mask.js';
 export { solveDetail, DETAIL_DEFAULTS, detailNormals, encodeTangentNormalMap } from './detail/index.js';
 export type { DetailInput, DetailOptions, DetailResult } from './detail/index.js';

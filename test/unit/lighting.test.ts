@@ -482,7 +482,10 @@ describe('shadingError', () => {
 
 // ---------------------------------------------------------------- albedo
 
-describe('computeAlbedo', () => {
+// These pin the per-channel division (`mode: 'per-channel'`, the behaviour before the colour-streak
+// fix, still available): its exact texture = albedo · shading identity is per channel. The default
+// shared-shading mode has its own tests in albedo.test.ts.
+describe('computeAlbedo (per-channel mode)', () => {
   const W = 128;
   const light = testLighting();
   const scene = makeScene(W, light, 0); // noise-free for an exact comparison
@@ -490,7 +493,7 @@ describe('computeAlbedo', () => {
 
   it('recovers the albedo (up to the normalisation) on skin and freckles', () => {
     const fit = fitLighting(scene.texture, geom, scene.weights);
-    const alb = computeAlbedo(scene.texture, geom.normal, geom.coverage, fit.coefficients);
+    const alb = computeAlbedo(scene.texture, geom.normal, geom.coverage, fit.coefficients, { mode: 'per-channel', shadingFloor: 0.05 });
     // Expected: true albedo × (mean true shading over skin) = the colour the fit puts in albedo.
     let sw = 0;
     const tm = [0, 0, 0];
@@ -514,7 +517,7 @@ describe('computeAlbedo', () => {
 
   it('satisfies texture = albedo · shading where not clamped, copies the texture outside coverage', () => {
     const fit = fitLighting(scene.texture, geom, scene.weights);
-    const alb = computeAlbedo(scene.texture, geom.normal, geom.coverage, fit.coefficients);
+    const alb = computeAlbedo(scene.texture, geom.normal, geom.coverage, fit.coefficients, { mode: 'per-channel', shadingFloor: 0.05 });
     const sh = shadingImage(geom.normal, geom.coverage, W, W, fit.coefficients);
     let worstErr = 0, bad = 0;
     for (let k = 0; k < W * W; k++) {
@@ -533,7 +536,7 @@ describe('computeAlbedo', () => {
     const tex: Image = { width: 2, height: 1, channels: 3, data: new Float32Array([0.5, 0.5, 0.5, 0.9, 0.9, 0.9]) };
     const normals = new Float32Array([0, 0, -1, 0, 0, 1]); // second texel faces away: SH shading ≈ 0
     const L = directionalSH(0, 0, -1, [1, 1, 1], 0);
-    const a = computeAlbedo(tex, normals, new Uint8Array([1, 1]), L, { shadingFloor: 0.05, maxAlbedo: 1 });
+    const a = computeAlbedo(tex, normals, new Uint8Array([1, 1]), L, { mode: 'per-channel', shadingFloor: 0.05, maxAlbedo: 1 });
     for (const v of a.data) { expect(v).toBeGreaterThanOrEqual(0); expect(v).toBeLessThanOrEqual(1); }
     expect(a.data[3]).toBe(1); // 0.9 / (floored shading) clamps to 1
     expect(() => computeAlbedo(tex, new Float32Array(3), new Uint8Array([1, 1]), L)).toThrow(FaceDetailError);

@@ -1,36 +1,109 @@
 /**
- * Albedo (de-lit texture): the linear texture divided by the fitted SH shading.
+ * Albedo (de-lit texture): the linear texture divided by the fitted SH shading, in a way that
+ * cannot paint colour streaks.
  *
- * `albedo_c(t) = texture_c(t) / max(s_c(n_t), floor·mean_c)`, clamped to [0, 1], where
- * `s_c(n) = evalSH(coefficients, c, n)` is the shading of {@link fitLighting} (normalised to mean 1
- * over skin) and `mean_c` its mean over the covered texels. The floor keeps grazing and
- * self-shadowed texels (where an SH fit can approach or cross zero) from exploding. Outside the
- * coverage, and where the normal is missing, the texture is copied unchanged.
+ * Default (`mode: 'shared'`). With `s_c(n)` the shading of {@link fitLighting} (each channel
+ * normalised to mean 1 over skin) and `S(n) = Σ_c w_c s_c(n)` its luminance (Rec. 709 weights):
+ *
+ *     albedo_c(t) = texture_c(t) / (guard(S(n_t)) · k_c(m_t))
+ *
+ * - the *brightness* of the shading, `S`, is evaluated at the (detailed) normal `n_t`, the same
+ *   for all three channels, so geometric detail and normal errors change the albedo's brightness
+ *   only, never its hue;
+ * - `guard(S)` is a guarded division: `S` itself where `S ≥ 2F`, the C¹ blend `F + S²/(4F)`
+ *   below it, `F` at and below 0, with `F = shadingFloor × mean S` (grazing, self-shadowed and
+ *   extrapolated normals, where an order-2 SH fit approaches or crosses zero, stop exploding);
+ * - `k_c` is the *colour of the light* at the texel, taken from the smooth proxy normal `m_t`
+ *   (`chromaNormals`), `k_c = (s_c(m) + F) / (S(m) + F)` (the `+ F` pulls the ratio to neutral
+ *   where the shading is too low to say anything), its log clamped to ±`lightChromaBound`, then
+ *   scaled to luminance 1;
+ * - values above `maxAlbedo` are scaled down *together* (the brightest channel to `maxAlbedo`),
+ *   keeping the hue instead of clipping channels one by one (per-channel clipping turns a
+ *   too-bright skin texel white or yellow).
+ * So the albedo's chroma is the photo's, corrected only by a bounded, smooth light colour.
+ *
+ * Why (measured on `two_people.jpg`, `solvay1927.jpg` and the accuracy benchmark's renders,
+ * `bench/albedo/`): the per-channel fit leaves each channel's 9 coefficients free, and over the
+ * face's normal cap the three quadratics differ wildly once extrapolated: on Biden's face in
+ * `two_people.jpg` the green shading goes from 5.9 down to −0.07 while the red one stays between
+ * 0.15 and 2.6, at the upper lids, the nose tip, the lip line and the chin (the proxy's most
+ * tilted normals). Dividing by it per channel gave the green / white streaks there (white where a
+ * channel's shading hit the floor and then clipped at 1), and orange / magenta ones in the eye
+ * sockets of the Solvay faces.
+ *
+ * `mode: 'per-channel'` is the previous behaviour, kept for comparison:
+ * `albedo_c = texture_c / max(s_c(n), shadingFloor·mean_c)`, each channel clamped to [0, maxAlbedo].
+ *
+ * Outside the coverage, and where the normal is missing, the texture is copied unchanged.
  */
 import { FaceDetailError } from '../errors.js';
 import { createImage, linearToSrgb, mapImage, srgbToLinear } from '../image/image.js';
 import type { Image } from '../types.js';
 import { evalSH } from './sh.js';
 
+/** How {@link computeAlbedo} divides by the shading. */
+export type AlbedoMode = 'shared' | 'per-channel';
+
 /** Options of {@link computeAlbedo}. */
 export interface AlbedoOptions {
   /**
-   * Shading floor as a fraction of the channel's mean shading over the covered texels.
+   * `'shared'` (default): one brightness shading for all channels, a bounded light colour from
+   * the proxy normals, guarded division, hue-preserving clamp. `'per-channel'`: the plain
+   * per-channel division (the behaviour before the colour-streak fix).
+   */
+  mode: AlbedoMode;
+  /**
+   * Shading guard F as a fraction of the mean shading over the covered texels. In `'shared'`
+   * mode the luminance shading is smoothly floored at F (exact above 2F); in `'per-channel'` mode
+   * each channel is hard-floored at F.
    * @example { shadingFloor: 0.1 } // never divide by less than 10 % of the mean
    */
   shadingFloor: number;
-  /** Upper clamp of the albedo (linear). */
+  /**
+   * `'shared'` mode: the largest deviation of the light's colour from its mean, as |ln k_c|
+   * (0 = white light everywhere; 0.2 ≈ ±22 % per channel).
+   * @example { lightChromaBound: 0.1 }
+   */
+  lightChromaBound: number;
+  /**
+   * `'shared'` mode: the guard of the light-colour ratio, as a fraction of the mean shading:
+   * `k_c = (s_c + G) / (S + G)`, so the colour falls back to neutral where the shading is
+   * small compared with G (where the per-channel quadratics extrapolate).
+   * @example { lightChromaFloor: 0.5 }
+   */
+  lightChromaFloor: number;
+  /**
+   * `'shared'` mode, where the luminance shading is below 2F (F = `shadingFloor` × mean): `'median'`
+   * blends the albedo toward the face's median albedo (fully at S ≤ F), since a shadowed texel
+   * says little about its albedo and dividing it up paints bright, over-saturated blotches;
+   * `'none'` keeps the guarded division alone.
+   */
+  shadowFill: 'median' | 'none';
+  /** Upper bound of the albedo (linear); in `'shared'` mode the brightest channel is scaled down to it, keeping the hue. */
   maxAlbedo: number;
+  /** Luminance weights of the shared shading (sum 1). @example { lumaWeights: [0.2126, 0.7152, 0.0722] } */
+  lumaWeights: readonly [number, number, number];
+  /**
+   * `'shared'` mode: the normals the light colour is evaluated at (the smooth proxy's, camera
+   * frame, xyz per texel, same layout as `normals`); default `normals`.
+   */
+  chromaNormals?: Float32Array;
 }
 
 /** Defaults of {@link AlbedoOptions}. */
 export const ALBEDO_DEFAULTS: Readonly<AlbedoOptions> = {
-  shadingFloor: 0.05,
+  mode: 'shared',
+  shadingFloor: 0.15,
+  lightChromaBound: 0.15,
+  lightChromaFloor: 0.15,
+  shadowFill: 'median',
   maxAlbedo: 1,
+  lumaWeights: [0.2126, 0.7152, 0.0722],
 };
 
 /**
- * De-light a linear UV texture with 27 SH shading coefficients.
+ * De-light a linear UV texture with 27 SH shading coefficients (see the module notes for the
+ * `'shared'` and `'per-channel'` formulas).
  *
  * @param textureLinear Linear RGB(A) texture (≥ 3 channels; extra channels are copied).
  * @param normals Unit normal per texel, camera frame, xyz interleaved (`geom.normal`, or a detailed normal field).
@@ -38,7 +111,8 @@ export const ALBEDO_DEFAULTS: Readonly<AlbedoOptions> = {
  * @param sh 27 shading coefficients (e.g. `fitLighting(...).coefficients`).
  * @returns Linear albedo, same size and channels as the texture.
  * @example
- * const albedo = toSrgbImage(computeAlbedo(linearTex, geom.normal, geom.coverage, fit.coefficients));
+ * const albedo = toSrgbImage(computeAlbedo(linearTex, detailNormals, geom.coverage, fit.coefficients,
+ *   { chromaNormals: geom.normal }));
  */
 export function computeAlbedo(
   textureLinear: Image,
@@ -47,7 +121,7 @@ export function computeAlbedo(
   sh: ArrayLike<number>,
   options: Partial<AlbedoOptions> = {},
 ): Image {
-  const opts = { ...ALBEDO_DEFAULTS, ...options };
+  const opts = mergeAlbedoOptions(options);
   const { width: W, height: H, channels: C } = textureLinear;
   const n = W * H;
   if (C < 3) throw invalid('textureLinear.channels', '≥ 3 (RGB)', C);
@@ -55,9 +129,116 @@ export function computeAlbedo(
   if (coverage.length !== n) throw invalid('coverage', `length ${n}`, coverage.length);
   if (sh.length !== 27) throw invalid('sh', '27 coefficients', sh.length);
   if (!(opts.shadingFloor >= 0)) throw invalid('shadingFloor', 'a fraction ≥ 0', opts.shadingFloor);
+  if (opts.mode !== 'shared' && opts.mode !== 'per-channel') throw invalid('mode', "'shared' or 'per-channel'", opts.mode);
+  if (!(opts.lightChromaBound >= 0)) throw invalid('lightChromaBound', 'a log-ratio ≥ 0', opts.lightChromaBound);
+  if (!(opts.lightChromaFloor >= 0)) throw invalid('lightChromaFloor', 'a fraction ≥ 0', opts.lightChromaFloor);
+  if (opts.shadowFill !== 'median' && opts.shadowFill !== 'none') throw invalid('shadowFill', "'median' or 'none'", opts.shadowFill);
+  if (opts.chromaNormals && opts.chromaNormals.length !== 3 * n) throw invalid('chromaNormals', `length ${3 * n}`, opts.chromaNormals.length);
+  return opts.mode === 'shared'
+    ? sharedAlbedo(textureLinear, normals, coverage, sh, opts)
+    : perChannelAlbedo(textureLinear, normals, coverage, sh, opts);
+}
 
-  const valid = (k: number): boolean => coverage[k] !== 0
-    && (normals[3 * k] !== 0 || normals[3 * k + 1] !== 0 || normals[3 * k + 2] !== 0);
+function mergeAlbedoOptions(options: Partial<AlbedoOptions>): AlbedoOptions {
+  const out: AlbedoOptions = { ...ALBEDO_DEFAULTS };
+  for (const [k, v] of Object.entries(options)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+const hasNormal = (normals: Float32Array, k: number): boolean =>
+  normals[3 * k] !== 0 || normals[3 * k + 1] !== 0 || normals[3 * k + 2] !== 0;
+
+function sharedAlbedo(tex: Image, normals: Float32Array, coverage: Uint8Array, sh: ArrayLike<number>, opts: AlbedoOptions): Image {
+  const { width: W, height: H, channels: C } = tex;
+  const n = W * H;
+  const [w0, w1, w2] = opts.lumaWeights;
+  const cn = opts.chromaNormals ?? normals;
+  // Luminance shading at the detailed normal, and its mean over the covered texels (for F).
+  const S = new Float32Array(n);
+  let mean = 0, count = 0;
+  for (let k = 0; k < n; k++) {
+    if (coverage[k] === 0 || !hasNormal(normals, k)) continue;
+    const x = normals[3 * k]!, y = normals[3 * k + 1]!, z = normals[3 * k + 2]!;
+    const s = w0 * evalSH(sh, 0, x, y, z) + w1 * evalSH(sh, 1, x, y, z) + w2 * evalSH(sh, 2, x, y, z);
+    S[k] = s;
+    mean += s; count++;
+  }
+  mean = count > 0 ? mean / count : 1;
+  const F = Math.max(1e-6, opts.shadingFloor * (mean > 0 ? mean : 1));
+  const beta = opts.lightChromaBound, hi = opts.maxAlbedo;
+  const G = Math.max(1e-6, opts.lightChromaFloor * (mean > 0 ? mean : 1));
+  const out = createImage(W, H, C);
+  const src = tex.data, dst = out.data;
+  dst.set(src);
+  const k3 = [0, 0, 0];
+  // Pass 1: the guarded, shared division (hue-preserving clamp), written to dst.
+  for (let k = 0; k < n; k++) {
+    if (coverage[k] === 0 || !hasNormal(normals, k)) continue;
+    const s = S[k]!;
+    const guarded = s >= 2 * F ? s : s > 0 ? F + (s * s) / (4 * F) : F;
+    // Light colour at the smooth normal, bounded, luminance 1.
+    if (beta > 0 && hasNormal(cn, k)) {
+      const x = cn[3 * k]!, y = cn[3 * k + 1]!, z = cn[3 * k + 2]!;
+      const s0 = evalSH(sh, 0, x, y, z), s1 = evalSH(sh, 1, x, y, z), s2 = evalSH(sh, 2, x, y, z);
+      const L = w0 * s0 + w1 * s1 + w2 * s2 + G;
+      k3[0] = boundRatio((s0 + G) / L, beta); k3[1] = boundRatio((s1 + G) / L, beta); k3[2] = boundRatio((s2 + G) / L, beta);
+      const norm = w0 * k3[0]! + w1 * k3[1]! + w2 * k3[2]!;
+      for (let c = 0; c < 3; c++) k3[c] = k3[c]! / norm;
+    } else {
+      k3[0] = 1; k3[1] = 1; k3[2] = 1;
+    }
+    let m = 0;
+    for (let c = 0; c < 3; c++) {
+      const a = src[k * C + c]! / (guarded * k3[c]!);
+      const v = a > 0 ? a : 0;
+      dst[k * C + c] = v;
+      if (v > m) m = v;
+    }
+    if (m > hi) for (let c = 0; c < 3; c++) dst[k * C + c] = dst[k * C + c]! * (hi / m);
+  }
+  if (opts.shadowFill !== 'median') return out;
+  // Pass 2: in the guard zone (S < 2F), blend toward the median albedo of the well-lit texels.
+  const med = medianAlbedoWhere(dst, C, n, (k) => coverage[k] !== 0 && hasNormal(normals, k) && S[k]! >= 2 * F);
+  if (!med) return out;
+  for (let k = 0; k < n; k++) {
+    if (coverage[k] === 0 || !hasNormal(normals, k)) continue;
+    const s = S[k]!;
+    if (s >= 2 * F) continue;
+    const t = s <= F ? 0 : (s - F) / F;
+    for (let c = 0; c < 3; c++) dst[k * C + c] = t * dst[k * C + c]! + (1 - t) * med[c]!;
+  }
+  return out;
+}
+
+/** Per-channel median of the texels where `use(k)` (every texel up to 200 000 of them, else a regular subsample); null if none. */
+function medianAlbedoWhere(d: Float32Array, C: number, n: number, use: (k: number) => boolean): [number, number, number] | null {
+  let count = 0;
+  for (let k = 0; k < n; k++) if (use(k)) count++;
+  if (count === 0) return null;
+  const step = Math.max(1, Math.floor(count / 200000));
+  const vals = [new Float32Array(Math.ceil(count / step)), new Float32Array(Math.ceil(count / step)), new Float32Array(Math.ceil(count / step))];
+  let i = 0, j = 0;
+  for (let k = 0; k < n; k++) {
+    if (!use(k)) continue;
+    if (i++ % step !== 0) continue;
+    for (let c = 0; c < 3; c++) vals[c]![j] = d[k * C + c]!;
+    j++;
+  }
+  const med: [number, number, number] = [0, 0, 0];
+  for (let c = 0; c < 3; c++) { const v = vals[c]!.subarray(0, j).sort(); med[c] = v[j >> 1]!; }
+  return med;
+}
+
+/** exp(clamp(ln r, −β, β)), with r ≤ 0 treated as the lower bound. */
+function boundRatio(r: number, beta: number): number {
+  const lo = Math.exp(-beta), up = Math.exp(beta);
+  return r > up ? up : r > lo ? r : lo;
+}
+
+function perChannelAlbedo(tex: Image, normals: Float32Array, coverage: Uint8Array, sh: ArrayLike<number>, opts: AlbedoOptions): Image {
+  const { width: W, height: H, channels: C } = tex;
+  const n = W * H;
+  const valid = (k: number): boolean => coverage[k] !== 0 && hasNormal(normals, k);
   // Shading per covered texel, and its mean per channel (for the floor).
   const shading = new Float32Array(3 * n);
   const mean = [0, 0, 0];
@@ -76,7 +257,7 @@ export function computeAlbedo(
   for (let c = 0; c < 3; c++) floor[c] = Math.max(1e-6, opts.shadingFloor * (count > 0 ? mean[c]! / count : 1));
 
   const out = createImage(W, H, C);
-  const src = textureLinear.data, dst = out.data;
+  const src = tex.data, dst = out.data;
   dst.set(src);
   const hi = opts.maxAlbedo;
   for (let k = 0; k < n; k++) {

@@ -4,3 +4,5 @@ export * from './distance.js';
 export * from './skin-mask.js';
 export * from './fit-lighting.js';
 export * from './albedo.js';
+export * from './color.js';
+export * from './albedo-metrics.js';

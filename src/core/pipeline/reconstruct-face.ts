@@ -159,9 +159,10 @@ export async function reconstructFace(
 
     // Final albedo: the texture divided by the DETAILED shading, at texture resolution.
     const texLinT = T === D ? light.texLinear : mapImage(tex.texture, srgbToLinear);
+    // The light's colour comes from the smooth proxy normals (shared shading, bounded light colour).
     const albedoLinear = T === D
-      ? computeAlbedo(texLinT, detail.normals, det.geom.coverage, light.lighting.coefficients)
-      : computeAlbedo(texLinT, resampleNormals(detail.normals, D, T), tex.geom.coverage, light.lighting.coefficients);
+      ? computeAlbedo(texLinT, detail.normals, det.geom.coverage, light.lighting.coefficients, { chromaNormals: det.geom.normal })
+      : computeAlbedo(texLinT, resampleNormals(detail.normals, D, T), tex.geom.coverage, light.lighting.coefficients, { chromaNormals: tex.geom.normal });
     const albedo = mapImage(albedoLinear, linearToSrgb);
     // Undetailed meshes completing the head (ICT: head and neck, sockets, teeth, eyes), sharing
     // the detailed face's border vertices; one flat colour each (skin: the face's median albedo).

@@ -1,0 +1,339 @@
+/**
+ * `npm run bench:albedo`: colour quality of the albedo, before and after the colour-streak fix.
+ *
+ * 1. Known albedo: the accuracy benchmark's renders of the Lee Perry-Smith scan (6 lights, one of
+ *    them coloured; tuning / held-out halves by seed). Each render goes through the pipeline once
+ *    (default options, `keepIntermediates`); the albedo is then computed from the same
+ *    intermediates with each variant (`before` = per-channel division, the previous default;
+ *    `after` = ALBEDO_DEFAULTS; on the tuning half also a grid of the new parameters). Every
+ *    texel seen directly (confidence > 0.5) is projected into the render with our estimated camera
+ *    (the correspondence the unwrap used) and compared with the scan's colour map at that pixel
+ *    (an unlit render of the scan, linear, 2×2 supersampled), over the face region (eyes and
+ *    nostrils excluded). Metric: CIEDE2000 after a global gain per face — `per-channel` (the
+ *    light's mean colour goes into the albedo by the pipeline's convention, so the white balance is
+ *    not observable: median ratio per channel, then the best common factor) and `scalar` (one
+ *    factor minimising the mean ΔE). Reported: mean ΔE, the fraction of texels with ΔE > 10,
+ *    and the chroma-outlier fraction.
+ * 2. Photos: the largest face of every shared photo; the chroma-outlier fraction of the albedo
+ *    over its skin texels (coverage, confidence > 0.5, outside the hair-prone border band and
+ *    outside the eye / brow / lip / nostril polygons, undilated): robust Mahalanobis distance of
+ *    (a*, b*) > 3 (see `chromaOutlierFraction`).
+ *
+ * Options: --quick (6 renders at 512 px + 6 photos, JSON to bench/out/), --no-photos,
+ * --no-renders, --no-write.
+ */
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { detailNormals } from '../../src/core/detail/normal-map.js';
+import { meshHeadToCamera, renderForEval } from '../../src/core/eval/render-eval.js';
+import { srgbToLinear } from '../../src/core/image/image.js';
+import { albedoDeltaE, chromaOutlierFraction } from '../../src/core/lighting/albedo-metrics.js';
+import { ALBEDO_DEFAULTS, computeAlbedo, type AlbedoOptions } from '../../src/core/lighting/albedo.js';
+import { borderWeight, buildRegionMask } from '../../src/core/lighting/skin-mask.js';
+import { faceMeshTopology } from '../../src/core/model/facemesh-model.js';
+import type { FaceReconstruction } from '../../src/core/pipeline/types.js';
+import type { Image } from '../../src/core/types.js';
+import { createReconstructor } from '../../src/node/reconstructor.js';
+import { SCAN_ATTRIBUTION, loadScan } from '../accuracy/scan.js';
+import { benchSet, quickSet, renderView, type BenchView } from '../accuracy/scene.js';
+import { SHARED, currentCommit, markdownTable, median } from '../common.js';
+
+const args = process.argv.slice(2);
+const sweepOn = !args.includes('--no-sweep');
+const quick = args.includes('--quick');
+const log = (s: string): void => { process.stderr.write(s + '\n'); };
+
+/** The albedo variants compared. */
+const VARIANTS: Record<string, Partial<AlbedoOptions>> = {
+  before: { mode: 'per-channel', shadingFloor: 0.05 },
+  after: { ...ALBEDO_DEFAULTS },
+};
+/** The tuning grid (tuning half only): guard × light-colour bound. */
+const FLOORS = [0.1, 0.2, 0.3];
+const BOUNDS = [0.15, 0.5, 3];
+const CHROMA_FLOORS = [0.15, 0.5];
+const FILLS = ['none', 'median'] as const;
+/** Texels scored per view (a regular subsample), and per view and grid point in the sweep. */
+const MAX_TEXELS = 30000, SWEEP_TEXELS = 4000;
+
+interface Intermediates {
+  texture: Image;
+  normals: Float32Array;
+  proxyNormals: Float32Array;
+  coverage: Uint8Array;
+  confidence: Float32Array;
+  sh: ArrayLike<number>;
+  position: Float32Array;
+}
+
+function intermediates(face: FaceReconstruction): Intermediates {
+  const di = face.intermediates!.detailInput;
+  const g = di.geom;
+  return {
+    texture: di.texture, normals: detailNormals(face.maps.displacement.data as Float32Array, g), proxyNormals: g.normal,
+    coverage: g.coverage, confidence: di.confidence, sh: di.sh, position: g.position,
+  };
+}
+
+/** The intermediates at the listed texels only, as a 1-row map. */
+function compactIntermediates(im: Intermediates, pick: number[]): Intermediates {
+  const n = pick.length, C = im.texture.channels;
+  const tex = new Float32Array(3 * n), nr = new Float32Array(3 * n), pn = new Float32Array(3 * n), pos = new Float32Array(3 * n);
+  const cov = new Uint8Array(n).fill(1), conf = new Float32Array(n);
+  pick.forEach((k, i) => {
+    for (let c = 0; c < 3; c++) {
+      tex[3 * i + c] = im.texture.data[k * C + c]!; nr[3 * i + c] = im.normals[3 * k + c]!;
+      pn[3 * i + c] = im.proxyNormals[3 * k + c]!; pos[3 * i + c] = im.position[3 * k + c]!;
+    }
+    conf[i] = im.confidence[k]!;
+  });
+  return { texture: { width: n, height: 1, channels: 3, data: tex }, normals: nr, proxyNormals: pn, coverage: cov, confidence: conf, sh: im.sh, position: pos };
+}
+
+function albedoOf(im: Intermediates, opts: Partial<AlbedoOptions>): Image {
+  return computeAlbedo(im.texture, im.normals, im.coverage, im.sh, { ...opts, chromaNormals: im.proxyNormals });
+}
+
+// ------------------------------------------------------------------ known-albedo renders
+
+interface RenderRow { id: string; split: string; light: string; size: number; detected: boolean; texels: number; variants: Record<string, VariantScore> }
+interface Score { mean: number; median: number; above10: number; chromaMean: number; chromaAbove10: number }
+interface VariantScore { perChannel: Score; scalar: Score; chromaOutliers: number }
+const score = (e: ReturnType<typeof albedoDeltaE>): Score => ({ mean: e.mean, median: e.median, above10: e.fractionAbove, chromaMean: e.chromaMean, chromaAbove10: e.chromaFractionAbove });
+
+async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>): Promise<{ rows: RenderRow[]; sweep: SweepRow[] }> {
+  const scan = await loadScan();
+  const views: BenchView[] = quick ? quickSet() : benchSet();
+  const rows: RenderRow[] = [];
+  const sweepAcc = new Map<string, { opts: Partial<AlbedoOptions>; pc: number[]; pcAbove: number[]; chroma: number[]; chromaAbove: number[] }>();
+  // Constant unit shading: the render is the colour map itself (linear).
+  const unlit = new Float64Array(27);
+  for (let c = 0; c < 3; c++) unlit[c * 9] = 1 / 0.28209479177387814;
+  for (const view of views) {
+    const t0 = performance.now();
+    const r = renderView(scan, view);
+    const row: RenderRow = { id: view.id, split: view.split, light: view.light, size: view.size, detected: false, texels: 0, variants: {} };
+    rows.push(row);
+    let face: FaceReconstruction;
+    try {
+      face = await rec.reconstruct(
+        { image: r.image, width: r.camera.width, height: r.camera.height, format: 'raw', exif: { focalLength35mm: view.focalLength35mm } },
+        { keepIntermediates: true },
+      );
+    } catch (e) {
+      log(`${view.id}: ${(e as Error).message}`);
+      continue;
+    }
+    row.detected = true;
+    const truthImg = renderForEval(meshHeadToCamera(scan.mesh, r.pose), r.camera, { lighting: { type: 'sh', coefficients: unlit }, albedo: scan.albedo, supersample: view.size > 512 ? 1 : 2, output: 'linear' }).image;
+    const im = intermediates(face);
+    // Texels seen directly that land fully inside the face region.
+    const cam = face.camera, W = r.camera.width, H = r.camera.height;
+    const idx: number[] = [], truth: number[] = [];
+    const N = im.coverage.length;
+    for (let k = 0; k < N; k++) {
+      if (!im.coverage[k] || !(im.confidence[k]! > 0.5)) continue;
+      const X = im.position[3 * k]!, Y = im.position[3 * k + 1]!, Z = im.position[3 * k + 2]!;
+      if (!(Z > 0)) continue;
+      const x = (cam.fx * X) / Z + cam.cx, y = (cam.fy * Y) / Z + cam.cy;
+      const px = Math.floor(x), py = Math.floor(y);
+      if (px < 1 || py < 1 || px >= W - 1 || py >= H - 1) continue;
+      if (!r.mask[py * W + px]) continue;
+      idx.push(k);
+      const tx = x - 0.5, ty = y - 0.5, x0 = Math.floor(tx), y0 = Math.floor(ty), ax = tx - x0, ay = ty - y0;
+      for (let c = 0; c < 3; c++) {
+        const at = (xx: number, yy: number): number => truthImg.data[3 * (yy * W + xx) + c]!;
+        truth.push((at(x0, y0) * (1 - ax) + at(x0 + 1, y0) * ax) * (1 - ay) + (at(x0, y0 + 1) * (1 - ax) + at(x0 + 1, y0 + 1) * ax) * ay);
+      }
+    }
+    // A regular subsample keeps the ΔE maths affordable (≈ 60 k texels per view).
+    const keep = Math.max(1, Math.ceil(idx.length / MAX_TEXELS));
+    if (keep > 1) {
+      const i2: number[] = [], t2: number[] = [];
+      for (let i = 0; i < idx.length; i += keep) { i2.push(idx[i]!); t2.push(truth[3 * i]!, truth[3 * i + 1]!, truth[3 * i + 2]!); }
+      idx.length = 0; for (const v of i2) idx.push(v);
+      truth.length = 0; for (const v of t2) truth.push(v);
+    }
+    row.texels = idx.length;
+    const mask = new Uint8Array(N);
+    for (const k of idx) mask[k] = 1;
+    const gather = (alb: Image, stride = 1): Float32Array => {
+      const out = new Float32Array(3 * Math.ceil(idx.length / stride));
+      for (let i = 0, j = 0; i < idx.length; i += stride, j++) for (let c = 0; c < 3; c++) out[3 * j + c] = alb.data[idx[i]! * alb.channels + c]!;
+      return out;
+    };
+    const subTruth = (stride: number): Float32Array => {
+      const out = new Float32Array(3 * Math.ceil(idx.length / stride));
+      for (let i = 0, j = 0; i < idx.length; i += stride, j++) for (let c = 0; c < 3; c++) out[3 * j + c] = truth[3 * i + c]!;
+      return out;
+    };
+    const truthArr = Float32Array.from(truth);
+    for (const [name, opts] of Object.entries(VARIANTS)) {
+      const alb = albedoOf(im, opts);
+      const ours = gather(alb);
+      const pc = albedoDeltaE(ours, truthArr, { gain: 'per-channel' }), sc = albedoDeltaE(ours, truthArr, { gain: 'scalar' });
+      row.variants[name] = {
+        perChannel: score(pc), scalar: score(sc),
+        chromaOutliers: chromaOutlierFraction(alb, mask).fraction,
+      };
+    }
+    if (view.split === 'tune' && sweepOn && !quick) {
+      // The sweep runs on a compact 1-row "image": the scored subsample plus every 8th covered
+      // texel (so the albedo's face-wide statistics, the mean shading and the median albedo, are
+      // the full map's up to sampling).
+      const stride = Math.max(1, Math.floor(idx.length / SWEEP_TEXELS));
+      const t = subTruth(stride);
+      const pick: number[] = [];
+      for (let i = 0; i < idx.length; i += stride) pick.push(idx[i]!);
+      const nEval = pick.length;
+      for (let k = 0; k < N; k += 8) if (im.coverage[k]) pick.push(k);
+      const compact = compactIntermediates(im, pick);
+      const grid: Array<{ opts: Partial<AlbedoOptions>; key: string }> = [
+        ...[0.05, 0.15].map((f) => ({ opts: { mode: 'per-channel' as const, shadingFloor: f }, key: `per-channel|${f}|–|–|–` })),
+        ...FLOORS.flatMap((f) => BOUNDS.flatMap((b) => CHROMA_FLOORS.flatMap((g) => FILLS.map((fill) => ({
+          opts: { mode: 'shared' as const, shadingFloor: f, lightChromaBound: b, lightChromaFloor: g, shadowFill: fill },
+          key: `shared|${f}|${b}|${g}|${fill}`,
+        }))))),
+      ];
+      for (const { opts, key } of grid) {
+        const ours = albedoOf(compact, opts).data.subarray(0, 3 * nEval);
+        const pc = albedoDeltaE(ours, t, { gain: 'per-channel', searchIterations: 25 });
+        const acc = sweepAcc.get(key) ?? { opts, pc: [], pcAbove: [], chroma: [], chromaAbove: [] };
+        acc.pc.push(pc.mean); acc.pcAbove.push(pc.fractionAbove); acc.chroma.push(pc.chromaMean); acc.chromaAbove.push(pc.chromaFractionAbove);
+        sweepAcc.set(key, acc);
+      }
+    }
+    const b = row.variants.before!, a = row.variants.after!;
+    log(`${view.id}: ${idx.length} texels; ΔE (per-channel gain) / >10 / colour >10: before ${b.perChannel.mean.toFixed(2)} / ${(100 * b.perChannel.above10).toFixed(1)} % / ${(100 * b.perChannel.chromaAbove10).toFixed(1)} %, after ${a.perChannel.mean.toFixed(2)} / ${(100 * a.perChannel.above10).toFixed(1)} % / ${(100 * a.perChannel.chromaAbove10).toFixed(1)} % (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  }
+  const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const sweep: SweepRow[] = [...sweepAcc.values()].map((a) => ({
+    options: a.opts, meanDeltaE: mean(a.pc), above10: mean(a.pcAbove), chromaMeanDeltaE: mean(a.chroma), chromaAbove10: mean(a.chromaAbove), views: a.pc.length,
+  }));
+  return { rows, sweep };
+}
+
+interface SweepRow { options: Partial<AlbedoOptions>; meanDeltaE: number; above10: number; chromaMeanDeltaE: number; chromaAbove10: number; views: number }
+
+// ------------------------------------------------------------------ photos
+
+interface PhotoRow { photo: string; detected: boolean; texels: number; outliers: Record<string, number> }
+
+/** Skin texels of a photo's face for the chroma metric (see the file header). */
+function photoSkinMask(im: Intermediates, W: number, H: number): Uint8Array {
+  const topo = faceMeshTopology();
+  const border = borderWeight(W, H, im.coverage);
+  const regions = buildRegionMask(W, H, topo.uvs, topo.regions.map((r) => ({ ...r, dilate: 0 })), { feather: 0 });
+  const m = new Uint8Array(W * H);
+  for (let k = 0; k < W * H; k++) m[k] = im.coverage[k] && im.confidence[k]! > 0.5 && border[k]! >= 0.99 && regions[k]! < 0.5 ? 1 : 0;
+  return m;
+}
+
+async function runPhotos(rec: Awaited<ReturnType<typeof createReconstructor>>): Promise<PhotoRow[]> {
+  const dir = path.join(SHARED, 'photos');
+  let files = (await readdir(dir)).filter((f) => /\.(jpe?g|png)$/i.test(f) && !f.startsWith('non_face')).sort();
+  if (quick) files = ['two_people.jpg', 'solvay1927.jpg', 'grace_hopper.jpg', 'obama.jpg', 'biden.jpg', 'faceapi_happy.jpg'].filter((f) => files.includes(f));
+  const rows: PhotoRow[] = [];
+  for (const f of files) {
+    const row: PhotoRow = { photo: f, detected: false, texels: 0, outliers: {} };
+    rows.push(row);
+    let face: FaceReconstruction;
+    try {
+      face = await rec.reconstruct(path.join(dir, f), { keepIntermediates: true });
+    } catch (e) {
+      log(`${f}: ${(e as Error).message}`);
+      continue;
+    }
+    row.detected = true;
+    const im = intermediates(face);
+    const W = im.texture.width, H = im.texture.height;
+    const mask = photoSkinMask(im, W, H);
+    row.texels = mask.reduce((s, v) => s + v, 0);
+    for (const [name, opts] of Object.entries(VARIANTS)) row.outliers[name] = chromaOutlierFraction(albedoOf(im, opts), mask).fraction;
+    // The pipeline's own output (sRGB PNG content) must equal the `after` variant.
+    const shipped = { ...face.maps.albedo, data: face.maps.albedo.data.map(srgbToLinear) };
+    row.outliers.shipped = chromaOutlierFraction(shipped, mask).fraction;
+    log(`${f}: ${row.texels} skin texels; chroma outliers before ${(100 * row.outliers.before!).toFixed(2)} %, after ${(100 * row.outliers.after!).toFixed(2)} %`);
+  }
+  return rows;
+}
+
+// ------------------------------------------------------------------ main
+
+const pct = (x: number, d = 2): string => (Number.isFinite(x) ? `${(100 * x).toFixed(d)} %` : '–');
+const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '–');
+
+async function main(): Promise<void> {
+  const rec = await createReconstructor();
+  const out: Record<string, unknown> = { commit: currentCommit(), date: new Date().toISOString(), quick, variants: VARIANTS };
+  try {
+    if (!args.includes('--no-renders')) {
+      const { rows, sweep } = await runRenders(rec);
+      const table: Array<Record<string, unknown>> = [];
+      for (const split of ['tune', 'heldout'] as const) {
+        const rs = rows.filter((r) => r.split === split && r.detected);
+        for (const v of Object.keys(VARIANTS)) {
+          const get = (f: (s: VariantScore) => number): number => rs.reduce((s, r) => s + f(r.variants[v]!), 0) / rs.length;
+          table.push({
+            variant: v, split, views: rs.length,
+            perChannelMeanDeltaE: get((s) => s.perChannel.mean), perChannelAbove10: get((s) => s.perChannel.above10),
+            colourMeanDeltaE: get((s) => s.perChannel.chromaMean), colourAbove10: get((s) => s.perChannel.chromaAbove10),
+            scalarMeanDeltaE: get((s) => s.scalar.mean), scalarAbove10: get((s) => s.scalar.above10),
+            chromaOutliers: get((s) => s.chromaOutliers),
+            worstViewAbove10: Math.max(...rs.map((r) => r.variants[v]!.perChannel.above10)),
+          });
+        }
+      }
+      console.log('Known albedo (renders of the scan; mean over views):');
+      console.log(markdownTable(['variant', 'split', 'views', 'ΔE (per-ch. gain)', 'ΔE > 10', 'colour ΔE', 'colour ΔE > 10', 'ΔE (scalar gain)', 'ΔE > 10 (scalar)', 'chroma outliers', 'worst view ΔE > 10'],
+        table.map((t) => [t.variant as string, t.split as string, t.views as number, f2(t.perChannelMeanDeltaE as number), pct(t.perChannelAbove10 as number), f2(t.colourMeanDeltaE as number), pct(t.colourAbove10 as number), f2(t.scalarMeanDeltaE as number), pct(t.scalarAbove10 as number), pct(t.chromaOutliers as number), pct(t.worstViewAbove10 as number)])));
+      const byLight: Array<Record<string, unknown>> = [];
+      for (const light of [...new Set(rows.map((r) => r.light))]) {
+        const rs = rows.filter((r) => r.light === light && r.detected && r.split === 'heldout');
+        if (!rs.length) continue;
+        for (const v of Object.keys(VARIANTS)) {
+          const m = (f: (x: VariantScore) => number): number => rs.reduce((s, r) => s + f(r.variants[v]!), 0) / rs.length;
+          byLight.push({ light, variant: v, views: rs.length, perChannelMeanDeltaE: m((x) => x.perChannel.mean), perChannelAbove10: m((x) => x.perChannel.above10), colourAbove10: m((x) => x.perChannel.chromaAbove10) });
+        }
+      }
+      console.log('\nHeld-out, by light:');
+      console.log(markdownTable(['light', 'variant', 'views', 'ΔE', 'ΔE > 10', 'colour ΔE > 10'], byLight.map((t) => [t.light as string, t.variant as string, t.views as number, f2(t.perChannelMeanDeltaE as number), pct(t.perChannelAbove10 as number), pct(t.colourAbove10 as number)])));
+      if (sweep.length) {
+        sweep.sort((a, b) => a.above10 - b.above10 || a.meanDeltaE - b.meanDeltaE);
+        console.log('\nTuning grid (tuning half, per-channel gain, 8k texels per view), best first:');
+        const o = (s: SweepRow, k: keyof AlbedoOptions): string => String(s.options[k] ?? '–');
+        console.log(markdownTable(['mode', 'floor', 'bound', 'chroma floor', 'fill', 'ΔE', 'ΔE > 10', 'colour ΔE', 'colour ΔE > 10'],
+          sweep.slice(0, 16).map((s) => [o(s, 'mode'), o(s, 'shadingFloor'), o(s, 'lightChromaBound'), o(s, 'lightChromaFloor'), o(s, 'shadowFill'), f2(s.meanDeltaE), pct(s.above10), f2(s.chromaMeanDeltaE), pct(s.chromaAbove10)])));
+      }
+      out.renders = {
+        attribution: SCAN_ATTRIBUTION,
+        normalisation: 'per-channel: gain_c = median(truth_c / ours_c) over the texels, divided by their mean, then the common factor minimising the mean ΔE (golden section); scalar: one factor minimising the mean ΔE',
+        texels: 'texels with confidence > 0.5 whose projection with our camera lands inside the face region of the render (eyes + 3 mm, nostrils excluded)',
+        table, byLight, sweep, views: rows,
+      };
+    }
+    if (!args.includes('--no-photos')) {
+      const photos = await runPhotos(rec);
+      const ok = photos.filter((p) => p.detected);
+      const names = [...Object.keys(VARIANTS), 'shipped'];
+      const summary = names.map((v) => ({ variant: v, photos: ok.length, mean: ok.reduce((s, p) => s + p.outliers[v]!, 0) / ok.length, median: median(ok.map((p) => p.outliers[v]!)), max: Math.max(...ok.map((p) => p.outliers[v]!)) }));
+      console.log('\nShared photos, chroma outliers over skin (Mahalanobis in a*b* > 3, robust):');
+      console.log(markdownTable(['variant', 'photos', 'mean', 'median', 'worst'], summary.map((s) => [s.variant, s.photos, pct(s.mean), pct(s.median), pct(s.max)])));
+      console.log(markdownTable(['photo', 'before', 'after'], ok.map((p) => [p.photo, pct(p.outliers.before!), pct(p.outliers.after!)])));
+      out.photos = {
+        definition: 'skin texels = coverage ∧ confidence > 0.5 ∧ border weight ≥ 0.99 ∧ outside the undilated eye/brow/lip/nostril polygons; outlier = robust Mahalanobis distance of (a*, b*) > 3 (concentration steps keeping 75 %, Gaussian consistency factor, σ floor 2)',
+        summary, perPhoto: photos,
+      };
+    }
+  } finally {
+    await rec.dispose();
+  }
+  if (!args.includes('--no-write')) {
+    const file = quick ? path.join('bench', 'out', 'albedo-quick.json') : path.join('bench', 'results', 'albedo.json');
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify(out, null, 2) + '\n');
+    console.log(`wrote ${file}`);
+  }
+}
+
+await main();
