@@ -5,7 +5,9 @@
  *    them coloured; tuning / held-out halves by seed). Each render goes through the pipeline once
  *    (default options, `keepIntermediates`); the albedo is then computed from the same
  *    intermediates with each variant (`before` = per-channel division, the previous default;
- *    `after` = ALBEDO_DEFAULTS; on the tuning half also a grid of the new parameters). Every
+ *    `after` = the grid point best on the tuning half — fewest texels with ΔE > 10, then lowest
+ *    mean ΔE — which the held-out half and the photos are then scored with; `--no-sweep`:
+ *    ALBEDO_DEFAULTS). By default the 24 views at 512 px (`--all-sizes`: all 48). Every
  *    texel seen directly (confidence > 0.5) is projected into the render with our estimated camera
  *    (the correspondence the unwrap used) and compared with the scan's colour map at that pixel
  *    (an unlit render of the scan, linear, 2×2 supersampled), over the face region (eyes and
@@ -20,7 +22,7 @@
  *    (a*, b*) > 3 (see `chromaOutlierFraction`).
  *
  * Options: --quick (6 renders at 512 px + 6 photos, JSON to bench/out/), --no-photos,
- * --no-renders, --no-write.
+ * --no-renders, --no-sweep, --all-sizes, --no-write.
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -40,6 +42,7 @@ import { SHARED, currentCommit, markdownTable, median } from '../common.js';
 
 const args = process.argv.slice(2);
 const sweepOn = !args.includes('--no-sweep');
+const allSizes = args.includes('--all-sizes');
 const quick = args.includes('--quick');
 const log = (s: string): void => { process.stderr.write(s + '\n'); };
 
@@ -48,6 +51,8 @@ const VARIANTS: Record<string, Partial<AlbedoOptions>> = {
   before: { mode: 'per-channel', shadingFloor: 0.05 },
   after: { ...ALBEDO_DEFAULTS },
 };
+/** Options of `after` without the (large) chromaNormals field, for the JSON. */
+const printable = (o: Partial<AlbedoOptions>): Partial<AlbedoOptions> => { const { chromaNormals: _, ...rest } = o; return rest; };
 /** The tuning grid (tuning half only): guard × light-colour bound. */
 const FLOORS = [0.1, 0.2, 0.3];
 const BOUNDS = [0.15, 0.5, 3];
@@ -101,9 +106,8 @@ interface Score { mean: number; median: number; above10: number; chromaMean: num
 interface VariantScore { perChannel: Score; scalar: Score; chromaOutliers: number }
 const score = (e: ReturnType<typeof albedoDeltaE>): Score => ({ mean: e.mean, median: e.median, above10: e.fractionAbove, chromaMean: e.chromaMean, chromaAbove10: e.chromaFractionAbove });
 
-async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>): Promise<{ rows: RenderRow[]; sweep: SweepRow[] }> {
+async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>, views: BenchView[], variants: Record<string, Partial<AlbedoOptions>>, doSweep: boolean): Promise<{ rows: RenderRow[]; sweep: SweepRow[] }> {
   const scan = await loadScan();
-  const views: BenchView[] = quick ? quickSet() : benchSet();
   const rows: RenderRow[] = [];
   const sweepAcc = new Map<string, { opts: Partial<AlbedoOptions>; pc: number[]; pcAbove: number[]; chroma: number[]; chromaAbove: number[] }>();
   // Constant unit shading: the render is the colour map itself (linear).
@@ -168,7 +172,7 @@ async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>):
       return out;
     };
     const truthArr = Float32Array.from(truth);
-    for (const [name, opts] of Object.entries(VARIANTS)) {
+    for (const [name, opts] of Object.entries(variants)) {
       const alb = albedoOf(im, opts);
       const ours = gather(alb);
       const pc = albedoDeltaE(ours, truthArr, { gain: 'per-channel' }), sc = albedoDeltaE(ours, truthArr, { gain: 'scalar' });
@@ -177,7 +181,7 @@ async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>):
         chromaOutliers: chromaOutlierFraction(alb, mask).fraction,
       };
     }
-    if (view.split === 'tune' && sweepOn && !quick) {
+    if (doSweep) {
       // The sweep runs on a compact 1-row "image": the scored subsample plus every 8th covered
       // texel (so the albedo's face-wide statistics, the mean shading and the median albedo, are
       // the full map's up to sampling).
@@ -203,8 +207,8 @@ async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>):
         sweepAcc.set(key, acc);
       }
     }
-    const b = row.variants.before!, a = row.variants.after!;
-    log(`${view.id}: ${idx.length} texels; ΔE (per-channel gain) / >10 / colour >10: before ${b.perChannel.mean.toFixed(2)} / ${(100 * b.perChannel.above10).toFixed(1)} % / ${(100 * b.perChannel.chromaAbove10).toFixed(1)} %, after ${a.perChannel.mean.toFixed(2)} / ${(100 * a.perChannel.above10).toFixed(1)} % / ${(100 * a.perChannel.chromaAbove10).toFixed(1)} % (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    const parts = Object.entries(row.variants).map(([k, v]) => `${k} ${v.perChannel.mean.toFixed(2)} / ${(100 * v.perChannel.above10).toFixed(1)} % / ${(100 * v.perChannel.chromaAbove10).toFixed(1)} %`);
+    log(`${view.id}: ${idx.length} texels; ΔE (per-channel gain) / >10 / colour >10: ${parts.join(', ')} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   }
   const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
   const sweep: SweepRow[] = [...sweepAcc.values()].map((a) => ({
@@ -265,14 +269,37 @@ const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '–');
 
 async function main(): Promise<void> {
   const rec = await createReconstructor();
-  const out: Record<string, unknown> = { commit: currentCommit(), date: new Date().toISOString(), quick, variants: VARIANTS };
+  const out: Record<string, unknown> = { commit: currentCommit(), date: new Date().toISOString(), quick };
   try {
     if (!args.includes('--no-renders')) {
-      const { rows, sweep } = await runRenders(rec);
+      const all = (quick ? quickSet() : benchSet()).filter((v) => allSizes || quick || v.size === 512);
+      // Tuning half: before + the parameter grid; the grid point with the fewest ΔE > 10 (then the
+      // lowest mean ΔE) becomes `after`; the held-out half is then scored with before / after only.
+      const tune = await runRenders(rec, all.filter((v) => v.split === 'tune'), { before: VARIANTS.before! }, sweepOn && !quick);
+      let selected: SweepRow | undefined;
+      if (tune.sweep.length) {
+        tune.sweep.sort((a, b) => a.above10 - b.above10 || a.meanDeltaE - b.meanDeltaE);
+        selected = tune.sweep.find((s) => s.options.mode === 'shared');
+        if (selected) VARIANTS.after = { ...ALBEDO_DEFAULTS, ...selected.options };
+        log(`selected on the tuning half: ${JSON.stringify(VARIANTS.after)}`);
+      }
+      const held = await runRenders(rec, all.filter((v) => v.split === 'heldout'), VARIANTS, false);
+      if (!selected) {
+        // No sweep: the tuning half is scored with `after` too (a second pass over it).
+        const tuneAfter = await runRenders(rec, all.filter((v) => v.split === 'tune'), { after: VARIANTS.after! }, false);
+        for (const r of tune.rows) { const t = tuneAfter.rows.find((x) => x.id === r.id); if (t?.variants.after) r.variants.after = t.variants.after; }
+      }
+      const rows = [...tune.rows, ...held.rows], sweep = tune.sweep;
       const table: Array<Record<string, unknown>> = [];
       for (const split of ['tune', 'heldout'] as const) {
-        const rs = rows.filter((r) => r.split === split && r.detected);
         for (const v of Object.keys(VARIANTS)) {
+          const rs = rows.filter((r) => r.split === split && r.detected && r.variants[v]);
+          if (!rs.length) {
+            if (split === 'tune' && v === 'after' && selected) {
+              table.push({ variant: v, split, views: selected.views, perChannelMeanDeltaE: selected.meanDeltaE, perChannelAbove10: selected.above10, colourMeanDeltaE: selected.chromaMeanDeltaE, colourAbove10: selected.chromaAbove10, scalarMeanDeltaE: NaN, scalarAbove10: NaN, chromaOutliers: NaN, worstViewAbove10: NaN, note: `from the tuning grid (${SWEEP_TEXELS} texels per view)` });
+            }
+            continue;
+          }
           const get = (f: (s: VariantScore) => number): number => rs.reduce((s, r) => s + f(r.variants[v]!), 0) / rs.length;
           table.push({
             variant: v, split, views: rs.length,
@@ -289,7 +316,7 @@ async function main(): Promise<void> {
         table.map((t) => [t.variant as string, t.split as string, t.views as number, f2(t.perChannelMeanDeltaE as number), pct(t.perChannelAbove10 as number), f2(t.colourMeanDeltaE as number), pct(t.colourAbove10 as number), f2(t.scalarMeanDeltaE as number), pct(t.scalarAbove10 as number), pct(t.chromaOutliers as number), pct(t.worstViewAbove10 as number)])));
       const byLight: Array<Record<string, unknown>> = [];
       for (const light of [...new Set(rows.map((r) => r.light))]) {
-        const rs = rows.filter((r) => r.light === light && r.detected && r.split === 'heldout');
+        const rs = rows.filter((r) => r.light === light && r.detected && r.split === 'heldout' && r.variants.before && r.variants.after);
         if (!rs.length) continue;
         for (const v of Object.keys(VARIANTS)) {
           const m = (f: (x: VariantScore) => number): number => rs.reduce((s, r) => s + f(r.variants[v]!), 0) / rs.length;
@@ -299,7 +326,6 @@ async function main(): Promise<void> {
       console.log('\nHeld-out, by light:');
       console.log(markdownTable(['light', 'variant', 'views', 'ΔE', 'ΔE > 10', 'colour ΔE > 10'], byLight.map((t) => [t.light as string, t.variant as string, t.views as number, f2(t.perChannelMeanDeltaE as number), pct(t.perChannelAbove10 as number), pct(t.colourAbove10 as number)])));
       if (sweep.length) {
-        sweep.sort((a, b) => a.above10 - b.above10 || a.meanDeltaE - b.meanDeltaE);
         console.log('\nTuning grid (tuning half, per-channel gain, 8k texels per view), best first:');
         const o = (s: SweepRow, k: keyof AlbedoOptions): string => String(s.options[k] ?? '–');
         console.log(markdownTable(['mode', 'floor', 'bound', 'chroma floor', 'fill', 'ΔE', 'ΔE > 10', 'colour ΔE', 'colour ΔE > 10'],
@@ -309,7 +335,8 @@ async function main(): Promise<void> {
         attribution: SCAN_ATTRIBUTION,
         normalisation: 'per-channel: gain_c = median(truth_c / ours_c) over the texels, divided by their mean, then the common factor minimising the mean ΔE (golden section); scalar: one factor minimising the mean ΔE',
         texels: 'texels with confidence > 0.5 whose projection with our camera lands inside the face region of the render (eyes + 3 mm, nostrils excluded)',
-        table, byLight, sweep, views: rows,
+        views: allSizes ? 'all 48' : 'the 24 views at 512 px', selectedOnTune: selected ? printable(selected.options) : null,
+        table, byLight, sweep, perView: rows,
       };
     }
     if (!args.includes('--no-photos')) {
@@ -328,6 +355,7 @@ async function main(): Promise<void> {
   } finally {
     await rec.dispose();
   }
+  out.variants = Object.fromEntries(Object.entries(VARIANTS).map(([k, v]) => [k, printable(v)]));
   if (!args.includes('--no-write')) {
     const file = quick ? path.join('bench', 'out', 'albedo-quick.json') : path.join('bench', 'results', 'albedo.json');
     await mkdir(path.dirname(file), { recursive: true });
