@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FaceDetailError } from '../../src/core/errors.js';
-import { computeAlbedo, directionalSH, evalSH } from '../../src/core/lighting/index.js';
+import { ALBEDO_DEFAULTS, computeAlbedo, directionalSH, evalSH } from '../../src/core/lighting/index.js';
 import type { Image } from '../../src/core/types.js';
 
 const LUMA = [0.2126, 0.7152, 0.0722] as const;
@@ -58,7 +58,7 @@ describe('computeAlbedo (shared shading, the default)', () => {
     for (let i = 0; i < n; i++) mean += lumaShading(sh, nrm, i) / n;
     let worst = 0, checked = 0;
     for (let i = 0; i < n; i++) {
-      if (lumaShading(sh, nrm, i) < 2 * 0.15 * mean) continue;
+      if (lumaShading(sh, nrm, i) < 2 * ALBEDO_DEFAULTS.shadingFloor * mean) continue;
       checked++;
       for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(alb.data[3 * i + c]! - albedo[3 * i + c]!) / albedo[3 * i + c]!);
     }
@@ -78,7 +78,7 @@ describe('computeAlbedo (shared shading, the default)', () => {
     for (let i = 0; i < n; i++) mean += lumaShading(sh, nrm, i) / n;
     let worst = 0;
     for (let i = 0; i < n; i++) {
-      if (lumaShading(sh, nrm, i) < 2 * 0.15 * mean) continue;
+      if (lumaShading(sh, nrm, i) < 2 * ALBEDO_DEFAULTS.shadingFloor * mean) continue;
       for (const c of [0, 2]) {
         const got = Math.log(alb.data[3 * i + c]! / alb.data[3 * i + 1]!), want = Math.log(albedo[3 * i + c]! / albedo[3 * i + 1]!);
         worst = Math.max(worst, Math.abs(got - want));

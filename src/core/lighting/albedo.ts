@@ -90,11 +90,23 @@ export interface AlbedoOptions {
   chromaNormals?: Float32Array;
 }
 
-/** Defaults of {@link AlbedoOptions}. */
+/**
+ * Defaults of {@link AlbedoOptions}: the best point of a grid on the tuning half of the albedo
+ * benchmark (`npm run bench:albedo`, 12 renders of the scan at 512 px; criterion: fewest texels
+ * with ΔE₀₀ > 10, then the lowest mean): guard F ∈ {0.1, 0.2, 0.3}, bound ∈ {0.15, 0.5, 3},
+ * colour guard ∈ {0.15, 0.5}, fill ∈ {none, median}. Measured there (ΔE > 10 / mean ΔE): the
+ * per-channel division 14.6 % / 6.17; F 0.3, bound 3, guard 0.15, median fill 10.2 % / 5.56; the
+ * same with bound 0.5 11.3 % / 5.74 (the coloured lights want their colour); without the fill
+ * 14.8 % (F 0.2); a colour guard of 0.5 13.9 %, with colour-only errors 2.9 % instead of 0.4 %.
+ * The largest guard of the grid won, so a larger one may be better still (not tried).
+ * With the loose bound, the light colour is bounded in practice by the colour guard (the ratio
+ * tends to 1 where the shading is small against G) and the fill (texels with S < 2F take the
+ * median albedo), which cover the grazing and extrapolated normals where the channels diverge.
+ */
 export const ALBEDO_DEFAULTS: Readonly<AlbedoOptions> = {
   mode: 'shared',
-  shadingFloor: 0.15,
-  lightChromaBound: 0.15,
+  shadingFloor: 0.3,
+  lightChromaBound: 3,
   lightChromaFloor: 0.15,
   shadowFill: 'median',
   maxAlbedo: 1,
