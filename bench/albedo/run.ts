@@ -54,10 +54,12 @@ const VARIANTS: Record<string, Partial<AlbedoOptions>> = {
 /** Options of `after` without the (large) chromaNormals field, for the JSON. */
 const printable = (o: Partial<AlbedoOptions>): Partial<AlbedoOptions> => { const { chromaNormals: _, ...rest } = o; return rest; };
 /** The tuning grid (tuning half only): guard × light-colour bound. */
-const FLOORS = [0.1, 0.2, 0.3];
-const BOUNDS = [0.15, 0.5, 3];
-const CHROMA_FLOORS = [0.15, 0.5];
-const FILLS = ['none', 'median'] as const;
+// (A wider grid, F ∈ {0.1, 0.2, 0.3} × bound ∈ {0.15, 0.5, 3} × colour guard ∈ {0.15, 0.5} ×
+// fill ∈ {none, median}, was run first: see ALBEDO_DEFAULTS; this one compares the fills.)
+const FLOORS = [0.2, 0.3];
+const BOUNDS = [3];
+const CHROMA_FLOORS = [0.15];
+const FILLS = ['median', 'capped'] as const;
 /** Texels scored per view (a regular subsample), and per view and grid point in the sweep. */
 const MAX_TEXELS = 30000, SWEEP_TEXELS = 4000;
 

@@ -73,12 +73,14 @@ export interface AlbedoOptions {
    */
   lightChromaFloor: number;
   /**
-   * `'shared'` mode, where the luminance shading is below 2F (F = `shadingFloor` × mean): `'median'`
-   * blends the albedo toward the face's median albedo (fully at S ≤ F), since a shadowed texel
-   * says little about its albedo and dividing it up paints bright, over-saturated blotches;
-   * `'none'` keeps the guarded division alone.
+   * `'shared'` mode, where the luminance shading is below 2F (F = `shadingFloor` × mean), the
+   * albedo is blended (fully at S ≤ F) toward a fill, since a shadowed texel says little about its
+   * albedo and dividing it up paints bright, over-saturated blotches: `'median'` the face's median
+   * albedo (flat patches; it erases dark features such as brows there); `'capped'` the median's
+   * chromaticity at the texel's own luminance capped at the median's (dark features stay dark,
+   * bright blotches go); `'none'` keeps the guarded division alone.
    */
-  shadowFill: 'median' | 'none';
+  shadowFill: 'median' | 'capped' | 'none';
   /** Upper bound of the albedo (linear); in `'shared'` mode the brightest channel is scaled down to it, keeping the hue. */
   maxAlbedo: number;
   /** Luminance weights of the shared shading (sum 1). @example { lumaWeights: [0.2126, 0.7152, 0.0722] } */
@@ -144,7 +146,7 @@ export function computeAlbedo(
   if (opts.mode !== 'shared' && opts.mode !== 'per-channel') throw invalid('mode', "'shared' or 'per-channel'", opts.mode);
   if (!(opts.lightChromaBound >= 0)) throw invalid('lightChromaBound', 'a log-ratio ≥ 0', opts.lightChromaBound);
   if (!(opts.lightChromaFloor >= 0)) throw invalid('lightChromaFloor', 'a fraction ≥ 0', opts.lightChromaFloor);
-  if (opts.shadowFill !== 'median' && opts.shadowFill !== 'none') throw invalid('shadowFill', "'median' or 'none'", opts.shadowFill);
+  if (opts.shadowFill !== 'median' && opts.shadowFill !== 'capped' && opts.shadowFill !== 'none') throw invalid('shadowFill', "'median', 'capped' or 'none'", opts.shadowFill);
   if (opts.chromaNormals && opts.chromaNormals.length !== 3 * n) throw invalid('chromaNormals', `length ${3 * n}`, opts.chromaNormals.length);
   return opts.mode === 'shared'
     ? sharedAlbedo(textureLinear, normals, coverage, sh, opts)
@@ -208,16 +210,23 @@ function sharedAlbedo(tex: Image, normals: Float32Array, coverage: Uint8Array, s
     }
     if (m > hi) for (let c = 0; c < 3; c++) dst[k * C + c] = dst[k * C + c]! * (hi / m);
   }
-  if (opts.shadowFill !== 'median') return out;
+  if (opts.shadowFill === 'none') return out;
   // Pass 2: in the guard zone (S < 2F), blend toward the median albedo of the well-lit texels.
   const med = medianAlbedoWhere(dst, C, n, (k) => coverage[k] !== 0 && hasNormal(normals, k) && S[k]! >= 2 * F);
   if (!med) return out;
+  const capped = opts.shadowFill === 'capped';
+  const yMed = w0 * med[0] + w1 * med[1] + w2 * med[2];
   for (let k = 0; k < n; k++) {
     if (coverage[k] === 0 || !hasNormal(normals, k)) continue;
     const s = S[k]!;
     if (s >= 2 * F) continue;
     const t = s <= F ? 0 : (s - F) / F;
-    for (let c = 0; c < 3; c++) dst[k * C + c] = t * dst[k * C + c]! + (1 - t) * med[c]!;
+    let f = 1;
+    if (capped && yMed > 0) {
+      const y = w0 * dst[k * C]! + w1 * dst[k * C + 1]! + w2 * dst[k * C + 2]!;
+      f = Math.min(y, yMed) / yMed;
+    }
+    for (let c = 0; c < 3; c++) dst[k * C + c] = t * dst[k * C + c]! + (1 - t) * f * med[c]!;
   }
   return out;
 }
