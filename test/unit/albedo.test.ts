@@ -126,6 +126,12 @@ describe('computeAlbedo (shared shading, the default)', () => {
     for (let c = 0; c < 3; c++) expect(alb.data[9 + c]).toBeCloseTo(alb.data[c]!, 6);
     const none = computeAlbedo(tex, nr, c4, sh, { shadowFill: 'none' });
     expect(none.data[9]).not.toBeCloseTo(alb.data[0]!, 2);
+    // 'capped': the median's hue at the texel's own (guarded) lightness when that is darker.
+    const cap = computeAlbedo(tex, nr, c4, sh, { shadowFill: 'capped' });
+    const own = none.data[9]!; // grey texel: luminance = each channel
+    expect(own).toBeLessThan(alb.data[1]!);
+    const yMed = LUMA[0] * alb.data[0]! + LUMA[1] * alb.data[1]! + LUMA[2] * alb.data[2]!;
+    for (let c = 0; c < 3; c++) expect(cap.data[9 + c]).toBeCloseTo(alb.data[c]! * own / yMed, 6);
   });
 
   it('validates its options with the project wording', () => {

@@ -17,6 +17,9 @@
  *   (`chromaNormals`), `k_c = (s_c(m) + F) / (S(m) + F)` (the `+ F` pulls the ratio to neutral
  *   where the shading is too low to say anything), its log clamped to ±`lightChromaBound`, then
  *   scaled to luminance 1;
+ * - where `S < 2F` the result is blended toward a fill (`shadowFill`, default the face's median
+ *   albedo; fully at `S ≤ F`): a texel in deep attached shadow says little about its albedo, and
+ *   dividing it up paints bright, over-saturated blotches (the Solvay eye sockets);
  * - values above `maxAlbedo` are scaled down *together* (the brightest channel to `maxAlbedo`),
  *   keeping the hue instead of clipping channels one by one (per-channel clipping turns a
  *   too-bright skin texel white or yellow).
