@@ -215,10 +215,10 @@ function buildProgram(stdout: CliStream, stderr: CliStream): Command {
     .addOption(new Option('--detail-res <n>', 'displacement / normal map size in texels (512-2048)').argParser(intIn('--detail-res', 512, 2048)).default(RECONSTRUCT_DEFAULTS.detailResolution))
     .addOption(new Option('--texture-res <n>', 'texture / albedo / confidence map size in texels (64-4096)').argParser(intIn('--texture-res', 64, 4096)).default(RECONSTRUCT_DEFAULTS.textureResolution))
     .addOption(new Option('--detail-strength <x>', 'multiplier on the fine detail, 0 = smooth proxy only (0-10)').argParser(numIn('--detail-strength', 0, 10, true)).default(RECONSTRUCT_DEFAULTS.detailStrength))
-    .addOption(new Option('--model <name>', 'face model: facemesh = the 468-point face mesh (built in), ict = the ICT FaceKit morphable model with the full head (run "facedetail model import ict <folder>" once)').choices(FACE_MODELS).default(RECONSTRUCT_DEFAULTS.model))
+    .addOption(new Option('--model <name>', 'face model: facemesh = the 468-point face mesh (built in), ict = the ICT FaceKit morphable model with the full head (a compact copy is bundled; "facedetail model import ict <folder>" imports the full model)').choices(FACE_MODELS).default(RECONSTRUCT_DEFAULTS.model))
     .addOption(new Option('--emotion-prior <mode>', 'with --model ict: how the detected emotion guides the expression fit').choices(EMOTION_PRIOR_MODES).default(RECONSTRUCT_DEFAULTS.emotionPrior))
     .addOption(new Option('--head <parts>', 'with --model ict: head parts exported around the face: none, skin (head and neck) or full (+ sockets, mouth, teeth, eyes)').choices(ICT_HEAD_PARTS).default(RECONSTRUCT_DEFAULTS.head))
-    .option('--models-dir <dir>', 'models folder holding the imported ICT cache (default: $FACEDETAIL_MODELS_DIR, else ~/.cache/facedetail/models)')
+    .option('--models-dir <dir>', 'models folder holding the imported ICT cache, used instead of the bundled model when present (default: $FACEDETAIL_MODELS_DIR, else ~/.cache/facedetail/models)')
     .addOption(new Option('--detail <method>', 'fine detail from: sfs = shape from shading of this photo, dfdn = the learned detail network, dfdn+sfs = the network refined by shading').choices(DETAIL_METHODS).default(RECONSTRUCT_DEFAULTS.detail))
     .option('--all-faces', 'reconstruct every face, into <dir>/<image name>_face<i>/ (0 = largest)')
     .addOption(new Option('--focal-35mm <mm>', `35 mm-equivalent focal length of the camera; overrides EXIF (default: EXIF, else ${ESTIMATE_CAMERA_DEFAULTS.defaultFocalLength35mm})`).argParser(numIn('--focal-35mm', 1, 2000, false)))
@@ -259,8 +259,9 @@ Exit codes:
 
 Models:
   facedetail model import ict <FaceXModel folder> [--models-dir <dir>]
-  imports the ICT FaceKit morphable model (MIT) into the model cache
-  (default ~/.cache/facedetail/models, or $FACEDETAIL_MODELS_DIR).
+  imports the full ICT FaceKit morphable model (MIT) into the model cache
+  (default ~/.cache/facedetail/models, or $FACEDETAIL_MODELS_DIR); without it,
+  --model ict uses the compact copy bundled with facedetail (models/ict/).
 
 Examples:
   facedetail portrait.jpg -o out

@@ -33,9 +33,9 @@ export interface ReconstructorOptions extends Partial<ReconstructOptions> {
   detailNetwork?: DetailNetwork;
   /**
    * Models folder holding the imported ICT FaceKit cache for `model: 'ict'` (default:
-   * `$FACEDETAIL_MODELS_DIR`, else `~/.cache/facedetail/models`). Loaded once, when the default
-   * `model` is `'ict'`, else on the first call that asks for it; a missing cache is
-   * `MODEL_LOAD_FAILED` naming `facedetail model import ict <FaceXModel folder>`.
+   * `$FACEDETAIL_MODELS_DIR`, else `~/.cache/facedetail/models`); without a cache there, the
+   * compact model bundled in the package's `models/ict/` is used. Loaded once, when the default
+   * `model` is `'ict'`, else on the first call that asks for it.
    */
   modelsDir?: string;
   /** Use this already loaded ICT model data instead of reading the cache. */
@@ -77,11 +77,11 @@ export async function createReconstructor(options: ReconstructorOptions = {}): P
   if (resolved.detail !== 'sfs') await getNetwork();
   const analyzer = given ?? (await createHumanAnalyzer(logger ? { logger } : {}));
   const faceMesh = createFaceMeshModel();
-  // The ICT FaceKit cache: loaded once, on first need (at once when the default model is 'ict');
+  // The ICT FaceKit model (imported cache, else bundled): loaded once, on first need (at once when the default model is 'ict');
   // one model object per (emotion prior, head parts), sharing the data and the topology.
   let ictData: Promise<IctModelData> | undefined;
   const getIctData = (): Promise<IctModelData> => givenIct ? Promise.resolve(givenIct)
-    : (ictData ??= loadIctModel(modelsDir !== undefined ? { modelsDir } : {}));
+    : (ictData ??= loadIctModel({ ...(modelsDir !== undefined ? { modelsDir } : {}), ...(logger ? { logger } : {}) }));
   if (resolved.model === 'ict') await getIctData();
   const ictModels = new Map<string, FaceModel>();
   const modelFor = async (o: ReconstructOptions): Promise<FaceModel> => {
