@@ -62,6 +62,7 @@ const els = {
   optRes: $<HTMLSelectElement>('opt-res'),
   optStrength: $<HTMLInputElement>('opt-strength'),
   optDetail: $<HTMLSelectElement>('opt-detail'),
+  optModel: $<HTMLSelectElement>('opt-model'),
   optFocal: $<HTMLInputElement>('opt-focal'),
   status: $<HTMLDivElement>('status'),
   error: $<HTMLDivElement>('error'),
@@ -118,7 +119,10 @@ function startWorker(): void {
     startWorker();
   };
   const base = document.baseURI;
-  const init: ToWorker = { type: 'init', modelBaseUrl: new URL('models/', base).href, wasmBaseUrl: new URL('wasm/', base).href, dfdnBaseUrl: new URL('models/dfdn/', base).href };
+  const init: ToWorker = {
+    type: 'init', modelBaseUrl: new URL('models/', base).href, wasmBaseUrl: new URL('wasm/', base).href, dfdnBaseUrl: new URL('models/dfdn/', base).href,
+    ictModelUrl: new URL('models/ict/ict-compact.bin', base).href,
+  };
   worker.postMessage(init);
 }
 
@@ -191,6 +195,7 @@ function options(): WebRunOptions {
     detailStrength: Number.isFinite(strength) && strength >= 0 ? strength : 1,
     focalLength35mm: focal !== undefined && Number.isFinite(focal) && focal > 0 ? focal : undefined,
     detail: (DETAIL_METHODS as readonly string[]).includes(els.optDetail.value) ? els.optDetail.value as DetailMethod : 'dfdn',
+    model: els.optModel.value === 'ict' ? 'ict' : 'facemesh',
   };
 }
 

@@ -2,7 +2,7 @@
  * Messages between the page (src/web/main.ts) and the pipeline worker (src/web/worker.ts).
  * Everything is structured-cloneable; typed arrays travel as transferables.
  */
-import type { DetailMethod, DfdnStats, Emotion, FaceDetailErrorCode, StageName } from '../core/index.js';
+import type { DetailMethod, DfdnStats, Emotion, FaceDetailErrorCode, FaceModelName, StageName } from '../core/index.js';
 
 /** Options the page lets the user choose (the rest are the core's defaults). */
 export interface WebRunOptions {
@@ -16,11 +16,13 @@ export interface WebRunOptions {
   focalLength35mm: number | undefined;
   /** Detail method: shape from shading, the learned network, or both. */
   detail: DetailMethod;
+  /** Face model: the face mesh (default) or the bundled ICT FaceKit model (full head). */
+  model?: FaceModelName;
 }
 
 export type ToWorker =
-  /** `dfdnBaseUrl`: folder of the detail network (dfdn.onnx, dfdn.json), loaded on first use. */
-  | { type: 'init'; modelBaseUrl: string; wasmBaseUrl: string; dfdnBaseUrl: string }
+  /** `dfdnBaseUrl`: folder of the detail network (dfdn.onnx, dfdn.json), loaded on first use; `ictModelUrl`: the bundled ICT model, loaded on first use. */
+  | { type: 'init'; modelBaseUrl: string; wasmBaseUrl: string; dfdnBaseUrl: string; ictModelUrl?: string }
   | { type: 'run'; id: number; file: Blob; name: string; options: WebRunOptions }
   /** Debug / test hook: run the detail network on `dfdnProbeInput(size, seed)` (compare with Node, time it). */
   | { type: 'dfdn-probe'; id: number; size: number; seed: number };

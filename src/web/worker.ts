@@ -5,6 +5,7 @@
 import {
   buildOutputFiles,
   createFaceMeshModel,
+  createIctModel,
   dfdnProbeInput,
   estimateCamera,
   FaceDetailError,
@@ -17,6 +18,7 @@ import {
   type DetailNetwork,
   type DfdnStats,
   type FaceAnalyzer,
+  type FaceModel,
   type FaceReconstruction,
   type Mesh,
   type StageName,
@@ -24,6 +26,7 @@ import {
 import { decodeImageBlob } from './decode-image.js';
 import { loadWebDfdnNetwork, type WebDfdnLocation } from './dfdn-web.js';
 import { createWebHumanAnalyzer } from './human-engine.js';
+import { loadWebIctModel } from './ict-web.js';
 import type { FromWorker, ToWorker, ViewData, ViewMesh } from './protocol.js';
 
 declare const __FACEDETAIL_VERSION__: string;
@@ -35,9 +38,21 @@ interface WorkerScope {
 const scope = self as unknown as WorkerScope;
 
 let analyzer: Promise<FaceAnalyzer> | undefined;
-const model = createFaceMeshModel();
+const faceMesh = createFaceMeshModel();
 let dfdnWhere: WebDfdnLocation | undefined;
 let network: Promise<DetailNetwork> | undefined;
+let ictModelUrl: string | undefined;
+let ictModel: Promise<FaceModel> | undefined;
+
+/** The bundled ICT FaceKit model, fetched and parsed on first use (a failed load is retried next time). */
+function getIctModel(): Promise<FaceModel> {
+  if (!ictModelUrl) return Promise.reject(new FaceDetailError('INTERNAL', 'the worker was not initialised with the ICT model URL'));
+  ictModel ??= loadWebIctModel(ictModelUrl).then((data) => createIctModel(data), (e: unknown) => {
+    ictModel = undefined;
+    throw e;
+  });
+  return ictModel;
+}
 
 /** The detail network, loaded on first use (a failed load is retried next time). */
 function getNetwork(): Promise<DetailNetwork> {
@@ -55,6 +70,7 @@ scope.onmessage = (ev) => {
     const t0 = performance.now();
     analyzer = createWebHumanAnalyzer({ modelBaseUrl: msg.modelBaseUrl, wasmBaseUrl: msg.wasmBaseUrl });
     dfdnWhere = { modelBaseUrl: msg.dfdnBaseUrl };
+    ictModelUrl = msg.ictModelUrl;
     analyzer.then(
       () => scope.postMessage({ type: 'ready', ms: performance.now() - t0, backend: 'wasm' }),
       (e: unknown) => postError(undefined, e),
@@ -96,6 +112,7 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     detailStrength: options.detailStrength,
     focalLength35mm: options.focalLength35mm,
     detail: options.detail,
+    model: options.model ?? 'facemesh',
   });
   const timings: Record<string, number> = {};
   const progress = (stage: StageName, done: boolean, ms?: number): void => {
@@ -119,6 +136,7 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
   }
   const camera = estimateCamera(decoded.width, decoded.height, { focalLength35mm: o.focalLength35mm, exifFocalLength35mm: decoded.exif.focalLength35mm });
   const detailNetwork = o.detail === 'sfs' ? undefined : await getNetwork();
+  const model = o.model === 'ict' ? await getIctModel() : faceMesh;
   const rec = await reconstructFace(
     { image: decoded.image, camera, analysis, faceIndex: 0, model, ...(detailNetwork ? { detailNetwork } : {}) }, o, (ev) => progress(ev.stage, ev.done, ev.ms),
   );
