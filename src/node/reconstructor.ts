@@ -81,7 +81,10 @@ export async function createReconstructor(options: ReconstructorOptions = {}): P
   // one model object per (emotion prior, head parts), sharing the data and the topology.
   let ictData: Promise<IctModelData> | undefined;
   const getIctData = (): Promise<IctModelData> => givenIct ? Promise.resolve(givenIct)
-    : (ictData ??= loadIctModel({ ...(modelsDir !== undefined ? { modelsDir } : {}), ...(logger ? { logger } : {}) }));
+    : (ictData ??= loadIctModel({ ...(modelsDir !== undefined ? { modelsDir } : {}), ...(logger ? { logger } : {}) }).then((d) => {
+      logger?.info(`ICT FaceKit model: ${d.origin === 'bundled' ? 'the bundled compact model' : 'the imported full cache'} (${d.identityNames.length} identity modes)`);
+      return d;
+    }));
   if (resolved.model === 'ict') await getIctData();
   const ictModels = new Map<string, FaceModel>();
   const modelFor = async (o: ReconstructOptions): Promise<FaceModel> => {
