@@ -8,6 +8,7 @@
  * Exit codes: 0 every input succeeded, 1 some input failed, 2 usage error (bad option, no input
  * matched).
  */
+import './no-telemetry.js'; // first: privacy guard (see no-telemetry.ts)
 import { createRequire } from 'node:module';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, parse as parsePath, relative, resolve } from 'node:path';

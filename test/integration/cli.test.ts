@@ -6,7 +6,6 @@
  * 2. End to end: `node bin/facedetail.js` (dist/ is rebuilt with tsc when older than src/) on
  *    $FACEDETAIL_SHARED/photos (default ../shared beside the project; skipped when absent).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +18,7 @@ import type { FaceReconstruction, ProgressCallback } from '../../src/core/pipeli
 import { run, type CliIO, type CliStream } from '../../src/node/cli.js';
 import type { DecodedImage } from '../../src/node/decode-image.js';
 import type { Reconstructor, ReconstructorOptions } from '../../src/node/reconstructor.js';
+import { ensureBuilt, node } from '../fixtures/built.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -251,34 +251,10 @@ const PHOTOS = join(SHARED, 'photos');
 const haveShared = existsSync(join(PHOTOS, 'grace_hopper.jpg')) && existsSync(join(PHOTOS, 'non_face.jpg'));
 if (!haveShared) console.log(`[cli.test] skipping the end-to-end CLI tests: ${PHOTOS} (FACEDETAIL_SHARED) has no grace_hopper.jpg / non_face.jpg`);
 
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && e.name.endsWith('.ts')) t = Math.max(t, statSync(join(e.parentPath, e.name)).mtimeMs);
-  }
-  return t;
-}
-
-function node(args: string[], timeoutMs = 280_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveP) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' } });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => { clearTimeout(timer); resolveP({ code, stdout, stderr }); });
-  });
-}
-
 describe.skipIf(!haveShared)('facedetail CLI end to end (node bin/facedetail.js)', () => {
   let out = '';
   beforeAll(async () => {
-    const cliJs = join(ROOT, 'dist', 'node', 'cli.js');
-    if (!existsSync(cliJs) || statSync(cliJs).mtimeMs < newestMtime(join(ROOT, 'src'))) {
-      // Emits even when some file has type errors; the checks below need only the JS.
-      const tsc = await node([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')]);
-      if (!existsSync(cliJs)) throw new Error(`building dist/ failed:\n${tsc.stdout}\n${tsc.stderr}`);
-    }
+    await ensureBuilt();
     out = await mkdtemp(join(tmpdir(), 'facedetail-e2e-'));
   });
   afterAll(async () => { if (out) await rm(out, { recursive: true, force: true }); });
