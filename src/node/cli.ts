@@ -10,7 +10,7 @@
  */
 import './no-telemetry.js'; // first: privacy guard (see no-telemetry.ts)
 import { createRequire } from 'node:module';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, rmdir, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, parse as parsePath, relative, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -27,13 +27,14 @@ import { EMOTION_PRIOR_MODES, ICT_HEAD_PARTS, type EmotionPriorMode, type IctHea
 import type { FaceReconstruction, Logger, MeshFormat, ProgressCallback, StageName } from '../core/pipeline/types.js';
 import { decodeImage, DECODE_DEFAULTS, HEIC_SUPPORTED } from './decode-image.js';
 import type { Reconstructor, ReconstructorOptions } from './reconstructor.js';
-import { writeOutputFolder } from './write-output.js';
+import { safeOutputName, printableName } from './output-name.js';
+import { lockOutputFolder, writeOutputFolder } from './write-output.js';
 
 /** Exit codes of the CLI. */
 export const EXIT_CODES = Object.freeze({ OK: 0, SOME_FAILED: 1, USAGE: 2 });
 
 /** Extensions (lower case) a folder input contributes. Files named explicitly are tried whatever their extension. */
-export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp', '.heic', '.heif', '.avif', '.tif', '.tiff'];
+export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.heic', '.heif', '.avif', '.tif', '.tiff'];
 
 const MESH_FORMATS: readonly MeshFormat[] = ['glb', 'obj', 'ply'];
 
@@ -120,10 +121,12 @@ export async function run(argv: readonly string[], io: CliIO = {}): Promise<numb
     return EXIT_CODES.USAGE;
   };
   const outDir = resolve(cwd, opts.out);
+  let outExisted = false;
   try {
-    if (!(await stat(outDir)).isDirectory()) return usage(`--out: "${opts.out}" exists and is not a folder.`);
+    if (!(await stat(outDir)).isDirectory()) return usage(`--out: "${printableName(opts.out)}" exists and is not a folder.`);
+    outExisted = true;
   } catch {
-    // does not exist yet: created on first write
+    // does not exist yet: created for the run's lock, removed again if nothing is written
   }
 
   // ---- inputs --------------------------------------------------------------------------------
@@ -132,10 +135,30 @@ export async function run(argv: readonly string[], io: CliIO = {}): Promise<numb
     return usage(unmatched.length > 0 ? `no input image matched: ${unmatched.map((u) => `"${u}"`).join(', ')}.` : 'no input images.');
   }
 
+  // One run at a time per output folder: a second run would silently replace the first's fresh results.
+  let unlock: () => Promise<void>;
+  try {
+    unlock = await lockOutputFolder(outDir);
+  } catch (e) {
+    if (e instanceof FaceDetailError) return usage(e.message);
+    throw e;
+  }
+  try {
+    return await runLocked(files, unmatched, opts, io, stdout, stderr, outDir, usage);
+  } finally {
+    await unlock();
+    if (!outExisted) await rmdir(outDir).catch(() => undefined); // only when empty: every input failed
+  }
+}
+
+async function runLocked(
+  files: InputFile[], unmatched: string[], opts: CliOptions, io: CliIO, stdout: CliStream, stderr: CliStream, outDir: string, usage: (m: string) => number,
+): Promise<number> {
+  const cwd = io.cwd ?? process.cwd();
   const reporter = new Reporter(stdout, stderr, opts, files.length + unmatched.length);
   const results: InputResult[] = [];
   for (const u of unmatched) {
-    const r = errorResult(u, new FaceDetailError('IO_ERROR', `"${u}" matches no file, folder or image.`), 0);
+    const r = errorResult(u, new FaceDetailError('IO_ERROR', `"${printableName(u)}" matches no file, folder or image.`), 0);
     results.push(r);
     reporter.unmatched(r);
   }
@@ -317,29 +340,37 @@ async function resolveInputs(args: readonly string[], cwd: string, recursive: bo
   const seen = new Set<string>();
   const paths: string[] = [];
   const unmatched: string[] = [];
-  const add = (p: string): void => {
+  // Dedupe by real path: a file reached twice (a symlink, a "**" glob through a link loop) is one input.
+  const add = async (p: string): Promise<void> => {
     const abs = resolve(cwd, p);
-    if (!seen.has(abs)) { seen.add(abs); paths.push(abs); }
+    const real = await realpath(abs).catch(() => abs);
+    if (!seen.has(real)) { seen.add(real); paths.push(abs); }
   };
+  const addAll = async (list: readonly string[]): Promise<void> => { for (const p of list) await add(p); };
   const isImageName = (p: string): boolean => IMAGE_EXTENSIONS.includes(extname(p).toLowerCase());
 
   for (const arg of args) {
     const abs = resolve(cwd, arg);
     const st = await stat(abs).catch(() => undefined);
-    if (st?.isFile()) { add(abs); continue; }
+    if (st?.isFile()) { await add(abs); continue; }
     if (st?.isDirectory()) {
       const entries = await readdir(abs, { withFileTypes: true, recursive }).catch(() => []);
-      const found = entries
-        .filter((d) => d.isFile() && isImageName(d.name))
-        .map((d) => join((d as { parentPath?: string; path?: string }).parentPath ?? (d as { path?: string }).path ?? abs, d.name))
-        .sort();
-      found.forEach(add);
+      const found: string[] = [];
+      for (const d of entries) {
+        if (!isImageName(d.name) || !(d.isFile() || d.isSymbolicLink())) continue;
+        const p = join((d as { parentPath?: string; path?: string }).parentPath ?? (d as { path?: string }).path ?? abs, d.name);
+        // Symlinked images are followed (a link to a file is that file); broken or folder links are skipped.
+        if (d.isSymbolicLink() && !(await stat(p).catch(() => undefined))?.isFile()) continue;
+        found.push(p);
+      }
+      found.sort();
+      await addAll(found);
       if (found.length === 0) unmatched.push(arg);
       continue;
     }
     if (isDynamicPattern(arg)) {
       const found = (await glob(arg, { cwd, absolute: true, onlyFiles: true, expandDirectories: false })).filter(isImageName).sort();
-      found.forEach(add);
+      await addAll(found);
       if (found.length === 0) unmatched.push(arg);
       continue;
     }
@@ -348,12 +379,12 @@ async function resolveInputs(args: readonly string[], cwd: string, recursive: bo
 
   const used = new Set<string>();
   const files = paths.map((path) => {
-    const name = parsePath(path).name || basename(path);
+    const name = safeOutputName(parsePath(path).name);
     let stem = name;
     for (let k = 2; used.has(stem.toLowerCase()); k++) stem = `${name}_${k}`;
     used.add(stem.toLowerCase());
     const rel = relative(cwd, path);
-    const display = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+    const display = printableName(rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path);
     return { display, path, stem };
   });
   return { files, unmatched };
@@ -402,7 +433,7 @@ async function processOne(
           version: VERSION,
           imageTimings: { decode: timings['decode'] ?? 0 },
         });
-        await writeOutputFolder(dir, files);
+        await writeOutputFolder(dir, files, { parent: outDir, version: VERSION });
       });
       outputs.push(join(opts.out, dirName));
       for (const w of rec.warnings) warnings.push(recs.length > 1 ? `face ${rec.faceIndex}: ${w}` : w);
