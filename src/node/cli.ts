@@ -75,6 +75,8 @@ interface CliOptions {
   allFaces?: boolean;
   focal35mm?: number;
   maxPixels: number;
+  maxBytes: number;
+  maxDimension: number;
   recursive?: boolean;
   json?: boolean;
   quiet?: boolean;
@@ -174,6 +176,8 @@ async function runLocked(
     head: opts.head,
     ...(opts.modelsDir !== undefined ? { modelsDir: resolve(cwd, opts.modelsDir) } : {}),
     maxPixels: opts.maxPixels,
+    maxBytes: opts.maxBytes,
+    maxDimension: opts.maxDimension,
     logger: reporter.logger,
   };
   if (opts.focal35mm !== undefined) recOptions.focalLength35mm = opts.focal35mm;
@@ -247,6 +251,8 @@ function buildProgram(stdout: CliStream, stderr: CliStream): Command {
     .option('--all-faces', 'reconstruct every face, into <dir>/<image name>_face<i>/ (0 = largest)')
     .addOption(new Option('--focal-35mm <mm>', `35 mm-equivalent focal length of the camera; overrides EXIF (default: EXIF, else ${ESTIMATE_CAMERA_DEFAULTS.defaultFocalLength35mm})`).argParser(numIn('--focal-35mm', 1, 2000, false)))
     .addOption(new Option('--max-pixels <n>', 'refuse images with more pixels than this (decompression-bomb guard)').argParser(intIn('--max-pixels', 1, Number.MAX_SAFE_INTEGER)).default(DECODE_DEFAULTS.maxPixels, '50000000'))
+    .addOption(new Option('--max-bytes <n>', 'refuse image files larger than this many bytes').argParser(intIn('--max-bytes', 1, Number.MAX_SAFE_INTEGER)).default(DECODE_DEFAULTS.maxBytes, String(DECODE_DEFAULTS.maxBytes)))
+    .addOption(new Option('--max-dimension <px>', 'downscale photos whose long side exceeds this before analysis (256 or more; raise it for small faces in huge group photos)').argParser(intIn('--max-dimension', 256, 65535)).default(DECODE_DEFAULTS.maxDimension))
     .option('-r, --recursive', 'search folders recursively')
     .option('--json', 'print one JSON line per input to stdout (and nothing else there)')
     .option('-q, --quiet', 'no progress bars or per-image lines; print failures only')
@@ -419,7 +425,7 @@ async function processOne(
   };
   reporter.currentWarnings = warnings;
   try {
-    const decoded = await timed('decode', undefined, () => decodeImage(file.path, { maxPixels: opts.maxPixels }));
+    const decoded = await timed('decode', undefined, () => decodeImage(file.path, { maxPixels: opts.maxPixels, maxBytes: opts.maxBytes, maxDimension: opts.maxDimension }));
     const recs: FaceReconstruction[] = opts.allFaces === true
       ? await reconstructor.reconstructAll(decoded, { onProgress })
       : [await reconstructor.reconstruct(decoded, { onProgress })];
