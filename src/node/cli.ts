@@ -12,9 +12,8 @@ import './no-telemetry.js'; // first: privacy guard (see no-telemetry.ts)
 import { createRequire } from 'node:module';
 import { readdir, realpath, rmdir, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, parse as parsePath, relative, resolve } from 'node:path';
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { glob, isDynamicPattern } from 'tinyglobby';
 import { ESTIMATE_CAMERA_DEFAULTS } from '../core/camera/estimate-camera.js';
 import { FaceDetailError } from '../core/errors.js';
 import { RECONSTRUCT_DEFAULTS } from '../core/pipeline/defaults.js';
@@ -25,7 +24,7 @@ type OutputBuilder = (...args: Parameters<typeof BuildOutputFiles>) => ReturnTyp
 import { DETAIL_METHODS, FACE_MODELS, STAGES, type DetailMethod, type FaceModelName } from '../core/pipeline/types.js';
 import { EMOTION_PRIOR_MODES, ICT_HEAD_PARTS, type EmotionPriorMode, type IctHeadParts } from '../core/model/ict-types.js';
 import type { FaceReconstruction, Logger, MeshFormat, ProgressCallback, StageName } from '../core/pipeline/types.js';
-import { decodeImage, DECODE_DEFAULTS, HEIC_SUPPORTED } from './decode-image.js';
+import { DECODE_DEFAULTS } from './decode-defaults.js';
 import type { Reconstructor, ReconstructorOptions } from './reconstructor.js';
 import { safeOutputName, printableName } from './output-name.js';
 import { lockOutputFolder, writeOutputFolder } from './write-output.js';
@@ -157,7 +156,9 @@ async function runLocked(
   files: InputFile[], unmatched: string[], opts: CliOptions, io: CliIO, stdout: CliStream, stderr: CliStream, outDir: string, usage: (m: string) => number,
 ): Promise<number> {
   const cwd = io.cwd ?? process.cwd();
-  const reporter = new Reporter(stdout, stderr, opts, files.length + unmatched.length);
+  // Progress bars only on a terminal: cli-progress is loaded then, not for piped or --json runs.
+  const Bar = stderr.isTTY === true && opts.quiet !== true ? (await import('cli-progress')).SingleBar : undefined;
+  const reporter = new Reporter(stdout, stderr, opts, files.length + unmatched.length, Bar);
   const results: InputResult[] = [];
   for (const u of unmatched) {
     const r = errorResult(u, new FaceDetailError('IO_ERROR', `"${printableName(u)}" matches no file, folder or image.`), 0);
@@ -271,7 +272,8 @@ Inputs:
   (${IMAGE_EXTENSIONS.join(' ')};
   add -r for sub-folders). Anything else is a glob pattern; quote it so the
   shell does not expand it: "photos/**/*.jpg".
-  Formats: JPEG, PNG, WebP, AVIF, TIFF, GIF${HEIC_SUPPORTED ? ', HEIC' : '; HEIC is not supported by this\n  installation\'s libvips: convert HEIC photos to JPEG first'}.
+  Formats: JPEG, PNG, WebP, AVIF, TIFF, GIF; HEIC only with a libvips that has
+  an HEVC decoder (sharp's prebuilt one has none: convert HEIC photos to JPEG).
 
 Outputs (one folder per face; an existing folder is replaced atomically):
   face.glb (metres), face.obj + face.mtl, face.ply (millimetres) per --format;
@@ -374,6 +376,7 @@ async function resolveInputs(args: readonly string[], cwd: string, recursive: bo
       if (found.length === 0) unmatched.push(arg);
       continue;
     }
+    const { glob, isDynamicPattern } = await import('tinyglobby'); // loaded only when an input is no file or folder
     if (isDynamicPattern(arg)) {
       const found = (await glob(arg, { cwd, absolute: true, onlyFiles: true, expandDirectories: false })).filter(isImageName).sort();
       await addAll(found);
@@ -425,6 +428,7 @@ async function processOne(
   };
   reporter.currentWarnings = warnings;
   try {
+    const { decodeImage } = await import('./decode-image.js'); // sharp loads on first use, not for --help
     const decoded = await timed('decode', undefined, () => decodeImage(file.path, { maxPixels: opts.maxPixels, maxBytes: opts.maxBytes, maxDimension: opts.maxDimension }));
     const recs: FaceReconstruction[] = opts.allFaces === true
       ? await reconstructor.reconstructAll(decoded, { onProgress })
@@ -499,8 +503,9 @@ class Reporter {
     private readonly stderr: CliStream,
     private readonly opts: CliOptions,
     private readonly total: number,
+    private readonly Bar: typeof SingleBar | undefined,
   ) {
-    this.tty = stderr.isTTY === true && opts.quiet !== true;
+    this.tty = Bar !== undefined;
     const warn = (m: string): void => {
       if (this.currentWarnings !== undefined) this.currentWarnings.push(m);
       else if (opts.quiet !== true) stderr.write(`facedetail: warning: ${m}\n`);
@@ -522,8 +527,8 @@ class Reporter {
     const done = new Set<string>(); // distinct (face, stage) pairs: a stage may run twice (unwrap at two resolutions)
     let doneCount = 0;
     let faces = 1;
-    if (this.tty) {
-      bar = new SingleBar({
+    if (this.Bar !== undefined) {
+      bar = new this.Bar({
         stream: this.stderr as unknown as NodeJS.WritableStream,
         format: `${prefix} {name} [{bar}] {percentage}% {stage}`,
         barsize: 24,

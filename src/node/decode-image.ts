@@ -14,35 +14,11 @@ import exifr from 'exifr';
 import sharp from 'sharp';
 import type { Metadata as SharpMetadata, OutputInfo as SharpOutputInfo } from 'sharp';
 import { FaceDetailError } from '../core/errors.js';
+import { DECODE_DEFAULTS, type DecodeImageOptions } from './decode-defaults.js';
 import type { Image } from '../core/types.js';
 
-/** Options of {@link decodeImage}. */
-export interface DecodeImageOptions {
-  /**
-   * Largest accepted pixel count (width × height, read from the file header before decoding, a
-   * guard against decompression bombs). Default 50e6 (50 megapixels; decoding that many pixels
-   * takes about 750 MB of memory).
-   */
-  maxPixels?: number;
-  /** Smallest accepted short side in pixels. Default 64. */
-  minSize?: number;
-  /**
-   * Largest accepted input size in bytes (a file's size, checked before it is read, or the
-   * length of the given bytes). Default 256 MiB. Only regular files are read: a device
-   * (`/dev/zero`), a FIFO or a socket is an `IO_ERROR`, never a read that does not end.
-   */
-  maxBytes?: number;
-  /**
-   * Images whose long side exceeds this many pixels are downscaled to it while decoding (JPEG
-   * shrink-on-load, then Lanczos), before analysis: a face rarely needs more than ~2k px, and a
-   * 50 MP photo would otherwise take over 1 GB. Default 4096. The scale is reported as
-   * {@link DecodedImage.scale}; the camera (35 mm-equivalent focal length) is unaffected.
-   */
-  maxDimension?: number;
-}
-
-/** Defaults of {@link DecodeImageOptions}. */
-export const DECODE_DEFAULTS: Readonly<Required<DecodeImageOptions>> = Object.freeze({ maxPixels: 50e6, minSize: 64, maxBytes: 256 * 1024 * 1024, maxDimension: 4096 });
+export { DECODE_DEFAULTS } from './decode-defaults.js';
+export type { DecodeImageOptions } from './decode-defaults.js';
 
 /** The EXIF fields facedetail uses; each is absent when the file does not carry it. */
 export interface ExifInfo {
