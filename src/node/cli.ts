@@ -9,7 +9,6 @@
  * matched).
  */
 import './no-telemetry.js'; // first: privacy guard (see no-telemetry.ts)
-import { createRequire } from 'node:module';
 import { readdir, realpath, rmdir, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, parse as parsePath, relative, resolve } from 'node:path';
 import type { SingleBar } from 'cli-progress';
@@ -25,6 +24,7 @@ import { DETAIL_METHODS, FACE_MODELS, STAGES, type DetailMethod, type FaceModelN
 import { EMOTION_PRIOR_MODES, ICT_HEAD_PARTS, type EmotionPriorMode, type IctHeadParts } from '../core/model/ict-types.js';
 import type { FaceReconstruction, Logger, MeshFormat, ProgressCallback, StageName } from '../core/pipeline/types.js';
 import { DECODE_DEFAULTS } from './decode-defaults.js';
+import { VERSION } from './version.js';
 import type { Reconstructor, ReconstructorOptions } from './reconstructor.js';
 import { safeOutputName, printableName } from './output-name.js';
 import { lockOutputFolder, writeOutputFolder } from './write-output.js';
@@ -37,8 +37,6 @@ export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.w
 
 const MESH_FORMATS: readonly MeshFormat[] = ['glb', 'obj', 'ply'];
 
-/** facedetail's version, from package.json (`../../package.json` from both `src/node` and `dist/node`). */
-const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /** A writable text stream; `isTTY` decides between progress bars and plain lines. */
 export interface CliStream {

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { FaceAnalyzer } from '../core/analysis/types.js';
 import { estimateCamera } from '../core/camera/estimate-camera.js';
 import { FaceDetailError } from '../core/errors.js';
@@ -59,8 +58,7 @@ export interface Reconstructor {
   dispose(): Promise<void>;
 }
 
-/** facedetail's version (from package.json). */
-export const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+export { VERSION } from './version.js';
 
 /**
  * Load the models and return a {@link Reconstructor}.
