@@ -103,11 +103,11 @@ export type FromWorker =
 /**
  * Messages to the zip worker (src/web/zip-worker.ts), which builds the download zips off the
  * page's main thread: `entries` maps each name in the zip to its bytes (copied, not transferred:
- * the page keeps its files) and its deflate level (0 = stored).
+ * the page keeps its files) and its deflate level (0 = stored, 1 fast, 6 the default).
  */
 export interface ToZipWorker {
   id: number;
-  entries: Record<string, { bytes: Uint8Array; level: 0 | 6 }>;
+  entries: Record<string, { bytes: Uint8Array; level: 0 | 1 | 6 }>;
 }
 
 export type FromZipWorker = { id: number; bytes: Uint8Array } | { id: number; error: string };
