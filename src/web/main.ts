@@ -477,6 +477,7 @@ async function showPicker(run: Run, width: number, height: number, faces: FoundF
     }),
   );
   els.faces.hidden = false;
+  els.faceTabs.hidden = true; // the shown result's face switcher belongs to another photo, or comes back after the pick
   els.picker.hidden = false;
   els.viewerNote.hidden = true;
   drawPicker(bitmap);
@@ -491,6 +492,7 @@ function hidePicker(): void {
   els.faces.hidden = true;
   els.picker.hidden = true;
   pickerFit = undefined;
+  renderFaceTabs();
 }
 
 /** The whole photo, fitted into the picker, with every face's box and number. */

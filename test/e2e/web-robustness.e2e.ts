@@ -205,6 +205,7 @@ describe.skipIf(skipReason !== undefined)('web app robustness in Chromium', () =
     const n = api.faces!.length;
     expect(n).toBe(6);
     expect(await page.locator('#faces-title').textContent()).toBe('6 faces found');
+    expect(await page.locator('#face-tabs').isHidden()).toBe(true); // the shown two_people result's switcher is not this photo's
     await shot(page, 'web-multi-face-group-picker.png');
     api = await runAndWait(page, () => page.click('#faces-all'), 600_000);
     expect(api.state, JSON.stringify(api.error)).toBe('done');
