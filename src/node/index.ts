@@ -9,6 +9,7 @@
  * await writeOutputFolder('out/photo', buildOutputFiles(face, { formats: ['glb'], sourceName: 'photo.jpg', version: VERSION }));
  * await rec.dispose();
  */
+import './no-telemetry.js'; // first: privacy guard (see no-telemetry.ts)
 export * from '../core/index.js';
 export { createReconstructor, VERSION } from './reconstructor.js';
 export type { Reconstructor, ReconstructorOptions, ReconstructCallOptions } from './reconstructor.js';
