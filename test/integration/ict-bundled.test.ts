@@ -9,7 +9,6 @@
  *    bundled model, offline, out of the box.
  * Parts 2 and 3 are skipped, with the reason printed, without the shared data.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,12 +18,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimateCamera } from '../../src/core/camera/estimate-camera.js';
 import { FaceDetailError } from '../../src/core/errors.js';
 import { readGlb } from '../../src/core/export/glb.js';
-import { ICT_CACHE_DIRNAME, ICT_KEPT_VERTEX_COUNT, type IctModelData } from '../../src/core/model/ict-cache.js';
+import { ICT_KEPT_VERTEX_COUNT, type IctModelData } from '../../src/core/model/ict-cache.js';
 import { ICT_COMPACT_DEFAULTS, readIctCompactHeader } from '../../src/core/model/ict-compact.js';
 import { fitIct, ictShape } from '../../src/core/model/ict-fit.js';
 import { decodeImage } from '../../src/node/decode-image.js';
 import { createHumanAnalyzer } from '../../src/node/human-analyzer.js';
 import { bundledIctModelPath, loadBundledIctModel, loadIctModel } from '../../src/node/model-import/load-ict.js';
+import { ensureBuilt, node } from '../fixtures/built.js';
 import { importSharedIct, ictSkipReason, SHARED, type SharedIct } from '../fixtures/ict.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -182,36 +182,11 @@ describe.skipIf(skipFull !== undefined)('bundled ICT model against the full impo
 const skipCli = !existsSync(PHOTO) ? `${PHOTO} not found (set FACEDETAIL_SHARED)` : undefined;
 if (skipCli) console.warn(`[ict-bundled] CLI test skipped: ${skipCli}`);
 
-/** Newest modification time of the .ts files under `dir`. */
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && e.name.endsWith('.ts')) t = Math.max(t, statSync(join(e.parentPath, e.name)).mtimeMs);
-  }
-  return t;
-}
-
-function node(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 280_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveP) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => { clearTimeout(timer); resolveP({ code, stdout, stderr }); });
-  });
-}
-
 describe.skipIf(skipCli !== undefined)('facedetail --model ict out of the box (node bin/facedetail.js)', () => {
   let tmp = '';
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'facedetail-ict-cli-'));
-    // The CLI runs the built package (`npm ci` builds it); rebuilt here only when older than src/ (as cli.test.ts).
-    const built = join(ROOT, 'dist', 'node', 'model-import', 'load-ict.js');
-    if (!existsSync(built) || statSync(built).mtimeMs < newestMtime(join(ROOT, 'src'))) {
-      const tsc = await node([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], process.env);
-      if (!existsSync(built)) throw new Error(`building dist/ failed:\n${tsc.stdout}\n${tsc.stderr}`);
-    }
+    await ensureBuilt(); // the CLI runs the built package (the set-up builds it)
   }, 280_000);
   afterAll(async () => { if (tmp) await rm(tmp, { recursive: true, force: true }); });
 
@@ -221,9 +196,8 @@ describe.skipIf(skipCli !== undefined)('facedetail --model ict out of the box (n
     await mkdir(models);
     const photo = join(tmp, 'grace_hopper.jpg');
     await copyFile(PHOTO, photo);
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, FACEDETAIL_MODELS_DIR: models, FORCE_COLOR: '0' };
-    delete env['XDG_CACHE_HOME'];
-    const r = await node(['bin/facedetail.js', photo, '-o', out, '--model', 'ict', '--format', 'glb', '--detail-res', '512', '--texture-res', '512', '--json'], env);
+    const r = await node(['bin/facedetail.js', photo, '-o', out, '--model', 'ict', '--format', 'glb', '--detail-res', '512', '--texture-res', '512', '--json'], 280_000,
+      { HOME: home, FACEDETAIL_MODELS_DIR: models, XDG_CACHE_HOME: join(home, '.cache') });
     expect(r.code, r.stderr).toBe(0);
     const line = JSON.parse(r.stdout.trim().split('\n')[0]!) as { status: string };
     expect(line.status).toBe('ok');
@@ -234,6 +208,6 @@ describe.skipIf(skipCli !== undefined)('facedetail --model ict out of the box (n
     expect(glb.json.nodes?.map((n) => n.name)).toEqual(expect.arrayContaining(['face', 'head', 'teeth', 'eyes', 'irises']));
     // Nothing was imported or cached anywhere.
     expect(readdirSync(models)).toEqual([]);
-    expect(existsSync(join(home, '.cache', 'facedetail', 'models', ICT_CACHE_DIRNAME))).toBe(false);
+    expect(existsSync(join(home, '.cache', 'facedetail'))).toBe(false);
   }, 280_000);
 });
