@@ -25,6 +25,8 @@ import { EMOTION_PRIOR_MODES, ICT_HEAD_PARTS, type EmotionPriorMode, type IctHea
 import type { FaceReconstruction, Logger, MeshFormat, ProgressCallback, StageName } from '../core/pipeline/types.js';
 import { DECODE_DEFAULTS } from './decode-defaults.js';
 import { VERSION } from './version.js';
+import type { GlbCompression } from '../core/export/glb.js';
+import { glbWriteOptions } from './draco-encoder.js';
 import type { Reconstructor, ReconstructorOptions } from './reconstructor.js';
 import { safeOutputName, printableName } from './output-name.js';
 import { lockOutputFolder, writeOutputFolder } from './write-output.js';
@@ -36,6 +38,8 @@ export const EXIT_CODES = Object.freeze({ OK: 0, SOME_FAILED: 1, USAGE: 2 });
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.heic', '.heif', '.avif', '.tif', '.tiff'];
 
 const MESH_FORMATS: readonly MeshFormat[] = ['glb', 'obj', 'ply'];
+/** `--compress` choices (GLB_COMPRESSIONS of core/export/glb.ts, not imported: it loads glTF-Transform). */
+const GLB_COMPRESSIONS: readonly GlbCompression[] = ['none', 'meshopt', 'draco'];
 
 
 /** A writable text stream; `isTTY` decides between progress bars and plain lines. */
@@ -61,6 +65,7 @@ export interface CliIO {
 interface CliOptions {
   out: string;
   format: MeshFormat[];
+  compress: GlbCompression;
   detailRes: number;
   textureRes: number;
   detailStrength: number;
@@ -238,7 +243,8 @@ function buildProgram(stdout: CliStream, stderr: CliStream): Command {
     .usage('<inputs...> -o <dir> [options]')
     .argument('<inputs...>', 'image files, folders (their images) or quoted glob patterns')
     .requiredOption('-o, --out <dir>', 'output folder; each image gets <dir>/<image name>/')
-    .addOption(new Option('-f, --format <list>', `mesh formats, comma-separated: ${MESH_FORMATS.join(',')}`).argParser(parseFormats).default([...MESH_FORMATS], MESH_FORMATS.join(',')))
+    .addOption(new Option('-f, --format <list>', `mesh formats, comma-separated: ${MESH_FORMATS.join(',')}`).argParser(parseFormats).default(['glb'], 'glb'))
+    .addOption(new Option('--compress <method>', 'face.glb geometry compression for the web: none (quantised, opens everywhere), meshopt (three.js with MeshoptDecoder), draco (three.js with DRACOLoader, Blender)').choices(GLB_COMPRESSIONS).default('none'))
     .addOption(new Option('--detail-res <n>', 'displacement / normal map size in texels (512-2048)').argParser(intIn('--detail-res', 512, 2048)).default(RECONSTRUCT_DEFAULTS.detailResolution))
     .addOption(new Option('--texture-res <n>', 'texture / albedo / confidence map size in texels (64-4096)').argParser(intIn('--texture-res', 64, 4096)).default(RECONSTRUCT_DEFAULTS.textureResolution))
     .addOption(new Option('--detail-strength <x>', 'multiplier on the fine detail, 0 = smooth proxy only (0-10)').argParser(numIn('--detail-strength', 0, 10, true)).default(RECONSTRUCT_DEFAULTS.detailStrength))
@@ -274,7 +280,8 @@ Inputs:
   an HEVC decoder (sharp's prebuilt one has none: convert HEIC photos to JPEG).
 
 Outputs (one folder per face; an existing folder is replaced atomically):
-  face.glb (metres), face.obj + face.mtl, face.ply (millimetres) per --format;
+  face.glb (metres; quantised, --compress for smaller files) by default, and
+  face.obj + face.mtl, face.ply (millimetres) with --format glb,obj,ply;
   texture.png, albedo.png, normal.png, confidence.png, displacement.png (16-bit,
   mm encoding in result.json) and result.json (camera, pose, scale, timings).
   Two inputs with the same name get <name>, <name>_2, ...
@@ -438,6 +445,7 @@ async function processOne(
       await timed('export', rec.faceIndex, async () => {
         const files = await build(rec, {
           formats: opts.format,
+          ...(opts.format.includes('glb') ? { glb: await glbWriteOptions(opts.compress) } : {}),
           sourceName: basename(file.path),
           version: VERSION,
           imageTimings: { decode: timings['decode'] ?? 0 },
