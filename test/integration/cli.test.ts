@@ -34,8 +34,8 @@ class Sink implements CliStream {
  * A fake reconstructor: the number of faces is decided by the image width
  * (100 px → 1 face, 120 px → none, 140 px → 2 faces, 160 px → throws a plain Error).
  */
-function fakeFactory(): { io: Pick<CliIO, 'createReconstructor' | 'buildOutputFiles'>; calls: { created: ReconstructorOptions[]; disposed: number; built: Array<{ formats: string[]; sourceName: string; version: string }> } } {
-  const calls = { created: [] as ReconstructorOptions[], disposed: 0, built: [] as Array<{ formats: string[]; sourceName: string; version: string }> };
+function fakeFactory(): { io: Pick<CliIO, 'createReconstructor' | 'buildOutputFiles'>; calls: { created: ReconstructorOptions[]; disposed: number; built: Array<{ formats: string[]; sourceName: string; version: string }>; glb: unknown[] } } {
+  const calls = { created: [] as ReconstructorOptions[], disposed: 0, built: [] as Array<{ formats: string[]; sourceName: string; version: string }>, glb: [] as unknown[] };
   const faces = async (input: string | Uint8Array | DecodedImage, options?: { onProgress?: ProgressCallback }): Promise<FaceReconstruction[]> => {
     if (typeof input === 'string' || input instanceof Uint8Array) throw new Error('the CLI should pass a DecodedImage');
     const n = input.width === 100 ? 1 : input.width === 140 ? 2 : input.width === 160 ? -1 : 0;
@@ -65,6 +65,7 @@ function fakeFactory(): { io: Pick<CliIO, 'createReconstructor' | 'buildOutputFi
     },
     buildOutputFiles: (rec, o) => {
       calls.built.push({ formats: [...o.formats], sourceName: o.sourceName, version: o.version });
+      calls.glb.push(o.glb);
       const files: Record<string, Uint8Array> = { 'result.json': new TextEncoder().encode(JSON.stringify({ faceIndex: rec.faceIndex, source: o.sourceName })) };
       for (const f of o.formats) files[`face.${f}`] = new Uint8Array([1, 2, 3]);
       return files;
@@ -109,7 +110,7 @@ async function ls(dir: string): Promise<string[]> {
 
 describe('facedetail CLI (fake reconstructor)', () => {
   it('continues past a failing input: exit 1, JSON per input, folder only for the face, summary on stderr', async () => {
-    const r = await cli(['in/face.jpg', 'in/empty.jpg', '-o', '$OUT', '--json']);
+    const r = await cli(['in/face.jpg', 'in/empty.jpg', '-o', '$OUT', '--json', '--format', 'glb,obj,ply']);
     expect(r.code).toBe(1);
     expect(r.json).toHaveLength(2);
     expect(r.json[0]).toMatchObject({ input: 'in/face.jpg', status: 'ok', faces: 1, outputs: [join(r.out, 'face')] });
@@ -135,6 +136,7 @@ describe('facedetail CLI (fake reconstructor)', () => {
     expect(bad.stderr).toMatch(/--detail.*'neural' is invalid.*sfs, dfdn, dfdn\+sfs/s);
     expect(r.calls.built[0]!.formats).toEqual(['ply', 'glb']);
     expect(await ls(join(r.out, 'face'))).toEqual(['face.glb', 'face.ply', 'result.json']);
+    expect(r.calls.glb[0]).toEqual({ compress: 'none' });
     // not a TTY: one line per image, then the summary
     expect(r.stderr).toMatch(/\[1\/1\] in\/face\.jpg → .*face \(1 face, /);
     expect(r.stderr).toMatch(/1 input: 1 ok, 0 failed/);
@@ -180,7 +182,21 @@ describe('facedetail CLI (fake reconstructor)', () => {
     expect(await ls(r.out)).toEqual(['face']);
   });
 
+  it('writes only face.glb by default; --compress picks the GLB compression (draco: with the Node encoder)', async () => {
+    const r = await cli(['in/face.jpg', '-o', '$OUT']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.calls.built[0]!.formats).toEqual(['glb']);
+    expect(await ls(join(r.out, 'face'))).toEqual(['face.glb', 'result.json']);
+    expect((await cli(['in/face.jpg', '-o', '$OUT', '--compress', 'meshopt'])).calls.glb[0]).toEqual({ compress: 'meshopt' });
+    const draco = (await cli(['in/face.jpg', '-o', '$OUT', '--compress', 'draco'])).calls.glb[0] as { compress: string; dracoEncoder: unknown };
+    expect(draco.compress).toBe('draco');
+    expect(typeof draco.dracoEncoder).toBe('object');
+    // OBJ only: no GLB options.
+    expect((await cli(['in/face.jpg', '-o', '$OUT', '--format', 'obj'])).calls.glb[0]).toBeUndefined();
+  });
+
   it.each([
+    [['in/face.jpg', '-o', '$OUT', '--compress', 'zip'], /--compress.*'zip' is invalid.*none, meshopt, draco/s],
     [['in/face.jpg'], /required option '-o, --out <dir>'/],
     [['in/face.jpg', '-o', '$OUT', '--format', 'fbx'], /unknown mesh format "fbx"/],
     [['in/face.jpg', '-o', '$OUT', '--format', ','], /--format expects/],
@@ -374,7 +390,7 @@ describe.skipIf(!haveShared)('facedetail CLI end to end (node bin/facedetail.js)
     expect(lines[1]).toMatchObject({ status: 'error', error: { code: 'NO_FACE' } });
     expect(readdirSync(out).sort()).toEqual(['grace_hopper']);
     const files = readdirSync(join(out, 'grace_hopper')).filter((n) => n !== OUTPUT_MARKER).sort();
-    expect(files).toEqual(['albedo.png', 'confidence.png', 'displacement.png', 'face.glb', 'face.mtl', 'face.obj', 'face.ply', 'normal.png', 'result.json', 'texture.png']);
+    expect(files).toEqual(['albedo.png', 'confidence.png', 'displacement.png', 'face.glb', 'normal.png', 'result.json', 'texture.png']);
     for (const f of files) expect(statSync(join(out, 'grace_hopper', f)).size, f).toBeGreaterThan(0);
     const result = JSON.parse(readFileSync(join(out, 'grace_hopper', 'result.json'), 'utf8')) as { version: string; source: string };
     expect(result.version).toBe(VERSION);

@@ -85,7 +85,7 @@ describe.skipIf(skip !== undefined)('model: ict end to end', () => {
   });
 
   it('writes a valid GLB (head nodes included), OBJ and PLY', async () => {
-    const files = buildOutputFiles(face, { formats: ['glb', 'obj', 'ply'], sourceName: 'grace_hopper.jpg', version: 'test' });
+    const files = await buildOutputFiles(face, { formats: ['glb', 'obj', 'ply'], sourceName: 'grace_hopper.jpg', version: 'test' });
     const report = await validateBytes(files['face.glb']!);
     expect(report.issues.numErrors, JSON.stringify(report.issues.messages.slice(0, 3))).toBe(0);
     const glb = readGlb(files['face.glb']!);
