@@ -1,10 +1,12 @@
 """Import .glb files in Blender, headless, and print what arrived as one JSON line per file.
 
-Usage: blender -b --factory-startup -noaudio --python scripts/blender-import-check.py -- a.glb [b.glb ...]
+Usage: blender -b --factory-startup -noaudio --python scripts/blender-import-check.py -- [--tangents N] a.glb [b.glb ...]
 
 Each line: {"file", "ok", "error"?, "objects": [{"name", "type", "vertices", "faces",
 "materials", "scale", "location"}], "cameras", "meshVertices", "meshFaces", "normalMap",
-"baseColorTexture", "sceneProps", "bboxMetres"}. Exit code 0 (per-file failures are reported
+"baseColorTexture", "sceneProps", "bboxMetres", "tangents"?}. With --tangents N, "tangents" holds N
+loops of the textured mesh with the tangent frame Blender computes itself (MikkTSpace; the
+importer ignores the file's TANGENT): [x, y, z, tx, ty, tz, sign] in glTF's frame (+Y up) and metres. Exit code 0 (per-file failures are reported
 in the JSON), 2 on usage errors. Used by test/integration/blender-import.test.ts.
 """
 import json
@@ -39,13 +41,36 @@ def base_color_textured(material):
     return False
 
 
-def check(path):
+def blender_to_gltf(v):
+    # The importer turns glTF's +Y up into Blender's +Z up: (x, y, z)_blender = (x, -z, y)_glTF.
+    return [v[0], v[2], -v[1]]
+
+
+def tangent_samples(obj, count):
+    me = obj.data
+    if not me.uv_layers:
+        return None
+    me.calc_tangents()
+    rot = obj.matrix_world.to_3x3()
+    loops = me.loops
+    step = max(1, len(loops) // count)
+    out = []
+    for i in range(0, len(loops), step):
+        loop = loops[i]
+        p = obj.matrix_world @ me.vertices[loop.vertex_index].co
+        t = (rot @ loop.tangent).normalized()
+        out.append(blender_to_gltf(p) + blender_to_gltf(t) + [loop.bitangent_sign])
+    return out[:count]
+
+
+def check(path, tangents=0):
     clear_scene()
     out = {"file": path}
     try:
         bpy.ops.import_scene.gltf(filepath=path)
     except Exception as e:  # the importer raises on unsupported required extensions
-        out.update(ok=False, error=str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__)
+        lines = [l.strip() for l in str(e).splitlines() if l.strip() and not l.strip().startswith("Location:")]
+        out.update(ok=False, error=(lines[-1] if lines else type(e).__name__)[:300])
         return out
     objects = []
     lo = Vector((float("inf"),) * 3)
@@ -76,6 +101,9 @@ def check(path):
         sceneProps=scene_props,
         bboxMetres=[list(lo), list(hi)] if mesh_vertices else None,
     )
+    textured = [o for o in bpy.context.scene.objects if o.type == "MESH" and o.data.uv_layers]
+    if tangents and textured:
+        out["tangents"] = tangent_samples(textured[0], tangents)
     return out
 
 
@@ -84,8 +112,13 @@ def main():
     if not argv:
         print("usage: blender -b --factory-startup -noaudio --python scripts/blender-import-check.py -- file.glb ...", file=sys.stderr)
         sys.exit(2)
+    tangents = 0
+    if argv[0] == "--tangents":
+        tangents = int(argv[1])
+        argv = argv[2:]
     for path in argv:
-        print("FACEDETAIL_IMPORT " + json.dumps(check(path)), flush=True)
+        # Leading newline: Blender's error reports can end without one.
+        print("\nFACEDETAIL_IMPORT " + json.dumps(check(path, tangents)), flush=True)
 
 
 main()
