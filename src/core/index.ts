@@ -28,7 +28,8 @@ export { solveDetail, DETAIL_DEFAULTS, detailNormals, encodeTangentNormalMap } f
 export type { DetailInput, DetailOptions, DetailResult } from './detail/index.js';
 export { runDfdn, inferDisplacement, parseDfdnMetadata, dfdnProbeInput, dfdnFeatures, DFDN_FORMAT, DFDN_VERSION, DFDN_CHANNELS } from './detail/index.js';
 export type { DetailNetwork, DfdnMetadata, DfdnInferenceOptions, DfdnStats } from './detail/index.js';
-export { encodePng, decodePng, writeGlb, readGlb, writeObj, writePly, readPly } from './export/index.js';
+export { encodePng, decodePng, writeGlb, readGlb, writeObj, writePly, readPly, GLB_WRITE_DEFAULTS, GLB_COMPRESSIONS } from './export/index.js';
+export type { GlbWriteOptions, GlbCompression, DracoEncoderModule } from './export/index.js';
 export { renderMesh } from './render/render-mesh.js';
 export type { RenderOptions, RenderResult, RenderLighting } from './render/render-mesh.js';
 export { STAGES, DETAIL_METHODS } from './pipeline/types.js';
