@@ -13,7 +13,8 @@
  *   σ = 1 px masked Gaussian blur of both, at the best integer shift of the method's field within
  *   ±3 px (a method is not punished for a sub-pixel misregistration of its camera);
  * - `rWrinkle`: the same on band-passed fields keeping features 1.5–6 mm wide (difference of
- *   Gaussians with σ = width / 4: 0.375 mm and 1.5 mm), i.e. wrinkles, not folds or pores;
+ *   Gaussians with σ = width / 4: 0.375 mm and 1.5 mm), i.e. wrinkles, not folds or pores; its
+ *   shift is searched within ±1 px of the full field's;
  * - crease precision / recall / F1: creases are valleys deeper than 0.1 mm of a displacement image
  *   (depth below its morphological closing with a 3 mm disc, {@link valleyDepth}); a predicted
  *   crease pixel is right when a true one lies within 1.5 mm, and vice versa;
@@ -276,7 +277,13 @@ export function evaluateDetailField(inp: DetailFieldInputs, options: DetailField
   const best = bestShiftCorrelation(gB, mB, W, H, mask, o.maxShiftPx);
   const sLo = Math.max(0.5, o.wrinkleBandMm[0] / 4 / inp.mmPerPixel), sHi = Math.max(sLo + 0.5, o.wrinkleBandMm[1] / 4 / inp.mmPerPixel);
   const gW = bandPassField(inp.gtField, W, H, mask, sLo, sHi), mW = bandPassField(inp.field, W, H, mask, sLo, sHi);
-  const bestW = bestShiftCorrelation(gW, mW, W, H, mask, o.maxShiftPx);
+  // The wrinkle band's shift: searched within ±1 px of the full field's best shift (the same registration).
+  let bestW = { r: -Infinity, dx: best.dx, dy: best.dy };
+  for (let dy = best.dy - 1; dy <= best.dy + 1; dy++) for (let dx = best.dx - 1; dx <= best.dx + 1; dx++) {
+    if (Math.abs(dx) > o.maxShiftPx || Math.abs(dy) > o.maxShiftPx) continue;
+    const r = shiftedCorrelation(gW, mW, W, H, mask, dx, dy);
+    if (r > bestW.r) bestW = { r, dx, dy };
+  }
   const gtC = creaseMask(inp.gtDisplacement, W, H, mask, inp.mmPerPixel, o), prC = creaseMask(inp.displacement, W, H, mask, inp.mmPerPixel, o);
   const tolPx = o.creaseToleranceMm / inp.mmPerPixel;
   const cs = creaseScores(gtC, prC, W, H, mask, tolPx);
