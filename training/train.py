@@ -40,6 +40,7 @@ def parse():
     ap.add_argument("--max-minutes", type=float, default=60)
     ap.add_argument("--crop", type=int, default=128)
     ap.add_argument("--b-syn", type=int, default=12)
+    ap.add_argument("--pool-file", default="pool_train.npy", help="procedural displacement pool in training/data/prep: pool_train.npy (v1, procedural.py) or pool_v2_train.npy (generator v2, bench/synth/write-maps.ts)")
     ap.add_argument("--b-scan", type=int, default=0, help="scan-render batch; must stay 0: the scan is evaluation-only")
     ap.add_argument("--b-real", type=int, default=4)
     ap.add_argument("--lr", type=float, default=1.5e-3)
@@ -166,7 +167,7 @@ class Data:
         self.real = [Source(s, S) for s in photos]
         self.scan = []
         self.syn_src = list(self.real)
-        self.pool = np.load(os.path.join(PREP, "pool_train.npy"))
+        self.pool = np.load(os.path.join(PREP, args.pool_file), mmap_mode="r")
         self.scan_disp = [x.target for x in self.scan]
         # Where the procedural detail is (mean |d| over part of the pool, 8-texel grid): half of the
         # synthetic crops are centred there, so that wrinkles are not rare events in the loss.

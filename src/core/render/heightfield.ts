@@ -26,16 +26,16 @@ export interface TexelFrame {
 
 /** Options of {@link heightfieldOcclusion}. */
 export interface OcclusionOptions {
-  /** Azimuths sampled. Default 12. */
+  /** Azimuths sampled. Default 8. */
   directions?: number;
   /** Search radius along the skin, mm. Default 4. */
   radiusMm?: number;
-  /** Samples along each azimuth (spaced quadratically: dense near the texel). Default 12. */
+  /** Samples along each azimuth (spaced quadratically: dense near the texel). Default 10. */
   steps?: number;
 }
 
 /** Defaults of {@link OcclusionOptions}. */
-export const OCCLUSION_DEFAULTS = Object.freeze({ directions: 12, radiusMm: 4, steps: 12 });
+export const OCCLUSION_DEFAULTS = Object.freeze({ directions: 8, radiusMm: 4, steps: 10 });
 
 /**
  * Ambient occlusion of a height field (cosine-weighted visible fraction, [0, 1]; 1 off the surface).
@@ -88,7 +88,7 @@ export function heightfieldOcclusion(disp: Float32Array, frame: TexelFrame, opti
 export function heightfieldShadow(
   disp: Float32Array, frame: TexelFrame, light: ArrayLike<number>, options: { radiusMm?: number; steps?: number; softMm?: number } = {},
 ): Float32Array {
-  const R = options.radiusMm ?? 8, S = options.steps ?? 24, soft = options.softMm ?? 0.03;
+  const R = options.radiusMm ?? 8, S = options.steps ?? 16, soft = options.softMm ?? 0.03;
   const { width: W, height: H, coverage, dPdu, dPdv, normal } = frame;
   const ll = Math.hypot(light[0]!, light[1]!, light[2]!) || 1;
   const Lx = light[0]! / ll, Ly = light[1]! / ll, Lz = light[2]! / ll;

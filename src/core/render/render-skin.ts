@@ -46,8 +46,12 @@ export interface SkinRenderOptions {
   albedo?: Image;
   /** Meshes that only cast shadows (camera frame): glasses, hair, a hand, the rest of the head. */
   occluders?: Mesh[];
-  /** Meshes drawn in front of the face with a flat colour (camera frame, linear RGB per mesh). */
-  foreground?: Array<{ mesh: Mesh; color: [number, number, number]; specular?: number }>;
+  /**
+   * Other meshes drawn with the face (z-buffered), Lambert-shaded with a flat or per-vertex colour
+   * (linear RGB; camera frame): the rest of the head, eyes, teeth, and occluders (glasses, hair, a
+   * hand). Pixels of those with `occluder: true` are counted in {@link SkinRender.occluded}.
+   */
+  foreground?: Array<{ mesh: Mesh; color: [number, number, number]; vertexColors?: Float32Array; occluder?: boolean }>;
   /** GGX roughness α (0.25 oily … 0.55 dry). Default 0.4. */
   roughness?: number;
   /** Specular scale (0 = none). Default 1. */
@@ -104,7 +108,7 @@ export interface SkinRender {
  * const r = renderSkin(faceInCam, camera, { displacement: map, lights: [{ type: 'directional', direction: [-0.7, -0.3, -0.6], color: [2, 2, 2] }] });
  */
 export function renderSkin(mesh: Mesh, camera: Camera, options: SkinRenderOptions): SkinRender {
-  const o = { ...SKIN_RENDER_DEFAULTS, ...stripUndefined(options) };
+  const o = { ...SKIN_RENDER_DEFAULTS, ...stripUndefined(options), lights: options.lights };
   if (!mesh.uvs || !mesh.normals) throw new RangeError('renderSkin: mesh.uvs and mesh.normals are required');
   const T = o.textureSize;
   const disp = resampleMap(options.displacement, T);
@@ -175,8 +179,15 @@ export function renderSkin(mesh: Mesh, camera: Camera, options: SkinRenderOption
         let sh = 0;
         for (const L of o.lights) if (L.type === 'environment') sh += Math.max(0, evalSH(L.coefficients, 1, n[0], n[1], n[2]));
         for (const L of dirs) sh += Math.max(0, n[0] * L.d[0] + n[1] * L.d[1] + n[2] * L.d[2]) * (L.c[0] + L.c[1] + L.c[2]) / 3;
-        for (let c = 0; c < 3; c++) acc[c] = f.color[c]! * sh;
-        out.occ[px]! += 1 / (s * s);
+        let col: ArrayLike<number> = f.color;
+        if (f.vertexColors) {
+          const base = all.firstVertex[all.owner[t - faceTris]!]!, If = all.mesh.indices;
+          const w0 = r.barycentric[2 * q]!, w1 = r.barycentric[2 * q + 1]!, w2 = 1 - w0 - w1;
+          const a = If[3 * t]! - base, b = If[3 * t + 1]! - base, c3 = If[3 * t + 2]! - base, VC = f.vertexColors;
+          col = [0, 1, 2].map((c) => w0 * VC[3 * a + c]! + w1 * VC[3 * b + c]! + w2 * VC[3 * c3 + c]!);
+        }
+        for (let c = 0; c < 3; c++) acc[c] = col[c]! * sh;
+        if (f.occluder) out.occ[px]! += 1 / (s * s);
       } else if (t >= 0) {
         const a = I[3 * t]!, b = I[3 * t + 1]!, c3 = I[3 * t + 2]!;
         const w0 = r.barycentric[2 * q]!, w1 = r.barycentric[2 * q + 1]!, w2 = 1 - w0 - w1;
@@ -217,7 +228,7 @@ export function renderSkin(mesh: Mesh, camera: Camera, options: SkinRenderOption
     }
     out.cov[p] = k / (s * s);
   }
-  let lin = out.lin;
+  let lin: Float32Array = out.lin;
   if (o.blurPx > 0) lin = maskedGaussianBlur(lin, 3, W, H, new Uint8Array(W * H).fill(1), o.blurPx);
   if (o.noise > 0) {
     let seed = o.noiseSeed >>> 0;
@@ -369,20 +380,22 @@ function resampleMap(m: Image, T: number): Float32Array {
 }
 
 /** Concatenate meshes (positions, normals, indices); `owner[t]` = index (in the list after the first) of each appended triangle's mesh. */
-function mergeMeshes(ms: Mesh[]): { mesh: Mesh; owner: Int32Array } {
+function mergeMeshes(ms: Mesh[]): { mesh: Mesh; owner: Int32Array; firstVertex: Int32Array } {
   let nv = 0, nt = 0;
   for (const m of ms) { nv += m.positions.length / 3; nt += m.indices.length / 3; }
   const positions = new Float32Array(3 * nv), normals = new Float32Array(3 * nv), indices = new Uint32Array(3 * nt);
   const owner = new Int32Array(nt - ms[0]!.indices.length / 3);
   let ov = 0, ot = 0;
+  const firstVertex = new Int32Array(Math.max(0, ms.length - 1));
   for (const [k, m] of ms.entries()) {
+    if (k > 0) firstVertex[k - 1] = ov;
     positions.set(m.positions, 3 * ov);
     if (m.normals) normals.set(m.normals, 3 * ov);
     for (let i = 0; i < m.indices.length; i++) indices[3 * ot + i] = m.indices[i]! + ov;
     if (k > 0) owner.fill(k - 1, ot - ms[0]!.indices.length / 3, ot - ms[0]!.indices.length / 3 + m.indices.length / 3);
     ov += m.positions.length / 3; ot += m.indices.length / 3;
   }
-  return { mesh: { positions, normals, indices }, owner };
+  return { mesh: { positions, normals, indices }, owner, firstVertex };
 }
 
 function normalize(a: Float64Array): void { const l = Math.hypot(a[0]!, a[1]!, a[2]!) || 1; a[0]! /= l; a[1]! /= l; a[2]! /= l; }
