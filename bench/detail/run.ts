@@ -44,6 +44,9 @@ function syntheticList(): Array<{ seed: number; age: number; preset: string; siz
     const seed = 7001 + i;
     for (const age of [35, 72]) for (const preset of ['neutral', exprs[i % 3]!]) for (const size of sizes) out.push({ seed, age, preset, size, split: i < nIds / 2 ? 'tune' : 'heldout' });
   }
+  // Order: every identity's first combination, then every identity's second, … (a run cut short still covers every identity).
+  const combo = (c: { age: number; preset: string }): number => (c.age === 35 ? 0 : 2) + (c.preset === 'neutral' ? 0 : 1);
+  out.sort((a, b) => combo(a) - combo(b) || a.size - b.size || a.seed - b.seed);
   if (!quick) return out;
   return [out.find((c) => c.age === 72 && c.preset === 'smile')!, out.find((c) => c.age === 35 && c.preset !== 'neutral' && c.split === 'heldout')!];
 }
@@ -62,7 +65,9 @@ async function main(): Promise<void> {
   const rec = await createReconstructor({});
   const results: SceneResult[] = [];
   const sheetRows: Image[][] = [];
+  let sheetLps = 0;
   const scenes: Array<() => Promise<DetailScene>> = [];
+  const lpsFirst: Array<() => Promise<DetailScene>> = [];
   for (const s of syntheticList()) {
     scenes.push(async () => {
       const c = synthCase(data, s.seed, { age: s.age, preset: s.preset, size: s.size });
@@ -77,8 +82,9 @@ async function main(): Promise<void> {
   if (withLps) {
     const scan = await loadScan();
     const views = quick ? lpsViews(1).filter((v) => v.light === 'hard-side').map((v) => ({ ...v, size: 512, id: v.id.replace(/-\d+$/, '-512') })) : lpsViews(nLpsViews);
-    for (const v of views) scenes.push(async () => lpsScene(scan, v));
+    for (const v of views) lpsFirst.push(async () => lpsScene(scan, v));
   } else process.stderr.write(`scan not found at ${SCAN_DIR} (or --no-lps): synthetic scenes only\n`);
+  scenes.unshift(...lpsFirst);
   try {
     for (const make of scenes) {
       const ts = performance.now();
@@ -96,11 +102,24 @@ async function main(): Promise<void> {
       res.ms = Math.round(performance.now() - ts);
       results.push(res);
       process.stderr.write(`${scene.id} (${scene.split}, ${res.ms} ms): ${methods.map((m) => { const x = res.methods[m]; return x ? `${m} r=${x.r.toFixed(3)} rW=${x.rWrinkle.toFixed(3)} F1=${x.creaseF1.toFixed(3)} gain=${x.normalGainDeg.toFixed(3)}°` : `${m} MISS`; }).join(', ')}\n`);
-      if (sheetRows.length < (quick ? 3 : 5) && (scene.subject === 'lps' ? sheetRows.length === (quick ? 2 : 4) : scene.size === 512 && (scene.age === 72 || quick))) sheetRows.push(sheetRow(scene, fields));
+      await writeResults(results, outJson); // after every scene: a run cut short keeps what it measured
+      // Sheet: the first scan view, then synthetic 512² scenes (age 72 first; any age in --quick).
+      if (sheetRows.length < (quick ? 3 : 5) && (scene.subject === 'lps' ? sheetLps++ === 0 : scene.size === 512 && (scene.age === 72 || quick))) {
+        sheetRows.push(sheetRow(scene, fields));
+        await writeSheet(sheetRows, sheetOut);
+      }
     }
   } finally {
     await rec.dispose();
   }
+  const rows = await writeResults(results, outJson);
+  process.stdout.write(markdownTable(['method', 'split', 'subject', 'r', 'rWrinkle', 'creaseF1', 'normalGainDeg', 'coverage', 'count'],
+    rows.map((r) => [r.method, r.split, r.subject, fmt(r.r), fmt(r.rWrinkle), fmt(r.creaseF1), fmt(r.normalGainDeg), fmt(r.coverage), r.count])) + '\n');
+  process.stdout.write(`wrote ${outJson}${sheetRows.length ? ` and ${sheetOut}` : ''} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+}
+
+/** Write the JSON (rows aggregated over the scenes so far); returns the rows. */
+async function writeResults(results: SceneResult[], outJson: string): Promise<ReturnType<typeof aggregate>> {
   const rows = aggregate(results);
   const doc = {
     commit: currentCommit(), date: new Date().toISOString().slice(0, 10), quick,
@@ -110,10 +129,7 @@ async function main(): Promise<void> {
   };
   await mkdir(path.dirname(outJson), { recursive: true });
   await writeFile(outJson, JSON.stringify(doc, null, 1) + '\n');
-  if (sheetRows.length) await writeSheet(sheetRows, sheetOut);
-  process.stdout.write(markdownTable(['method', 'split', 'subject', 'r', 'rWrinkle', 'creaseF1', 'normalGainDeg', 'coverage', 'count'],
-    rows.map((r) => [r.method, r.split, r.subject, fmt(r.r), fmt(r.rWrinkle), fmt(r.creaseF1), fmt(r.normalGainDeg), fmt(r.coverage), r.count])) + '\n');
-  process.stdout.write(`wrote ${outJson}${sheetRows.length ? ` and ${sheetOut}` : ''} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  return rows;
 }
 
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '—');
