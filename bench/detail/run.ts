@@ -123,7 +123,7 @@ async function writeResults(results: SceneResult[], outJson: string): Promise<Re
   const rows = aggregate(results);
   const doc = {
     commit: currentCommit(), date: new Date().toISOString().slice(0, 10), quick,
-    note: 'detail field = detailed − proxy normals (method) vs detailed − smooth normals (ground truth), in the image with the method\'s camera; r: Pearson after σ = 1 px blur at the best shift within ±3 px; rWrinkle: the same on a 1.5–6 mm band; creaseF1: GT valleys > 0.1 mm (closing with a 3 mm disc), 1.5 mm tolerance (not scored on the scan: no GT displacement in the image); normalGainDeg: mean angle to GT of detailed − of proxy normals. Synthetic: renderer v2 (CPU) renders; scan: the accuracy bench\'s renderer with its normal map.',
+    note: 'detail field = detailed − proxy normals (method) vs detailed − smooth normals (ground truth), in the image with the method\'s camera; r: Pearson after σ = 1 px blur at the best shift within ±3 px; rWrinkle: the same on a 1.5–6 mm band; creaseF1: GT valleys > 0.1 mm (closing with a square of half-side 3 mm), 1.5 mm tolerance (not scored on the scan: no GT displacement in the image); normalGainDeg: mean angle to GT of detailed − of proxy normals. Synthetic: renderer v2 (CPU) renders; scan: the accuracy bench\'s renderer with its normal map.',
     rows, byRegion: byGroup(results, (r) => Object.keys(Object.values(r.methods)[0]?.regions ?? {}), 'region'), byAge: aggregateBy(results, (r) => (r.age ? `age${r.age}` : undefined)),
     scenes: results,
   };

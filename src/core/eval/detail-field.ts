@@ -16,7 +16,7 @@
  *   Gaussians with σ = width / 4: 0.375 mm and 1.5 mm), i.e. wrinkles, not folds or pores; its
  *   shift is searched within ±1 px of the full field's;
  * - crease precision / recall / F1: creases are valleys deeper than 0.1 mm of a displacement image
- *   (depth below its morphological closing with a 3 mm disc, {@link valleyDepth}); a predicted
+ *   (depth below its morphological closing with a square of half-side 3 mm, {@link valleyDepth}); a predicted
  *   crease pixel is right when a true one lies within 1.5 mm, and vice versa;
  * - `normalGainDeg`: mean angle of the detailed normals to the ground truth's detailed normals
  *   minus that of the method's proxy normals (negative = the detail helps).
@@ -38,7 +38,7 @@ export interface DetailFieldOptions {
   creaseDepthMm?: number;
   /** Crease matching tolerance, mm. Default 1.5. */
   creaseToleranceMm?: number;
-  /** Radius of the closing disc that defines the valley depth, mm. Default 3. */
+  /** Half-side of the closing square that defines the valley depth, mm. Default 3. */
   closingRadiusMm?: number;
 }
 
