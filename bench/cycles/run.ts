@@ -20,6 +20,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { maskedGaussianBlur } from '../../src/core/eval/angular-error.js';
 import { distanceTransform, valleyDepth } from '../../src/core/eval/detail-field.js';
 import { displaceMesh } from '../../src/core/mesh/displace.js';
 import { computeVertexNormals } from '../../src/core/mesh/normals.js';
@@ -184,8 +185,14 @@ async function compare(): Promise<void> {
       m += 3;
     }
     const co = creaseContrast(Lo, crease, dist, mask, S.mmPerPixel), cc = creaseContrast(Lc, crease, dist, mask, S.mmPerPixel);
-    rows.push({ id: d, age: S.age, preset: S.preset, creaseContrastOurs: r4(co), creaseContrastCycles: r4(cc), exposureRatio: r4(k), meanAbsDiffSrgb: r4(diff / m), meanAbsDiffSrgbExposureMatched: r4(diffK / m), creasePixels: crease.reduce((s, v) => s + v, 0) });
-    process.stderr.write(`${d}: crease contrast ours ${co.toFixed(3)} cycles ${cc.toFixed(3)}, exposure ${k.toFixed(3)}, |diff| ${(diff / m).toFixed(3)} (${(diffK / m).toFixed(3)} matched)\n`);
+    // Shading detail agreement: correlation of the two log-luminance high-passes (σ = 2 mm) on the skin near creases (≤ 4 mm).
+    const hp = (L: Float32Array): Float32Array => { const lg = L.map((v) => Math.log(1e-3 + v)); const lo = maskedGaussianBlur(lg, 1, W, H, mask, 2 / S.mmPerPixel); return lg.map((v, p) => v - lo[p]!); };
+    const ho = hp(Lo), hc = hp(Lc);
+    let sab = 0, saa = 0, sbb = 0;
+    for (let p = 0; p < n; p++) if (mask[p] && dist[p]! * S.mmPerPixel <= 4) { sab += ho[p]! * hc[p]!; saa += ho[p]! ** 2; sbb += hc[p]! ** 2; }
+    const hpr = saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
+    rows.push({ id: d, age: S.age, preset: S.preset, creaseContrastOurs: r4(co), creaseContrastCycles: r4(cc), highPassCorrelationNearCreases: r4(hpr), exposureRatio: r4(k), meanAbsDiffSrgb: r4(diff / m), meanAbsDiffSrgbExposureMatched: r4(diffK / m), creasePixels: crease.reduce((s, v) => s + v, 0) });
+    process.stderr.write(`${d}: crease contrast ours ${co.toFixed(3)} cycles ${cc.toFixed(3)}, exposure ${k.toFixed(3)}, |diff| ${(diff / m).toFixed(3)} (${(diffK / m).toFixed(3)} matched), high-pass r ${hpr.toFixed(3)}\n`);
     if (figs.length < 4) {
       let x0 = W, x1 = 0, y0 = H, y1 = 0;
       for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (mask[y * W + x]) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
@@ -198,7 +205,7 @@ async function compare(): Promise<void> {
     }
   }
   const mean = (k: string): number => r4(rows.reduce((s, r) => s + (r[k] as number), 0) / Math.max(1, rows.length));
-  const doc = { commit: currentCommit(), date: new Date().toISOString().slice(0, 10), samples, count: rows.length, summary: { creaseContrastOurs: mean('creaseContrastOurs'), creaseContrastCycles: mean('creaseContrastCycles'), exposureRatio: mean('exposureRatio'), meanAbsDiffSrgb: mean('meanAbsDiffSrgb'), meanAbsDiffSrgbExposureMatched: mean('meanAbsDiffSrgbExposureMatched') }, scenes: rows };
+  const doc = { commit: currentCommit(), date: new Date().toISOString().slice(0, 10), samples, count: rows.length, summary: { creaseContrastOurs: mean('creaseContrastOurs'), creaseContrastCycles: mean('creaseContrastCycles'), highPassCorrelationNearCreases: mean('highPassCorrelationNearCreases'), exposureRatio: mean('exposureRatio'), meanAbsDiffSrgb: mean('meanAbsDiffSrgb'), meanAbsDiffSrgbExposureMatched: mean('meanAbsDiffSrgbExposureMatched') }, scenes: rows };
   await mkdir(path.join('bench', 'results'), { recursive: true });
   await writeFile(path.join('bench', 'results', 'cycles.json'), JSON.stringify(doc, null, 1) + '\n');
   if (figs.length) {
