@@ -121,7 +121,7 @@ describe('wrinkle generator v2', () => {
 
 describe.skipIf(ictSkipReason)('wrinkle maps on ICT faces (both layouts)', () => {
   let ict: SharedIct;
-  beforeAll(async () => { ict = await importSharedIct('facedetail-wrinkle-'); }, 60_000);
+  beforeAll(async () => { ict = await importSharedIct('facedetail-wrinkle-'); });
   afterAll(() => ict?.cleanup());
   it('draws every anatomical kind inside the ICT and face-mesh layouts', () => {
     const face = synthFace(ict.data, 77, { age: 78, preset: 'smile' });
@@ -136,5 +136,5 @@ describe.skipIf(ictSkipReason)('wrinkle maps on ICT faces (both layouts)', () =>
       const deep = map.creaseDepth.reduce((s, v) => s + (v > 0.1 ? 1 : 0), 0);
       expect(deep, layout).toBeGreaterThan(200);
     }
-  }, 60_000);
+  });
 });
