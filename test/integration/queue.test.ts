@@ -1,0 +1,238 @@
+/**
+ * The queue end to end, on a real redis-server (127.0.0.1, a free port, a temp folder; skipped
+ * with a printed reason when redis-server or the shared photos are missing):
+ * two `facedetail worker` processes, 50 jobs from `facedetail enqueue` (40 copies of 4 good
+ * photos, 5 non-images, 3 truncated JPEGs, 2 photos without a face); one worker SIGKILLed in the
+ * middle of a job and replaced, then Redis restarted (AOF on, as a deployment should run it).
+ * At the end every good job has exactly one complete output folder (no hidden temp folder left),
+ * every bad one is in the failed set with its error code after a single attempt, and the workers
+ * stop cleanly on SIGTERM.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReconstructJobProgress } from '../../src/node/queue/jobs.js';
+import type { QueueStatus } from '../../src/node/queue/producer.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SHARED = resolve(process.env['FACEDETAIL_SHARED'] ?? join(ROOT, '..', 'shared'));
+const PHOTOS = join(SHARED, 'photos');
+const REDIS_SERVER = findRedisServer();
+const haveShared = existsSync(join(PHOTOS, 'grace_hopper.jpg'));
+if (REDIS_SERVER === undefined) console.warn('queue tests skipped: redis-server is not installed (Debian: apt-get install redis-server; .ci/run installs it)');
+if (!haveShared) console.warn(`queue tests skipped: no shared photos at ${PHOTOS} (set FACEDETAIL_SHARED)`);
+
+const GOOD = ['grace_hopper.jpg', 'faceapi_happy.jpg', 'faceapi_neutral.jpg', 'faceapi_sad.jpg'];
+const COPIES = 10;
+const N_GARBAGE = 5;
+const N_TRUNCATED = 3;
+const N_NOFACE = 2;
+const TOTAL = GOOD.length * COPIES + N_GARBAGE + N_TRUNCATED + N_NOFACE;
+const QUEUE = 'facedetail-test';
+
+function findRedisServer(): string | undefined {
+  for (const p of [process.env['FACEDETAIL_REDIS_SERVER'], '/usr/bin/redis-server', '/usr/local/bin/redis-server']) if (p && existsSync(p)) return p;
+  const r = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a !== null ? res(a.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A child process whose output is collected; `exited` resolves with its exit code / signal. */
+interface Proc { child: ChildProcess; out: { text: string }; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }
+
+function startProc(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { text: '' };
+  child.stdout?.on('data', (d: Buffer) => { out.text += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { out.text += d.toString(); });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  return { child, out, exited };
+}
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number, procs: Proc[] = []): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; logs:\n${procs.map((p) => p.out.text.slice(-3000)).join('\n----\n')}`);
+    await sleep(250);
+  }
+}
+
+function newestMtime(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+describe.skipIf(REDIS_SERVER === undefined || !haveShared)('queue: 2 workers, 50 jobs, a worker SIGKILLed, Redis restarted', () => {
+  let tmp = '';
+  let port = 0;
+  let redis: Proc | undefined;
+  const workers: Proc[] = [];
+  let queue: Queue | undefined;
+
+  const redisArgs = (): string[] => ['--port', String(port), '--bind', '127.0.0.1', '--dir', join(tmp, 'redis'), '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes', '--logfile', ''];
+  const url = (): string => `redis://127.0.0.1:${port}`;
+  const cli = (args: string[]): Proc => startProc(process.execPath, ['bin/facedetail.js', ...args], { ORT_DISABLE_TELEMETRY: '1' });
+  const startWorker = (name: string): Proc => {
+    // Short lock so the killed worker's job is redone within seconds (default 60 s).
+    const p = cli(['worker', '--redis', url(), '--queue', QUEUE, '--name', name, '--lock-duration', '8000', '--stalled-interval', '2000']);
+    workers.push(p);
+    return p;
+  };
+  const startRedis = async (): Promise<Proc> => {
+    const p = startProc(REDIS_SERVER!, redisArgs());
+    await until('redis-server to accept connections', async () => (p.out.text.includes('Ready to accept connections') ? true : undefined), 20_000, [p]);
+    return p;
+  };
+  const counts = async (): Promise<Record<string, number>> => queue!.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed');
+
+  beforeAll(async () => {
+    const cliJs = join(ROOT, 'dist', 'node', 'cli.js');
+    if (!existsSync(cliJs) || statSync(cliJs).mtimeMs < newestMtime(join(ROOT, 'src'))) {
+      spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], { cwd: ROOT });
+      if (!existsSync(join(ROOT, 'dist', 'node', 'queue', 'queue-cli.js'))) throw new Error('building dist/ failed');
+    }
+    tmp = await mkdtemp(join(tmpdir(), 'facedetail-queue-'));
+    await mkdir(join(tmp, 'redis'));
+    await mkdir(join(tmp, 'in'));
+    port = await freePort();
+    redis = await startRedis();
+    queue = new Queue(QUEUE, { connection: { host: '127.0.0.1', port, maxRetriesPerRequest: null } });
+    queue.on('error', () => undefined); // the restart below
+  });
+
+  afterAll(async () => {
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+    await queue?.close().catch(() => undefined);
+    if (redis && redis.child.exitCode === null) { redis.child.kill('SIGKILL'); await redis.exited; }
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('every good job has exactly one complete output folder, every bad one its error code', async () => {
+    // ---- inputs: good photos copied many times, non-images, truncated JPEGs, no face ---------
+    const inDir = join(tmp, 'in');
+    const goodStems: string[] = [];
+    for (let i = 0; i < GOOD.length * COPIES; i++) {
+      const stem = `good-${String(i).padStart(2, '0')}`;
+      await copyFile(join(PHOTOS, GOOD[i % GOOD.length]!), join(inDir, `${stem}.jpg`));
+      goodStems.push(stem);
+    }
+    const jpeg = await readFile(join(PHOTOS, 'grace_hopper.jpg'));
+    for (let i = 0; i < N_GARBAGE; i++) await writeFile(join(inDir, `garbage-${i}.jpg`), Buffer.from(`this is not an image ${i}\n`.repeat(20)));
+    for (let i = 0; i < N_TRUNCATED; i++) await writeFile(join(inDir, `truncated-${i}.jpg`), jpeg.subarray(0, 3000 + 500 * i));
+    for (let i = 0; i < N_NOFACE; i++) await copyFile(join(PHOTOS, 'non_face.jpg'), join(inDir, `noface-${i}.jpg`));
+
+    // ---- two workers, then the jobs ------------------------------------------------------------
+    const a = startWorker('wA');
+    const b = startWorker('wB');
+    await until('both workers ready', async () => (a.out.text.includes('ready') && b.out.text.includes('ready') ? true : undefined), 120_000, [a, b]);
+    const out = join(tmp, 'out');
+    const enq = cli(['enqueue', inDir, '-o', out, '--redis', url(), '--queue', QUEUE, '--detail-res', '512', '--texture-res', '512', '-f', 'glb', '--json']);
+    expect((await enq.exited).code).toBe(0);
+    const enqueued = enq.out.text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { id: string; input: string; output: string });
+    expect(enqueued).toHaveLength(TOTAL);
+
+    // ---- SIGKILL worker A in the middle of a good job (past decode and analyze) -------------
+    const killed = await until('worker A in the middle of a job', async () => {
+      const c = await counts();
+      if ((c['completed'] ?? 0) < 4) return undefined;
+      const active = await queue!.getActive();
+      const j = active.find((x) => {
+        const p = x.progress as Partial<ReconstructJobProgress> | number;
+        return x.processedBy === 'wA' && typeof p === 'object' && (p.stagesDone ?? 0) >= 2;
+      });
+      return j?.id;
+    }, 120_000, workers);
+    a.child.kill('SIGKILL');
+    expect((await a.exited).signal).toBe('SIGKILL');
+    const a2 = startWorker('wA2');
+
+    // ---- restart Redis mid-run ---------------------------------------------------------------
+    await until('20 jobs done', async () => { const c = await counts(); return (c['completed'] ?? 0) + (c['failed'] ?? 0) >= 20 ? true : undefined; }, 150_000, workers);
+    const before = await counts();
+    expect((before['completed'] ?? 0) + (before['failed'] ?? 0)).toBeLessThan(TOTAL - 5); // the restart is mid-run
+    redis!.child.kill('SIGTERM');
+    await redis!.exited;
+    await sleep(1500);
+    redis = await startRedis();
+
+    // ---- all done ---------------------------------------------------------------------------------
+    const final = await until('every job finished', async () => {
+      const c = await counts();
+      const pending = (c['waiting'] ?? 0) + (c['prioritized'] ?? 0) + (c['active'] ?? 0) + (c['delayed'] ?? 0);
+      return pending === 0 && (c['completed'] ?? 0) + (c['failed'] ?? 0) === TOTAL ? c : undefined;
+    }, 170_000, workers);
+    expect(final['completed']).toBe(GOOD.length * COPIES);
+    expect(final['failed']).toBe(N_GARBAGE + N_TRUNCATED + N_NOFACE);
+
+    // The killed job was redone and completed (once in effect: one folder, checked below).
+    const kj = await queue!.getJob(killed);
+    expect(await kj!.isCompleted()).toBe(true);
+    expect(kj!.processedBy).not.toBe('wA'); // redone by another worker
+    // Progress per stage: the last update of a completed job is the finished export.
+    const p = kj!.progress as unknown as ReconstructJobProgress;
+    expect(p.stage).toBe('export');
+    expect(p.stagesDone).toBe(p.stagesTotal);
+
+    // ---- `queue status`: counts and the failures' codes, each failure after one attempt ----------
+    const st = cli(['queue', 'status', '--redis', url(), '--queue', QUEUE, '--json']);
+    expect((await st.exited).code).toBe(0);
+    const status = JSON.parse(st.out.text.trim().split('\n').pop()!) as QueueStatus;
+    expect(status.counts).toMatchObject({ completed: GOOD.length * COPIES, failed: N_GARBAGE + N_TRUNCATED + N_NOFACE, waiting: 0, active: 0, delayed: 0 });
+    expect(status.failedByCode).toEqual({ UNSUPPORTED_IMAGE: N_GARBAGE, CORRUPT_IMAGE: N_TRUNCATED, NO_FACE: N_NOFACE });
+    const codeOf = (input: string): string => (input.includes('garbage-') ? 'UNSUPPORTED_IMAGE' : input.includes('truncated-') ? 'CORRUPT_IMAGE' : 'NO_FACE');
+    for (const f of status.failures) {
+      expect(f.code).toBe(codeOf(f.input));
+      expect(f.attemptsMade).toBe(1); // permanent: never retried
+      expect(f.message.length).toBeGreaterThan(10);
+    }
+    const human = cli(['queue', 'status', '--redis', url(), '--queue', QUEUE]);
+    await human.exited;
+    expect(human.out.text).toMatch(/completed\s+40/);
+    expect(human.out.text).toMatch(/NO_FACE\s+2/);
+
+    // ---- the outputs: exactly one complete folder per good input, nothing else --------------
+    const entries = (await readdir(out)).sort();
+    expect(entries).toEqual(goodStems); // no hidden .tmp-/.old- folders, no folder for a bad input
+    for (const stem of goodStems) {
+      const files = (await readdir(join(out, stem))).sort();
+      expect(files).toEqual(['albedo.png', 'confidence.png', 'displacement.png', 'face.glb', 'normal.png', 'result.json', 'texture.png']);
+      const glb = await readFile(join(out, stem, 'face.glb'));
+      expect(glb.subarray(0, 4).toString('latin1')).toBe('glTF');
+      expect(glb.readUInt32LE(8)).toBe(glb.length); // complete: the header's length is the file's
+      const result = JSON.parse(readFileSync(join(out, stem, 'result.json'), 'utf8')) as { source?: { name?: string } };
+      expect(JSON.stringify(result)).toContain(`${stem}.jpg`);
+    }
+
+    // ---- graceful stop: SIGTERM, exit code 0 ----------------------------------------------------
+    for (const w of [b, a2]) w.child.kill('SIGTERM');
+    for (const w of [b, a2]) {
+      const r = await w.exited;
+      expect(r.code, w.out.text.slice(-2000)).toBe(0);
+      expect(w.out.text).toMatch(/stopped/);
+    }
+  }, 300_000);
+});
