@@ -10,8 +10,7 @@
  * appears only after its first attempt (a transient IO_ERROR) is retried with backoff and
  * completes, and the workers stop cleanly on SIGTERM.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -20,6 +19,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReconstructJobProgress } from '../../src/node/queue/jobs.js';
 import { enqueueJobs, type QueueStatus } from '../../src/node/queue/producer.js';
+import { ensureBuilt } from '../fixtures/built.js';
 import { findRedisServer, freePort, sleep, startProc, startRedisServer, until, type Proc } from '../fixtures/redis-server.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -37,15 +37,6 @@ const N_TRUNCATED = 6;
 const N_NOFACE = 4;
 const TOTAL = GOOD.length * COPIES + N_GARBAGE + N_TRUNCATED + N_NOFACE;
 const QUEUE = 'facedetail-test';
-
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
 
 describe.skipIf(REDIS_SERVER === undefined || !haveShared)('queue: 2 workers, 50 jobs, a worker SIGKILLed, Redis restarted', () => {
   let tmp = '';
@@ -67,11 +58,7 @@ describe.skipIf(REDIS_SERVER === undefined || !haveShared)('queue: 2 workers, 50
   const counts = async (): Promise<Record<string, number>> => queue!.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed');
 
   beforeAll(async () => {
-    const cliJs = join(ROOT, 'dist', 'node', 'cli.js');
-    if (!existsSync(cliJs) || statSync(cliJs).mtimeMs < newestMtime(join(ROOT, 'src'))) {
-      spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], { cwd: ROOT });
-      if (!existsSync(join(ROOT, 'dist', 'node', 'queue', 'queue-cli.js'))) throw new Error('building dist/ failed');
-    }
+    await ensureBuilt();
     tmp = await mkdtemp(join(tmpdir(), 'facedetail-queue-'));
     await mkdir(join(tmp, 'redis'));
     await mkdir(join(tmp, 'in'));
@@ -194,7 +181,7 @@ describe.skipIf(REDIS_SERVER === undefined || !haveShared)('queue: 2 workers, 50
     expect(entries).toEqual([...goodStems, 'late']); // no hidden .tmp-/.old- folders, no folder for a bad input
     for (const stem of [...goodStems, 'late']) {
       const files = (await readdir(join(out, stem))).sort();
-      expect(files).toEqual(['albedo.png', 'confidence.png', 'displacement.png', 'face.glb', 'normal.png', 'result.json', 'texture.png']);
+      expect(files).toEqual(['.facedetail', 'albedo.png', 'confidence.png', 'displacement.png', 'face.glb', 'normal.png', 'result.json', 'texture.png']);
       const glb = await readFile(join(out, stem, 'face.glb'));
       expect(glb.subarray(0, 4).toString('latin1')).toBe('glTF');
       expect(glb.readUInt32LE(8)).toBe(glb.length); // complete: the header's length is the file's

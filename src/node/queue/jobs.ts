@@ -25,6 +25,10 @@ export interface ReconstructJobOptions extends Partial<Pick<ReconstructOptions,
   allFaces?: boolean;
   /** Decompression-bomb guard (default 50 million pixels). */
   maxPixels?: number;
+  /** Largest accepted image file, bytes (default 256 MiB). */
+  maxBytes?: number;
+  /** Photos whose long side exceeds this are downscaled while decoding (default 4096 px). */
+  maxDimension?: number;
 }
 
 /** The data of one reconstruction job. */
@@ -65,7 +69,7 @@ export interface ReconstructJobProgress {
  * gone) is retried with backoff.
  */
 export const PERMANENT_ERROR_CODES: readonly FaceDetailErrorCode[] = Object.freeze([
-  'NO_FACE', 'UNSUPPORTED_IMAGE', 'CORRUPT_IMAGE', 'IMAGE_TOO_LARGE', 'IMAGE_TOO_SMALL', 'INVALID_OPTION',
+  'NO_FACE', 'UNSUPPORTED_IMAGE', 'CORRUPT_IMAGE', 'IMAGE_TOO_LARGE', 'IMAGE_TOO_SMALL', 'INVALID_OPTION', 'INVALID_INPUT',
 ]);
 
 /** True when a failure with this code must not be retried. */

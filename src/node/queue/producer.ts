@@ -199,11 +199,13 @@ async function withQueue<T>(options: QueueConnectionOptions, f: (queue: Queue) =
 }
 
 function checkOptions(o: ReconstructJobOptions): void {
-  const { formats, allFaces, maxPixels, ...rec } = o;
+  const { formats, allFaces, maxPixels, maxBytes, maxDimension, ...rec } = o;
   resolveOptions(rec); // throws INVALID_OPTION naming the option
   if (formats !== undefined && (!Array.isArray(formats) || formats.length === 0 || formats.some((f) => !['glb', 'obj', 'ply'].includes(f)))) {
     throw new FaceDetailError('INVALID_OPTION', `formats must be a non-empty list of glb, obj, ply, got ${JSON.stringify(formats)}.`);
   }
   if (allFaces !== undefined && typeof allFaces !== 'boolean') throw new FaceDetailError('INVALID_OPTION', `allFaces must be a boolean, got ${JSON.stringify(allFaces)}.`);
-  if (maxPixels !== undefined && (!Number.isInteger(maxPixels) || maxPixels < 1)) throw new FaceDetailError('INVALID_OPTION', `maxPixels must be an integer ≥ 1, got ${JSON.stringify(maxPixels)}.`);
+  for (const [name, v, lo] of [['maxPixels', maxPixels, 1], ['maxBytes', maxBytes, 1], ['maxDimension', maxDimension, 256]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < lo)) throw new FaceDetailError('INVALID_OPTION', `${name} must be an integer ≥ ${lo}, got ${JSON.stringify(v)}.`);
+  }
 }

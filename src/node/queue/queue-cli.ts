@@ -12,6 +12,7 @@ import { RECONSTRUCT_DEFAULTS } from '../../core/pipeline/defaults.js';
 import { DETAIL_METHODS, FACE_MODELS, type DetailMethod, type FaceModelName, type MeshFormat } from '../../core/pipeline/types.js';
 import { EMOTION_PRIOR_MODES, ICT_HEAD_PARTS, type EmotionPriorMode, type IctHeadParts } from '../../core/model/ict-types.js';
 import { intIn, numIn, parseFormats, type CliStream } from '../cli.js';
+import { printableName } from '../output-name.js';
 import type { Reconstructor, ReconstructorOptions } from '../reconstructor.js';
 import { DEFAULT_QUEUE_NAME, type ReconstructJobOptions } from './jobs.js';
 
@@ -46,7 +47,7 @@ interface CommonOpts { redis: string; queue: string }
 interface WorkerOpts extends CommonOpts { concurrency: number; root?: string; name?: string; lockDuration: number; stalledInterval: number; modelsDir?: string; quiet?: boolean }
 interface EnqueueOpts extends CommonOpts {
   out: string; format: MeshFormat[]; detailRes: number; textureRes: number; detailStrength: number; detail: DetailMethod; model: FaceModelName;
-  emotionPrior: EmotionPriorMode; head: IctHeadParts; allFaces?: boolean; focal35mm?: number; maxPixels?: number; recursive?: boolean;
+  emotionPrior: EmotionPriorMode; head: IctHeadParts; allFaces?: boolean; focal35mm?: number; maxPixels?: number; maxBytes?: number; maxDimension?: number; recursive?: boolean;
   attempts: number; json?: boolean; quiet?: boolean;
 }
 interface StatusOpts extends CommonOpts { json?: boolean }
@@ -87,7 +88,9 @@ export async function runQueueCommand(argv: readonly string[], io: QueueCliIO): 
     .addOption(new Option('--head <parts>', 'with --model ict').choices(ICT_HEAD_PARTS).default(RECONSTRUCT_DEFAULTS.head))
     .option('--all-faces', 'every face, into <dir>/<image name>_face<i>/')
     .addOption(new Option('--focal-35mm <mm>', '35 mm-equivalent focal length (default: EXIF, else 50)').argParser(numIn('--focal-35mm', 1, 2000, false)))
-    .addOption(new Option('--max-pixels <n>', 'refuse images with more pixels than this').argParser(intIn('--max-pixels', 1, Number.MAX_SAFE_INTEGER)))
+    .addOption(new Option('--max-pixels <n>', 'refuse images with more pixels than this (default 50000000)').argParser(intIn('--max-pixels', 1, Number.MAX_SAFE_INTEGER)))
+    .addOption(new Option('--max-bytes <n>', 'refuse image files larger than this many bytes (default 256 MiB)').argParser(intIn('--max-bytes', 1, Number.MAX_SAFE_INTEGER)))
+    .addOption(new Option('--max-dimension <px>', 'downscale photos whose long side exceeds this (default 4096)').argParser(intIn('--max-dimension', 256, 65535)))
     .option('-r, --recursive', 'search folders recursively')
     .addOption(new Option('--attempts <n>', 'tries in all for a transient failure (permanent ones are never retried)').argParser(intIn('--attempts', 1, 100)).default(5))
     .option('--json', 'print one JSON line per job ({ id, input, output }) to stdout')
@@ -162,9 +165,11 @@ async function runEnqueue(inputs: string[], o: EnqueueOpts, io: QueueCliIO): Pro
     ...(o.allFaces === true ? { allFaces: true } : {}),
     ...(o.focal35mm !== undefined ? { focalLength35mm: o.focal35mm } : {}),
     ...(o.maxPixels !== undefined ? { maxPixels: o.maxPixels } : {}),
+    ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
+    ...(o.maxDimension !== undefined ? { maxDimension: o.maxDimension } : {}),
   };
   const { jobs, unmatched } = await enqueueReconstructions({ inputs, out: o.out, cwd: io.cwd, recursive: o.recursive === true, options, redis: o.redis, queue: o.queue, attempts: o.attempts });
-  for (const u of unmatched) io.stderr.write(`facedetail: IO_ERROR: "${u}" matches no file, folder or image.\n`);
+  for (const u of unmatched) io.stderr.write(`facedetail: IO_ERROR: "${printableName(u)}" matches no file, folder or image.\n`);
   if (jobs.length === 0) {
     io.stderr.write('facedetail: no input images: nothing enqueued.\n');
     return EXIT_USAGE;
@@ -189,7 +194,7 @@ async function runStatus(o: StatusOpts, io: QueueCliIO): Promise<number> {
     for (const [code, n] of codes) lines.push(`  ${code.padEnd(18)} ${n}`);
     const SHOWN = 20;
     lines.push(`failures${s.failures.length > SHOWN ? ` (first ${SHOWN} of ${s.counts.failed}; --json for all)` : ''}:`);
-    for (const f of s.failures.slice(0, SHOWN)) lines.push(`  ${f.input}: ${f.code}: ${f.message}`);
+    for (const f of s.failures.slice(0, SHOWN)) lines.push(`  ${printableName(f.input)}: ${f.code}: ${printableName(f.message)}`);
   }
   io.stdout.write(`${lines.join('\n')}\n`);
   return EXIT_OK;

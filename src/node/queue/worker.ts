@@ -11,6 +11,7 @@
  * another worker redoes it. Redoing is safe: the output folder is replaced atomically, and the
  * hidden temp folders a killed attempt left beside it are removed first.
  */
+import '../no-telemetry.js'; // first: privacy guard (see no-telemetry.ts)
 import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { hostname } from 'node:os';
@@ -19,6 +20,7 @@ import { FaceDetailError } from '../../core/errors.js';
 import { STAGES, type FaceReconstruction, type Logger, type MeshFormat, type ProgressCallback, type StageName } from '../../core/pipeline/types.js';
 import { decodeImage } from '../decode-image.js';
 import type { Reconstructor, ReconstructorOptions } from '../reconstructor.js';
+import { printableName } from '../output-name.js';
 import { writeOutputFolder } from '../write-output.js';
 import {
   DEFAULT_QUEUE_NAME, failedReason, isPermanentCode, redisConnection,
@@ -128,8 +130,8 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   );
   // Without a listener an 'error' event (Redis unreachable for a moment) would crash the process.
   worker.on('error', (e) => log?.warn(`redis: ${e.message}`));
-  worker.on('completed', (job, r) => log?.info(`${job.id} ${job.data.input} → ${r.outputs.join(', ')} (${((r.timingsMs['total'] ?? 0) / 1000).toFixed(1)} s)`));
-  worker.on('failed', (job, e) => log?.info(`${job?.id ?? '?'} ${job?.data.input ?? ''} failed (attempt ${job?.attemptsMade ?? '?'}): ${e.message}`));
+  worker.on('completed', (job, r) => log?.info(`${job.id} ${printableName(job.data.input)} → ${r.outputs.map(printableName).join(', ')} (${((r.timingsMs['total'] ?? 0) / 1000).toFixed(1)} s)`));
+  worker.on('failed', (job, e) => log?.info(`${job?.id ?? '?'} ${printableName(String(job?.data.input ?? ''))} failed (attempt ${job?.attemptsMade ?? '?'}): ${e.message}`));
   void worker.run().catch((e: unknown) => log?.error(`worker stopped: ${e instanceof Error ? e.message : String(e)}`));
   await worker.waitUntilReady();
 
@@ -174,7 +176,8 @@ async function processJob(job: Job<ReconstructJobData, ReconstructJobResult>, ct
   const { input, output, options } = checkJobData(job.data);
   const inputPath = resolve(ctx.root, input);
   const outputPath = resolve(ctx.root, output);
-  const { formats = [...ALL_FORMATS], allFaces = false, maxPixels, ...recOptions } = options;
+  const { formats = [...ALL_FORMATS], allFaces = false, maxPixels, maxBytes, maxDimension, ...recOptions } = options;
+  const decodeOptions = { ...(maxPixels !== undefined ? { maxPixels } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}), ...(maxDimension !== undefined ? { maxDimension } : {}) };
   const timings: Record<string, number> = {};
   const done = new Set<string>();
   let faces = 1;
@@ -198,7 +201,7 @@ async function processJob(job: Job<ReconstructJobData, ReconstructJobResult>, ct
     return r;
   };
 
-  const decoded = await timed('decode', undefined, () => decodeImage(inputPath, maxPixels !== undefined ? { maxPixels } : {}));
+  const decoded = await timed('decode', undefined, () => decodeImage(inputPath, decodeOptions));
   const recs = allFaces
     ? await ctx.reconstructor.reconstructAll(decoded, { ...recOptions, onProgress })
     : [await ctx.reconstructor.reconstruct(decoded, { ...recOptions, onProgress })];
@@ -211,7 +214,7 @@ async function processJob(job: Job<ReconstructJobData, ReconstructJobResult>, ct
     await timed('export', rec.faceIndex, async () => {
       const files = await ctx.build(rec, { formats, sourceName: basename(inputPath), version: VERSION, imageTimings: { decode: timings['decode'] ?? 0 } });
       if (retried) await removeLeftovers(dir);
-      await writeOutputFolder(dir, files);
+      await writeOutputFolder(dir, files, { parent: dirname(outputPath), version: VERSION });
     });
     outputs.push(dir);
     for (const w of rec.warnings) warnings.push(recs.length > 1 ? `face ${rec.faceIndex}: ${w}` : w);
@@ -225,7 +228,9 @@ async function processJob(job: Job<ReconstructJobData, ReconstructJobResult>, ct
 /**
  * Remove the hidden `.<name>.tmp-*` / `.<name>.old-*` folders that `writeOutputFolder` leaves
  * beside `dir` when its process is killed mid-write (only on a retried job: an earlier attempt
- * of this very job made them).
+ * of this very job made them). `writeOutputFolder`'s own clean-up (`cleanStaleTemps`) does not
+ * cover this case: it runs once per folder per process and skips temp folders younger than the
+ * process, and a long-running worker redoes jobs of workers that died after it started.
  */
 async function removeLeftovers(dir: string): Promise<void> {
   const parent = dirname(dir);
