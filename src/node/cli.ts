@@ -106,8 +106,9 @@ export async function run(argv: readonly string[], io: CliIO = {}): Promise<numb
   const modelCli = await import('./model-import/model-cli.js');
   if (modelCli.isModelCommand(argv)) return modelCli.runModelCommand(argv, { stdout, stderr, cwd });
   // `facedetail worker | enqueue | queue status` (batch work on a BullMQ queue): src/node/queue/.
-  const queueCli = await import('./queue/queue-cli.js');
-  if (queueCli.isQueueCommand(argv)) return queueCli.runQueueCommand(argv, { stdout, stderr, cwd, ...(io.createReconstructor ? { createReconstructor: io.createReconstructor } : {}) });
+  if ((await import('./queue/is-queue-command.js')).isQueueCommand(argv)) {
+    return (await import('./queue/queue-cli.js')).runQueueCommand(argv, { stdout, stderr, cwd, ...(io.createReconstructor ? { createReconstructor: io.createReconstructor } : {}) });
+  }
 
   // ---- options -------------------------------------------------------------------------------
   const program = buildProgram(stdout, stderr);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FaceDetailError } from '../../src/core/errors.js';
 import { run, type CliStream } from '../../src/node/cli.js';
 import { failedReason, isPermanentCode, jobIdFor, parseFailedReason, redisConnection } from '../../src/node/queue/jobs.js';
-import { isQueueCommand } from '../../src/node/queue/queue-cli.js';
+import { isQueueCommand } from '../../src/node/queue/is-queue-command.js';
 import { enqueueJobs, queueStatus } from '../../src/node/queue/producer.js';
 
 class Sink implements CliStream {

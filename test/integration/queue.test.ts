@@ -38,7 +38,7 @@ const N_NOFACE = 4;
 const TOTAL = GOOD.length * COPIES + N_GARBAGE + N_TRUNCATED + N_NOFACE;
 const QUEUE = 'facedetail-test';
 
-describe.skipIf(REDIS_SERVER === undefined || !haveShared)('queue: 2 workers, 50 jobs, a worker SIGKILLed, Redis restarted', () => {
+describe.skipIf(REDIS_SERVER === undefined || !haveShared)('queue: 2 workers, 52 jobs, a worker SIGKILLed, Redis restarted', () => {
   let tmp = '';
   let port = 0;
   let redis: Proc | undefined;

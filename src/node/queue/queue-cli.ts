@@ -1,7 +1,6 @@
 /**
  * `facedetail worker | enqueue | queue status`: the queue sub-commands, dispatched from
- * `src/node/cli.ts`. Every one of them needs `--redis <url>`, which the main command has not:
- * that is how `facedetail worker --redis …` is told apart from an input folder named "worker".
+ * `src/node/cli.ts` when `isQueueCommand` (./is-queue-command.ts) says so.
  *
  * Exit codes as in the main CLI: 0 ok, 1 failure (some input matched nothing, Redis unreachable),
  * 2 usage error.
@@ -16,31 +15,12 @@ import { printableName } from '../output-name.js';
 import type { Reconstructor, ReconstructorOptions } from '../reconstructor.js';
 import { DEFAULT_QUEUE_NAME, type ReconstructJobOptions } from './jobs.js';
 
-const NAMES = ['worker', 'enqueue', 'queue'] as const;
-
 /** What {@link runQueueCommand} needs; tests inject a fake reconstructor. */
 export interface QueueCliIO {
   stdout: CliStream;
   stderr: CliStream;
   cwd: string;
   createReconstructor?: (options: ReconstructorOptions) => Promise<Reconstructor>;
-}
-
-/**
- * True when `argv` (node, script, args…) is a queue sub-command: `worker`, `enqueue` or `queue`
- * followed by `--redis` somewhere, by help, or by nothing.
- *
- * @example
- * isQueueCommand(['node', 'facedetail', 'worker', '--redis', 'redis://127.0.0.1:6379']) // true
- * isQueueCommand(['node', 'facedetail', 'worker', '-o', 'out'])                          // false: a folder named "worker"
- */
-export function isQueueCommand(argv: readonly string[]): boolean {
-  const cmd = argv[2];
-  if (cmd === undefined || !(NAMES as readonly string[]).includes(cmd)) return false;
-  const rest = argv.slice(3);
-  if (rest.length === 0) return true;
-  if (cmd === 'queue' && (rest[0] === 'status' || rest[0] === 'help')) return true;
-  return rest.some((a) => a === '--redis' || a.startsWith('--redis=') || a === '-h' || a === '--help');
 }
 
 interface CommonOpts { redis: string; queue: string }

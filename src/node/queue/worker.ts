@@ -21,6 +21,7 @@ import { STAGES, type FaceReconstruction, type Logger, type MeshFormat, type Pro
 import { decodeImage } from '../decode-image.js';
 import type { Reconstructor, ReconstructorOptions } from '../reconstructor.js';
 import { printableName } from '../output-name.js';
+import { VERSION } from '../version.js';
 import { writeOutputFolder } from '../write-output.js';
 import {
   DEFAULT_QUEUE_NAME, failedReason, isPermanentCode, redisConnection,
@@ -205,7 +206,6 @@ async function processJob(job: Job<ReconstructJobData, ReconstructJobResult>, ct
   const recs = allFaces
     ? await ctx.reconstructor.reconstructAll(decoded, { ...recOptions, onProgress })
     : [await ctx.reconstructor.reconstruct(decoded, { ...recOptions, onProgress })];
-  const { VERSION } = await import('../reconstructor.js');
   const retried = job.attemptsMade > 0 || job.stalledCounter > 0;
   const outputs: string[] = [];
   const warnings: string[] = [];
