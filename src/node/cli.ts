@@ -110,6 +110,10 @@ export async function run(argv: readonly string[], io: CliIO = {}): Promise<numb
   // `facedetail model …` sub-commands (model cache management) live in their own module.
   const modelCli = await import('./model-import/model-cli.js');
   if (modelCli.isModelCommand(argv)) return modelCli.runModelCommand(argv, { stdout, stderr, cwd });
+  // `facedetail worker | enqueue | queue status` (batch work on a BullMQ queue): src/node/queue/.
+  if ((await import('./queue/is-queue-command.js')).isQueueCommand(argv)) {
+    return (await import('./queue/queue-cli.js')).runQueueCommand(argv, { stdout, stderr, cwd, ...(io.createReconstructor ? { createReconstructor: io.createReconstructor } : {}) });
+  }
 
   // ---- options -------------------------------------------------------------------------------
   const program = buildProgram(stdout, stderr);
@@ -307,7 +311,8 @@ Examples:
   facedetail "shots/*.jpg" -o out --all-faces --json > results.jsonl
 `;
 
-function parseFormats(value: string): MeshFormat[] {
+/** Parses `--format` (also used by `facedetail enqueue`). */
+export function parseFormats(value: string): MeshFormat[] {
   const list = value.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
   if (list.length === 0) throw new InvalidArgumentError(`--format expects a comma-separated list of ${MESH_FORMATS.join(', ')}.`);
   const out: MeshFormat[] = [];
@@ -318,7 +323,8 @@ function parseFormats(value: string): MeshFormat[] {
   return out;
 }
 
-function intIn(name: string, lo: number, hi: number): (value: string) => number {
+/** An integer parser for [lo, hi] (also used by the queue sub-commands). */
+export function intIn(name: string, lo: number, hi: number): (value: string) => number {
   return (value) => {
     const v = Number(value.trim());
     if (value.trim() === '' || !Number.isInteger(v) || v < lo || v > hi) {
@@ -329,7 +335,7 @@ function intIn(name: string, lo: number, hi: number): (value: string) => number 
 }
 
 /** A number parser for [lo, hi] (`inclusive`) or (lo, hi). */
-function numIn(name: string, lo: number, hi: number, inclusive: boolean): (value: string) => number {
+export function numIn(name: string, lo: number, hi: number, inclusive: boolean): (value: string) => number {
   return (value) => {
     const v = Number(value.trim());
     if (value.trim() === '' || !Number.isFinite(v) || (inclusive ? v < lo || v > hi : v <= lo || v >= hi)) {
@@ -341,7 +347,8 @@ function numIn(name: string, lo: number, hi: number, inclusive: boolean): (value
 
 // ---- inputs ------------------------------------------------------------------------------------
 
-interface InputFile {
+/** One expanded input (see {@link resolveInputs}). */
+export interface InputFile {
   /** The path as shown to the user (relative to cwd when inside it). */
   display: string;
   /** Absolute path. */
@@ -350,7 +357,11 @@ interface InputFile {
   stem: string;
 }
 
-async function resolveInputs(args: readonly string[], cwd: string, recursive: boolean): Promise<{ files: InputFile[]; unmatched: string[] }> {
+/**
+ * Expand inputs (files, folders, globs) as the CLI does and name each one's output folder
+ * (`stem`, unique within the call). Also used by `facedetail enqueue`.
+ */
+export async function resolveInputs(args: readonly string[], cwd: string, recursive: boolean): Promise<{ files: InputFile[]; unmatched: string[] }> {
   const seen = new Set<string>();
   const paths: string[] = [];
   const unmatched: string[] = [];
