@@ -5,7 +5,9 @@
  * Also the DFDN detail network's inference on a 1024² map (onnxruntime-node, 2 threads: the
  * development machine's cores; median of 7 after a warm-up) when its model is installed.
  * Writes bench/results/speed.json. Options: --quick (6 photos), --res N (map resolution),
- * --detail sfs|dfdn|dfdn+sfs (the pipeline's detail method, default the pipeline's).
+ * --detail sfs|dfdn|dfdn+sfs (the pipeline's detail method, default the pipeline's),
+ * --model facemesh|ict (the face model, default the pipeline's; ict: the imported cache, else the
+ * bundled model; results to bench/results/speed-<model>.json when it is not the default).
  */
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -17,7 +19,7 @@ import { acquireHumanRuntime, defaultHumanModelDir, releaseHumanRuntime } from '
 import { existsSync } from 'node:fs';
 import { dfdnProbeInput, inferDisplacement } from '../src/core/detail/dfdn.js';
 import { RECONSTRUCT_DEFAULTS } from '../src/core/pipeline/defaults.js';
-import { DETAIL_METHODS, type DetailMethod } from '../src/core/pipeline/types.js';
+import { DETAIL_METHODS, FACE_MODELS, type DetailMethod, type FaceModelName } from '../src/core/pipeline/types.js';
 import { defaultDfdnModelDir, loadDfdnNetwork } from '../src/node/dfdn-runtime.js';
 import { createReconstructor, VERSION } from '../src/node/reconstructor.js';
 import { currentCommit, markdownTable, median, SHARED } from './common.js';
@@ -29,6 +31,9 @@ const res = resArg >= 0 ? Number(args[resArg + 1]) : 1024;
 const detailArg = args.indexOf('--detail');
 const detail = (detailArg >= 0 ? args[detailArg + 1] : RECONSTRUCT_DEFAULTS.detail) as DetailMethod;
 if (!(DETAIL_METHODS as readonly string[]).includes(detail)) throw new Error(`--detail must be one of ${DETAIL_METHODS.join(', ')}`);
+const modelArg = args.indexOf('--model');
+const model = (modelArg >= 0 ? args[modelArg + 1] : RECONSTRUCT_DEFAULTS.model) as FaceModelName;
+if (!(FACE_MODELS as readonly string[]).includes(model)) throw new Error(`--model must be one of ${FACE_MODELS.join(', ')}`);
 
 /**
  * DFDN inference on a 1024² map (the network's resolution): the deterministic face-sized probe
@@ -61,7 +66,7 @@ async function main(): Promise<void> {
   const dir = path.join(SHARED, 'photos');
   let names = (await readdir(dir)).filter((n) => /\.(jpe?g|png|webp)$/i.test(n) && n !== 'non_face.jpg').sort();
   if (quick) names = names.filter((_, i) => i % Math.ceil(names.length / 6) === 0).slice(0, 6);
-  const rec = await createReconstructor({ textureResolution: res, detailResolution: res, detail });
+  const rec = await createReconstructor({ textureResolution: res, detailResolution: res, detail, model });
   const perStage: Record<string, number[]> = {};
   const totals: number[] = [];
   const failures: string[] = [];
@@ -110,7 +115,7 @@ async function main(): Promise<void> {
   const dfdn = await dfdnInference(2, 7);
   const stageRows = (STAGES as readonly StageName[]).filter((s) => perStage[s]).map((s) => [s, median(perStage[s]!).toFixed(0)]);
   const totalMedian = median(totals), baseMedian = median(baseline);
-  console.log(`\nfacedetail ${VERSION} @ ${currentCommit()}, ${names.length} photos, maps ${res}², detail ${detail}, ${failures.length} failed`);
+  console.log(`\nfacedetail ${VERSION} @ ${currentCommit()}, ${names.length} photos, maps ${res}², model ${model}, detail ${detail}, ${failures.length} failed`);
   console.log(markdownTable(['stage', 'median ms'], [...stageRows,
     ['**total (decoded image → all files)**', totalMedian.toFixed(0)],
     ['baseline: Human detect + mesh alone', baseMedian.toFixed(0)],
@@ -124,12 +129,12 @@ async function main(): Promise<void> {
   if (failures.length) console.log('failures:\n' + failures.map((f) => '  ' + f).join('\n'));
   const result = {
     commit: currentCommit(), date: new Date().toISOString(), version: VERSION, machine: `${process.platform} ${process.arch}, node ${process.version}`,
-    photos: names.length, resolution: res, detail,
+    photos: names.length, resolution: res, model, detail,
     stagesMedianMs: Object.fromEntries(stageRows.map(([s, v]) => [s, Number(v)])),
     totalMedianMs: totalMedian, baselineMedianMs: baseMedian, ratio: totalMedian / baseMedian, peakRssMb, failures, checksum,
     ...(dfdn ? { dfdnInference: dfdn } : {}),
   };
-  if (!quick) await writeFile('bench/results/speed.json', JSON.stringify(result, null, 2) + '\n');
+  if (!quick) await writeFile(model === RECONSTRUCT_DEFAULTS.model ? 'bench/results/speed.json' : `bench/results/speed-${model}.json`, JSON.stringify(result, null, 2) + '\n');
 }
 
 await main();

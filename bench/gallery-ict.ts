@@ -2,8 +2,9 @@
  * `npm run gallery:ict`: the ICT FaceKit model (`--model ict`) on a few shared photos, as one
  * contact sheet (docs/gallery-ict.jpg): photo | the fitted head (textured face + flat-coloured
  * head, eyes, teeth) from the photo's camera | that render over the photo (alignment check) | the
- * same head turned 40° | the detailed grey head under a raking light. Needs the imported ICT
- * cache (`facedetail model import ict <FaceXModel>`; `--models-dir` or $FACEDETAIL_MODELS_DIR).
+ * same head turned 40° | the detailed grey head under a raking light. Uses the imported ICT cache
+ * when there is one (`facedetail model import ict <FaceXModel>`; `--models-dir` or
+ * $FACEDETAIL_MODELS_DIR), else the bundled compact model.
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -40,7 +40,8 @@ def parse():
     ap.add_argument("--max-minutes", type=float, default=60)
     ap.add_argument("--crop", type=int, default=128)
     ap.add_argument("--b-syn", type=int, default=12)
-    ap.add_argument("--b-scan", type=int, default=3)
+    ap.add_argument("--pool-file", default="pool_train.npy", help="procedural displacement pool in training/data/prep: pool_train.npy (v1, procedural.py) or pool_v2_train.npy (generator v2, bench/synth/write-maps.ts)")
+    ap.add_argument("--b-scan", type=int, default=0, help="scan-render batch; must stay 0: the scan is evaluation-only")
     ap.add_argument("--b-real", type=int, default=4)
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--lr-d", type=float, default=1e-3)
@@ -51,10 +52,13 @@ def parse():
     ap.add_argument("--w-smooth", type=float, default=0.02)
     ap.add_argument("--w-gan", type=float, default=0.01)
     ap.add_argument("--gan-start", type=int, default=500)
-    ap.add_argument("--p-scan-disp", type=float, default=0.2)
+    ap.add_argument("--p-scan-disp", type=float, default=0.0, help="must stay 0: the scan is evaluation-only")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "runs", "main"))
-    return ap.parse_args()
+    a = ap.parse_args()
+    if a.b_scan > 0 or a.p_scan_disp > 0:
+        ap.error("--b-scan and --p-scan-disp must be 0: the Lee Perry-Smith scan is evaluation-only (an unseen subject)")
+    return a
 
 
 class Source:
@@ -153,12 +157,17 @@ class Data:
         self.args, self.rng = args, rng
         S = args.crop
         photos = samples("photo", "train")
-        scans = samples("scan", "train")
+        # The Lee Perry-Smith scan is an unseen subject (evaluation only): none of its renders is a
+        # training target, a scan-displacement source or a synthetic sample's albedo. Data exported
+        # before that change marked the scan's tune half "train": refuse it rather than train on it.
+        stale = samples("scan", "train")
+        if stale:
+            raise SystemExit(f"training/data marks {len(stale)} scan renders as training data: re-export "
+                             "(node --import tsx training/export/export-data.ts --scan-only) so the scan stays unseen")
         self.real = [Source(s, S) for s in photos]
-        scan_all = [Source(s, S, need_target=True) for s in scans]
-        self.scan = [x for x in scan_all if x.tvalid.sum() > 20000]
-        self.syn_src = self.real + scan_all
-        self.pool = np.load(os.path.join(PREP, "pool_train.npy"))
+        self.scan = []
+        self.syn_src = list(self.real)
+        self.pool = np.load(os.path.join(PREP, args.pool_file), mmap_mode="r")
         self.scan_disp = [x.target for x in self.scan]
         # Where the procedural detail is (mean |d| over part of the pool, 8-texel grid): half of the
         # synthetic crops are centred there, so that wrinkles are not rare events in the loss.

@@ -6,7 +6,8 @@
  * by Vite itself from the `new URL(…, import.meta.url)` in onnxruntime-web's wasm bundle: copying
  * it as well would ship it twice), and the detail network (DFDN) under
  * `models/dfdn/` from the repository's `models/dfdn/` (or `$FACEDETAIL_DFDN_DIR`; left out, with
- * a warning, when absent: the app then offers only the shape-from-shading detail) — no CDN,
+ * a warning, when absent: the app then offers only the shape-from-shading detail), and the
+ * compact ICT FaceKit model under `models/ict/` from the repository's `models/ict/` — no CDN,
  * nothing fetched from elsewhere.
  */
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
@@ -22,6 +23,8 @@ const humanDir = dirname(dirname(require.resolve('@vladmandic/human'))); // .../
 const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm')); // .../dist
 /** The detail network's folder (dfdn.onnx + dfdn.json). */
 const dfdnDir = resolve(process.env['FACEDETAIL_DFDN_DIR'] || join(repo, 'models', 'dfdn'));
+/** The bundled compact ICT FaceKit model (models/ict/, made by `npm run build:ict-model`). */
+const ictFile = join(repo, 'models', 'ict', 'ict-compact.bin');
 const version = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** The models the analysis runs (src/human/config.ts HUMAN_MODELS). */
@@ -43,6 +46,8 @@ function runtimeAssets(): Map<string, string> {
   } else {
     console.warn(`facedetail web build: no detail network in ${dfdnDir} (dfdn.onnx + dfdn.json); the 'dfdn' detail methods will report it`);
   }
+  if (existsSync(ictFile)) out.set('models/ict/ict-compact.bin', ictFile);
+  else console.warn(`facedetail web build: no bundled ICT model at ${ictFile}; the 'ict' face model will report it`);
   return out;
 }
 

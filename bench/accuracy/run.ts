@@ -7,8 +7,8 @@
  * --res N (detail/texture map resolution of the pipeline, default the pipeline's), --no-write
  * (do not write the JSON), --ids a,b (only these views), --methods sfs,dfdn,dfdn+sfs (the
  * pipeline's detail methods to score; default all three when the DFDN model is installed, else
- * sfs alone, said so), --model facemesh|ict (the proxy model; ict needs the imported ICT cache and
- * writes bench/results/accuracy-ict.json).
+ * sfs alone, said so), --model facemesh|ict (the proxy model; ict: the imported ICT cache, else the
+ * bundled compact model; writes bench/results/accuracy-ict.json).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -18,7 +18,8 @@
  * Options: --quick (fewer renders and photos), --no-write, --models-dir <dir>, --fit '<json>'
  * (IctFitOptions overrides for every fit, for tuning sweeps; bench/proxy/tune.ts sweeps faster),
  * --correspondence cache|calibrated|geometric (default cache: the one stored at import),
- * --modes none,prior (default all three), --no-photos.
+ * --modes none,prior (default all three), --no-photos, --fit-model bundled (render the ground truth
+ * with the imported full model, fit with the compact model bundled in models/ict/: its accuracy cost).
  * Writes bench/results/proxy.json (--quick: bench/out/proxy-quick.json). Preview renders:
  * `node --import tsx bench/proxy/preview.ts`.
  */
@@ -48,6 +49,7 @@ const fitOverrides = JSON.parse(arg('--fit') ?? '{}') as IctFitOptions;
 const MODES = (arg('--modes')?.split(',') ?? ['none', 'prior', 'fixed']) as EmotionPriorMode[];
 const corrMethod = arg('--correspondence') ?? 'cache';
 const photos = !args.includes('--no-photos');
+const fitModel = arg('--fit-model') ?? 'same';
 
 interface CaseRow {
   id: string; group: ProxyGroup; split: ProxySplit; emotion?: string; detected: boolean; predicted?: string;
@@ -58,19 +60,22 @@ interface CaseRow {
 async function main(): Promise<void> {
   const t0 = performance.now();
   const log = (s: string): void => { process.stderr.write(s + '\n'); };
-  const data = await loadIctModel(modelsDir ? { modelsDir } : {});
+  if (!['same', 'bundled'].includes(fitModel)) throw new Error(`--fit-model: same or bundled, got ${fitModel}`);
+  // The ground truth needs the full model (all 100 identity modes): the imported cache.
+  const data = await loadIctModel({ ...(modelsDir ? { modelsDir } : {}), source: 'cache' });
+  const fitData = fitModel === 'bundled' ? await loadIctModel({ source: 'bundled' }) : data;
   if (!['cache', 'calibrated', 'geometric'].includes(corrMethod)) throw new Error(`--correspondence: cache, calibrated or geometric, got ${corrMethod}`);
-  const corr = corrMethod === 'cache' ? data.correspondence
-    : computeIctCorrespondence(data, { method: corrMethod as 'calibrated' | 'geometric', fallback: 'error' });
+  const corr = corrMethod === 'cache' ? fitData.correspondence
+    : computeIctCorrespondence(fitData, { method: corrMethod as 'calibrated' | 'geometric', fallback: 'error' });
   const tp = performance.now();
-  prepareIctFit(data, corr, ICT_FIT_DEFAULTS.identityCount);
+  prepareIctFit(fitData, corr, ICT_FIT_DEFAULTS.identityCount);
   const prepMs = performance.now() - tp;
   const faceV = ictRegionVertices(data, 'narrowFace');
   const assets = ictRenderAssets(data);
   const analyzer = await createHumanAnalyzer();
   const fitTimes: number[] = [];
   const fit = (analysis: FaceAnalysis, camera: ReturnType<typeof estimateCamera>, options: IctFitOptions): IctFitResult => {
-    const r = fitIct({ data, correspondence: corr, analysis, camera }, { ...fitOverrides, ...options });
+    const r = fitIct({ data: fitData, correspondence: corr, analysis, camera }, { ...fitOverrides, ...options });
     fitTimes.push(r.ms);
     return r;
   };
@@ -159,7 +164,7 @@ async function main(): Promise<void> {
   const warm = fitTimes.slice(3);
 
   console.log('### ICT fit on ground-truth renders (face-area vertex error after similarity alignment)\n');
-  console.log(`correspondence: ${corrMethod}; fit overrides: ${JSON.stringify(fitOverrides)}\n`);
+  console.log(`correspondence: ${corrMethod}; fit overrides: ${JSON.stringify(fitOverrides)}; fitted model: ${fitData.origin === 'bundled' ? 'bundled compact' : 'imported full'} (${fitData.identityNames.length} identity modes)\n`);
   console.log(markdownTable(['split', 'renders', 'mode', 'found', 'vertex mean mm', 'vertex median mm', 'reproj px (RMS)', 'expr |Δβ|'], table));
   console.log(`\nprior* / fixed*: the true emotion (one-hot) instead of the network's. Emotion network top-1 on the emotion renders: ${emoAcc}/${emo.length}.`);
   if (photos) {
@@ -174,7 +179,7 @@ async function main(): Promise<void> {
     await mkdir(path.dirname(out), { recursive: true });
     await writeFile(out, JSON.stringify({
       commit: currentCommit(), date: new Date().toISOString(),
-      settings: { quick, fitDefaults: ICT_FIT_DEFAULTS, fitOverrides, correspondence: corrMethod, modes: MODES, faceVertices: 'narrowFace' },
+      settings: { quick, fitDefaults: ICT_FIT_DEFAULTS, fitOverrides, correspondence: corrMethod, modes: MODES, faceVertices: 'narrowFace', fitModel },
       timing: { fitMedianMs: median(warm), fits: warm.length, prepMs },
       summary, emotionTop1: { correct: emoAcc, of: emo.length }, renders: rows, photos: photoRows,
     }, null, 2) + '\n');

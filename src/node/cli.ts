@@ -8,12 +8,11 @@
  * Exit codes: 0 every input succeeded, 1 some input failed, 2 usage error (bad option, no input
  * matched).
  */
-import { createRequire } from 'node:module';
-import { readdir, stat } from 'node:fs/promises';
+import './no-telemetry.js'; // first: privacy guard (see no-telemetry.ts)
+import { readdir, realpath, rmdir, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, parse as parsePath, relative, resolve } from 'node:path';
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { glob, isDynamicPattern } from 'tinyglobby';
 import { ESTIMATE_CAMERA_DEFAULTS } from '../core/camera/estimate-camera.js';
 import { FaceDetailError } from '../core/errors.js';
 import { RECONSTRUCT_DEFAULTS } from '../core/pipeline/defaults.js';
@@ -24,20 +23,24 @@ type OutputBuilder = (...args: Parameters<typeof BuildOutputFiles>) => ReturnTyp
 import { DETAIL_METHODS, FACE_MODELS, STAGES, type DetailMethod, type FaceModelName } from '../core/pipeline/types.js';
 import { EMOTION_PRIOR_MODES, ICT_HEAD_PARTS, type EmotionPriorMode, type IctHeadParts } from '../core/model/ict-types.js';
 import type { FaceReconstruction, Logger, MeshFormat, ProgressCallback, StageName } from '../core/pipeline/types.js';
-import { decodeImage, DECODE_DEFAULTS, HEIC_SUPPORTED } from './decode-image.js';
+import { DECODE_DEFAULTS } from './decode-defaults.js';
+import { VERSION } from './version.js';
+import type { GlbCompression } from '../core/export/glb.js';
+import { glbWriteOptions } from './draco-encoder.js';
 import type { Reconstructor, ReconstructorOptions } from './reconstructor.js';
-import { writeOutputFolder } from './write-output.js';
+import { safeOutputName, printableName } from './output-name.js';
+import { lockOutputFolder, writeOutputFolder } from './write-output.js';
 
 /** Exit codes of the CLI. */
 export const EXIT_CODES = Object.freeze({ OK: 0, SOME_FAILED: 1, USAGE: 2 });
 
 /** Extensions (lower case) a folder input contributes. Files named explicitly are tried whatever their extension. */
-export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp', '.heic', '.heif', '.avif', '.tif', '.tiff'];
+export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.heic', '.heif', '.avif', '.tif', '.tiff'];
 
 const MESH_FORMATS: readonly MeshFormat[] = ['glb', 'obj', 'ply'];
+/** `--compress` choices (GLB_COMPRESSIONS of core/export/glb.ts, not imported: it loads glTF-Transform). */
+const GLB_COMPRESSIONS: readonly GlbCompression[] = ['none', 'meshopt', 'draco'];
 
-/** facedetail's version, from package.json (`../../package.json` from both `src/node` and `dist/node`). */
-const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /** A writable text stream; `isTTY` decides between progress bars and plain lines. */
 export interface CliStream {
@@ -62,6 +65,7 @@ export interface CliIO {
 interface CliOptions {
   out: string;
   format: MeshFormat[];
+  compress: GlbCompression;
   detailRes: number;
   textureRes: number;
   detailStrength: number;
@@ -73,6 +77,8 @@ interface CliOptions {
   allFaces?: boolean;
   focal35mm?: number;
   maxPixels: number;
+  maxBytes: number;
+  maxDimension: number;
   recursive?: boolean;
   json?: boolean;
   quiet?: boolean;
@@ -104,6 +110,10 @@ export async function run(argv: readonly string[], io: CliIO = {}): Promise<numb
   // `facedetail model …` sub-commands (model cache management) live in their own module.
   const modelCli = await import('./model-import/model-cli.js');
   if (modelCli.isModelCommand(argv)) return modelCli.runModelCommand(argv, { stdout, stderr, cwd });
+  // `facedetail worker | enqueue | queue status` (batch work on a BullMQ queue): src/node/queue/.
+  if ((await import('./queue/is-queue-command.js')).isQueueCommand(argv)) {
+    return (await import('./queue/queue-cli.js')).runQueueCommand(argv, { stdout, stderr, cwd, ...(io.createReconstructor ? { createReconstructor: io.createReconstructor } : {}) });
+  }
 
   // ---- options -------------------------------------------------------------------------------
   const program = buildProgram(stdout, stderr);
@@ -119,10 +129,12 @@ export async function run(argv: readonly string[], io: CliIO = {}): Promise<numb
     return EXIT_CODES.USAGE;
   };
   const outDir = resolve(cwd, opts.out);
+  let outExisted = false;
   try {
-    if (!(await stat(outDir)).isDirectory()) return usage(`--out: "${opts.out}" exists and is not a folder.`);
+    if (!(await stat(outDir)).isDirectory()) return usage(`--out: "${printableName(opts.out)}" exists and is not a folder.`);
+    outExisted = true;
   } catch {
-    // does not exist yet: created on first write
+    // does not exist yet: created for the run's lock, removed again if nothing is written
   }
 
   // ---- inputs --------------------------------------------------------------------------------
@@ -131,10 +143,32 @@ export async function run(argv: readonly string[], io: CliIO = {}): Promise<numb
     return usage(unmatched.length > 0 ? `no input image matched: ${unmatched.map((u) => `"${u}"`).join(', ')}.` : 'no input images.');
   }
 
-  const reporter = new Reporter(stdout, stderr, opts, files.length + unmatched.length);
+  // One run at a time per output folder: a second run would silently replace the first's fresh results.
+  let unlock: () => Promise<void>;
+  try {
+    unlock = await lockOutputFolder(outDir);
+  } catch (e) {
+    if (e instanceof FaceDetailError) return usage(e.message);
+    throw e;
+  }
+  try {
+    return await runLocked(files, unmatched, opts, io, stdout, stderr, outDir, usage);
+  } finally {
+    await unlock();
+    if (!outExisted) await rmdir(outDir).catch(() => undefined); // only when empty: every input failed
+  }
+}
+
+async function runLocked(
+  files: InputFile[], unmatched: string[], opts: CliOptions, io: CliIO, stdout: CliStream, stderr: CliStream, outDir: string, usage: (m: string) => number,
+): Promise<number> {
+  const cwd = io.cwd ?? process.cwd();
+  // Progress bars only on a terminal: cli-progress is loaded then, not for piped or --json runs.
+  const Bar = stderr.isTTY === true && opts.quiet !== true ? (await import('cli-progress')).SingleBar : undefined;
+  const reporter = new Reporter(stdout, stderr, opts, files.length + unmatched.length, Bar);
   const results: InputResult[] = [];
   for (const u of unmatched) {
-    const r = errorResult(u, new FaceDetailError('IO_ERROR', `"${u}" matches no file, folder or image.`), 0);
+    const r = errorResult(u, new FaceDetailError('IO_ERROR', `"${printableName(u)}" matches no file, folder or image.`), 0);
     results.push(r);
     reporter.unmatched(r);
   }
@@ -150,6 +184,8 @@ export async function run(argv: readonly string[], io: CliIO = {}): Promise<numb
     head: opts.head,
     ...(opts.modelsDir !== undefined ? { modelsDir: resolve(cwd, opts.modelsDir) } : {}),
     maxPixels: opts.maxPixels,
+    maxBytes: opts.maxBytes,
+    maxDimension: opts.maxDimension,
     logger: reporter.logger,
   };
   if (opts.focal35mm !== undefined) recOptions.focalLength35mm = opts.focal35mm;
@@ -211,18 +247,21 @@ function buildProgram(stdout: CliStream, stderr: CliStream): Command {
     .usage('<inputs...> -o <dir> [options]')
     .argument('<inputs...>', 'image files, folders (their images) or quoted glob patterns')
     .requiredOption('-o, --out <dir>', 'output folder; each image gets <dir>/<image name>/')
-    .addOption(new Option('-f, --format <list>', `mesh formats, comma-separated: ${MESH_FORMATS.join(',')}`).argParser(parseFormats).default([...MESH_FORMATS], MESH_FORMATS.join(',')))
+    .addOption(new Option('-f, --format <list>', `mesh formats, comma-separated: ${MESH_FORMATS.join(',')}`).argParser(parseFormats).default(['glb'], 'glb'))
+    .addOption(new Option('--compress <method>', 'face.glb geometry compression for the web: none (quantised, opens everywhere), meshopt (three.js with MeshoptDecoder), draco (three.js with DRACOLoader, Blender)').choices(GLB_COMPRESSIONS).default('none'))
     .addOption(new Option('--detail-res <n>', 'displacement / normal map size in texels (512-2048)').argParser(intIn('--detail-res', 512, 2048)).default(RECONSTRUCT_DEFAULTS.detailResolution))
     .addOption(new Option('--texture-res <n>', 'texture / albedo / confidence map size in texels (64-4096)').argParser(intIn('--texture-res', 64, 4096)).default(RECONSTRUCT_DEFAULTS.textureResolution))
     .addOption(new Option('--detail-strength <x>', 'multiplier on the fine detail, 0 = smooth proxy only (0-10)').argParser(numIn('--detail-strength', 0, 10, true)).default(RECONSTRUCT_DEFAULTS.detailStrength))
-    .addOption(new Option('--model <name>', 'face model: facemesh = the 468-point face mesh (built in), ict = the ICT FaceKit morphable model with the full head (run "facedetail model import ict <folder>" once)').choices(FACE_MODELS).default(RECONSTRUCT_DEFAULTS.model))
+    .addOption(new Option('--model <name>', 'face model: facemesh = the 468-point face mesh (built in), ict = the ICT FaceKit morphable model with the full head (a compact copy is bundled; "facedetail model import ict <folder>" imports the full model)').choices(FACE_MODELS).default(RECONSTRUCT_DEFAULTS.model))
     .addOption(new Option('--emotion-prior <mode>', 'with --model ict: how the detected emotion guides the expression fit').choices(EMOTION_PRIOR_MODES).default(RECONSTRUCT_DEFAULTS.emotionPrior))
     .addOption(new Option('--head <parts>', 'with --model ict: head parts exported around the face: none, skin (head and neck) or full (+ sockets, mouth, teeth, eyes)').choices(ICT_HEAD_PARTS).default(RECONSTRUCT_DEFAULTS.head))
-    .option('--models-dir <dir>', 'models folder holding the imported ICT cache (default: $FACEDETAIL_MODELS_DIR, else ~/.cache/facedetail/models)')
+    .option('--models-dir <dir>', 'models folder holding the imported ICT cache, used instead of the bundled model when present (default: $FACEDETAIL_MODELS_DIR, else ~/.cache/facedetail/models)')
     .addOption(new Option('--detail <method>', 'fine detail from: sfs = shape from shading of this photo, dfdn = the learned detail network, dfdn+sfs = the network refined by shading').choices(DETAIL_METHODS).default(RECONSTRUCT_DEFAULTS.detail))
     .option('--all-faces', 'reconstruct every face, into <dir>/<image name>_face<i>/ (0 = largest)')
     .addOption(new Option('--focal-35mm <mm>', `35 mm-equivalent focal length of the camera; overrides EXIF (default: EXIF, else ${ESTIMATE_CAMERA_DEFAULTS.defaultFocalLength35mm})`).argParser(numIn('--focal-35mm', 1, 2000, false)))
     .addOption(new Option('--max-pixels <n>', 'refuse images with more pixels than this (decompression-bomb guard)').argParser(intIn('--max-pixels', 1, Number.MAX_SAFE_INTEGER)).default(DECODE_DEFAULTS.maxPixels, '50000000'))
+    .addOption(new Option('--max-bytes <n>', 'refuse image files larger than this many bytes').argParser(intIn('--max-bytes', 1, Number.MAX_SAFE_INTEGER)).default(DECODE_DEFAULTS.maxBytes, String(DECODE_DEFAULTS.maxBytes)))
+    .addOption(new Option('--max-dimension <px>', 'downscale photos whose long side exceeds this before analysis (256 or more; raise it for small faces in huge group photos)').argParser(intIn('--max-dimension', 256, 65535)).default(DECODE_DEFAULTS.maxDimension))
     .option('-r, --recursive', 'search folders recursively')
     .option('--json', 'print one JSON line per input to stdout (and nothing else there)')
     .option('-q, --quiet', 'no progress bars or per-image lines; print failures only')
@@ -241,10 +280,12 @@ Inputs:
   (${IMAGE_EXTENSIONS.join(' ')};
   add -r for sub-folders). Anything else is a glob pattern; quote it so the
   shell does not expand it: "photos/**/*.jpg".
-  Formats: JPEG, PNG, WebP, AVIF, TIFF, GIF${HEIC_SUPPORTED ? ', HEIC' : '; HEIC is not supported by this\n  installation\'s libvips: convert HEIC photos to JPEG first'}.
+  Formats: JPEG, PNG, WebP, AVIF, TIFF, GIF; HEIC only with a libvips that has
+  an HEVC decoder (sharp's prebuilt one has none: convert HEIC photos to JPEG).
 
 Outputs (one folder per face; an existing folder is replaced atomically):
-  face.glb (metres), face.obj + face.mtl, face.ply (millimetres) per --format;
+  face.glb (metres; quantised, --compress for smaller files) by default, and
+  face.obj + face.mtl, face.ply (millimetres) with --format glb,obj,ply;
   texture.png, albedo.png, normal.png, confidence.png, displacement.png (16-bit,
   mm encoding in result.json) and result.json (camera, pose, scale, timings).
   Two inputs with the same name get <name>, <name>_2, ...
@@ -259,8 +300,9 @@ Exit codes:
 
 Models:
   facedetail model import ict <FaceXModel folder> [--models-dir <dir>]
-  imports the ICT FaceKit morphable model (MIT) into the model cache
-  (default ~/.cache/facedetail/models, or $FACEDETAIL_MODELS_DIR).
+  imports the full ICT FaceKit morphable model (MIT) into the model cache
+  (default ~/.cache/facedetail/models, or $FACEDETAIL_MODELS_DIR); without it,
+  --model ict uses the compact copy bundled with facedetail (models/ict/).
 
 Examples:
   facedetail portrait.jpg -o out
@@ -269,7 +311,8 @@ Examples:
   facedetail "shots/*.jpg" -o out --all-faces --json > results.jsonl
 `;
 
-function parseFormats(value: string): MeshFormat[] {
+/** Parses `--format` (also used by `facedetail enqueue`). */
+export function parseFormats(value: string): MeshFormat[] {
   const list = value.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
   if (list.length === 0) throw new InvalidArgumentError(`--format expects a comma-separated list of ${MESH_FORMATS.join(', ')}.`);
   const out: MeshFormat[] = [];
@@ -280,7 +323,8 @@ function parseFormats(value: string): MeshFormat[] {
   return out;
 }
 
-function intIn(name: string, lo: number, hi: number): (value: string) => number {
+/** An integer parser for [lo, hi] (also used by the queue sub-commands). */
+export function intIn(name: string, lo: number, hi: number): (value: string) => number {
   return (value) => {
     const v = Number(value.trim());
     if (value.trim() === '' || !Number.isInteger(v) || v < lo || v > hi) {
@@ -291,7 +335,7 @@ function intIn(name: string, lo: number, hi: number): (value: string) => number 
 }
 
 /** A number parser for [lo, hi] (`inclusive`) or (lo, hi). */
-function numIn(name: string, lo: number, hi: number, inclusive: boolean): (value: string) => number {
+export function numIn(name: string, lo: number, hi: number, inclusive: boolean): (value: string) => number {
   return (value) => {
     const v = Number(value.trim());
     if (value.trim() === '' || !Number.isFinite(v) || (inclusive ? v < lo || v > hi : v <= lo || v >= hi)) {
@@ -303,7 +347,8 @@ function numIn(name: string, lo: number, hi: number, inclusive: boolean): (value
 
 // ---- inputs ------------------------------------------------------------------------------------
 
-interface InputFile {
+/** One expanded input (see {@link resolveInputs}). */
+export interface InputFile {
   /** The path as shown to the user (relative to cwd when inside it). */
   display: string;
   /** Absolute path. */
@@ -312,33 +357,46 @@ interface InputFile {
   stem: string;
 }
 
-async function resolveInputs(args: readonly string[], cwd: string, recursive: boolean): Promise<{ files: InputFile[]; unmatched: string[] }> {
+/**
+ * Expand inputs (files, folders, globs) as the CLI does and name each one's output folder
+ * (`stem`, unique within the call). Also used by `facedetail enqueue`.
+ */
+export async function resolveInputs(args: readonly string[], cwd: string, recursive: boolean): Promise<{ files: InputFile[]; unmatched: string[] }> {
   const seen = new Set<string>();
   const paths: string[] = [];
   const unmatched: string[] = [];
-  const add = (p: string): void => {
+  // Dedupe by real path: a file reached twice (a symlink, a "**" glob through a link loop) is one input.
+  const add = async (p: string): Promise<void> => {
     const abs = resolve(cwd, p);
-    if (!seen.has(abs)) { seen.add(abs); paths.push(abs); }
+    const real = await realpath(abs).catch(() => abs);
+    if (!seen.has(real)) { seen.add(real); paths.push(abs); }
   };
+  const addAll = async (list: readonly string[]): Promise<void> => { for (const p of list) await add(p); };
   const isImageName = (p: string): boolean => IMAGE_EXTENSIONS.includes(extname(p).toLowerCase());
 
   for (const arg of args) {
     const abs = resolve(cwd, arg);
     const st = await stat(abs).catch(() => undefined);
-    if (st?.isFile()) { add(abs); continue; }
+    if (st?.isFile()) { await add(abs); continue; }
     if (st?.isDirectory()) {
       const entries = await readdir(abs, { withFileTypes: true, recursive }).catch(() => []);
-      const found = entries
-        .filter((d) => d.isFile() && isImageName(d.name))
-        .map((d) => join((d as { parentPath?: string; path?: string }).parentPath ?? (d as { path?: string }).path ?? abs, d.name))
-        .sort();
-      found.forEach(add);
+      const found: string[] = [];
+      for (const d of entries) {
+        if (!isImageName(d.name) || !(d.isFile() || d.isSymbolicLink())) continue;
+        const p = join((d as { parentPath?: string; path?: string }).parentPath ?? (d as { path?: string }).path ?? abs, d.name);
+        // Symlinked images are followed (a link to a file is that file); broken or folder links are skipped.
+        if (d.isSymbolicLink() && !(await stat(p).catch(() => undefined))?.isFile()) continue;
+        found.push(p);
+      }
+      found.sort();
+      await addAll(found);
       if (found.length === 0) unmatched.push(arg);
       continue;
     }
+    const { glob, isDynamicPattern } = await import('tinyglobby'); // loaded only when an input is no file or folder
     if (isDynamicPattern(arg)) {
       const found = (await glob(arg, { cwd, absolute: true, onlyFiles: true, expandDirectories: false })).filter(isImageName).sort();
-      found.forEach(add);
+      await addAll(found);
       if (found.length === 0) unmatched.push(arg);
       continue;
     }
@@ -347,12 +405,12 @@ async function resolveInputs(args: readonly string[], cwd: string, recursive: bo
 
   const used = new Set<string>();
   const files = paths.map((path) => {
-    const name = parsePath(path).name || basename(path);
+    const name = safeOutputName(parsePath(path).name);
     let stem = name;
     for (let k = 2; used.has(stem.toLowerCase()); k++) stem = `${name}_${k}`;
     used.add(stem.toLowerCase());
     const rel = relative(cwd, path);
-    const display = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+    const display = printableName(rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path);
     return { display, path, stem };
   });
   return { files, unmatched };
@@ -387,7 +445,8 @@ async function processOne(
   };
   reporter.currentWarnings = warnings;
   try {
-    const decoded = await timed('decode', undefined, () => decodeImage(file.path, { maxPixels: opts.maxPixels }));
+    const { decodeImage } = await import('./decode-image.js'); // sharp loads on first use, not for --help
+    const decoded = await timed('decode', undefined, () => decodeImage(file.path, { maxPixels: opts.maxPixels, maxBytes: opts.maxBytes, maxDimension: opts.maxDimension }));
     const recs: FaceReconstruction[] = opts.allFaces === true
       ? await reconstructor.reconstructAll(decoded, { onProgress })
       : [await reconstructor.reconstruct(decoded, { onProgress })];
@@ -397,11 +456,12 @@ async function processOne(
       await timed('export', rec.faceIndex, async () => {
         const files = await build(rec, {
           formats: opts.format,
+          ...(opts.format.includes('glb') ? { glb: await glbWriteOptions(opts.compress) } : {}),
           sourceName: basename(file.path),
           version: VERSION,
           imageTimings: { decode: timings['decode'] ?? 0 },
         });
-        await writeOutputFolder(dir, files);
+        await writeOutputFolder(dir, files, { parent: outDir, version: VERSION });
       });
       outputs.push(join(opts.out, dirName));
       for (const w of rec.warnings) warnings.push(recs.length > 1 ? `face ${rec.faceIndex}: ${w}` : w);
@@ -461,8 +521,9 @@ class Reporter {
     private readonly stderr: CliStream,
     private readonly opts: CliOptions,
     private readonly total: number,
+    private readonly Bar: typeof SingleBar | undefined,
   ) {
-    this.tty = stderr.isTTY === true && opts.quiet !== true;
+    this.tty = Bar !== undefined;
     const warn = (m: string): void => {
       if (this.currentWarnings !== undefined) this.currentWarnings.push(m);
       else if (opts.quiet !== true) stderr.write(`facedetail: warning: ${m}\n`);
@@ -484,8 +545,8 @@ class Reporter {
     const done = new Set<string>(); // distinct (face, stage) pairs: a stage may run twice (unwrap at two resolutions)
     let doneCount = 0;
     let faces = 1;
-    if (this.tty) {
-      bar = new SingleBar({
+    if (this.Bar !== undefined) {
+      bar = new this.Bar({
         stream: this.stderr as unknown as NodeJS.WritableStream,
         format: `${prefix} {name} [{bar}] {percentage}% {stage}`,
         barsize: 24,

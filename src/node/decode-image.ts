@@ -7,28 +7,18 @@
  * ones `npm install sharp` fetches, checked with sharp 0.35.5 / libvips 8.18.7 / libheif 1.23.5)
  * decode AVIF but NOT HEIC, because HEVC is patent-encumbered. See {@link HEIC_SUPPORTED}.
  */
-import { readFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import exifr from 'exifr';
 import sharp from 'sharp';
 import type { Metadata as SharpMetadata, OutputInfo as SharpOutputInfo } from 'sharp';
 import { FaceDetailError } from '../core/errors.js';
+import { DECODE_DEFAULTS, type DecodeImageOptions } from './decode-defaults.js';
 import type { Image } from '../core/types.js';
 
-/** Options of {@link decodeImage}. */
-export interface DecodeImageOptions {
-  /**
-   * Largest accepted pixel count (width × height, read from the file header before decoding, a
-   * guard against decompression bombs). Default 50e6 (50 megapixels; decoding that many pixels
-   * takes about 750 MB of memory).
-   */
-  maxPixels?: number;
-  /** Smallest accepted short side in pixels. Default 64. */
-  minSize?: number;
-}
-
-/** Defaults of {@link DecodeImageOptions}. */
-export const DECODE_DEFAULTS: Readonly<Required<DecodeImageOptions>> = { maxPixels: 50e6, minSize: 64 };
+export { DECODE_DEFAULTS } from './decode-defaults.js';
+export type { DecodeImageOptions } from './decode-defaults.js';
 
 /** The EXIF fields facedetail uses; each is absent when the file does not carry it. */
 export interface ExifInfo {
@@ -60,6 +50,11 @@ export interface DecodedImage {
   /** `jpeg`, `png`, `webp`, `avif`, `heif` (HEIC), `tiff` or `gif`. */
   format: string;
   exif: ExifInfo;
+  /** Decoded size ÷ the file's size (1 unless the photo was over `maxDimension`). Optional for decoded images made elsewhere. */
+  scale?: number;
+  /** The file's own size (after orientation), before any downscale. */
+  originalWidth?: number;
+  originalHeight?: number;
 }
 
 /**
@@ -102,19 +97,14 @@ export function isDecodedImage(x: unknown): x is DecodedImage {
  * await decodeImage(bytes, { maxPixels: 100e6 }); // allow up to 100 megapixels
  */
 export async function decodeImage(input: string | Uint8Array, options: DecodeImageOptions = {}): Promise<DecodedImage> {
-  const { maxPixels, minSize } = validateOptions(input, options);
+  const { maxPixels, minSize, maxBytes, maxDimension } = validateOptions(input, options);
   const label = typeof input === 'string' ? `"${basename(input)}"` : 'the image';
 
   let bytes: Buffer;
   if (typeof input === 'string') {
-    try {
-      bytes = await readFile(input);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message;
-      throw new FaceDetailError('IO_ERROR', `Cannot read image file "${input}": ${why}.`, { cause: e });
-    }
+    bytes = await readImageFile(input, maxBytes);
   } else {
+    if (input.byteLength > maxBytes) throw tooManyBytes(label, input.byteLength, maxBytes);
     bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   }
   if (bytes.length === 0) throw new FaceDetailError('CORRUPT_IMAGE', `${cap(label)} is empty (0 bytes).`);
@@ -157,6 +147,7 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeIma
     // failOn 'truncated': reject truncated data (a half-grey photo would silently break the
     // reconstruction) but accept files with benign libjpeg/libpng warnings that every viewer shows.
     let pipe = sharp(bytes, { limitInputPixels: Math.max(1, Math.floor(maxPixels)), failOn: 'truncated' }).autoOrient();
+    if (Math.max(w0, h0) > maxDimension) pipe = pipe.resize({ width: maxDimension, height: maxDimension, fit: 'inside', kernel: 'lanczos3' });
     if (meta.hasAlpha) pipe = pipe.flatten({ background: { r: 255, g: 255, b: 255 } });
     pipe = sixteenBit ? pipe.toColourspace('rgb16').raw({ depth: 'ushort' }) : pipe.toColourspace('srgb').raw();
     raw = await pipe.toBuffer({ resolveWithObject: true });
@@ -178,13 +169,64 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeIma
     for (let i = 0; i < n; i++) data[i] = lut[src[i]!]!;
   }
 
+  const swapped = meta.orientation !== undefined && meta.orientation >= 5 && meta.orientation <= 8;
+  const originalWidth = swapped ? h0 : w0, originalHeight = swapped ? w0 : h0;
   return {
     image: { width, height, channels: 3, data },
     width,
     height,
     format: format === 'heif' ? (meta.compression === 'av1' ? 'avif' : 'heif') : format,
     exif: await readExif(meta, bytes),
+    scale: width / originalWidth,
+    originalWidth,
+    originalHeight,
   };
+}
+
+/**
+ * Read a regular file of at most `maxBytes`: `stat` first (it does not block on a FIFO), then
+ * open without blocking and check the open file again (it may have been swapped), then read
+ * exactly its size.
+ */
+async function readImageFile(path: string, maxBytes: number): Promise<Buffer> {
+  const fail = (e: unknown): never => {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ELOOP' ? 'too many symbolic links' : (e as Error).message;
+    throw new FaceDetailError('IO_ERROR', `Cannot read image file "${path}": ${why}.`, { cause: e });
+  };
+  const notRegular = (st: { isDirectory(): boolean }): FaceDetailError => new FaceDetailError(
+    'IO_ERROR',
+    `Cannot read image file "${path}": ${st.isDirectory() ? 'it is a folder' : 'it is not a regular file (a device, FIFO or socket)'}; only regular image files are read.`,
+  );
+  const st = await stat(path).catch(fail);
+  if (!st.isFile()) throw notRegular(st);
+  if (st.size > maxBytes) throw tooManyBytes(`"${basename(path)}"`, st.size, maxBytes);
+  const fh = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK).catch(fail);
+  try {
+    const st2 = await fh.stat();
+    if (!st2.isFile()) throw notRegular(st2);
+    if (st2.size > maxBytes) throw tooManyBytes(`"${basename(path)}"`, st2.size, maxBytes);
+    const buf = Buffer.allocUnsafe(st2.size);
+    let off = 0;
+    while (off < buf.length) {
+      const { bytesRead } = await fh.read(buf, off, buf.length - off, off);
+      if (bytesRead === 0) break; // shrank while reading
+      off += bytesRead;
+    }
+    return off === buf.length ? buf : buf.subarray(0, off);
+  } catch (e) {
+    if (e instanceof FaceDetailError) throw e;
+    return fail(e);
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+function tooManyBytes(label: string, size: number, maxBytes: number): FaceDetailError {
+  return new FaceDetailError(
+    'IMAGE_TOO_LARGE',
+    `${cap(label)} is ${(size / 1048576).toFixed(1)} MiB, over the limit of ${(maxBytes / 1048576).toFixed(1)} MiB for an image file. Use a smaller file, or raise the limit with the maxBytes option (CLI: --max-bytes) if you trust it.`,
+  );
 }
 
 function validateOptions(input: unknown, options: DecodeImageOptions): Required<DecodeImageOptions> {
@@ -204,7 +246,15 @@ function validateOptions(input: unknown, options: DecodeImageOptions): Required<
   if (typeof minSize !== 'number' || !Number.isInteger(minSize) || minSize < 1) {
     throw new FaceDetailError('INVALID_OPTION', `minSize: expected an integer ≥ 1 (pixels), received ${describe(minSize)}.`);
   }
-  return { maxPixels, minSize };
+  const maxBytes = options.maxBytes ?? DECODE_DEFAULTS.maxBytes;
+  if (typeof maxBytes !== 'number' || !(maxBytes >= 1) || !Number.isFinite(maxBytes)) {
+    throw new FaceDetailError('INVALID_OPTION', `maxBytes: expected a finite number ≥ 1 (bytes), received ${describe(maxBytes)}.`);
+  }
+  const maxDimension = options.maxDimension ?? DECODE_DEFAULTS.maxDimension;
+  if (typeof maxDimension !== 'number' || !Number.isInteger(maxDimension) || maxDimension < 256) {
+    throw new FaceDetailError('INVALID_OPTION', `maxDimension: expected an integer ≥ 256 (pixels), received ${describe(maxDimension)}.`);
+  }
+  return { maxPixels, minSize, maxBytes, maxDimension };
 }
 
 /** HEVC brands of ISO-BMFF (HEIF) files: HEIC stills and sequences. */

@@ -5,6 +5,7 @@
  * (`dfdn.onnx` + `dfdn.json`), found relative to this module so it works from `src/` (tsx),
  * `dist/` and an installed package alike.
  */
+import './no-telemetry.js'; // before onnxruntime-node can load (see no-telemetry.ts)
 import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';

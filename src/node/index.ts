@@ -6,10 +6,12 @@
  * import { createReconstructor, buildOutputFiles, writeOutputFolder } from 'facedetail';
  * const rec = await createReconstructor();
  * const face = await rec.reconstruct('photo.jpg');
- * await writeOutputFolder('out/photo', buildOutputFiles(face, { formats: ['glb'], sourceName: 'photo.jpg', version: VERSION }));
+ * await writeOutputFolder('out/photo', await buildOutputFiles(face, { formats: ['glb'], sourceName: 'photo.jpg', version: VERSION }));
  * await rec.dispose();
  */
+import './no-telemetry.js'; // first: privacy guard (see no-telemetry.ts)
 export * from '../core/index.js';
+export { loadDracoEncoder, glbWriteOptions } from './draco-encoder.js';
 export { createReconstructor, VERSION } from './reconstructor.js';
 export type { Reconstructor, ReconstructorOptions, ReconstructCallOptions } from './reconstructor.js';
 export { decodeImage, DECODE_DEFAULTS } from './decode-image.js';

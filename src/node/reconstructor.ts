@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { FaceAnalyzer } from '../core/analysis/types.js';
 import { estimateCamera } from '../core/camera/estimate-camera.js';
 import { FaceDetailError } from '../core/errors.js';
@@ -21,6 +20,10 @@ export interface ReconstructorOptions extends Partial<ReconstructOptions> {
   logger?: Logger;
   /** Decompression-bomb guard: largest accepted pixel count (default 50 million). */
   maxPixels?: number;
+  /** Largest accepted image file / byte input size (default 256 MiB; see `DECODE_DEFAULTS`). */
+  maxBytes?: number;
+  /** Photos whose long side exceeds this are downscaled before analysis (default 4096; see `DECODE_DEFAULTS`). */
+  maxDimension?: number;
   /** Use another face analyser (e.g. a mock in tests); default: Human on the wasm backend. */
   analyzer?: FaceAnalyzer;
   /**
@@ -33,9 +36,9 @@ export interface ReconstructorOptions extends Partial<ReconstructOptions> {
   detailNetwork?: DetailNetwork;
   /**
    * Models folder holding the imported ICT FaceKit cache for `model: 'ict'` (default:
-   * `$FACEDETAIL_MODELS_DIR`, else `~/.cache/facedetail/models`). Loaded once, when the default
-   * `model` is `'ict'`, else on the first call that asks for it; a missing cache is
-   * `MODEL_LOAD_FAILED` naming `facedetail model import ict <FaceXModel folder>`.
+   * `$FACEDETAIL_MODELS_DIR`, else `~/.cache/facedetail/models`); without a cache there, the
+   * compact model bundled in the package's `models/ict/` is used. Loaded once, when the default
+   * `model` is `'ict'`, else on the first call that asks for it.
    */
   modelsDir?: string;
   /** Use this already loaded ICT model data instead of reading the cache. */
@@ -55,8 +58,7 @@ export interface Reconstructor {
   dispose(): Promise<void>;
 }
 
-/** facedetail's version (from package.json). */
-export const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+export { VERSION } from './version.js';
 
 /**
  * Load the models and return a {@link Reconstructor}.
@@ -68,7 +70,7 @@ export const VERSION: string = (createRequire(import.meta.url)('../../package.js
  * await rec.dispose();
  */
 export async function createReconstructor(options: ReconstructorOptions = {}): Promise<Reconstructor> {
-  const { logger, maxPixels, analyzer: given, dfdnModelDir, detailNetwork: givenNetwork, modelsDir, ictModel: givenIct, ...defaults } = options;
+  const { logger, maxPixels, maxBytes, maxDimension, analyzer: given, dfdnModelDir, detailNetwork: givenNetwork, modelsDir, ictModel: givenIct, ...defaults } = options;
   const resolved = resolveOptions(defaults); // validate early
   // The DFDN session: created once, on first need (at once when the default method needs it).
   let network: Promise<NodeDetailNetwork> | undefined;
@@ -77,11 +79,14 @@ export async function createReconstructor(options: ReconstructorOptions = {}): P
   if (resolved.detail !== 'sfs') await getNetwork();
   const analyzer = given ?? (await createHumanAnalyzer(logger ? { logger } : {}));
   const faceMesh = createFaceMeshModel();
-  // The ICT FaceKit cache: loaded once, on first need (at once when the default model is 'ict');
+  // The ICT FaceKit model (imported cache, else bundled): loaded once, on first need (at once when the default model is 'ict');
   // one model object per (emotion prior, head parts), sharing the data and the topology.
   let ictData: Promise<IctModelData> | undefined;
   const getIctData = (): Promise<IctModelData> => givenIct ? Promise.resolve(givenIct)
-    : (ictData ??= loadIctModel(modelsDir !== undefined ? { modelsDir } : {}));
+    : (ictData ??= loadIctModel({ ...(modelsDir !== undefined ? { modelsDir } : {}), ...(logger ? { logger } : {}) }).then((d) => {
+      logger?.info(`ICT FaceKit model: ${d.origin === 'bundled' ? 'the bundled compact model' : 'the imported full cache'} (${d.identityNames.length} identity modes)`);
+      return d;
+    }));
   if (resolved.model === 'ict') await getIctData();
   const ictModels = new Map<string, FaceModel>();
   const modelFor = async (o: ReconstructOptions): Promise<FaceModel> => {
@@ -96,7 +101,10 @@ export async function createReconstructor(options: ReconstructorOptions = {}): P
 
   async function run(input: string | Uint8Array | DecodedImage, call: ReconstructCallOptions, all: boolean): Promise<FaceReconstruction[]> {
     if (disposed) throw new FaceDetailError('DISPOSED', 'this reconstructor was disposed; create a new one');
+    checkInput(input);
+    if (typeof call !== 'object' || call === null) throw new FaceDetailError('INVALID_OPTION', `options: expected an object, received ${describeValue(call)}.`);
     const { onProgress, ...rest } = call;
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw new FaceDetailError('INVALID_OPTION', `onProgress: expected a function, received ${describeValue(onProgress)}.`);
     const o = resolveOptions({ ...defaults, ...rest });
     const shared: Partial<Record<StageName, number>> = {};
     const timed = async <T>(stage: StageName, f: () => Promise<T>): Promise<T> => {
@@ -107,10 +115,10 @@ export async function createReconstructor(options: ReconstructorOptions = {}): P
       onProgress?.({ stage, done: true, ms: shared[stage] });
       return r;
     };
-    const decoded = isDecoded(input) ? input : await timed('decode', () => decodeImage(input, maxPixels !== undefined ? { maxPixels } : {}));
+    const decoded = isDecoded(input) ? input : await timed('decode', () => decodeImage(input, { ...(maxPixels !== undefined ? { maxPixels } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}), ...(maxDimension !== undefined ? { maxDimension } : {}) }));
     const faces = await timed('analyze', () => analyzer.analyze(decoded.image));
     if (faces.length === 0) throw new FaceDetailError('NO_FACE', 'no face found in the image: use a photo where the face is visible, reasonably frontal and at least ~64 px wide');
-    const camera = estimateCamera(decoded.width, decoded.height, { focalLength35mm: o.focalLength35mm, exifFocalLength35mm: decoded.exif.focalLength35mm });
+    const camera = estimateCamera(decoded.width, decoded.height, { focalLength35mm: o.focalLength35mm, exifFocalLength35mm: decoded.exif?.focalLength35mm });
     const selected = all || o.allFaces ? faces : faces.slice(0, 1);
     const detailNetwork = o.detail === 'sfs' ? undefined : await getNetwork();
     const model = await modelFor(o);
@@ -125,7 +133,7 @@ export async function createReconstructor(options: ReconstructorOptions = {}): P
 
   return {
     async reconstruct(input, call = {}) {
-      const r = await run(input, { ...call, allFaces: false }, false);
+      const r = await run(input, typeof call === 'object' && call !== null ? { ...call, allFaces: false } : call, false);
       return r[0]!;
     },
     reconstructAll: (input, call = {}) => run(input, call, true),
@@ -140,4 +148,37 @@ export async function createReconstructor(options: ReconstructorOptions = {}): P
 
 function isDecoded(x: unknown): x is DecodedImage {
   return typeof x === 'object' && x !== null && !(x instanceof Uint8Array) && 'image' in x;
+}
+
+/**
+ * The public entry's input check: a non-empty path, encoded bytes, or a decoded image whose
+ * pixel buffer matches its size (`exif` optional). Anything else is `INVALID_INPUT`.
+ */
+function checkInput(input: unknown): void {
+  const bad = (what: string): never => {
+    throw new FaceDetailError('INVALID_INPUT', `input: expected a file path, encoded image bytes (Uint8Array) or a decoded image { image: { width, height, channels: 3, data: Float32Array }, width, height, exif? }; ${what}.`);
+  };
+  if (typeof input === 'string') {
+    if (input.length === 0) bad('received an empty string');
+    return;
+  }
+  if (input instanceof Uint8Array) return;
+  if (typeof input !== 'object' || input === null || !('image' in input)) bad(`received ${describeValue(input)}`);
+  const d = input as { image?: unknown; width?: unknown; height?: unknown; exif?: unknown };
+  const img = d.image as { width?: unknown; height?: unknown; channels?: unknown; data?: unknown } | null;
+  if (typeof img !== 'object' || img === null) bad('its image is not an object');
+  const { width: w, height: h, channels: c, data } = img!;
+  if (typeof w !== 'number' || typeof h !== 'number' || !Number.isInteger(w) || !Number.isInteger(h) || w < 1 || h < 1) bad(`its image size is ${String(w)}×${String(h)}`);
+  if (c !== 3) bad(`its image has ${String(c)} channels`);
+  if (!(data instanceof Float32Array)) bad(`its image data is ${describeValue(data)}, not a Float32Array`);
+  if ((data as Float32Array).length !== (w as number) * (h as number) * 3) bad(`its image data holds ${(data as Float32Array).length} values for ${String(w)}×${String(h)}×3`);
+  if (d.width !== w || d.height !== h) bad(`its width/height (${String(d.width)}×${String(d.height)}) differ from the image's (${String(w)}×${String(h)})`);
+  if (d.exif !== undefined && (typeof d.exif !== 'object' || d.exif === null)) bad(`its exif is ${describeValue(d.exif)}`);
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `"${v}"`;
+  if (typeof v !== 'object') return String(v);
+  return Array.isArray(v) ? 'an array' : (v.constructor?.name ?? 'an object');
 }

@@ -9,7 +9,7 @@
  */
 import exifr from 'exifr';
 import { FaceDetailError, type Image } from '../core/index.js';
-import { imageSizeFromHeader } from './image-size.js';
+import { imageFormatFromHeader, imageSizeFromHeader } from './image-size.js';
 
 /** Options of {@link decodeImageBlob}. */
 export interface WebDecodeOptions {
@@ -41,8 +41,8 @@ const HEIC = /\.(heic|heif)$/i;
  * Decodes `blob` (the file's name only improves error messages).
  *
  * Errors ({@link FaceDetailError}): `UNSUPPORTED_IMAGE` (not an image the browser can decode;
- * HEIC names the fix), `CORRUPT_IMAGE` (empty), `IMAGE_TOO_LARGE` (file or pixel count over the
- * limits), `IMAGE_TOO_SMALL`.
+ * HEIC names the fix), `CORRUPT_IMAGE` (empty, or an image signature that does not decode: a
+ * truncated JPEG, say), `IMAGE_TOO_LARGE` (file or pixel count over the limits), `IMAGE_TOO_SMALL`.
  *
  * @example
  * const { image, exif } = await decodeImageBlob(fileInput.files[0], 'me.jpg');
@@ -56,14 +56,20 @@ export async function decodeImageBlob(blob: Blob, name = 'the image', options: P
   }
   // Pixel count from the header first (PNG, JPEG, GIF, WebP): a decompression bomb is refused
   // before the browser decodes it; the decoded size is checked again below.
-  const head = imageSizeFromHeader(new Uint8Array(await blob.slice(0, 512 * 1024).arrayBuffer()));
+  const headBytes = new Uint8Array(await blob.slice(0, 512 * 1024).arrayBuffer());
+  const head = imageSizeFromHeader(headBytes);
   if (head) checkSize(head.width, head.height, label, o);
+  const format = imageFormatFromHeader(headBytes);
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image', premultiplyAlpha: 'none', colorSpaceConversion: 'default' });
   } catch (cause) {
-    if (HEIC.test(name) || /heic|heif/i.test(blob.type)) {
+    if (format === 'heic' || HEIC.test(name) || /heic|heif/i.test(blob.type)) {
       throw new FaceDetailError('UNSUPPORTED_IMAGE', `${label} is a HEIC photo, which this browser cannot read. Convert it to JPEG first (on an iPhone: Settings → Camera → Formats → Most Compatible).`, { cause });
+    }
+    if (format) {
+      // The signature says it is an image this browser reads, yet it did not decode: damaged.
+      throw new FaceDetailError('CORRUPT_IMAGE', `${label} starts like a ${format.toUpperCase()} image but could not be decoded: it is probably cut short (an incomplete download or copy) or damaged. Open it in an image viewer to check, or download or export it again.`, { cause });
     }
     throw new FaceDetailError('UNSUPPORTED_IMAGE', `${label} is not an image this browser can read. Use a JPEG, PNG, WebP or AVIF photo.`, { cause });
   }

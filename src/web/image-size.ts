@@ -46,3 +46,29 @@ export function imageSizeFromHeader(b: Uint8Array): { width: number; height: num
   }
   return undefined;
 }
+
+/** Image formats recognised by their first bytes ({@link imageFormatFromHeader}). */
+export type SniffedFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'bmp' | 'avif' | 'heic';
+
+/**
+ * The file's format from its signature (magic bytes), whatever its name says; undefined when it
+ * is none of these. A file that has an image signature but does not decode is damaged (cut
+ * short, say), not of an unsupported type.
+ *
+ * @example
+ * imageFormatFromHeader(new Uint8Array([0xff, 0xd8, 0xff, 0xe0])); // 'jpeg'
+ */
+export function imageFormatFromHeader(b: Uint8Array): SniffedFormat | undefined {
+  const ascii = (i: number, n: number) => String.fromCharCode(...b.subarray(i, i + n));
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (b.length >= 8 && b[0] === 0x89 && ascii(1, 3) === 'PNG') return 'png';
+  if (b.length >= 6 && (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a')) return 'gif';
+  if (b.length >= 12 && ascii(0, 4) === 'RIFF' && ascii(8, 4) === 'WEBP') return 'webp';
+  if (b.length >= 2 && ascii(0, 2) === 'BM') return 'bmp';
+  if (b.length >= 12 && ascii(4, 4) === 'ftyp') {
+    const brand = ascii(8, 4);
+    if (brand === 'avif' || brand === 'avis') return 'avif';
+    if (/^(heic|heix|hevc|hevx|heim|heis|mif1|msf1)$/.test(brand)) return 'heic';
+  }
+  return undefined;
+}

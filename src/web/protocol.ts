@@ -2,7 +2,7 @@
  * Messages between the page (src/web/main.ts) and the pipeline worker (src/web/worker.ts).
  * Everything is structured-cloneable; typed arrays travel as transferables.
  */
-import type { DetailMethod, DfdnStats, Emotion, FaceDetailErrorCode, StageName } from '../core/index.js';
+import type { DetailMethod, DfdnStats, Emotion, FaceDetailErrorCode, FaceModelName, StageName } from '../core/index.js';
 
 /** Options the page lets the user choose (the rest are the core's defaults). */
 export interface WebRunOptions {
@@ -16,12 +16,31 @@ export interface WebRunOptions {
   focalLength35mm: number | undefined;
   /** Detail method: shape from shading, the learned network, or both. */
   detail: DetailMethod;
+  /** Face model: the face mesh (default) or the bundled ICT FaceKit model (full head). */
+  model?: FaceModelName;
+}
+
+/**
+ * Which faces of the photo to reconstruct: `'ask'` = the only one, or, when there are several,
+ * stop after the analysis and report them (`faces`) so that the user picks; a number = that face
+ * (index into the analysis, largest first); `'all'` = every face, one `result` each.
+ */
+export type FaceChoice = 'ask' | 'all' | number;
+
+/** One face found in the photo (image pixels; the analysis order, largest first). */
+export interface FoundFace {
+  box: [number, number, number, number];
+  score: number;
 }
 
 export type ToWorker =
-  /** `dfdnBaseUrl`: folder of the detail network (dfdn.onnx, dfdn.json), loaded on first use. */
-  | { type: 'init'; modelBaseUrl: string; wasmBaseUrl: string; dfdnBaseUrl: string }
-  | { type: 'run'; id: number; file: Blob; name: string; options: WebRunOptions }
+  /** `dfdnBaseUrl`: folder of the detail network (dfdn.onnx, dfdn.json), loaded on first use; `ictModelUrl`: the bundled ICT model, loaded on first use. */
+  | { type: 'init'; modelBaseUrl: string; wasmBaseUrl: string; dfdnBaseUrl: string; ictModelUrl?: string }
+  /**
+   * `photoId` names the photo: a second run on the same id reuses the worker's decoded image and
+   * analysis (picking a face after `faces` costs no second decode).
+   */
+  | { type: 'run'; id: number; photoId: number; file: Blob; name: string; options: WebRunOptions; face: FaceChoice }
   /** Debug / test hook: run the detail network on `dfdnProbeInput(size, seed)` (compare with Node, time it). */
   | { type: 'dfdn-probe'; id: number; size: number; seed: number };
 
@@ -70,9 +89,27 @@ export interface ViewData {
 
 export type FromWorker =
   | { type: 'ready'; ms: number; backend: string }
-  | { type: 'progress'; id: number; stage: StageName; done: boolean; ms?: number }
-  | { type: 'result'; id: number; files: Record<string, Uint8Array>; view: ViewData }
-  /** Sent after the result: the detailed mesh's vertices before displacement (same topology), so that strength s = base + s·(detailed − base). */
-  | { type: 'base'; id: number; positions: Float32Array }
+  /** `face`: the face being reconstructed (index into the analysis); absent for decode / analyze. */
+  | { type: 'progress'; id: number; stage: StageName; done: boolean; ms?: number; face?: number }
+  /** Several faces and `face: 'ask'`: the run stops here; the page asks the user and runs again with a number or `'all'`. */
+  | { type: 'faces'; id: number; width: number; height: number; faces: FoundFace[] }
+  /** One reconstructed face (`face` of `faceCount` found); `'all'` sends one per face, largest first. */
+  | { type: 'result'; id: number; face: number; faceCount: number; files: Record<string, Uint8Array>; view: ViewData }
+  /** Sent after each result: the detailed mesh's vertices before displacement (same topology), so that strength s = base + s·(detailed − base). */
+  | { type: 'base'; id: number; face: number; positions: Float32Array }
+  /** The run has finished (after its last result). */
+  | { type: 'done'; id: number }
   | { type: 'dfdn-probe'; id: number; result: DfdnProbeResult }
   | { type: 'error'; id: number | undefined; code: FaceDetailErrorCode | 'UNKNOWN'; message: string };
+
+/**
+ * Messages to the zip worker (src/web/zip-worker.ts), which builds the download zips off the
+ * page's main thread: `entries` maps each name in the zip to its bytes (copied, not transferred:
+ * the page keeps its files) and its deflate level (0 = stored, 1 fast, 6 the default).
+ */
+export interface ToZipWorker {
+  id: number;
+  entries: Record<string, { bytes: Uint8Array; level: 0 | 1 | 6 }>;
+}
+
+export type FromZipWorker = { id: number; bytes: Uint8Array } | { id: number; error: string };

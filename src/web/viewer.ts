@@ -45,6 +45,8 @@ export class FaceViewer {
   private loaded: Loaded | undefined;
   private settings: ViewerSettings = { ...VIEWER_DEFAULTS };
   private frame = 0;
+  /** True while the camera is at the framed front view (cleared when the user orbits or zooms). */
+  private framed = false;
 
   constructor(private readonly canvas: HTMLCanvasElement) {
     this.renderer = new THREE.WebGLRenderer({ canvas, antialias: true, preserveDrawingBuffer: true });
@@ -58,6 +60,7 @@ export class FaceViewer {
     this.controls = new OrbitControls(this.camera, canvas);
     this.controls.enableDamping = false;
     this.controls.addEventListener('change', () => this.requestRender());
+    this.controls.addEventListener('start', () => { this.framed = false; });
     new ResizeObserver(() => this.resize()).observe(canvas);
     this.resize();
   }
@@ -80,15 +83,11 @@ export class FaceViewer {
       maps: { albedo, texture, normal, residualNormal },
       strength: 1,
     };
-    // Frame the face: look at the mesh's bounding-sphere centre from the front.
     this.loaded.detailed.computeBoundingSphere();
     const s = this.loaded.detailed.boundingSphere!;
-    this.controls.target.copy(s.center);
-    this.camera.position.set(s.center.x, s.center.y, s.center.z + s.radius / Math.tan((this.camera.fov * Math.PI) / 360) * 1.05);
     this.camera.near = s.radius * 0.05;
     this.camera.far = s.radius * 50;
-    this.camera.updateProjectionMatrix();
-    this.controls.update();
+    this.resetView();
     this.mesh.visible = true;
     this.apply(this.settings);
   }
@@ -152,14 +151,21 @@ export class FaceViewer {
     this.requestRender();
   }
 
-  /** Back to the front view. */
+  /**
+   * Back to the front view: the mesh's bounding sphere fills the narrower of the two fields of
+   * view, so the whole face shows on a tall (phone) canvas too, not only on a wide one.
+   */
   resetView(): void {
     const l = this.loaded;
     if (!l) return;
     const s = l.detailed.boundingSphere!;
+    const halfV = (this.camera.fov * Math.PI) / 360;
+    const half = Math.min(halfV, Math.atan(Math.tan(halfV) * this.camera.aspect));
     this.controls.target.copy(s.center);
-    this.camera.position.set(s.center.x, s.center.y, s.center.z + s.radius / Math.tan((this.camera.fov * Math.PI) / 360) * 1.05);
+    this.camera.position.set(s.center.x, s.center.y, s.center.z + (s.radius / Math.tan(half)) * 1.05);
+    this.camera.updateProjectionMatrix();
     this.controls.update();
+    this.framed = true;
   }
 
   private resize(): void {
@@ -167,6 +173,7 @@ export class FaceViewer {
     this.renderer.setSize(w, h, false);
     this.camera.aspect = w / h;
     this.camera.updateProjectionMatrix();
+    if (this.framed) this.resetView(); // keep the face framed (a phone turned, a panel resized) until the user orbits
     this.requestRender();
   }
 

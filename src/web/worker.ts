@@ -5,6 +5,7 @@
 import {
   buildOutputFiles,
   createFaceMeshModel,
+  createIctModel,
   dfdnProbeInput,
   estimateCamera,
   FaceDetailError,
@@ -16,14 +17,17 @@ import {
   resolveOptions,
   type DetailNetwork,
   type DfdnStats,
+  type FaceAnalysis,
   type FaceAnalyzer,
+  type FaceModel,
   type FaceReconstruction,
   type Mesh,
   type StageName,
 } from '../core/index.js';
-import { decodeImageBlob } from './decode-image.js';
+import { decodeImageBlob, type WebDecodedImage } from './decode-image.js';
 import { loadWebDfdnNetwork, type WebDfdnLocation } from './dfdn-web.js';
 import { createWebHumanAnalyzer } from './human-engine.js';
+import { loadWebIctModel } from './ict-web.js';
 import type { FromWorker, ToWorker, ViewData, ViewMesh } from './protocol.js';
 
 declare const __FACEDETAIL_VERSION__: string;
@@ -35,9 +39,21 @@ interface WorkerScope {
 const scope = self as unknown as WorkerScope;
 
 let analyzer: Promise<FaceAnalyzer> | undefined;
-const model = createFaceMeshModel();
+const faceMesh = createFaceMeshModel();
 let dfdnWhere: WebDfdnLocation | undefined;
 let network: Promise<DetailNetwork> | undefined;
+let ictModelUrl: string | undefined;
+let ictModel: Promise<FaceModel> | undefined;
+
+/** The bundled ICT FaceKit model, fetched and parsed on first use (a failed load is retried next time). */
+function getIctModel(): Promise<FaceModel> {
+  if (!ictModelUrl) return Promise.reject(new FaceDetailError('INTERNAL', 'the worker was not initialised with the ICT model URL'));
+  ictModel ??= loadWebIctModel(ictModelUrl).then((data) => createIctModel(data), (e: unknown) => {
+    ictModel = undefined;
+    throw e;
+  });
+  return ictModel;
+}
 
 /** The detail network, loaded on first use (a failed load is retried next time). */
 function getNetwork(): Promise<DetailNetwork> {
@@ -55,6 +71,7 @@ scope.onmessage = (ev) => {
     const t0 = performance.now();
     analyzer = createWebHumanAnalyzer({ modelBaseUrl: msg.modelBaseUrl, wasmBaseUrl: msg.wasmBaseUrl });
     dfdnWhere = { modelBaseUrl: msg.dfdnBaseUrl };
+    ictModelUrl = msg.ictModelUrl;
     analyzer.then(
       () => scope.postMessage({ type: 'ready', ms: performance.now() - t0, backend: 'wasm' }),
       (e: unknown) => postError(undefined, e),
@@ -86,6 +103,9 @@ function postError(id: number | undefined, e: unknown): void {
   else scope.postMessage({ type: 'error', id, code: 'UNKNOWN', message: e instanceof Error ? e.message : String(e) });
 }
 
+/** The last photo's decoded image and analysis, reused when the user then picks one of its faces. */
+let analysed: { photoId: number; decoded: WebDecodedImage; faces: FaceAnalysis[]; timings: Record<string, number> } | undefined;
+
 async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
   if (!analyzer) throw new FaceDetailError('INTERNAL', 'the worker was not initialised');
   const { id, options } = msg;
@@ -96,11 +116,16 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     detailStrength: options.detailStrength,
     focalLength35mm: options.focalLength35mm,
     detail: options.detail,
+    model: options.model ?? 'facemesh',
   });
   const timings: Record<string, number> = {};
+  let face: number | undefined;
   const progress = (stage: StageName, done: boolean, ms?: number): void => {
     if (done && ms !== undefined) timings[stage] = (timings[stage] ?? 0) + ms;
-    scope.postMessage(ms === undefined ? { type: 'progress', id, stage, done } : { type: 'progress', id, stage, done, ms });
+    const m: Extract<FromWorker, { type: 'progress' }> = { type: 'progress', id, stage, done };
+    if (ms !== undefined) m.ms = ms;
+    if (face !== undefined) m.face = face;
+    scope.postMessage(m);
   };
   const timed = async <T>(stage: StageName, f: () => Promise<T> | T): Promise<T> => {
     progress(stage, false);
@@ -110,39 +135,77 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     return r;
   };
 
-  const decoded = await timed('decode', () => decodeImageBlob(msg.file, msg.name));
-  const an = await analyzer;
-  const faces = await timed('analyze', () => an.analyze(decoded.image));
-  const analysis = faces[0];
-  if (!analysis) {
+  // Decode and analyse once per photo: a second run on the same photo (a face picked, or
+  // "reconstruct all") reuses them and reports their times again.
+  let reusedMs = 0;
+  if (analysed?.photoId !== msg.photoId) {
+    analysed = undefined;
+    const decoded = await timed('decode', () => decodeImageBlob(msg.file, msg.name));
+    const an = await analyzer;
+    const faces = await timed('analyze', () => an.analyze(decoded.image));
+    analysed = { photoId: msg.photoId, decoded, faces, timings: { ...timings } };
+  } else {
+    for (const [stage, ms] of Object.entries(analysed.timings)) {
+      progress(stage as StageName, true, ms);
+      reusedMs += ms;
+    }
+  }
+  const { decoded, faces } = analysed;
+  if (faces.length === 0) {
     throw new FaceDetailError('NO_FACE', 'No face was found in this photo. Use a photo where one face is clearly visible, roughly facing the camera and at least about 64 pixels wide.');
+  }
+  if (msg.face === 'ask' && faces.length > 1) {
+    scope.postMessage({ type: 'faces', id, width: decoded.width, height: decoded.height, faces: faces.map((f) => ({ box: f.box, score: f.score })) });
+    scope.postMessage({ type: 'done', id });
+    return;
+  }
+  const picked = msg.face === 'all' ? faces.map((_, i) => i) : [msg.face === 'ask' ? 0 : msg.face];
+  for (const i of picked) {
+    if (!Number.isInteger(i) || i < 0 || i >= faces.length) throw new FaceDetailError('INVALID_OPTION', `face must be an integer from 0 to ${faces.length - 1}; got ${i}`);
   }
   const camera = estimateCamera(decoded.width, decoded.height, { focalLength35mm: o.focalLength35mm, exifFocalLength35mm: decoded.exif.focalLength35mm });
   const detailNetwork = o.detail === 'sfs' ? undefined : await getNetwork();
-  const rec = await reconstructFace(
-    { image: decoded.image, camera, analysis, faceIndex: 0, model, ...(detailNetwork ? { detailNetwork } : {}) }, o, (ev) => progress(ev.stage, ev.done, ev.ms),
-  );
-  rec.timings = { ...timings, ...rec.timings };
-  const files = await timed('export', () =>
-    buildOutputFiles(rec, { formats: ['glb', 'obj', 'ply'], sourceName: msg.name, version: __FACEDETAIL_VERSION__, imageTimings: { decode: timings['decode'] ?? 0 } }),
-  );
-  timings['total'] = performance.now() - tStart; // decode → every output file in memory, as Node's total
-  const view = viewData(rec, msg.name, decoded.width, decoded.height, files);
-  view.timings = { ...timings };
+  const model = o.model === 'ict' ? await getIctModel() : faceMesh;
+  for (const i of picked) {
+    face = i;
+    const tFace = performance.now();
+    const faceTimings: Record<string, number> = { ...analysed.timings };
+    for (const k of Object.keys(timings)) if (!(k in analysed.timings)) delete timings[k];
+    const rec = await reconstructFace(
+      { image: decoded.image, camera, analysis: faces[i]!, faceIndex: i, model, ...(detailNetwork ? { detailNetwork } : {}) }, o, (ev) => progress(ev.stage, ev.done, ev.ms),
+    );
+    rec.timings = { ...faceTimings, ...rec.timings };
+    const files = await timed('export', () =>
+      buildOutputFiles(rec, { formats: ['glb', 'obj', 'ply'], sourceName: msg.name, version: __FACEDETAIL_VERSION__, imageTimings: { decode: analysed!.timings['decode'] ?? 0 } }),
+    );
+    // decode → every output file in memory, as Node's total (one face: the run's time)
+    const total = picked.length === 1 ? performance.now() - tStart + reusedMs : performance.now() - tFace + (analysed.timings['decode'] ?? 0) + (analysed.timings['analyze'] ?? 0);
+    const view = viewData(rec, msg.name, decoded.width, decoded.height, files);
+    view.timings = { ...timings, total };
+    postResult(id, i, faces.length, files, view);
+    postBase(id, i, rec, o);
+  }
+  scope.postMessage({ type: 'done', id });
+}
 
+function postResult(id: number, face: number, faceCount: number, files: Record<string, Uint8Array>, view: ViewData): void {
   const transfer = new Set<ArrayBuffer>();
   for (const f of Object.values(files)) transfer.add(f.buffer as ArrayBuffer);
   for (const m of [view.proxy, view.detailed]) for (const a of [m.positions, m.indices, m.uvs, m.normals, m.tangents]) transfer.add(a.buffer as ArrayBuffer);
   for (const b of Object.values(view.png)) transfer.add(b.buffer as ArrayBuffer);
-  scope.postMessage({ type: 'result', id, files, view }, [...transfer]);
+  scope.postMessage({ type: 'result', id, face, faceCount, files, view }, [...transfer]);
+}
 
-  // The detailed mesh is the proxy subdivided `meshLevels − proxyLevels` more times, then
-  // displaced: the undisplaced copy lets the viewer rescale the detail live. Loop subdivision is
-  // affine-invariant, so subdividing the head-frame proxy equals the pipeline's camera-frame one
-  // (up to rounding). Sent after the result so the face shows ~0.3 s sooner.
+/**
+ * The detailed mesh is the proxy subdivided `meshLevels − proxyLevels` more times, then
+ * displaced: the undisplaced copy lets the viewer rescale the detail live. Loop subdivision is
+ * affine-invariant, so subdividing the head-frame proxy equals the pipeline's camera-frame one
+ * (up to rounding). Sent after the result so the face shows ~0.3 s sooner.
+ */
+function postBase(id: number, face: number, rec: FaceReconstruction, o: ReturnType<typeof resolveOptions>): void {
   const p = rec.proxy, extra = o.meshLevels - o.proxyLevels;
   const base = extra > 0 ? loopSubdivide({ positions: p.positions, indices: p.indices, uvs: p.uvs! }, extra).mesh.positions : p.positions.slice();
-  scope.postMessage({ type: 'base', id, positions: base }, [base.buffer as ArrayBuffer]);
+  scope.postMessage({ type: 'base', id, face, positions: base }, [base.buffer as ArrayBuffer]);
 }
 
 /** The viewer's data; its PNGs are copies of the output files (those are transferred separately). */

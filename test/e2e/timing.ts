@@ -65,7 +65,7 @@ try {
       const t0 = performance.now();
       const face = await rec.reconstruct(photo, { detailResolution: res, textureResolution: res });
       const t1 = performance.now();
-      buildOutputFiles(face, { formats: ['glb', 'obj', 'ply'], sourceName: 'photo', version: '0' });
+      await buildOutputFiles(face, { formats: ['glb', 'obj', 'ply'], sourceName: 'photo', version: '0' });
       const t2 = performance.now();
       if (i === 0) continue;
       for (const [k, v] of Object.entries({ ...face.timings, export: t2 - t1, total: t2 - t0 })) (samples[k] ??= []).push(v as number);

@@ -5,101 +5,34 @@
  *
  * Needs Chromium (`apt-get install -y chromium`; or FACEDETAIL_CHROMIUM=/path/to/chrome) and the
  * shared photos ($FACEDETAIL_SHARED/photos, default ../shared); skips, saying why, without them.
- * Screenshots, the downloaded GLB and the timings go to test/e2e/out/ (git-ignored).
+ * Screenshots, the downloaded GLB and the timings go to test/e2e/out/ (git-ignored). The app is
+ * built once for all e2e files by global-setup.ts.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { decode as decodePng } from 'fast-png';
 import { unzipSync } from 'fflate';
 // @ts-ignore: gltf-validator ships no type declarations
 import { validateBytes } from 'gltf-validator';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dfdnProbeInput, inferDisplacement } from '../../src/core/detail/dfdn.js';
 import { decodeImage } from '../../src/node/decode-image.js';
 import { loadDfdnNetwork } from '../../src/node/dfdn-runtime.js';
 import { createHumanAnalyzer } from '../../src/node/human-analyzer.js';
 import { createReconstructor } from '../../src/node/reconstructor.js';
-import { writeFixtureDfdnModel } from '../fixtures/dfdn-model.js';
+import { DFDN_DIR, launchBrowser, ROOT, meanAbsDiff, OUT, pageApi, photo, pixelStats, runAndWait, skipReasonFor } from './helpers.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const OUT = join(ROOT, 'test/e2e/out');
-const PHOTOS = resolve(process.env.FACEDETAIL_SHARED ?? join(ROOT, '../shared'), 'photos');
-const GRACE = join(PHOTOS, 'grace_hopper.jpg');
-const NON_FACE = join(PHOTOS, 'non_face.jpg');
-const CHROMIUM = process.env.FACEDETAIL_CHROMIUM ?? '/usr/bin/chromium';
-/**
- * The detail network the build ships: the repository's models/dfdn/ (or $FACEDETAIL_DFDN_DIR);
- * without one, the test fixture model (test/fixtures/dfdn-model.ts) is built into the app instead.
- */
-const REAL_DFDN = resolve(process.env['FACEDETAIL_DFDN_DIR'] || join(ROOT, 'models/dfdn'));
-const DFDN_DIR = existsSync(join(REAL_DFDN, 'dfdn.onnx')) ? REAL_DFDN : join(OUT, 'dfdn-fixture');
+const GRACE = photo('grace_hopper.jpg');
+const NON_FACE = photo('non_face.jpg');
 
-const skipReason = !existsSync(CHROMIUM)
-  ? `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set FACEDETAIL_CHROMIUM)`
-  : !existsSync(GRACE) || !existsSync(NON_FACE)
-    ? `photos not found in ${PHOTOS} (set FACEDETAIL_SHARED)`
-    : undefined;
+const skipReason = skipReasonFor(['grace_hopper.jpg', 'non_face.jpg']);
 if (skipReason) console.log(`web app e2e tests skipped: ${skipReason}`);
 
-/** Window state the app exposes for scripts (src/web/main.ts `PageApi`). */
-interface PageApi {
-  state: 'loading' | 'idle' | 'running' | 'done' | 'error';
-  runs: number;
-  timings: Record<string, number>;
-  error: { code: string; message: string } | undefined;
-  result: { width: number; height: number; landmarks: number[]; pose: { yawDeg: number; pitchDeg: number; rollDeg: number }; emotions: Record<string, number>; vertices: number; detailMethod: string } | undefined;
-}
 /** What the page's `dfdnProbe` hook resolves with (src/web/protocol.ts DfdnProbeResult). */
 interface ProbeResult { step: number; sample: Record<string, number>; sum: number; sumSq: number; patches: number; networkMs: number; totalMs: number }
-const pageApi = (page: Page): Promise<PageApi> => page.evaluate(() => (window as unknown as { facedetail: PageApi }).facedetail);
-
-/** Does `action` (which starts a run) and waits until that run has finished, with a result or an error. */
-async function runAndWait(page: Page, action: () => Promise<unknown>, timeout: number): Promise<PageApi> {
-  const before = (await pageApi(page)).runs;
-  await action();
-  await page.waitForFunction(
-    (n) => {
-      const api = (window as unknown as { facedetail: PageApi }).facedetail;
-      return api.runs > n && (api.state === 'done' || api.state === 'error');
-    },
-    before,
-    { timeout },
-  );
-  return pageApi(page);
-}
-
-/** Pixel statistics of a PNG screenshot: share of pixels away from the background colour, and their luminance spread. */
-function pixelStats(png: Uint8Array, background: [number, number, number]): { foreground: number; lumaStd: number } {
-  const img = decodePng(png);
-  const c = img.channels, d = img.data;
-  let fg = 0, sum = 0, sum2 = 0;
-  const n = img.width * img.height;
-  for (let i = 0; i < n; i++) {
-    const r = d[i * c]!, g = d[i * c + 1]!, b = d[i * c + 2]!;
-    if (Math.abs(r - background[0]) + Math.abs(g - background[1]) + Math.abs(b - background[2]) > 30) {
-      fg++;
-      const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-      sum += y;
-      sum2 += y * y;
-    }
-  }
-  const mean = fg ? sum / fg : 0;
-  return { foreground: fg / n, lumaStd: fg ? Math.sqrt(Math.max(0, sum2 / fg - mean * mean)) : 0 };
-}
-
-/** Mean absolute difference of two same-size PNG screenshots, 0–255. */
-function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
-  const A = decodePng(a), B = decodePng(b);
-  if (A.width !== B.width || A.height !== B.height) return 255;
-  let s = 0;
-  for (let i = 0; i < A.data.length; i++) s += Math.abs(A.data[i]! - B.data[i]!);
-  return s / A.data.length;
-}
 
 describe.skipIf(skipReason !== undefined)('web app in Chromium', () => {
   let server: StaticServer;
@@ -108,27 +41,15 @@ describe.skipIf(skipReason !== undefined)('web app in Chromium', () => {
   const foreign: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(OUT, { recursive: true });
-    if (DFDN_DIR !== REAL_DFDN) writeFixtureDfdnModel(DFDN_DIR);
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
-      cwd: ROOT, stdio: 'inherit', env: { ...process.env, FACEDETAIL_DFDN_DIR: DFDN_DIR },
-    });
     server = await serveStatic(join(ROOT, 'dist-web'));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run',
-        // A synthetic camera (a moving test pattern, no face) for the snapshot button.
-        '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-      ],
-    });
+    browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
     page.on('request', (r) => { if (!r.url().startsWith(server.url) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) foreign.push(r.url()); });
     page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
     await page.goto(server.url);
     await page.waitForFunction(() => {
-      const api = (window as unknown as { facedetail?: PageApi }).facedetail;
+      const api = (window as unknown as { facedetail?: { state: string } }).facedetail;
       return api !== undefined && api.state !== 'loading';
     }, null, { timeout: 120_000 });
   });
@@ -342,6 +263,6 @@ describe.skipIf(skipReason !== undefined)('web app in Chromium', () => {
   it('rejects a file that is not an image', async () => {
     const api = await runAndWait(page, () => page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') }), 60_000);
     expect(api.error?.code).toBe('UNSUPPORTED_IMAGE');
-    expect(await page.locator('#error-title').textContent()).toBe('Unsupported file');
+    expect(await page.locator('#error-title').textContent()).toBe('Unsupported file type');
   });
 });

@@ -6,7 +6,6 @@
  * 2. End to end: `node bin/facedetail.js` (dist/ is rebuilt with tsc when older than src/) on
  *    $FACEDETAIL_SHARED/photos (default ../shared beside the project; skipped when absent).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +18,8 @@ import type { FaceReconstruction, ProgressCallback } from '../../src/core/pipeli
 import { run, type CliIO, type CliStream } from '../../src/node/cli.js';
 import type { DecodedImage } from '../../src/node/decode-image.js';
 import type { Reconstructor, ReconstructorOptions } from '../../src/node/reconstructor.js';
+import { ensureBuilt, node } from '../fixtures/built.js';
+import { OUTPUT_MARKER, OUTPUT_LOCK } from '../../src/node/write-output.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -33,8 +34,8 @@ class Sink implements CliStream {
  * A fake reconstructor: the number of faces is decided by the image width
  * (100 px → 1 face, 120 px → none, 140 px → 2 faces, 160 px → throws a plain Error).
  */
-function fakeFactory(): { io: Pick<CliIO, 'createReconstructor' | 'buildOutputFiles'>; calls: { created: ReconstructorOptions[]; disposed: number; built: Array<{ formats: string[]; sourceName: string; version: string }> } } {
-  const calls = { created: [] as ReconstructorOptions[], disposed: 0, built: [] as Array<{ formats: string[]; sourceName: string; version: string }> };
+function fakeFactory(): { io: Pick<CliIO, 'createReconstructor' | 'buildOutputFiles'>; calls: { created: ReconstructorOptions[]; disposed: number; built: Array<{ formats: string[]; sourceName: string; version: string }>; glb: unknown[] } } {
+  const calls = { created: [] as ReconstructorOptions[], disposed: 0, built: [] as Array<{ formats: string[]; sourceName: string; version: string }>, glb: [] as unknown[] };
   const faces = async (input: string | Uint8Array | DecodedImage, options?: { onProgress?: ProgressCallback }): Promise<FaceReconstruction[]> => {
     if (typeof input === 'string' || input instanceof Uint8Array) throw new Error('the CLI should pass a DecodedImage');
     const n = input.width === 100 ? 1 : input.width === 140 ? 2 : input.width === 160 ? -1 : 0;
@@ -64,6 +65,7 @@ function fakeFactory(): { io: Pick<CliIO, 'createReconstructor' | 'buildOutputFi
     },
     buildOutputFiles: (rec, o) => {
       calls.built.push({ formats: [...o.formats], sourceName: o.sourceName, version: o.version });
+      calls.glb.push(o.glb);
       const files: Record<string, Uint8Array> = { 'result.json': new TextEncoder().encode(JSON.stringify({ faceIndex: rec.faceIndex, source: o.sourceName })) };
       for (const f of o.formats) files[`face.${f}`] = new Uint8Array([1, 2, 3]);
       return files;
@@ -101,13 +103,14 @@ async function cli(args: string[], opts: { tty?: boolean; out?: string } = {}): 
   return { code, stdout: stdout.text, stderr: stderr.text, json, calls, out };
 }
 
+/** A folder's entries, sorted, without facedetail's marker file in output folders. */
 async function ls(dir: string): Promise<string[]> {
-  return existsSync(dir) ? (await readdir(dir)).sort() : [];
+  return existsSync(dir) ? (await readdir(dir)).filter((n) => n !== OUTPUT_MARKER).sort() : [];
 }
 
 describe('facedetail CLI (fake reconstructor)', () => {
   it('continues past a failing input: exit 1, JSON per input, folder only for the face, summary on stderr', async () => {
-    const r = await cli(['in/face.jpg', 'in/empty.jpg', '-o', '$OUT', '--json']);
+    const r = await cli(['in/face.jpg', 'in/empty.jpg', '-o', '$OUT', '--json', '--format', 'glb,obj,ply']);
     expect(r.code).toBe(1);
     expect(r.json).toHaveLength(2);
     expect(r.json[0]).toMatchObject({ input: 'in/face.jpg', status: 'ok', faces: 1, outputs: [join(r.out, 'face')] });
@@ -133,6 +136,7 @@ describe('facedetail CLI (fake reconstructor)', () => {
     expect(bad.stderr).toMatch(/--detail.*'neural' is invalid.*sfs, dfdn, dfdn\+sfs/s);
     expect(r.calls.built[0]!.formats).toEqual(['ply', 'glb']);
     expect(await ls(join(r.out, 'face'))).toEqual(['face.glb', 'face.ply', 'result.json']);
+    expect(r.calls.glb[0]).toEqual({ compress: 'none' });
     // not a TTY: one line per image, then the summary
     expect(r.stderr).toMatch(/\[1\/1\] in\/face\.jpg → .*face \(1 face, /);
     expect(r.stderr).toMatch(/1 input: 1 ok, 0 failed/);
@@ -178,7 +182,21 @@ describe('facedetail CLI (fake reconstructor)', () => {
     expect(await ls(r.out)).toEqual(['face']);
   });
 
+  it('writes only face.glb by default; --compress picks the GLB compression (draco: with the Node encoder)', async () => {
+    const r = await cli(['in/face.jpg', '-o', '$OUT']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.calls.built[0]!.formats).toEqual(['glb']);
+    expect(await ls(join(r.out, 'face'))).toEqual(['face.glb', 'result.json']);
+    expect((await cli(['in/face.jpg', '-o', '$OUT', '--compress', 'meshopt'])).calls.glb[0]).toEqual({ compress: 'meshopt' });
+    const draco = (await cli(['in/face.jpg', '-o', '$OUT', '--compress', 'draco'])).calls.glb[0] as { compress: string; dracoEncoder: unknown };
+    expect(draco.compress).toBe('draco');
+    expect(typeof draco.dracoEncoder).toBe('object');
+    // OBJ only: no GLB options.
+    expect((await cli(['in/face.jpg', '-o', '$OUT', '--format', 'obj'])).calls.glb[0]).toBeUndefined();
+  });
+
   it.each([
+    [['in/face.jpg', '-o', '$OUT', '--compress', 'zip'], /--compress.*'zip' is invalid.*none, meshopt, draco/s],
     [['in/face.jpg'], /required option '-o, --out <dir>'/],
     [['in/face.jpg', '-o', '$OUT', '--format', 'fbx'], /unknown mesh format "fbx"/],
     [['in/face.jpg', '-o', '$OUT', '--format', ','], /--format expects/],
@@ -244,6 +262,96 @@ describe('facedetail CLI (fake reconstructor)', () => {
   });
 });
 
+describe('facedetail CLI: any file name is safe (fake reconstructor)', () => {
+  it('"..jpg" and "...jpg" never touch the output folder or its parent; odd names become one safe segment', async () => {
+    const dir = await mkdtemp(join(work, 'names-'));
+    const names = ['..jpg', '...jpg', ' . .jpg', 'evil\u001b[2J\nline.jpg', `${'é'.repeat(120)}.jpg`, 'CON.jpg', 'a:b?.jpg'];
+    for (const n of names) await solid(join(dir, 'in', n), 100);
+    const parent = join(dir, 'parent');
+    const out = join(parent, 'out');
+    await mkdir(out, { recursive: true });
+    await writeFile(join(parent, 'keep.txt'), 'precious');
+    await writeFile(join(out, 'keep.txt'), 'precious');
+    const r = await cli([join(dir, 'in'), '-o', out, '--json'], { out });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readFile(join(parent, 'keep.txt'), 'utf8')).toBe('precious');
+    expect(await readFile(join(out, 'keep.txt'), 'utf8')).toBe('precious');
+    const made = (await ls(out)).filter((n) => n !== 'keep.txt');
+    expect(made).toHaveLength(names.length);
+    for (const m of made) {
+      expect(m).not.toMatch(/^\.|[\u0000-\u001f/\\]/);
+      expect(Buffer.byteLength(m)).toBeLessThanOrEqual(120);
+      expect(await ls(join(out, m))).toEqual(['face.glb', 'result.json']);
+    }
+    expect(made).toContain('image');
+    expect(made).toContain('image_2');
+    expect(made).toContain('CON_');
+    expect(made).toContain('a_b_');
+    // Names are printed escaped: no raw escape sequence or newline reaches the terminal.
+    expect(r.stderr).not.toMatch(/\u001b/);
+    expect(r.stderr).toMatch(/evil\\x1b\[2J\\x0aline\.jpg/);
+  });
+
+  it('a folder the user made is never replaced: an existing non-facedetail folder is a failure, left intact', async () => {
+    const dir = await mkdtemp(join(work, 'mine-'));
+    await solid(join(dir, 'face.jpg'), 100);
+    const out = join(dir, 'out');
+    await mkdir(join(out, 'face'), { recursive: true });
+    await writeFile(join(out, 'face', 'notes.txt'), 'mine');
+    const r = await cli([join(dir, 'face.jpg'), '-o', out, '--json'], { out });
+    expect(r.code).toBe(1);
+    expect(r.json[0]).toMatchObject({ status: 'error', error: { code: 'IO_ERROR' } });
+    expect(String((r.json[0]!['error'] as { message: string }).message)).toMatch(/not written by facedetail/);
+    expect(await ls(join(out, 'face'))).toEqual(['notes.txt']);
+    // A facedetail result folder is replaced on the next run.
+    await rm(join(out, 'face'), { recursive: true });
+    expect((await cli([join(dir, 'face.jpg'), '-o', out], { out })).code).toBe(0);
+    expect((await cli([join(dir, 'face.jpg'), '-o', out], { out })).code).toBe(0);
+    expect(await ls(out)).toEqual(['face']);
+  });
+
+  it('takes .gif from folders, follows symlinked images, and a file reached twice (symlink, ** through a link loop) is one input', async () => {
+    const dir = await mkdtemp(join(work, 'links-'));
+    await mkdir(join(dir, 'in', 'sub'), { recursive: true });
+    await sharp({ create: { width: 100, height: 100, channels: 3, background: '#a08070' } }).gif().toFile(join(dir, 'in', 'anim.gif'));
+    await solid(join(dir, 'photos', 'real.jpg'), 100);
+    const { symlink } = await import('node:fs/promises');
+    await symlink(join(dir, 'photos', 'real.jpg'), join(dir, 'in', 'link.jpg'));
+    await symlink(join(dir, 'in'), join(dir, 'in', 'sub', 'loop')); // a loop for "**"
+    await symlink(join(dir, 'nowhere.jpg'), join(dir, 'in', 'broken.jpg'));
+    const a = await cli([join(dir, 'in'), '-o', '$OUT', '--json']);
+    expect(a.json.map((j) => String(j['input']).split('/').pop())).toEqual(['anim.gif', 'link.jpg']);
+    const b = await cli([`${dir}/in/**/*.{jpg,gif}`, join(dir, 'photos', 'real.jpg'), '-o', '$OUT', '--json']);
+    expect(b.json.map((j) => String(j['input']).split('/').pop()).sort()).toEqual(['anim.gif', 'link.jpg']);
+  });
+
+  it('a second run into a folder that a live run is writing to is refused (exit 2); a stale lock is taken over; the lock is released', async () => {
+    const out = await mkdtemp(join(work, 'lock-'));
+    const { spawn: sp } = await import('node:child_process');
+    const sleeper = sp(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      await writeFile(join(out, OUTPUT_LOCK), JSON.stringify({ writer: 'facedetail', pid: sleeper.pid, host: (await import('node:os')).hostname(), started: 'now' }));
+      const r = await cli(['in/face.jpg', '-o', out], { out });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`Another facedetail run \\(pid ${sleeper.pid}`));
+      expect(await ls(out)).toEqual([OUTPUT_LOCK]);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+    await new Promise((res) => sleeper.once('exit', res));
+    const r2 = await cli(['in/face.jpg', '-o', out], { out });
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(await ls(out)).toEqual(['face']);
+  });
+
+  it('leaves no output folder when every input fails and the folder did not exist', async () => {
+    const out = join(await mkdtemp(join(work, 'none-')), 'out');
+    const r = await cli(['in/empty.jpg', '-o', out], { out });
+    expect(r.code).toBe(1);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
 // ---- end to end ------------------------------------------------------------------------------
 
 const SHARED = resolve(ROOT, process.env['FACEDETAIL_SHARED'] ?? '../shared');
@@ -251,34 +359,10 @@ const PHOTOS = join(SHARED, 'photos');
 const haveShared = existsSync(join(PHOTOS, 'grace_hopper.jpg')) && existsSync(join(PHOTOS, 'non_face.jpg'));
 if (!haveShared) console.log(`[cli.test] skipping the end-to-end CLI tests: ${PHOTOS} (FACEDETAIL_SHARED) has no grace_hopper.jpg / non_face.jpg`);
 
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && e.name.endsWith('.ts')) t = Math.max(t, statSync(join(e.parentPath, e.name)).mtimeMs);
-  }
-  return t;
-}
-
-function node(args: string[], timeoutMs = 280_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveP) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' } });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => { clearTimeout(timer); resolveP({ code, stdout, stderr }); });
-  });
-}
-
 describe.skipIf(!haveShared)('facedetail CLI end to end (node bin/facedetail.js)', () => {
   let out = '';
   beforeAll(async () => {
-    const cliJs = join(ROOT, 'dist', 'node', 'cli.js');
-    if (!existsSync(cliJs) || statSync(cliJs).mtimeMs < newestMtime(join(ROOT, 'src'))) {
-      // Emits even when some file has type errors; the checks below need only the JS.
-      const tsc = await node([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')]);
-      if (!existsSync(cliJs)) throw new Error(`building dist/ failed:\n${tsc.stdout}\n${tsc.stderr}`);
-    }
+    await ensureBuilt();
     out = await mkdtemp(join(tmpdir(), 'facedetail-e2e-'));
   });
   afterAll(async () => { if (out) await rm(out, { recursive: true, force: true }); });
@@ -305,8 +389,8 @@ describe.skipIf(!haveShared)('facedetail CLI end to end (node bin/facedetail.js)
     expect(lines[0]).toMatchObject({ status: 'ok', faces: 1, outputs: [join(out, 'grace_hopper')] });
     expect(lines[1]).toMatchObject({ status: 'error', error: { code: 'NO_FACE' } });
     expect(readdirSync(out).sort()).toEqual(['grace_hopper']);
-    const files = readdirSync(join(out, 'grace_hopper')).sort();
-    expect(files).toEqual(['albedo.png', 'confidence.png', 'displacement.png', 'face.glb', 'face.mtl', 'face.obj', 'face.ply', 'normal.png', 'result.json', 'texture.png']);
+    const files = readdirSync(join(out, 'grace_hopper')).filter((n) => n !== OUTPUT_MARKER).sort();
+    expect(files).toEqual(['albedo.png', 'confidence.png', 'displacement.png', 'face.glb', 'normal.png', 'result.json', 'texture.png']);
     for (const f of files) expect(statSync(join(out, 'grace_hopper', f)).size, f).toBeGreaterThan(0);
     const result = JSON.parse(readFileSync(join(out, 'grace_hopper', 'result.json'), 'utf8')) as { version: string; source: string };
     expect(result.version).toBe(VERSION);

@@ -73,10 +73,10 @@ describe('models folder', () => {
     expect(ictCacheDir('/m')).toBe(join('/m', ICT_CACHE_DIRNAME));
   });
 
-  it('a missing cache names the import command', async () => {
+  it('a missing cache names the import command (source: cache; auto falls back to the bundled model)', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'facedetail-ict-empty-'));
     try {
-      await expectCode(loadIctModel({ modelsDir: empty }), 'MODEL_LOAD_FAILED', /facedetail model import ict <FaceXModel folder>/);
+      await expectCode(loadIctModel({ modelsDir: empty, source: 'cache' }), 'MODEL_LOAD_FAILED', /facedetail model import ict <FaceXModel folder>/);
     } finally {
       await rm(empty, { recursive: true, force: true });
     }

@@ -51,7 +51,7 @@ describe.skipIf(!haveShared)('pipeline on the shared photos', () => {
 
     const face: FaceReconstruction = await rec.reconstruct(decoded);
     expect(face.detailedMesh.positions.every(Number.isFinite)).toBe(true);
-    const files = buildOutputFiles(face, { formats: ['glb'], sourceName: name, version: 'test' });
+    const files = await buildOutputFiles(face, { formats: ['glb'], sourceName: name, version: 'test' });
     const report = await validateBytes(files['face.glb']!);
     expect(report.issues.numErrors, JSON.stringify(report.issues.messages.slice(0, 3))).toBe(0);
 

@@ -295,4 +295,40 @@ describe('decodeImage', () => {
     expect((await expectCode(decodeImage(png, { maxPixels: Number.NaN }), 'INVALID_OPTION')).message).toMatch(/^maxPixels:/);
     expect((await expectCode(decodeImage(png, { minSize: 1.5 }), 'INVALID_OPTION')).message).toMatch(/^minSize:/);
   });
+
+  it('reads regular files only: /dev/zero, a FIFO and a folder are IO_ERROR at once (no endless read, no block)', async () => {
+    if (process.platform !== 'win32') {
+      expect((await expectCode(decodeImage('/dev/zero'), 'IO_ERROR')).message).toMatch(/not a regular file/);
+      const fifo = join(dir, 'pipe.jpg');
+      const { execFileSync } = await import('node:child_process');
+      execFileSync('mkfifo', [fifo]);
+      expect((await expectCode(decodeImage(fifo), 'IO_ERROR')).message).toMatch(/not a regular file \(a device, FIFO or socket\)/);
+    }
+    expect((await expectCode(decodeImage(dir), 'IO_ERROR')).message).toMatch(/it is a folder/);
+  });
+
+  it('caps the byte size (maxBytes) before reading a file, and for byte input', async () => {
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#000' } }).png().toBuffer();
+    const path = join(dir, 'capped.png');
+    await writeFile(path, png);
+    const e = await expectCode(decodeImage(path, { maxBytes: png.length - 1 }), 'IMAGE_TOO_LARGE');
+    expect(e.message).toMatch(/MiB, over the limit .*maxBytes option \(CLI: --max-bytes\)/);
+    await expectCode(decodeImage(png, { maxBytes: 100 }), 'IMAGE_TOO_LARGE');
+    expect((await decodeImage(path, { maxBytes: png.length })).width).toBe(64);
+    expect(DECODE_DEFAULTS.maxBytes).toBe(256 * 1024 * 1024);
+    expect((await expectCode(decodeImage(png, { maxBytes: 0 }), 'INVALID_OPTION')).message).toMatch(/^maxBytes:/);
+  });
+
+  it('downscales images over maxDimension while decoding (long side, orientation kept) and reports the scale', async () => {
+    const big = await sharp(halves(1200, 600, [200, 40, 40], [40, 40, 200]), { raw: { width: 1200, height: 600, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer();
+    const d = await decodeImage(big, { maxDimension: 300 });
+    // orientation 6: upright it is 600 wide × 1200 tall → 150 × 300
+    expect([d.width, d.height]).toEqual([150, 300]);
+    expect([d.originalWidth, d.originalHeight]).toEqual([600, 1200]);
+    expect(d.scale).toBeCloseTo(0.25, 6);
+    expect(d.image.data.length).toBe(150 * 300 * 3);
+    const same = await decodeImage(big);
+    expect([same.width, same.height, same.scale]).toEqual([600, 1200, 1]);
+    expect((await expectCode(decodeImage(big, { maxDimension: 10 }), 'INVALID_OPTION')).message).toMatch(/^maxDimension:/);
+  });
 });

@@ -80,6 +80,16 @@ function expectError(f: () => unknown, code: string, ...mentions: string[]): voi
   for (const m of mentions) expect(e.message).toContain(m);
 }
 
+/** As {@link expectError} for a function returning a promise that must reject. */
+async function expectReject(f: () => Promise<unknown>, code: string, ...mentions: string[]): Promise<void> {
+  let caught: unknown;
+  try { await f(); } catch (e) { caught = e; }
+  expect(caught, 'expected a rejection').toBeInstanceOf(FaceDetailError);
+  const e = caught as FaceDetailError;
+  expect(e.code).toBe(code);
+  for (const m of mentions) expect(e.message).toContain(m);
+}
+
 /** Largest |a[i] − b[i]| and where, for readable failures. */
 function worst(a: ArrayLike<number>, b: ArrayLike<number>): { err: number; at: number } {
   expect(a.length).toBe(b.length);
@@ -163,20 +173,23 @@ describe('encodePng / decodePng', () => {
 describe('writeGlb', () => {
   const albedo = encodePng(solidImage(16, 16, [0.8, 0.6, 0.5]));
   const normalMap = encodePng(solidImage(16, 16, [0.5, 0.5, 1]));
+  const FLOAT32 = { quantize: false } as const;
 
   it('writes a minimal mesh (positions + indices only) that validates with no errors or warnings', async () => {
     const p = patch(4, 3);
-    const glb = writeGlb({ mesh: { positions: p.positions, indices: p.indices } });
-    const report = await validate(glb);
-    expect(report.issues.messages.filter((m) => m.severity <= 1)).toEqual([]);
-    expect(report.issues.numErrors).toBe(0);
-    expect(report.issues.numWarnings).toBe(0);
-    expect(glb.length % 4).toBe(0);
+    for (const options of [FLOAT32, {}]) {
+      const glb = await writeGlb({ mesh: { positions: p.positions, indices: p.indices } }, options);
+      const report = await validate(glb);
+      expect(report.issues.messages.filter((m) => m.severity <= 1)).toEqual([]);
+      expect(report.issues.numErrors).toBe(0);
+      expect(report.issues.numWarnings).toBe(0);
+      expect(glb.length % 4).toBe(0);
+    }
   });
 
   it('writes the full asset (textures, tangents, camera, extras) with no errors, warnings or infos', async () => {
     const mesh = patch(8, 6);
-    const glb = writeGlb({
+    const glb = await writeGlb({
       mesh,
       meshName: 'face mesh',
       nodeName: 'face node',
@@ -184,31 +197,31 @@ describe('writeGlb', () => {
       normalPng: normalMap,
       normalScale: 0.8,
       material: { name: 'skin', roughnessFactor: 0.6 },
-      camera: { name: 'photo', yfov: 0.7, aspectRatio: 0.75, znear: 0.01, zfar: 10, translation: [0, 0, 0.5], rotation: [0, 0, 0, 1] },
+      camera: { name: 'photo', yfov: 0.7, aspectRatio: 0.75, znear: 0.01, zfar: 10, translation: [0, 0, 0.5], rotation: [0, 0.6, 0, 0.8] },
       generator: 'facedetail 0.1.0',
       copyright: 'test',
       extras: { facedetail: { version: '0.1.0', focalSource: 'exif', fx: 1234.5 } },
-    });
+    }, FLOAT32);
     const report = await validate(glb);
     expect(report.issues.messages).toEqual([]);
 
     const { json, mesh: back, images } = readGlb(glb);
     expect(json.asset).toEqual({ version: '2.0', generator: 'facedetail 0.1.0', copyright: 'test' });
+    expect(json.extensionsUsed).toBeUndefined();
     expect(json.scenes?.[0]?.extras).toEqual({ facedetail: { version: '0.1.0', focalSource: 'exif', fx: 1234.5 } });
     expect(json.scenes?.[0]?.nodes).toEqual([0, 1]);
     expect(json.nodes?.[0]).toEqual({ name: 'face node', mesh: 0 });
-    expect(json.nodes?.[1]).toMatchObject({ name: 'photo', camera: 0, translation: [0, 0, 0.5], rotation: [0, 0, 0, 1] });
+    expect(json.nodes?.[1]).toEqual({ name: 'photo', camera: 0, translation: [0, 0, 0.5], rotation: [0, 0.6, 0, 0.8] });
     expect(json.cameras?.[0]).toEqual({ type: 'perspective', name: 'photo', perspective: { yfov: 0.7, znear: 0.01, zfar: 10, aspectRatio: 0.75 } });
     expect(json.meshes?.[0]?.name).toBe('face mesh');
     expect(json.materials?.[0]).toEqual({
       name: 'skin',
       pbrMetallicRoughness: { baseColorTexture: { index: 0 }, metallicFactor: 0, roughnessFactor: 0.6 },
       normalTexture: { index: 1, scale: 0.8 },
-      doubleSided: false,
     });
     expect(json.samplers).toEqual([{ magFilter: 9729, minFilter: 9987, wrapS: 33071, wrapT: 33071 }]);
     expect(json.images?.map((i) => i.mimeType)).toEqual(['image/png', 'image/png']);
-    // uint16 indices for a small mesh
+    // uint16 indices
     expect(json.accessors?.[json.meshes![0]!.primitives[0]!.indices!]?.componentType).toBe(5123);
     // bit-exact arrays and embedded images
     expect(bitsEqual(back.positions, mesh.positions)).toBe(true);
@@ -225,77 +238,156 @@ describe('writeGlb', () => {
     expect(posAcc.max?.[0]).toBe(Math.max(...xs));
   });
 
-  it('uses uint32 indices above 65535 vertices and still validates', async () => {
-    const mesh = patch(300, 220); // 66 521 vertices
-    const glb = writeGlb({ mesh: { positions: mesh.positions, normals: mesh.normals, uvs: mesh.uvs, indices: mesh.indices }, baseColorPng: albedo, textureWrap: 'repeat' });
+  it('quantises by default (KHR_mesh_quantization): int16 positions within half a grid step, int8 normals, uint16 UVs; validates clean', async () => {
+    const mesh = patch(40, 30, 0.2);
+    const input = { mesh, baseColorPng: albedo, normalPng: normalMap, camera: { yfov: 0.7, znear: 0.01 }, extras: { units: 'metres' } };
+    const glb = await writeGlb(input);
+    const report = await validate(glb);
+    expect(report.issues.messages).toEqual([]);
+    const { json, mesh: back } = readGlb(glb);
+    expect(json.extensionsUsed).toEqual(['KHR_mesh_quantization']);
+    expect(json.extensionsRequired).toEqual(['KHR_mesh_quantization']);
+    const attrs = json.meshes![0]!.primitives[0]!.attributes;
+    const type = (k: string): [number, boolean | undefined] => { const a = json.accessors![attrs[k]!]!; return [a.componentType, a.normalized]; };
+    expect(type('POSITION')).toEqual([5122, true]);
+    expect(type('NORMAL')).toEqual([5120, true]);
+    expect(type('TANGENT')).toEqual([5120, true]);
+    expect(type('TEXCOORD_0')).toEqual([5123, true]);
+    // Dequantised through the node's translation + uniform scale: back in metres.
+    const node = json.nodes![0]!;
+    expect(node.scale?.[0]).toBeCloseTo(0.1, 2); // half the 0.2 m extent
+    const step = node.scale![0]! / 32767;
+    expect(worst(back.positions, mesh.positions).err).toBeLessThanOrEqual(0.51 * step + 1e-9);
+    expect(worst(back.normals!, mesh.normals).err).toBeLessThan(0.5 / 127 + 1e-6);
+    expect(worst(back.tangents!, mesh.tangents).err).toBeLessThan(0.5 / 127 + 1e-6);
+    expect(worst(back.uvs!, mesh.uvs).err).toBeLessThan(0.5 / 65535 + 1e-9);
+    expect(Array.from(back.indices)).toEqual(Array.from(mesh.indices));
+    // 20 bytes per vertex instead of 48: the quantised file is much smaller than the float one.
+    const float = await writeGlb(input, FLOAT32);
+    expect(glb.length).toBeLessThan(0.55 * float.length);
+  });
+
+  it('splits a mesh above 65535 vertices into uint16 primitives along a plane, copying only the cut vertices', async () => {
+    const mesh = patch(300, 220); // 66 521 vertices, 132 000 triangles
+    const glb = await writeGlb({ mesh: { positions: mesh.positions, normals: mesh.normals, uvs: mesh.uvs, indices: mesh.indices }, baseColorPng: albedo, textureWrap: 'repeat' }, FLOAT32);
     const report = await validate(glb);
     expect(report.issues.numErrors).toBe(0);
     expect(report.issues.numWarnings).toBe(0);
     const { json, mesh: back } = readGlb(glb);
-    expect(json.accessors?.[json.meshes![0]!.primitives[0]!.indices!]?.componentType).toBe(5125);
+    const prims = json.meshes![0]!.primitives;
+    expect(prims.length).toBe(2);
+    for (const p of prims) {
+      expect(json.accessors![p.indices!]!.componentType).toBe(5123);
+      expect(json.accessors![p.attributes.POSITION!]!.count).toBeLessThanOrEqual(65535);
+    }
     expect(json.samplers?.[0]?.wrapS).toBe(10497);
-    expect(bitsEqual(back.indices, mesh.indices)).toBe(true);
-    expect(bitsEqual(back.positions, mesh.positions)).toBe(true);
+    // The cut runs across the grid along x (the longest axis): at most two columns of 221 copies.
+    const copies = back.positions.length / 3 - 66521;
+    expect(copies).toBeGreaterThanOrEqual(221);
+    expect(copies).toBeLessThanOrEqual(2 * 221);
+    // Same triangles (as position triples), in some order.
+    const tris = (m: Mesh): string[] => {
+      const out: string[] = [];
+      for (let t = 0; t < m.indices.length; t += 3) out.push([0, 1, 2].map((c) => Array.from(m.positions.subarray(3 * m.indices[t + c]!, 3 * m.indices[t + c]! + 3)).join(',')).join(' '));
+      return out.sort();
+    };
+    expect(tris(back)).toEqual(tris(mesh));
   });
 
-  it('uses uint16 at exactly 65535 vertices (max index 65534, below the restart value)', async () => {
+  it('writes 65535 vertices as one uint16 primitive (max index 65534, below the restart value)', async () => {
     const n = 65535;
     const positions = new Float32Array(3 * n);
     for (let i = 0; i < n; i++) positions.set([i % 256, Math.floor(i / 256), (i % 7) * 0.1], 3 * i);
     const indices = new Uint32Array([0, 1, 256, n - 3, n - 2, n - 1]);
-    const glb = writeGlb({ mesh: { positions, indices } });
+    const glb = await writeGlb({ mesh: { positions, indices } }, FLOAT32);
     const { json, mesh: back } = readGlb(glb);
+    expect(json.meshes![0]!.primitives.length).toBe(1);
     expect(json.accessors?.[json.meshes![0]!.primitives[0]!.indices!]?.componentType).toBe(5123);
     expect(Array.from(back.indices)).toEqual(Array.from(indices));
     const report = await validate(glb);
     expect(report.issues.numErrors).toBe(0);
   });
 
+  it('quantises the face and the extra meshes on one grid, so shared border vertices stay identical', async () => {
+    const face = patch(10, 10, 0.1);
+    // A "head" sharing the face's first row of vertices, three times larger.
+    const head = patch(10, 10, 0.3);
+    head.positions.set(face.positions.subarray(0, 33), 0);
+    const glb = await writeGlb({ mesh: face, extraMeshes: [{ name: 'head', mesh: head, color: [0.6, 0.4, 0.3] }] });
+    expect((await validate(glb)).issues.numErrors).toBe(0);
+    const { json } = readGlb(glb);
+    expect(json.nodes?.map((n) => n.name)).toEqual(['face', 'head']);
+    expect(json.nodes?.[0]?.scale).toEqual(json.nodes?.[1]?.scale);
+    expect(json.nodes?.[0]?.translation).toEqual(json.nodes?.[1]?.translation);
+    expect(json.materials?.[1]).toMatchObject({ name: 'head', pbrMetallicRoughness: { baseColorFactor: [0.6, 0.4, 0.3, 1], metallicFactor: 0, roughnessFactor: 0.6 } });
+    expect(Object.keys(json.meshes![1]!.primitives[0]!.attributes).sort()).toEqual(['NORMAL', 'POSITION']);
+  });
+
+  it('compresses with meshopt (isomorphic encoder) and Draco (injected encoder), both valid and smaller', async () => {
+    const mesh = patch(120, 90, 0.2);
+    const input = { mesh, normalPng: normalMap, camera: { yfov: 0.7, znear: 0.01 } };
+    const plain = await writeGlb(input);
+    const mo = await writeGlb(input, { compress: 'meshopt' });
+    const dracoEncoder = await (await import('draco3dgltf')).default.createEncoderModule();
+    const dr = await writeGlb(input, { compress: 'draco', dracoEncoder });
+    for (const [glb, ext] of [[mo, 'EXT_meshopt_compression'], [dr, 'KHR_draco_mesh_compression']] as const) {
+      const report = await validate(glb);
+      expect(report.issues.numErrors).toBe(0);
+      expect(report.issues.numWarnings).toBe(0);
+      expect(glb.length).toBeLessThan(0.6 * plain.length);
+      expectError(() => readGlb(glb), 'INVALID_OPTION', 'compressed', ext);
+    }
+    await expectReject(() => writeGlb(input, { compress: 'draco' }), 'DEPENDENCY_MISSING', 'draco3dgltf');
+    await expectReject(() => writeGlb(input, { compress: 'zip' as 'none' }), 'INVALID_OPTION', 'options.compress', "'meshopt'");
+  });
+
   it('reports only the expected validator notes for partial inputs', async () => {
     const m = patch(3, 2);
     // Normal map without tangents: valid, but viewers must generate tangents (one warning).
-    let report = await validate(writeGlb({ mesh: { positions: m.positions, normals: m.normals, uvs: m.uvs, indices: m.indices }, normalPng: normalMap }));
+    let report = await validate(await writeGlb({ mesh: { positions: m.positions, normals: m.normals, uvs: m.uvs, indices: m.indices }, normalPng: normalMap }, FLOAT32));
     expect(report.issues.numErrors).toBe(0);
     expect(report.issues.messages.map((x) => x.code)).toEqual(['MESH_PRIMITIVE_GENERATED_TANGENT_SPACE']);
     // Tangents without a normal map, UVs without a texture: infos only.
-    report = await validate(writeGlb({ mesh: m }));
+    report = await validate(await writeGlb({ mesh: m }, FLOAT32));
     expect(report.issues.numErrors + report.issues.numWarnings).toBe(0);
     expect(report.issues.messages.map((x) => x.code).sort()).toEqual(['UNUSED_MESH_TANGENT', 'UNUSED_OBJECT']);
     // Camera without optional fields.
-    report = await validate(writeGlb({ mesh: { positions: m.positions, indices: m.indices }, camera: { yfov: 0.5, znear: 0.05 } }));
+    report = await validate(await writeGlb({ mesh: { positions: m.positions, indices: m.indices }, camera: { yfov: 0.5, znear: 0.05 } }, FLOAT32));
     expect(report.issues.messages).toEqual([]);
   });
 
   it('renormalises slightly-off normals instead of writing invalid ones', async () => {
     const mesh = patch(3, 3);
     const normals = mesh.normals.map((v) => v * 1.01);
-    const glb = writeGlb({ mesh: { positions: mesh.positions, normals, indices: mesh.indices } });
+    const glb = await writeGlb({ mesh: { positions: mesh.positions, normals, indices: mesh.indices } }, FLOAT32);
     expect((await validate(glb)).issues.numErrors).toBe(0);
     const back = readGlb(glb).mesh.normals!;
     expect(worst(back, mesh.normals).err).toBeLessThan(1e-6);
     expect(normals[2]).toBeCloseTo(mesh.normals[2]! * 1.01, 6); // the input is not modified
   });
 
-  it('rejects invalid input with INVALID_OPTION naming the parameter', () => {
+  it('rejects invalid input with INVALID_OPTION naming the parameter', async () => {
     const m = patch(2, 2);
-    expectError(() => writeGlb({ mesh: { ...m, normals: new Float32Array(5) } }), 'INVALID_OPTION', 'input.mesh.normals', '27');
-    expectError(() => writeGlb({ mesh: { ...m, uvs: m.uvs.subarray(2) } }), 'INVALID_OPTION', 'input.mesh.uvs');
+    const rejects = (input: Parameters<typeof writeGlb>[0], ...mentions: string[]) => expectReject(() => writeGlb(input), 'INVALID_OPTION', ...mentions);
+    await rejects({ mesh: { ...m, normals: new Float32Array(5) } }, 'input.mesh.normals', '27');
+    await rejects({ mesh: { ...m, uvs: m.uvs.subarray(2) } }, 'input.mesh.uvs');
     const nanPos = m.positions.slice(); nanPos[4] = NaN;
-    expectError(() => writeGlb({ mesh: { ...m, positions: nanPos } }), 'INVALID_OPTION', 'input.mesh.positions[4]');
+    await rejects({ mesh: { ...m, positions: nanPos } }, 'input.mesh.positions[4]');
     const badIdx = m.indices.slice(); badIdx[5] = 9;
-    expectError(() => writeGlb({ mesh: { ...m, indices: badIdx } }), 'INVALID_OPTION', 'input.mesh.indices[5]', 'out of range');
-    expectError(() => writeGlb({ mesh: { ...m, indices: m.indices.subarray(1) } }), 'INVALID_OPTION', 'input.mesh.indices');
+    await rejects({ mesh: { ...m, indices: badIdx } }, 'input.mesh.indices[5]', 'out of range');
+    await rejects({ mesh: { ...m, indices: m.indices.subarray(1) } }, 'input.mesh.indices');
     const badW = m.tangents.slice(); badW[3] = 0;
-    expectError(() => writeGlb({ mesh: { ...m, tangents: badW } }), 'INVALID_OPTION', 'input.mesh.tangents[3]');
-    expectError(() => writeGlb({ mesh: { positions: m.positions, indices: m.indices }, baseColorPng: albedo }), 'INVALID_OPTION', 'input.mesh.uvs');
-    expectError(() => writeGlb({ mesh: { positions: m.positions, tangents: m.tangents, indices: m.indices } }), 'INVALID_OPTION', 'input.mesh.tangents', 'input.mesh.normals');
-    expectError(() => writeGlb({ mesh: m, normalPng: new Uint8Array(10) }), 'INVALID_OPTION', 'input.normalPng');
-    expectError(() => writeGlb({ mesh: m, camera: { yfov: 4, znear: 0.1 } }), 'INVALID_OPTION', 'input.camera.yfov');
-    expectError(() => writeGlb({ mesh: m, camera: { yfov: 1, znear: 0.1, zfar: 0.05 } }), 'INVALID_OPTION', 'input.camera.zfar');
-    expectError(() => writeGlb({ mesh: m, camera: { yfov: 1, znear: 0.1, rotation: [0, 0, 0, 2] } }), 'INVALID_OPTION', 'input.camera.rotation');
-    expectError(() => writeGlb({ mesh: m, material: { roughnessFactor: 1.5 } }), 'INVALID_OPTION', 'input.material.roughnessFactor');
-    expectError(() => writeGlb({ mesh: m, extras: { a: NaN } }), 'INVALID_OPTION', 'input.extras');
-    expectError(() => writeGlb({ mesh: { ...m, positions: Array.from(m.positions) as unknown as Float32Array } }), 'INVALID_OPTION', 'input.mesh.positions', 'Float32Array');
+    await rejects({ mesh: { ...m, tangents: badW } }, 'input.mesh.tangents[3]');
+    await rejects({ mesh: { positions: m.positions, indices: m.indices }, baseColorPng: albedo }, 'input.mesh.uvs');
+    await rejects({ mesh: { positions: m.positions, tangents: m.tangents, indices: m.indices } }, 'input.mesh.tangents', 'input.mesh.normals');
+    await rejects({ mesh: m, normalPng: new Uint8Array(10) }, 'input.normalPng');
+    await rejects({ mesh: m, camera: { yfov: 4, znear: 0.1 } }, 'input.camera.yfov');
+    await rejects({ mesh: m, camera: { yfov: 1, znear: 0.1, zfar: 0.05 } }, 'input.camera.zfar');
+    await rejects({ mesh: m, camera: { yfov: 1, znear: 0.1, rotation: [0, 0, 0, 2] } }, 'input.camera.rotation');
+    await rejects({ mesh: m, material: { roughnessFactor: 1.5 } }, 'input.material.roughnessFactor');
+    await rejects({ mesh: m, extras: { a: NaN } }, 'input.extras');
+    await rejects({ mesh: { ...m, positions: Array.from(m.positions) as unknown as Float32Array } }, 'input.mesh.positions', 'Float32Array');
+    await expectReject(() => writeGlb({ mesh: m }, { positionBits: 20 }), 'INVALID_OPTION', 'options.positionBits');
     expectError(() => readGlb(new Uint8Array(40)), 'INVALID_OPTION', 'bytes');
   });
 });

@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import '../../src/node/no-telemetry.js'; // before onnxruntime-node loads
 import * as ort from 'onnxruntime-node';
 
 const args = process.argv.slice(2);

@@ -7,8 +7,9 @@
  * Samples:
  * - `photos/<name>/`: the largest face of each real photo of `$FACEDETAIL_SHARED/photos`
  *   (non_face.jpg excluded), split train / held-out by the fixed list {@link HELDOUT_PHOTOS}.
- * - `scan/<view id>/`: the accuracy benchmark's renders of the Lee Perry-Smith scan (both halves;
- *   the tune half trains, the held-out half is only evaluated), plus the scan's ground-truth
+ * - `scan/<view id>/`: the accuracy benchmark's renders of the Lee Perry-Smith scan, ALL exported
+ *   with split `heldout`: the scan is an unseen subject, used for evaluation only (never a
+ *   training target or a training albedo; `meta.benchSplit` keeps the benchmark's own half), plus the scan's ground-truth
  *   normal sampled into OUR UV layout: each covered texel's proxy point is projected into the
  *   render and the GT normal map (scan geometry ⊕ its normal map, camera frame) is read there.
  *
@@ -138,8 +139,9 @@ async function main(): Promise<void> {
         console.log(`scan ${view.id}: skipped (${(e as Error).message})`);
         continue;
       }
-      const split = view.split === 'tune' ? 'train' : 'heldout';
-      const w = await writeSample(path.join(OUT, 'scan', view.id), face, { kind: 'scan', id: view.id, split, light: view.light, renderSize: view.size, trueYawDeg: view.yawDeg, truePitchDeg: view.pitchDeg });
+      // The Lee Perry-Smith scan is an unseen subject: evaluation only, whichever benchmark half.
+      const split = 'heldout';
+      const w = await writeSample(path.join(OUT, 'scan', view.id), face, { kind: 'scan', id: view.id, split, benchSplit: view.split, light: view.light, renderSize: view.size, trueYawDeg: view.yawDeg, truePitchDeg: view.pitchDeg });
       // Ground-truth normals in our UV layout.
       const geom = face.intermediates!.detailInput.geom;
       const cam = face.camera, gt = r.gt, Wi = gt.width, Hi = gt.height;

@@ -48,6 +48,8 @@
  * the thin plate the photometric term alone is strongly anisotropic (it only sees the slope along
  * the light) and point smoothers stall (≈ 300 iterations at 256²); the thin plate restores them.
  */
+import { choleskyFactor, choleskySolve } from '../numeric/cholesky.js';
+import { createPcgWork, pcg, type PcgOperator, type PcgWork } from '../numeric/pcg.js';
 
 /** Cells of zero padding on each side of every grid. */
 export const PAD = 2;
@@ -462,18 +464,7 @@ function factorCoarsest(mg: Multigrid): void {
     }
   }
   // In-place Cholesky (lower). A tiny relative floor keeps it defined if a pivot degenerates.
-  for (let jj = 0; jj < n; jj++) {
-    let d = A[jj * n + jj]!;
-    for (let k = 0; k < jj; k++) d -= A[jj * n + k]! * A[jj * n + k]!;
-    const floor = 1e-12 * Math.abs(A[jj * n + jj]!) + 1e-300;
-    const ljj = Math.sqrt(d > floor ? d : floor);
-    A[jj * n + jj] = ljj;
-    for (let ii = jj + 1; ii < n; ii++) {
-      let v = A[ii * n + jj]!;
-      for (let k = 0; k < jj; k++) v -= A[ii * n + k]! * A[jj * n + k]!;
-      A[ii * n + jj] = v / ljj;
-    }
-  }
+  choleskyFactor(A, n, { onBadPivot: 'clamp', relativeFloor: 1e-12 });
   mg.cholL = A;
   mg.cholIdx = Int32Array.from(idx);
   mg.cholTmp = new Float64Array(n);
@@ -481,16 +472,8 @@ function factorCoarsest(mg: Multigrid): void {
 
 function solveCoarsest(mg: Multigrid, b: Float64Array, x: Float64Array): void {
   const L = mg.cholL, idx = mg.cholIdx, y = mg.cholTmp, n = idx.length;
-  for (let a = 0; a < n; a++) {
-    let v = b[idx[a]!]!;
-    for (let k = 0; k < a; k++) v -= L[a * n + k]! * y[k]!;
-    y[a] = v / L[a * n + a]!;
-  }
-  for (let a = n - 1; a >= 0; a--) {
-    let v = y[a]!;
-    for (let k = a + 1; k < n; k++) v -= L[k * n + a]! * y[k]!;
-    y[a] = v / L[a * n + a]!;
-  }
+  for (let a = 0; a < n; a++) y[a] = b[idx[a]!]!;
+  choleskySolve(L, n, y);
   x.fill(0);
   for (let a = 0; a < n; a++) x[idx[a]!] = y[a]!;
 }
@@ -546,16 +529,11 @@ export interface PCGResult {
 }
 
 /** Work vectors for {@link solvePCG}, reusable across calls on grids of the same size. */
-export interface PCGWork {
-  r: Float64Array;
-  z: Float64Array;
-  p: Float64Array;
-  q: Float64Array;
-}
+export type PCGWork = PcgWork;
 
 /** Allocate PCG work vectors for a grid. */
 export function createPCGWork(g: StencilGrid): PCGWork {
-  return { r: new Float64Array(g.size), z: new Float64Array(g.size), p: new Float64Array(g.size), q: new Float64Array(g.size) };
+  return createPcgWork(g.size);
 }
 
 /**
@@ -569,52 +547,15 @@ export function solvePCG(mg: Multigrid, b: Float64Array, x: Float64Array, option
   const o = { ...PCG_DEFAULTS, ...options };
   const g = mg.levels[0]!;
   const n = g.size;
-  const w = work ?? createPCGWork(g);
-  const { r, z, p, q } = w;
-  let bb = 0;
-  for (let k = 0; k < n; k++) bb += b[k]! * b[k]!;
-  if (bb === 0) {
-    x.fill(0);
-    return { iterations: 0, relativeResidual: 0 };
-  }
-  residual(g, b, x, r);
-  let rr = 0;
-  for (let k = 0; k < n; k++) rr += r[k]! * r[k]!;
+  const op: PcgOperator = {
+    size: n,
+    apply: (src, dst) => applyStencil(g, src, dst),
+    residual: (bb, xx, r) => residual(g, bb, xx, r),
+    precondition: o.preconditioner === 'multigrid' ? (src, dst) => vCycle(mg, src, dst)
+      : o.preconditioner === 'jacobi' ? (src, dst) => { const id = g.invDiag; for (let k = 0; k < n; k++) dst[k] = src[k]! * id[k]!; }
+      : (src, dst) => dst.set(src),
+  };
   // Inexact-Newton forcing: reduce the initial residual (the energy gradient at a warm start) by
   // `tolerance`; an absolute floor relative to ‖b‖ stops at round-off.
-  const stop2 = Math.max(o.tolerance * o.tolerance * rr, 1e-28 * bb);
-  if (rr <= 1e-28 * bb) return { iterations: 0, relativeResidual: Math.sqrt(rr / bb) };
-  const precondition = (src: Float64Array, dst: Float64Array) => {
-    if (o.preconditioner === 'multigrid') vCycle(mg, src, dst);
-    else if (o.preconditioner === 'jacobi') { const id = g.invDiag; for (let k = 0; k < n; k++) dst[k] = src[k]! * id[k]!; }
-    else dst.set(src);
-  };
-  precondition(r, z);
-  p.set(z);
-  let rz = 0;
-  for (let k = 0; k < n; k++) rz += r[k]! * z[k]!;
-  let it = 0;
-  while (it < o.maxIterations) {
-    applyStencil(g, p, q);
-    let pq = 0;
-    for (let k = 0; k < n; k++) pq += p[k]! * q[k]!;
-    if (!(pq > 0)) break;
-    const alpha = rz / pq;
-    rr = 0;
-    for (let k = 0; k < n; k++) {
-      x[k] = x[k]! + alpha * p[k]!;
-      const rk = r[k]! - alpha * q[k]!;
-      r[k] = rk;
-      rr += rk * rk;
-    }
-    it++;
-    if (rr <= stop2 || it >= o.maxIterations) break;
-    precondition(r, z);
-    let rzNew = 0;
-    for (let k = 0; k < n; k++) rzNew += r[k]! * z[k]!;
-    const beta = rzNew / rz;
-    rz = rzNew;
-    for (let k = 0; k < n; k++) p[k] = z[k]! + beta * p[k]!;
-  }
-  return { iterations: it, relativeResidual: Math.sqrt(rr / bb) };
+  return pcg(op, b, x, { maxIterations: o.maxIterations, relativeTolerance: o.tolerance, absoluteFloor: 1e-28 }, work ?? createPCGWork(g));
 }

@@ -7,3 +7,8 @@ export { evaluateNormals, EVALUATE_NORMALS_DEFAULTS } from './evaluate-normals.j
 export type { NormalField, EvaluateNormalsOptions, NormalEvaluation } from './evaluate-normals.js';
 export { renderForEval, meshHeadToCamera, RENDER_EVAL_DEFAULTS } from './render-eval.js';
 export type { RenderEvalOptions, EvalRender } from './render-eval.js';
+export {
+  evaluateDetailField, detailField, bestShiftCorrelation, shiftedCorrelation, bandPassField, valleyDepth, distanceTransform, creaseScores, creaseMask,
+  DETAIL_FIELD_DEFAULTS,
+} from './detail-field.js';
+export type { DetailFieldOptions, DetailFieldInputs, DetailFieldScores } from './detail-field.js';

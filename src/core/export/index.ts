@@ -5,12 +5,12 @@
  *
  * @example
  * import { writeGlb, encodePng } from './export/index.js';
- * const glb = writeGlb({ mesh, baseColorPng: encodePng(albedo), generator: 'facedetail 0.1.0' });
+ * const glb = await writeGlb({ mesh, baseColorPng: encodePng(albedo), generator: 'facedetail 0.1.0' }, { compress: 'meshopt' });
  */
 export { encodePng, decodePng, ENCODE_PNG_DEFAULTS } from './png.js';
 export type { EncodePngOptions, DecodedPngImage } from './png.js';
-export { writeGlb, readGlb, GLB_DEFAULTS, GLB_MATERIAL_DEFAULTS } from './glb.js';
-export type { GlbInput, GlbMaterial, GlbCamera, GlbContents, GltfJson } from './glb.js';
+export { writeGlb, readGlb, splitMesh, GLB_DEFAULTS, GLB_MATERIAL_DEFAULTS, GLB_WRITE_DEFAULTS, GLB_COMPRESSIONS, GLB_DRACO_POSITION_BITS } from './glb.js';
+export type { GlbInput, GlbMaterial, GlbCamera, GlbContents, GltfJson, GlbWriteOptions, GlbCompression, DracoEncoderModule } from './glb.js';
 export { writeObj, OBJ_DEFAULTS } from './obj.js';
 export type { ObjOptions } from './obj.js';
 export { writePly, readPly } from './ply.js';

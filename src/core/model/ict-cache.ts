@@ -99,7 +99,13 @@ export const ICT_LANDMARKS_68: readonly number[] = Object.freeze([
 
 /** The cached model as flat typed arrays (views into the blob: no copy). */
 export interface IctModelData {
+  /** Layout version of the file it was read from (the cache's, or the bundled model's). */
   version: number;
+  /**
+   * Where it was read from: `cache`, the full model imported by `facedetail model import ict`;
+   * `bundled`, the compact model shipped in the package (`models/ict/`, see `ict-compact.ts`).
+   */
+  origin?: 'cache' | 'bundled';
   /** Vertex count of the source topology (26,719). */
   sourceVertexCount: number;
   /** Vertices kept (the prefix of the source order), N. */
@@ -274,31 +280,9 @@ export function parseIctCache(header: unknown, blob: ArrayBuffer): IctModelData 
   }
   const get = <T>(name: (typeof ICT_SECTION_NAMES)[number]): T => (views.get(name) as T | undefined) ?? bad(`section ${name} is missing`);
 
-  const triangles = get<Uint32Array>('triangles');
-  const triangleUvIndices = get<Uint32Array>('triangleUvIndices');
-  const landmarks68 = get<Uint32Array>('landmarks68');
-  const fittingVertices = get<Uint32Array>('fittingVertices');
-  const rigidVertices = get<Uint32Array>('rigidVertices');
-  const checkIndices = (a: Uint32Array, limit: number, name: string): void => {
-    for (let i = 0; i < a.length; i++) if (a[i]! >= limit) bad(`${name}[${i}] = ${a[i]} is out of range (< ${limit})`);
-  };
-  checkIndices(triangles, n, 'triangles');
-  checkIndices(triangleUvIndices, u, 'triangleUvIndices');
-  checkIndices(landmarks68, n, 'landmarks68');
-  checkIndices(fittingVertices, n, 'fittingVertices');
-  checkIndices(rigidVertices, n, 'rigidVertices');
-  const corrTriangle = get<Uint32Array>('correspondenceTriangle');
-  checkIndices(corrTriangle, t, 'correspondenceTriangle');
-  const corrBary = get<Float32Array>('correspondenceBary');
-  const corrWeight = get<Float32Array>('correspondenceWeight');
-  for (let i = 0; i < ICT_CACHE_CORRESPONDENCE_COUNT; i++) {
-    const b0 = corrBary[3 * i]!, b1 = corrBary[3 * i + 1]!, b2 = corrBary[3 * i + 2]!;
-    if (!(b0 >= 0 && b1 >= 0 && b2 >= 0 && Math.abs(b0 + b1 + b2 - 1) < 1e-4)) bad(`correspondenceBary of landmark ${i} is not a barycentric point`);
-    if (!(corrWeight[i]! >= 0 && corrWeight[i]! <= 1)) bad(`correspondenceWeight[${i}] = ${corrWeight[i]} is outside [0, 1]`);
-  }
-
-  return {
+  const data: IctModelData = {
     version: h.version,
+    origin: 'cache',
     sourceVertexCount,
     vertexCount: n,
     neutral: get<Float32Array>('neutral'),
@@ -306,17 +290,51 @@ export function parseIctCache(header: unknown, blob: ArrayBuffer): IctModelData 
     identityDeltas: get<Float32Array>('identityDeltas'),
     expressionNames,
     expressionDeltas: get<Float32Array>('expressionDeltas'),
-    triangles,
-    triangleUvIndices,
+    triangles: get<Uint32Array>('triangles'),
+    triangleUvIndices: get<Uint32Array>('triangleUvIndices'),
     uvs: get<Float32Array>('uvs'),
     regionNames,
     regionMasks: get<Uint16Array>('regionMasks'),
-    landmarks68,
-    fittingVertices,
-    rigidVertices,
-    correspondence: { count: ICT_CACHE_CORRESPONDENCE_COUNT, triangle: corrTriangle, bary: corrBary, weight: corrWeight },
+    landmarks68: get<Uint32Array>('landmarks68'),
+    fittingVertices: get<Uint32Array>('fittingVertices'),
+    rigidVertices: get<Uint32Array>('rigidVertices'),
+    correspondence: {
+      count: ICT_CACHE_CORRESPONDENCE_COUNT,
+      triangle: get<Uint32Array>('correspondenceTriangle'),
+      bary: get<Float32Array>('correspondenceBary'),
+      weight: get<Float32Array>('correspondenceWeight'),
+    },
     faceUvs: get<Float32Array>('faceUvs'),
   };
+  checkIctIndices(data, bad);
+  return data;
+}
+
+/**
+ * The index and correspondence checks shared by the cache and the bundled model's parser: every
+ * triangle, UV, landmark and vertex-set index in range, every correspondence point barycentric
+ * with a weight in [0, 1]. Calls `bad` (which throws) with what is wrong.
+ *
+ * @example
+ * checkIctIndices(data, (what) => { throw new FaceDetailError('MODEL_CACHE_INVALID', what); });
+ */
+export function checkIctIndices(data: IctModelData, bad: (what: string) => never): void {
+  const n = data.vertexCount, u = data.uvs.length / 2, t = data.triangles.length / 3;
+  const checkIndices = (a: Uint32Array, limit: number, name: string): void => {
+    for (let i = 0; i < a.length; i++) if (a[i]! >= limit) bad(`${name}[${i}] = ${a[i]} is out of range (< ${limit})`);
+  };
+  checkIndices(data.triangles, n, 'triangles');
+  checkIndices(data.triangleUvIndices, u, 'triangleUvIndices');
+  checkIndices(data.landmarks68, n, 'landmarks68');
+  checkIndices(data.fittingVertices, n, 'fittingVertices');
+  checkIndices(data.rigidVertices, n, 'rigidVertices');
+  const { triangle, bary, weight, count } = data.correspondence;
+  checkIndices(triangle, t, 'correspondenceTriangle');
+  for (let i = 0; i < count; i++) {
+    const b0 = bary[3 * i]!, b1 = bary[3 * i + 1]!, b2 = bary[3 * i + 2]!;
+    if (!(b0 >= 0 && b1 >= 0 && b2 >= 0 && Math.abs(b0 + b1 + b2 - 1) < 1e-4)) bad(`correspondenceBary of landmark ${i} is not a barycentric point`);
+    if (!(weight[i]! >= 0 && weight[i]! <= 1)) bad(`correspondenceWeight[${i}] = ${weight[i]} is outside [0, 1]`);
+  }
 }
 
 /**

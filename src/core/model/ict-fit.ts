@@ -43,6 +43,7 @@
  * console.log(fit.pose.yawDeg, fit.reprojectionErrorPx, fit.interpupillaryMm, fit.ms);
  */
 import type { FaceAnalysis } from '../analysis/types.js';
+import { choleskyFactor, choleskySolve } from '../numeric/cholesky.js';
 import { makePose } from '../camera/pose.js';
 import { FaceDetailError } from '../errors.js';
 import { now } from '../platform.js';
@@ -959,7 +960,8 @@ function lmStage(ctx: Ctx, st: State, kA: number, exprFree: boolean, maxIter: nu
         if (!held[i]) A[i * n + i]! += mu * (H[i * n + i]! + 1e-9);
         rhs[i] = held[i] ? 0 : -g[i]!;
       }
-      if (!choleskySolve(A, rhs, n)) { mu *= 10; continue; }
+      if (!choleskyFactor(A, n)) { mu *= 10; continue; }
+      choleskySolve(A, n, rhs);
       applyStep(st, trial, rhs, kA, exprFree, kId, nExpr);
       const cost1 = evaluate(ctx, trial, kA, exprFree);
       if (cost1 < cost0) {
@@ -996,34 +998,6 @@ function applyStep(st: State, out: State, d: Float64Array, kA: number, exprFree:
   if (exprFree) {
     for (let e = 0; e < nExpr; e++) out.theta[kId + e] = Math.min(1, Math.max(0, st.theta[kId + e]! + d[6 + kA + e]!));
   }
-}
-
-/** In-place Cholesky solve of the symmetric positive definite A x = b (x overwrites b). */
-function choleskySolve(A: Float64Array, b: Float64Array, n: number): boolean {
-  for (let j = 0; j < n; j++) {
-    let s = A[j * n + j]!;
-    for (let k = 0; k < j; k++) s -= A[j * n + k]! ** 2;
-    if (!(s > 0)) return false;
-    const d = Math.sqrt(s);
-    A[j * n + j] = d;
-    for (let i = j + 1; i < n; i++) {
-      let v = A[i * n + j]!;
-      const ri = i * n, rj = j * n;
-      for (let k = 0; k < j; k++) v -= A[ri + k]! * A[rj + k]!;
-      A[i * n + j] = v / d;
-    }
-  }
-  for (let i = 0; i < n; i++) {
-    let v = b[i]!;
-    for (let k = 0; k < i; k++) v -= A[i * n + k]! * b[k]!;
-    b[i] = v / A[i * n + i]!;
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    let v = b[i]!;
-    for (let k = i + 1; k < n; k++) v -= A[k * n + i]! * b[k]!;
-    b[i] = v / A[i * n + i]!;
-  }
-  return true;
 }
 
 /** RMS 2D distance (px) over the fixed landmarks (weight > 0) and the contour landmarks' chosen points (when the contour is used). */

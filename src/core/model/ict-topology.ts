@@ -27,6 +27,7 @@
  * cheek sides ~3× in area.
  */
 import { FaceDetailError } from '../errors.js';
+import { pcg, type PcgOperator } from '../numeric/pcg.js';
 import type { FaceModelTopology, FaceRegion } from './face-model.js';
 import { ICT_REGIONS, type IctModelData } from './ict-cache.js';
 import type { IctCorrespondence } from './ict-types.js';
@@ -440,27 +441,16 @@ function vertexStretch(X: Float64Array, indices: Uint32Array, n: number, m: numb
   return sigma;
 }
 
+/** Jacobi-preconditioned CG on a sparse SPD system given as a diagonal plus off-diagonal rows. */
 function conjugateGradient(rows: Array<Array<[number, number]>>, diag: Float64Array, b: Float64Array, x0: Float64Array): Float64Array {
   const n = b.length;
-  const x = x0.slice(), r = b.slice(), z = new Float64Array(n), p = new Float64Array(n), Ap = new Float64Array(n);
-  for (let i = 0; i < n; i++) { let s = diag[i]! * x[i]!; for (const [j, w] of rows[i]!) s += w * x[j]!; r[i]! -= s; }
-  for (let i = 0; i < n; i++) { z[i] = r[i]! / diag[i]!; p[i] = z[i]!; }
-  let rz = 0, bb = 0;
-  for (let i = 0; i < n; i++) { rz += r[i]! * z[i]!; bb += b[i]! * b[i]!; }
-  for (let it = 0; it < 5000; it++) {
-    for (let i = 0; i < n; i++) { let s = diag[i]! * p[i]!; for (const [j, w] of rows[i]!) s += w * p[j]!; Ap[i] = s; }
-    let pAp = 0;
-    for (let i = 0; i < n; i++) pAp += p[i]! * Ap[i]!;
-    const alpha = rz / pAp;
-    let rr = 0;
-    for (let i = 0; i < n; i++) { x[i]! += alpha * p[i]!; r[i]! -= alpha * Ap[i]!; rr += r[i]! * r[i]!; }
-    if (rr <= 1e-24 * bb) break;
-    let rz2 = 0;
-    for (let i = 0; i < n; i++) { z[i] = r[i]! / diag[i]!; rz2 += r[i]! * z[i]!; }
-    const beta = rz2 / rz;
-    rz = rz2;
-    for (let i = 0; i < n; i++) p[i] = z[i]! + beta * p[i]!;
-  }
+  const x = x0.slice();
+  const op: PcgOperator = {
+    size: n,
+    apply: (src, dst) => { for (let i = 0; i < n; i++) { let s = diag[i]! * src[i]!; for (const [j, w] of rows[i]!) s += w * src[j]!; dst[i] = s; } },
+    precondition: (src, dst) => { for (let i = 0; i < n; i++) dst[i] = src[i]! / diag[i]!; },
+  };
+  pcg(op, b, x, { maxIterations: 5000, absoluteFloor: 1e-24 });
   return x;
 }
 

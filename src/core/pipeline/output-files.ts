@@ -1,5 +1,5 @@
 import { focalLength35mmOf, verticalFov } from '../camera/estimate-camera.js';
-import { writeGlb } from '../export/glb.js';
+import { writeGlb, type GlbWriteOptions } from '../export/glb.js';
 import { writeObj } from '../export/obj.js';
 import { writePly } from '../export/ply.js';
 import { encodePng, type EncodePngOptions } from '../export/png.js';
@@ -19,6 +19,11 @@ export interface OutputFilesOptions {
   version: string;
   /** Extra warnings or timings (e.g. decode/analyze, shared by the image's faces). */
   imageTimings?: Record<string, number>;
+  /**
+   * How face.glb stores its geometry (default: KHR_mesh_quantization, no compression; see
+   * {@link GlbWriteOptions}). @example { compress: 'meshopt' }
+   */
+  glb?: GlbWriteOptions;
 }
 
 /** Encoding of displacement.png: mm = offsetMm + scaleMm · (value / 65535). */
@@ -33,19 +38,20 @@ const RESIDUAL_NORMAL = '#residual-normal.png';
 /** The PNGs a face needs, and how to turn their bytes into the output files. */
 interface OutputPlan {
   pngs: { name: string; image: Image; options: EncodePngOptions }[];
-  finish(png: Record<string, Uint8Array>): Record<string, Uint8Array>;
+  finish(png: Record<string, Uint8Array>): Promise<Record<string, Uint8Array>>;
 }
 
 /**
  * Every output file of one face, as bytes, keyed by file name: face.glb / face.obj + face.mtl /
  * face.ply (per `formats`), texture.png, albedo.png, confidence.png, displacement.png (16-bit),
  * normal.png and result.json. Units: GLB in metres (glTF), OBJ/PLY in millimetres; all in the
- * head frame (+X subject's left, +Y up, +Z out of the face).
+ * head frame (+X subject's left, +Y up, +Z out of the face). Asynchronous because the GLB is
+ * written with glTF-Transform.
  *
  * @example
- * const files = buildOutputFiles(rec, { formats: ['glb'], sourceName: 'me.jpg', version: '0.1.0' });
+ * const files = await buildOutputFiles(rec, { formats: ['glb'], sourceName: 'me.jpg', version: '0.1.0' });
  */
-export function buildOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): Record<string, Uint8Array> {
+export async function buildOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): Promise<Record<string, Uint8Array>> {
   const plan = planOutputFiles(rec, options);
   const png: Record<string, Uint8Array> = {};
   for (const job of plan.pngs) png[job.name] = encodePng(job.image, job.options);
@@ -85,14 +91,14 @@ function planOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): 
   ];
   if (options.formats.includes('glb')) pngs.push({ name: RESIDUAL_NORMAL, image: rec.maps.residualNormal, options: { bitDepth: 8 } });
 
-  const finish = (png: Record<string, Uint8Array>): Record<string, Uint8Array> => {
+  const finish = async (png: Record<string, Uint8Array>): Promise<Record<string, Uint8Array>> => {
     const files: Record<string, Uint8Array> = {};
     for (const job of pngs) if (job.name !== RESIDUAL_NORMAL) files[job.name] = png[job.name]!;
     const mesh = rec.detailedMesh;
     const extras = (rec.extraMeshes ?? []).map((e) => ({ name: e.name, mesh: e.mesh, color: e.color ?? [0.5, 0.4, 0.35] as [number, number, number] }));
     if (options.formats.includes('glb')) {
       const metres: Mesh = { ...mesh, positions: scalePositions(mesh.positions, 0.001) };
-      files['face.glb'] = writeGlb({
+      files['face.glb'] = await writeGlb({
         mesh: metres,
         meshName: 'face',
         nodeName: 'face',
@@ -102,7 +108,7 @@ function planOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): 
         generator: `facedetail ${options.version}`,
         extras: { units: 'metres', frame: 'head: +X subject left, +Y up, +Z out of the face', source: options.sourceName },
         extraMeshes: extras.map((e) => ({ ...e, mesh: { ...e.mesh, positions: scalePositions(e.mesh.positions, 0.001) } })),
-      });
+      }, options.glb);
     }
     if (options.formats.includes('obj')) {
       const { obj, mtl } = writeObj(mesh, {
@@ -164,7 +170,7 @@ export function resultJson(rec: FaceReconstruction, options: OutputFilesOptions,
       stats: rec.lighting.stats,
     },
     displacement: { ...disp, formula: 'mm = offsetMm + scaleMm * value / 65535', resolution: rec.maps.displacement.width },
-    normalMap: { convention: 'tangent space, MikkTSpace-style tangents, +X = +u, +Y = up in the image (OpenGL / glTF)', relativeTo: 'normal.png: smooth proxy; GLB normalTexture: the detailed mesh (residual)' },
+    normalMap: { convention: 'tangent space, MikkTSpace-style tangents (the GLB carries them; they match the reference MikkTSpace that Blender computes), +X = +u, +Y = up in the image (OpenGL / glTF)', relativeTo: 'normal.png: smooth proxy; GLB normalTexture: the detailed mesh (residual)' },
     mesh: { vertices: rec.detailedMesh.positions.length / 3, triangles: rec.detailedMesh.indices.length / 3, proxyVertices: rec.proxy.positions.length / 3 },
     detail: rec.detailStats,
     timingsMs: { ...options.imageTimings, ...rec.timings },

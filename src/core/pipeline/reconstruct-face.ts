@@ -6,7 +6,7 @@ import { detailNormals, encodeTangentNormalMap } from '../detail/normal-map.js';
 import { FaceDetailError } from '../errors.js';
 import { linearToSrgb, mapImage, srgbToLinear } from '../image/image.js';
 import { computeAlbedo } from '../lighting/albedo.js';
-import { fitLighting } from '../lighting/fit-lighting.js';
+import { fitLighting, lightingStats } from '../lighting/fit-lighting.js';
 import { buildRegionMask, buildSkinMask } from '../lighting/skin-mask.js';
 import { displaceMesh } from '../mesh/displace.js';
 import { computeVertexNormals } from '../mesh/normals.js';
@@ -222,12 +222,6 @@ export async function reconstructFace(
     timings,
     warnings,
   };
-}
-
-function lightingStats(fit: object): Record<string, number> {
-  const stats: Record<string, number> = {};
-  for (const [k, v] of Object.entries(fit)) if (typeof v === 'number') stats[k] = v;
-  return stats;
 }
 
 /** Nearest-neighbour resample of a per-texel normal field from S² to R² texels. */

@@ -1,0 +1,126 @@
+"""Reference render of one exported scene with Blender Cycles (CPU, no denoiser).
+
+    blender -b --factory-startup -noaudio --python bench/cycles/render_cycles.py -- <scene dir> [--samples 64]
+
+Reads <scene dir>/scene.json, face.obj (displaced face, camera frame converted to Blender axes,
+mm), head.obj, albedo.png; writes <scene dir>/cycles.png (8-bit sRGB, "Standard" view transform,
+i.e. plain sRGB like the training renderer). Cycles brings its own light transport: path-traced
+shadows and occlusion, random-walk subsurface scattering, the Principled BSDF's GGX specular.
+"""
+import json
+import os
+import sys
+
+import bpy  # noqa: E402  (Blender's Python)
+
+argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
+scene_dir = argv[0]
+samples = int(argv[argv.index("--samples") + 1]) if "--samples" in argv else 64
+with open(os.path.join(scene_dir, "scene.json")) as f:
+    S = json.load(f)
+
+bpy.ops.wm.read_factory_settings(use_empty=True)
+sc = bpy.context.scene
+sc.render.engine = "CYCLES"
+sc.cycles.device = "CPU"
+sc.cycles.samples = samples
+sc.cycles.use_denoising = False
+sc.cycles.max_bounces = 6
+sc.render.resolution_x = S["width"]
+sc.render.resolution_y = S["height"]
+sc.render.resolution_percentage = 100
+sc.render.film_transparent = False
+sc.view_settings.view_transform = "Standard"
+sc.view_settings.look = "None"
+sc.unit_settings.scale_length = 0.001  # 1 unit = 1 mm
+
+
+def import_obj(path):
+    before = set(bpy.data.objects)
+    if hasattr(bpy.ops.wm, "obj_import"):
+        bpy.ops.wm.obj_import(filepath=path, forward_axis="NEGATIVE_Z", up_axis="Y")
+    else:
+        bpy.ops.import_scene.obj(filepath=path, axis_forward="-Z", axis_up="Y")
+    objs = [o for o in bpy.data.objects if o not in before]
+    # The OBJ holds Blender-frame coordinates already: undo any importer axis conversion.
+    for o in objs:
+        o.rotation_euler = (0, 0, 0)
+        o.location = (0, 0, 0)
+        o.scale = (1, 1, 1)
+    return objs
+
+
+def skin_material(name, albedo_path, roughness, sss):
+    m = bpy.data.materials.new(name)
+    m.use_nodes = True
+    nt = m.node_tree
+    bsdf = nt.nodes["Principled BSDF"]
+    if albedo_path:
+        tex = nt.nodes.new("ShaderNodeTexImage")
+        tex.image = bpy.data.images.load(albedo_path)
+        tex.image.colorspace_settings.name = "sRGB"
+        tex.interpolation = "Linear"
+        nt.links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
+        nt.links.new(tex.outputs["Color"], bsdf.inputs["Subsurface Color"])
+    else:
+        bsdf.inputs["Base Color"].default_value = (*S["headColor"], 1)
+    bsdf.inputs["Subsurface"].default_value = sss["weight"]
+    bsdf.inputs["Subsurface Radius"].default_value = sss["radiusMm"]
+    bsdf.inputs["Roughness"].default_value = roughness
+    bsdf.inputs["Specular"].default_value = S.get("specularLevel", 0.35)
+    return m
+
+
+face = import_obj(os.path.join(scene_dir, "face.obj"))
+head = import_obj(os.path.join(scene_dir, "head.obj"))
+fm = skin_material("skin", os.path.join(scene_dir, "albedo.png"), S["roughnessPrincipled"], S["subsurface"])
+hm = skin_material("head", None, S["roughnessPrincipled"], S["subsurface"])
+for o in face:
+    o.data.materials.clear(); o.data.materials.append(fm)
+    for p in o.data.polygons:
+        p.use_smooth = True
+for o in head:
+    o.data.materials.clear(); o.data.materials.append(hm)
+    for p in o.data.polygons:
+        p.use_smooth = True
+
+# Camera at the origin looking down −Z (Blender frame = OpenCV frame with y and z flipped).
+cam_data = bpy.data.cameras.new("cam")
+cam_data.sensor_fit = "HORIZONTAL"
+cam_data.sensor_width = 36.0
+cam_data.lens = S["fx"] * 36.0 / S["width"]
+cam_data.shift_x = (S["width"] / 2 - S["cx"]) / S["width"]
+cam_data.shift_y = (S["cy"] - S["height"] / 2) / S["width"]
+cam_data.clip_start = 10
+cam_data.clip_end = 1e5
+cam = bpy.data.objects.new("cam", cam_data)
+sc.collection.objects.link(cam)
+sc.camera = cam
+
+# Key light: a sun from the scene's direction (toward the light, Blender frame), angular diameter 2·radius.
+import mathutils  # noqa: E402
+
+d = mathutils.Vector(S["key"]["directionBlender"]).normalized()
+sun_data = bpy.data.lights.new("key", type="SUN")
+sun_data.energy = S["key"]["sunStrength"]
+sun_data.color = S["key"]["colorNormalised"]
+sun_data.angle = max(0.0, 2 * S["key"]["radiusDeg"]) * 3.14159265 / 180
+sun = bpy.data.objects.new("key", sun_data)
+# A sun shines along its local −Z: rotate −Z onto −d.
+sun.rotation_euler = d.to_track_quat("Z", "Y").to_euler()
+sc.collection.objects.link(sun)
+
+# Environment: a vertical gradient world (sky from above-front brighter), matching the training renderer's SH environment on average.
+world = bpy.data.worlds.new("env")
+world.use_nodes = True
+bg = world.node_tree.nodes["Background"]
+bg.inputs["Color"].default_value = (*S["worldColor"], 1)
+bg.inputs["Strength"].default_value = 1.0
+sc.world = world
+
+sc.render.image_settings.file_format = "PNG"
+sc.render.image_settings.color_mode = "RGB"
+sc.render.image_settings.color_depth = "8"
+sc.render.filepath = os.path.join(scene_dir, "cycles.png")
+bpy.ops.render.render(write_still=True)
+print("wrote", sc.render.filepath)

@@ -1,0 +1,223 @@
+/**
+ * Independent reference renders (Blender Cycles) of the training renderer's scenes, and the
+ * side-by-side comparison of the crease darkening.
+ *
+ *   node --import tsx bench/cycles/run.ts [--count 60] [--first 0] [--cache <dir>] [--samples 64] [--export] [--render] [--compare]
+ *
+ * `--export` writes per scene (seeds 7101…, 512², no occluders, no camera noise / blur / JPEG) the
+ * displaced face (ICT layout, Loop level 2, displaced by the generator's map) and the rest of the
+ * head as OBJ in Blender's axes, the albedo PNG, scene.json (camera, key light, environment,
+ * skin parameters) and the training renderer's image and ground truth; `--render` runs Blender
+ * (`blender -b --factory-startup -noaudio --python bench/cycles/render_cycles.py -- <dir>`) on the
+ * scenes without a `cycles.png`; `--compare` measures both images and writes
+ * bench/results/cycles.json and docs/cycles-compare.jpg. The cache lives outside git
+ * (default `$FACEDETAIL_CYCLES_CACHE`, else `~/.cache/facedetail/cycles`). Blender is optional:
+ * without it `--render` prints why and does nothing.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { maskedGaussianBlur } from '../../src/core/eval/angular-error.js';
+import { distanceTransform, valleyDepth } from '../../src/core/eval/detail-field.js';
+import { displaceMesh } from '../../src/core/mesh/displace.js';
+import { computeVertexNormals } from '../../src/core/mesh/normals.js';
+import { loopSubdivide } from '../../src/core/mesh/subdivide.js';
+import { ictShape } from '../../src/core/model/ict-fit.js';
+import { ICT_TOPOLOGY_VERTEX_COUNT, ictTopology } from '../../src/core/model/ict-topology.js';
+import type { Mesh } from '../../src/core/types.js';
+import { loadIctModel } from '../../src/node/model-import/load-ict.js';
+import { currentCommit } from '../common.js';
+import { caseCamera } from '../proxy/scene.js';
+import { ictFaceMesh } from '../synth/faces.js';
+import { renderSynthCase, synthCase, type SynthCase } from '../synth/scene.js';
+
+const args = process.argv.slice(2);
+const arg = (k: string): string | undefined => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : undefined; };
+const count = Number(arg('--count') ?? 60), first = Number(arg('--first') ?? 0);
+const cache = arg('--cache') ?? process.env['FACEDETAIL_CYCLES_CACHE'] ?? path.join(os.homedir(), '.cache', 'facedetail', 'cycles');
+const samples = Number(arg('--samples') ?? 64);
+const modelsDir = arg('--models-dir');
+const PRESETS = ['smile', 'browRaise', 'frown', 'neutral'];
+
+/** The comparison scenes: seeds 7101 + i, ages 45–85, presets cycling, 512². */
+function cases(data: Awaited<ReturnType<typeof loadIctModel>>): SynthCase[] {
+  return Array.from({ length: count }, (_, k) => {
+    const i = first + k;
+    const c = synthCase(data, 7101 + i, { age: 45 + ((i * 17) % 41), preset: PRESETS[i % 4]!, size: 512, glasses: false });
+    return { ...c, blurPx: 0, noise: 0 };
+  });
+}
+
+function objText(m: Mesh, withUv: boolean): string {
+  const P = m.positions, lines: string[] = [];
+  // OpenCV camera frame → Blender (x right, y up, z toward the viewer): (x, −y, −z).
+  for (let i = 0; i < P.length; i += 3) lines.push(`v ${P[i]!.toFixed(4)} ${(-P[i + 1]!).toFixed(4)} ${(-P[i + 2]!).toFixed(4)}`);
+  if (withUv && m.uvs) for (let i = 0; i < m.uvs.length; i += 2) lines.push(`vt ${m.uvs[i]!.toFixed(6)} ${(1 - m.uvs[i + 1]!).toFixed(6)}`);
+  const I = m.indices;
+  // The axis flip mirrors: reverse the winding to keep faces outward.
+  for (let t = 0; t < I.length; t += 3) {
+    const a = I[t]! + 1, b = I[t + 2]! + 1, c = I[t + 1]! + 1;
+    lines.push(withUv ? `f ${a}/${a} ${b}/${b} ${c}/${c}` : `f ${a} ${b} ${c}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function exportScenes(data: Awaited<ReturnType<typeof loadIctModel>>): Promise<void> {
+  for (const c of cases(data)) {
+    const dir = path.join(cache, c.id);
+    if (existsSync(path.join(dir, 'scene.json'))) continue;
+    await mkdir(dir, { recursive: true });
+    const r = renderSynthCase(data, c, { levels: 1 });
+    const T = r.assets.map.width;
+    // Geometry for Cycles: the narrow face, Loop level 2, displaced by the same map.
+    const { pose } = caseCamera({ ...c, id: c.id, group: 'neutral', identity: c.face.identity, expression: c.face.expression });
+    const shape = ictShape(data, c.face.identity, c.face.expression);
+    const Rm = pose.rotation, t = pose.translation;
+    const all = new Float32Array(shape.length);
+    for (let i = 0; i < shape.length; i += 3) for (let k = 0; k < 3; k++) all[i + k] = Rm[3 * k]! * shape[i]! + Rm[3 * k + 1]! * shape[i + 1]! + Rm[3 * k + 2]! * shape[i + 2]! + t[k]!;
+    const face = ictFaceMesh(data, all.subarray(0, 3 * ICT_TOPOLOGY_VERTEX_COUNT));
+    const fine = loopSubdivide(face, 2, { cornerAngleDeg: 0 }).mesh;
+    fine.normals = computeVertexNormals(fine.positions, fine.indices);
+    const disp = displaceMesh(fine, { width: T, height: T, channels: 1, data: r.assets.map.displacement });
+    const topo = ictTopology(data);
+    const inFace = new Uint8Array(data.triangles.length / 3);
+    for (const s of topo.sourceTriangles) inFace[s] = 1;
+    const rest: number[] = [];
+    for (let k = 0; k < inFace.length; k++) if (!inFace[k]) rest.push(data.triangles[3 * k]!, data.triangles[3 * k + 1]!, data.triangles[3 * k + 2]!);
+    await writeFile(path.join(dir, 'face.obj'), objText(disp, true));
+    await writeFile(path.join(dir, 'head.obj'), objText({ positions: all, indices: Uint32Array.from(rest) }, false));
+    const alb = Buffer.alloc(T * T * 3);
+    for (let i = 0; i < alb.length; i++) { const v = r.assets.albedo.data[i]!; alb[i] = Math.round(255 * (v <= 0.0031308 ? 12.92 * v : 1.055 * v ** (1 / 2.4) - 0.055)); }
+    await sharp(alb, { raw: { width: T, height: T, channels: 3 } }).png().toFile(path.join(dir, 'albedo.png'));
+    const ours = Buffer.from(r.render.image.data.map((v) => Math.round(255 * v)));
+    await sharp(ours, { raw: { width: 512, height: 512, channels: 3 } }).png().toFile(path.join(dir, 'ours.png'));
+    await writeFile(path.join(dir, 'gt-displacement.f32'), Buffer.from(r.render.displacement.buffer));
+    await writeFile(path.join(dir, 'mask.u8'), Buffer.from(r.mask.buffer));
+    const kc = c.key.color, km = (kc[0] + kc[1] + kc[2]) / 3, kd = c.key.direction, kl = Math.hypot(...kd);
+    let skin = [0, 0, 0], n = 0;
+    for (let p = 0; p < T * T; p++) if (r.assets.labels[p]! > 0 && r.assets.labels[p]! < 255) { for (let k = 0; k < 3; k++) skin[k]! += r.assets.albedo.data[3 * p + k]!; n++; }
+    skin = skin.map((s) => s / Math.max(1, n));
+    await writeFile(path.join(dir, 'scene.json'), JSON.stringify({
+      id: c.id, width: 512, height: 512, fx: r.camera.fx, fy: r.camera.fy, cx: r.camera.cx, cy: r.camera.cy, mmPerPixel: r.mmPerPixel,
+      // Lambert under a sun of strength E gives albedo·E·cosθ/π: our light colour c ↔ E = π·c.
+      key: { directionBlender: [kd[0] / kl, -kd[1] / kl, -kd[2] / kl], sunStrength: Math.PI * km, colorNormalised: kc.map((x) => x / km), radiusDeg: c.key.radiusDeg },
+      // Our environment: the SH sky averages ≈ 1.3 × ambient on the face; a uniform world of radiance L gives albedo·L.
+      worldColor: [1.3 * c.ambient, 1.3 * c.ambient * 0.98, 1.3 * c.ambient * 1.03],
+      roughnessPrincipled: Math.sqrt(c.roughness), specularLevel: 0.35,
+      subsurface: { weight: 0.7, radiusMm: [1.2, 0.55, 0.3] }, headColor: skin,
+      age: c.face.age, preset: c.preset,
+    }, null, 1));
+    process.stderr.write(`exported ${c.id}\n`);
+  }
+}
+
+async function renderScenes(): Promise<void> {
+  const probe = spawnSync('blender', ['--version'], { encoding: 'utf8' });
+  if (probe.status !== 0) { process.stderr.write('blender not found (Debian package `blender`): no Cycles renders\n'); return; }
+  const script = path.resolve('bench', 'cycles', 'render_cycles.py');
+  {
+    const dirs = (await readdir(cache)).sort();
+    for (const d of dirs) {
+      const dir = path.join(cache, d);
+      if (!existsSync(path.join(dir, 'scene.json')) || existsSync(path.join(dir, 'cycles.png'))) continue;
+      const t0 = performance.now();
+      const r = spawnSync('blender', ['-b', '--factory-startup', '-noaudio', '--python', script, '--', dir, '--samples', String(samples)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      process.stderr.write(`${d}: ${r.status === 0 && existsSync(path.join(dir, 'cycles.png')) ? 'ok' : `FAILED ${r.stderr.slice(-400)} ${r.stdout.slice(-800)}`} ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+    }
+  }
+}
+
+/** Rec. 709 luminance of sRGB bytes, linear. */
+function lumLinear(buf: Buffer, n: number): Float32Array {
+  const lin = (v: number): number => { const c = v / 255; return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const out = new Float32Array(n);
+  for (let p = 0; p < n; p++) out[p] = 0.2126 * lin(buf[3 * p]!) + 0.7152 * lin(buf[3 * p + 1]!) + 0.0722 * lin(buf[3 * p + 2]!);
+  return out;
+}
+
+/**
+ * Crease darkening of an image: 1 − mean luminance on the crease pixels (GT valley depth > 0.2 mm)
+ * ÷ mean luminance of the skin 1.5–4 mm from them.
+ */
+function creaseContrast(L: Float32Array, crease: Uint8Array, dist: Float32Array, mask: Uint8Array, mmPerPixel: number): number {
+  let a = 0, na = 0, b = 0, nb = 0;
+  for (let p = 0; p < L.length; p++) {
+    if (!mask[p]) continue;
+    if (crease[p]) { a += L[p]!; na++; } else { const d = dist[p]! * mmPerPixel; if (d >= 1.5 && d <= 4) { b += L[p]!; nb++; } }
+  }
+  return na && nb ? 1 - a / na / (b / nb) : NaN;
+}
+
+async function compare(): Promise<void> {
+  const dirs = (await readdir(cache)).sort().filter((d) => existsSync(path.join(cache, d, 'cycles.png')));
+  const rows: Array<Record<string, unknown>> = [];
+  const figs: Buffer[] = [];
+  for (const d of dirs) {
+    const dir = path.join(cache, d);
+    const S = JSON.parse(await readFile(path.join(dir, 'scene.json'), 'utf8')) as { width: number; height: number; mmPerPixel: number; age: number; preset: string };
+    const W = S.width, H = S.height, n = W * H;
+    const ours = await sharp(path.join(dir, 'ours.png')).removeAlpha().raw().toBuffer();
+    const cyc = await sharp(path.join(dir, 'cycles.png')).removeAlpha().raw().toBuffer();
+    const disp = new Float32Array((await readFile(path.join(dir, 'gt-displacement.f32'))).buffer.slice(0));
+    const mask = new Uint8Array(await readFile(path.join(dir, 'mask.u8')));
+    const depth = valleyDepth(disp, W, H, mask, 3 / S.mmPerPixel);
+    const crease = new Uint8Array(n);
+    for (let p = 0; p < n; p++) crease[p] = mask[p] && depth[p]! > 0.2 ? 1 : 0;
+    const dist = distanceTransform(crease, W, H);
+    const Lo = lumLinear(ours, n), Lc = lumLinear(cyc, n);
+    // Exposure: median ratio over the skin.
+    const ratios: number[] = [];
+    for (let p = 0; p < n; p++) if (mask[p] && Lc[p]! > 1e-4) ratios.push(Lo[p]! / Lc[p]!);
+    ratios.sort((a, b) => a - b);
+    const k = ratios[ratios.length >> 1] ?? 1;
+    let diff = 0, diffK = 0, m = 0;
+    for (let p = 0; p < n; p++) {
+      if (!mask[p]) continue;
+      for (let c = 0; c < 3; c++) {
+        const o = ours[3 * p + c]! / 255, y = cyc[3 * p + c]! / 255;
+        diff += Math.abs(o - y);
+        const yl = y <= 0.04045 ? y / 12.92 : ((y + 0.055) / 1.055) ** 2.4, ys = Math.min(1, yl * k);
+        diffK += Math.abs(o - (ys <= 0.0031308 ? 12.92 * ys : 1.055 * ys ** (1 / 2.4) - 0.055));
+      }
+      m += 3;
+    }
+    const co = creaseContrast(Lo, crease, dist, mask, S.mmPerPixel), cc = creaseContrast(Lc, crease, dist, mask, S.mmPerPixel);
+    // Shading detail agreement: correlation of the two log-luminance high-passes (σ = 2 mm) on the skin near creases (≤ 4 mm).
+    const hp = (L: Float32Array): Float32Array => { const lg = L.map((v) => Math.log(1e-3 + v)); const lo = maskedGaussianBlur(lg, 1, W, H, mask, 2 / S.mmPerPixel); return lg.map((v, p) => v - lo[p]!); };
+    const ho = hp(Lo), hc = hp(Lc);
+    let sab = 0, saa = 0, sbb = 0;
+    for (let p = 0; p < n; p++) if (mask[p] && dist[p]! * S.mmPerPixel <= 4) { sab += ho[p]! * hc[p]!; saa += ho[p]! ** 2; sbb += hc[p]! ** 2; }
+    const hpr = saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
+    rows.push({ id: d, age: S.age, preset: S.preset, creaseContrastOurs: r4(co), creaseContrastCycles: r4(cc), highPassCorrelationNearCreases: r4(hpr), exposureRatio: r4(k), meanAbsDiffSrgb: r4(diff / m), meanAbsDiffSrgbExposureMatched: r4(diffK / m), creasePixels: crease.reduce((s, v) => s + v, 0) });
+    process.stderr.write(`${d}: crease contrast ours ${co.toFixed(3)} cycles ${cc.toFixed(3)}, exposure ${k.toFixed(3)}, |diff| ${(diff / m).toFixed(3)} (${(diffK / m).toFixed(3)} matched), high-pass r ${hpr.toFixed(3)}\n`);
+    if (figs.length < 4) {
+      let x0 = W, x1 = 0, y0 = H, y1 = 0;
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (mask[y * W + x]) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+      const side = Math.min(W, Math.max(x1 - x0, y1 - y0) + 8), left = Math.max(0, Math.min(W - side, Math.round((x0 + x1 - side) / 2))), top = Math.max(0, Math.min(H - side, Math.round((y0 + y1 - side) / 2)));
+      const dimg = Buffer.alloc(n * 3);
+      for (let i = 0; i < n * 3; i++) dimg[i] = Math.min(255, 4 * Math.abs(ours[i]! - cyc[i]!));
+      const ex = { left, top, width: side, height: side };
+      const tiles = await Promise.all([ours, cyc, dimg].map((b) => sharp(b, { raw: { width: W, height: H, channels: 3 } }).extract(ex).resize(256, 256).png().toBuffer()));
+      figs.push(await sharp({ create: { width: 768, height: 256, channels: 3, background: '#000' } }).composite(tiles.map((input, i) => ({ input, left: 256 * i, top: 0 }))).png().toBuffer());
+    }
+  }
+  const mean = (k: string): number => r4(rows.reduce((s, r) => s + (r[k] as number), 0) / Math.max(1, rows.length));
+  const doc = { commit: currentCommit(), date: new Date().toISOString().slice(0, 10), samples, count: rows.length, summary: { creaseContrastOurs: mean('creaseContrastOurs'), creaseContrastCycles: mean('creaseContrastCycles'), highPassCorrelationNearCreases: mean('highPassCorrelationNearCreases'), exposureRatio: mean('exposureRatio'), meanAbsDiffSrgb: mean('meanAbsDiffSrgb'), meanAbsDiffSrgbExposureMatched: mean('meanAbsDiffSrgbExposureMatched') }, scenes: rows };
+  await mkdir(path.join('bench', 'results'), { recursive: true });
+  await writeFile(path.join('bench', 'results', 'cycles.json'), JSON.stringify(doc, null, 1) + '\n');
+  if (figs.length) {
+    const cap = Buffer.from(`<svg width="768" height="20"><rect width="100%" height="100%" fill="black"/><text x="4" y="14" font-size="12" font-family="sans-serif" fill="#ddd">training renderer v2 | Blender Cycles (${samples} spp, CPU, no denoiser) | 4 × |difference|</text></svg>`);
+    await sharp({ create: { width: 768, height: 256 * figs.length + 20, channels: 3, background: '#000' } })
+      .composite([...figs.map((input, i) => ({ input, left: 0, top: 256 * i })), { input: cap, left: 0, top: 256 * figs.length }]).jpeg({ quality: 82 }).toFile(path.join('docs', 'cycles-compare.jpg'));
+  }
+  process.stdout.write(JSON.stringify(doc.summary) + '\n');
+}
+
+const r4 = (x: number): number => (Number.isFinite(x) ? Math.round(x * 1e4) / 1e4 : x);
+
+if (args.includes('--export')) await exportScenes(await loadIctModel(modelsDir ? { modelsDir } : {}));
+if (args.includes('--render')) await renderScenes();
+if (args.includes('--compare')) await compare();

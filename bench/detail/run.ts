@@ -1,0 +1,221 @@
+/**
+ * `npm run bench:detail [-- --quick] [--no-lps] [--sizes 512,1024] [--ids 8] [--lps-views 12] [--models-dir <dir>] [--out <json>] [--sheet <jpg>]`
+ *
+ * Detail benchmark v2 (see bench/detail/README.md): held-out synthetic identities (8 × 2 ages × 2
+ * expressions × the sizes; seeds 7001–7008, disjoint from the training renders' < 7000) rendered
+ * with renderer v2, and the Lee Perry-Smith scan (12 poses × 4 lights), scored for the methods
+ * zero / sfs / dfdn / highpass with the detail-field metrics. Writes bench/results/detail.json
+ * (with the commit) and a contact sheet (render | GT detail | each method's detail).
+ * `--quick`: 2 synthetic scenes and 1 scan view at 512 px.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { loadIctModel } from '../../src/node/model-import/load-ict.js';
+import { createReconstructor } from '../../src/node/reconstructor.js';
+import { currentCommit, markdownTable } from '../common.js';
+import { loadScan, SCAN_ATTRIBUTION, SCAN_DIR } from '../accuracy/scan.js';
+import { normalsToImage } from '../accuracy/images.js';
+import type { Image } from '../../src/core/types.js';
+import { DETAIL_REGIONS, renderSynthCase, synthCase } from '../synth/scene.js';
+import {
+  DETAIL_BENCH_METHODS, jpegRoundTrip, lpsScene, lpsViews, runMethods, scoreField, type DetailBenchMethod, type DetailScene, type MethodField,
+} from './evaluate.js';
+
+const args = process.argv.slice(2);
+const arg = (k: string): string | undefined => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : undefined; };
+const quick = args.includes('--quick');
+const sizes = (arg('--sizes') ?? (quick ? '512' : '512,1024')).split(',').map(Number);
+const modelsDir = arg('--models-dir');
+const outJson = arg('--out') ?? path.join('bench', 'results', 'detail.json');
+const sheetOut = arg('--sheet') ?? (quick ? path.join('bench', 'out', 'detail', 'sheet-quick.jpg') : path.join('docs', 'detail-sheet.jpg'));
+const methods = (arg('--methods')?.split(',') ?? [...DETAIL_BENCH_METHODS]) as DetailBenchMethod[];
+for (const m of methods) if (!(DETAIL_BENCH_METHODS as readonly string[]).includes(m)) throw new Error(`--methods: unknown method "${m}" (expected ${DETAIL_BENCH_METHODS.join(', ')})`);
+const withLps = !args.includes('--no-lps') && existsSync(SCAN_DIR);
+/** Synthetic identities (default 8) and scan poses (default 12, × 4 lights): smaller runs for a busy machine. */
+const nIds = Number(arg('--ids') ?? 8), nLpsViews = Number(arg('--lps-views') ?? 12);
+
+/** The synthetic scene list: seeds 7001–7008 (7001–7004 tune, 7005–7008 held out), ages 35 / 72, neutral + one expression. */
+function syntheticList(): Array<{ seed: number; age: number; preset: string; size: number; split: 'tune' | 'heldout' }> {
+  const exprs = ['smile', 'browRaise', 'frown'];
+  const out: Array<{ seed: number; age: number; preset: string; size: number; split: 'tune' | 'heldout' }> = [];
+  for (let i = 0; i < nIds; i++) {
+    const seed = 7001 + i;
+    for (const age of [35, 72]) for (const preset of ['neutral', exprs[i % 3]!]) for (const size of sizes) out.push({ seed, age, preset, size, split: i < nIds / 2 ? 'tune' : 'heldout' });
+  }
+  // Order: every identity's first combination, then every identity's second, … (a run cut short still covers every identity).
+  const combo = (c: { age: number; preset: string }): number => (c.age === 35 ? 0 : 2) + (c.preset === 'neutral' ? 0 : 1);
+  out.sort((a, b) => combo(a) - combo(b) || a.size - b.size || a.seed - b.seed);
+  if (!quick) return out;
+  return [out.find((c) => c.age === 72 && c.preset === 'smile')!, out.find((c) => c.age === 35 && c.preset !== 'neutral' && c.split === 'heldout')!];
+}
+
+interface SceneResult {
+  id: string; subject: 'lps' | 'synthetic'; split: 'tune' | 'heldout'; size: number; age?: number; preset?: string;
+  methods: Partial<Record<DetailBenchMethod, { r: number; rWrinkle: number; creaseF1: number; creasePrecision: number; creaseRecall: number; normalGainDeg: number; coverage: number; shift: [number, number]; regions: Record<string, { r: number; creaseF1: number }> }>>;
+  ms: number;
+}
+
+const round = (x: number, d = 4): number => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : x);
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const data = await loadIctModel(modelsDir ? { modelsDir } : {});
+  const rec = await createReconstructor({});
+  const results: SceneResult[] = [];
+  const sheetRows: Image[][] = [];
+  let sheetLps = 0;
+  const scenes: Array<() => Promise<DetailScene>> = [];
+  const lpsFirst: Array<() => Promise<DetailScene>> = [];
+  for (const s of syntheticList()) {
+    scenes.push(async () => {
+      const c = synthCase(data, s.seed, { age: s.age, preset: s.preset, size: s.size });
+      const r = renderSynthCase(data, c);
+      return {
+        id: c.id, subject: 'synthetic', split: s.split, size: s.size, age: s.age, preset: s.preset,
+        image: await jpegRoundTrip(r.render.image, c.jpegQuality), camera: r.camera, focalLength35mm: c.focalLength35mm, mmPerPixel: r.mmPerPixel,
+        mask: r.mask, gtDetailed: r.render.detailedNormal, gtSmooth: r.render.smoothNormal, gtDisplacement: r.render.displacement, regions: r.regions,
+      };
+    });
+  }
+  if (withLps) {
+    const scan = await loadScan();
+    const views = quick ? lpsViews(1).filter((v) => v.light === 'hard-side').map((v) => ({ ...v, size: 512, id: v.id.replace(/-\d+$/, '-512') })) : lpsViews(nLpsViews);
+    for (const v of views) lpsFirst.push(async () => lpsScene(scan, v));
+  } else process.stderr.write(`scan not found at ${SCAN_DIR} (or --no-lps): synthetic scenes only\n`);
+  scenes.unshift(...lpsFirst);
+  try {
+    for (const make of scenes) {
+      const ts = performance.now();
+      const scene = await make();
+      const fields = await runMethods(rec, scene, methods);
+      const res: SceneResult = { id: scene.id, subject: scene.subject, split: scene.split, size: scene.size, ...(scene.age ? { age: scene.age, preset: scene.preset } : {}), methods: {}, ms: 0 };
+      for (const m of methods) {
+        const f = fields[m];
+        if (!f) continue;
+        const s = scoreField(scene, f);
+        const regions: Record<string, { r: number; creaseF1: number }> = {};
+        for (const [k, v] of Object.entries(s.regions)) regions[DETAIL_REGIONS[Number(k) - 1] ?? `r${k}`] = { r: round(v.r), creaseF1: round(v.creaseF1) };
+        res.methods[m] = { r: round(s.r), rWrinkle: round(s.rWrinkle), creaseF1: round(s.creaseF1), creasePrecision: round(s.creasePrecision), creaseRecall: round(s.creaseRecall), normalGainDeg: round(s.normalGainDeg), coverage: round(s.coverage), shift: s.shift, regions };
+      }
+      res.ms = Math.round(performance.now() - ts);
+      results.push(res);
+      process.stderr.write(`${scene.id} (${scene.split}, ${res.ms} ms): ${methods.map((m) => { const x = res.methods[m]; return x ? `${m} r=${x.r.toFixed(3)} rW=${x.rWrinkle.toFixed(3)} F1=${x.creaseF1.toFixed(3)} gain=${x.normalGainDeg.toFixed(3)}°` : `${m} MISS`; }).join(', ')}\n`);
+      await writeResults(results, outJson); // after every scene: a run cut short keeps what it measured
+      // Sheet: the first scan view, then synthetic 512² scenes (age 72 first; any age in --quick).
+      if (sheetRows.length < (quick ? 3 : 5) && (scene.subject === 'lps' ? sheetLps++ === 0 : scene.size === 512 && (scene.age === 72 || quick))) {
+        sheetRows.push(sheetRow(scene, fields));
+        await writeSheet(sheetRows, sheetOut);
+      }
+    }
+  } finally {
+    await rec.dispose();
+  }
+  const rows = await writeResults(results, outJson);
+  process.stdout.write(markdownTable(['method', 'split', 'subject', 'r', 'rWrinkle', 'creaseF1', 'normalGainDeg', 'coverage', 'count'],
+    rows.map((r) => [r.method, r.split, r.subject, fmt(r.r), fmt(r.rWrinkle), fmt(r.creaseF1), fmt(r.normalGainDeg), fmt(r.coverage), r.count])) + '\n');
+  process.stdout.write(`wrote ${outJson}${sheetRows.length ? ` and ${sheetOut}` : ''} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+}
+
+/** Write the JSON (rows aggregated over the scenes so far); returns the rows. */
+async function writeResults(results: SceneResult[], outJson: string): Promise<ReturnType<typeof aggregate>> {
+  const rows = aggregate(results);
+  const doc = {
+    commit: currentCommit(), date: new Date().toISOString().slice(0, 10), quick,
+    note: 'detail field = detailed − proxy normals (method) vs detailed − smooth normals (ground truth), in the image with the method\'s camera; r: Pearson after σ = 1 px blur at the best shift within ±3 px; rWrinkle: the same on a 1.5–6 mm band; creaseF1: GT valleys > 0.1 mm (closing with a square of half-side 3 mm), 1.5 mm tolerance (not scored on the scan: no GT displacement in the image); normalGainDeg: mean angle to GT of detailed − of proxy normals. Synthetic: renderer v2 (CPU) renders; scan: the accuracy bench\'s renderer with its normal map.',
+    rows, byRegion: byGroup(results, (r) => Object.keys(Object.values(r.methods)[0]?.regions ?? {}), 'region'), byAge: aggregateBy(results, (r) => (r.age ? `age${r.age}` : undefined)),
+    scenes: results,
+  };
+  await mkdir(path.dirname(outJson), { recursive: true });
+  await writeFile(outJson, JSON.stringify(doc, null, 1) + '\n');
+  return rows;
+}
+
+const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '—');
+const mean = (xs: number[]): number => { const f = xs.filter(Number.isFinite); return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN; };
+
+/** Rows of the JSON: method × split × subject, means over scenes. */
+function aggregate(rs: SceneResult[]): Array<{ method: string; split: string; subject: string; r: number; rWrinkle: number; creaseF1: number; normalGainDeg: number; coverage: number; count: number }> {
+  const rows = [];
+  for (const subject of ['synthetic', 'lps'] as const) for (const split of ['tune', 'heldout'] as const) for (const m of methods) {
+    const xs = rs.filter((r) => r.subject === subject && r.split === split).map((r) => r.methods[m]).filter((x): x is NonNullable<typeof x> => !!x);
+    const count = rs.filter((r) => r.subject === subject && r.split === split).length;
+    if (!count) continue;
+    rows.push({ method: m, split, subject, r: round(mean(xs.map((x) => x.r))), rWrinkle: round(mean(xs.map((x) => x.rWrinkle))), creaseF1: round(mean(xs.map((x) => x.creaseF1))), normalGainDeg: round(mean(xs.map((x) => x.normalGainDeg))), coverage: round(count ? xs.reduce((s, x) => s + x.coverage, 0) / count : NaN), count });
+  }
+  return rows;
+}
+
+function aggregateBy(rs: SceneResult[], key: (r: SceneResult) => string | undefined): Record<string, Record<string, { r: number; rWrinkle: number; creaseF1: number; count: number }>> {
+  const out: Record<string, Record<string, { r: number; rWrinkle: number; creaseF1: number; count: number }>> = {};
+  for (const r of rs) {
+    const k = key(r);
+    if (!k) continue;
+    out[k] ??= {};
+  }
+  for (const k of Object.keys(out)) for (const m of methods) {
+    const xs = rs.filter((r) => key(r) === k).map((r) => r.methods[m]).filter((x): x is NonNullable<typeof x> => !!x);
+    out[k]![m] = { r: round(mean(xs.map((x) => x.r))), rWrinkle: round(mean(xs.map((x) => x.rWrinkle))), creaseF1: round(mean(xs.map((x) => x.creaseF1))), count: xs.length };
+  }
+  return out;
+}
+
+function byGroup(rs: SceneResult[], _keys: (r: SceneResult) => string[], _name: string): Record<string, Record<string, { r: number; creaseF1: number; count: number }>> {
+  const out: Record<string, Record<string, { r: number; creaseF1: number; count: number }>> = {};
+  for (const reg of DETAIL_REGIONS) {
+    out[reg] = {};
+    for (const m of methods) {
+      const xs = rs.filter((r) => r.subject === 'synthetic').map((r) => r.methods[m]?.regions[reg]).filter((x): x is NonNullable<typeof x> => !!x);
+      out[reg]![m] = { r: round(mean(xs.map((x) => x.r))), creaseF1: round(mean(xs.map((x) => x.creaseF1))), count: xs.length };
+    }
+  }
+  return out;
+}
+
+/** Visualise a detail field: normalize((0, 0, −1) + 4·field). */
+function fieldImage(f: Float32Array, valid: ArrayLike<number>, W: number, H: number): Image {
+  const v = new Float32Array(3 * W * H);
+  for (let p = 0; p < W * H; p++) {
+    const x = 4 * f[3 * p]!, y = 4 * f[3 * p + 1]!, z = -1 + 4 * f[3 * p + 2]!, l = Math.hypot(x, y, z) || 1;
+    v[3 * p] = x / l; v[3 * p + 1] = y / l; v[3 * p + 2] = z / l;
+  }
+  return normalsToImage(v, valid, W, H);
+}
+
+/** One contact-sheet row, cropped to the mask: render | GT detail | each method's detail. */
+function sheetRow(scene: DetailScene, fields: Partial<Record<DetailBenchMethod, MethodField>>): Image[] {
+  const W = scene.camera.width, H = scene.camera.height;
+  let x0 = W, x1 = 0, y0 = H, y1 = 0;
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (scene.mask[y * W + x]) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+  const side = Math.min(W, H, Math.max(16, Math.round(Math.max(x1 - x0, y1 - y0) * 1.08)));
+  const ox = Math.max(0, Math.min(W - side, Math.round((x0 + x1 - side) / 2))), oy = Math.max(0, Math.min(H - side, Math.round((y0 + y1 - side) / 2)));
+  const crop = (img: Image): Image => {
+    const out: Image = { width: 256, height: 256, channels: 3, data: new Float32Array(256 * 256 * 3) };
+    for (let y = 0; y < 256; y++) for (let x = 0; x < 256; x++) {
+      const sx = ox + Math.floor((x * side) / 256), sy = oy + Math.floor((y * side) / 256);
+      for (let c = 0; c < 3; c++) out.data[(y * 256 + x) * 3 + c] = img.data[(sy * W + sx) * 3 + c]!;
+    }
+    return out;
+  };
+  const gtF = new Float32Array(3 * W * H);
+  for (let p = 0; p < W * H; p++) if (scene.mask[p]) for (let c = 0; c < 3; c++) gtF[3 * p + c] = scene.gtDetailed[3 * p + c]! - scene.gtSmooth[3 * p + c]!;
+  const blank: Image = { width: W, height: H, channels: 3, data: new Float32Array(3 * W * H).fill(0.12) };
+  return [scene.image, fieldImage(gtF, scene.mask, W, H), ...methods.map((m) => { const f = fields[m]; return f ? fieldImage(f.field, f.coverage, W, H) : blank; })].map(crop);
+}
+
+async function writeSheet(rows: Image[][], file: string): Promise<void> {
+  const tiles: Array<{ input: Buffer; left: number; top: number }> = [];
+  for (const [r, row] of rows.entries()) for (const [c, img] of row.entries()) {
+    const buf = Buffer.alloc(256 * 256 * 3);
+    for (let i = 0; i < buf.length; i++) buf[i] = Math.round(Math.max(0, Math.min(1, img.data[i]!)) * 255);
+    tiles.push({ input: await sharp(buf, { raw: { width: 256, height: 256, channels: 3 } }).png().toBuffer(), left: c * 256, top: r * 256 });
+  }
+  const cols = rows[0]!.length, capH = 22;
+  const text = `render | GT detail | ${methods.join(' | ')} (detail fields ×4) — scan rows: ${SCAN_ATTRIBUTION}`;
+  tiles.push({ input: Buffer.from(`<svg width="${cols * 256}" height="${capH}"><rect width="100%" height="100%" fill="black"/><text x="4" y="15" font-size="12" font-family="sans-serif" fill="#ddd">${text.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text></svg>`), left: 0, top: rows.length * 256 });
+  await mkdir(path.dirname(file), { recursive: true });
+  await sharp({ create: { width: cols * 256, height: rows.length * 256 + capH, channels: 3, background: '#000' } }).composite(tiles).jpeg({ quality: 82 }).toFile(file);
+}
+
+await main();
