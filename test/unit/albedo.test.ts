@@ -117,7 +117,7 @@ describe('computeAlbedo (shared shading, the default)', () => {
     const tex: Image = { width: 4, height: 1, channels: 3, data: new Float32Array([0.3, 0.2, 0.1, 0.3, 0.2, 0.1, 2.4, 1.2, 0.6, 0.01, 0.01, 0.01]) };
     const c4 = new Uint8Array(4).fill(1);
     const s = evalSH(sh, 0, 0, 0, -1);
-    const alb = computeAlbedo(tex, nr, c4, sh);
+    const alb = computeAlbedo(tex, nr, c4, sh, { shadowFill: 'median' });
     expect(alb.data[6]).toBeCloseTo(1, 6); // brightest channel to maxAlbedo …
     expect(alb.data[7]! / alb.data[6]!).toBeCloseTo(0.5, 6); // … hue kept
     expect(alb.data[8]! / alb.data[6]!).toBeCloseTo(0.25, 6);
@@ -127,7 +127,8 @@ describe('computeAlbedo (shared shading, the default)', () => {
     const none = computeAlbedo(tex, nr, c4, sh, { shadowFill: 'none' });
     expect(none.data[9]).not.toBeCloseTo(alb.data[0]!, 2);
     // 'capped': the median's hue at the texel's own (guarded) lightness when that is darker.
-    const cap = computeAlbedo(tex, nr, c4, sh, { shadowFill: 'capped' });
+    const cap = computeAlbedo(tex, nr, c4, sh); // the default
+    expect(cap.data).toEqual(computeAlbedo(tex, nr, c4, sh, { shadowFill: 'capped' }).data);
     const own = none.data[9]!; // grey texel: luminance = each channel
     expect(own).toBeLessThan(alb.data[1]!);
     const yMed = LUMA[0] * alb.data[0]! + LUMA[1] * alb.data[1]! + LUMA[2] * alb.data[2]!;
