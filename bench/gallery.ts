@@ -99,7 +99,7 @@ async function main(): Promise<void> {
       }
     }
     const imgs = [photo, await toPng(proxy.image), await toPng(detailed.image), await toPng(boosted.image), ...net, await toPng(textured.image)];
-    imgs.forEach((input, c) => tiles.push({ input, left: c * TILE, top: row * TILE }));
+    imgs.forEach((input, c) => { tiles.push({ input, left: c * TILE, top: row * TILE }); });
     console.log(`${name}: yaw ${face.pose.yawDeg.toFixed(1)}°, ${face.detailedMesh.positions.length / 3} vertices, detail rms ${String(face.detailStats['rmsMm'])} mm`);
     row++;
   }

@@ -44,7 +44,7 @@ function compareJson(a: unknown, b: unknown, path: string, worst: { d: number; a
   }
   if (Array.isArray(a) && Array.isArray(b)) {
     if (a.length !== b.length) { worst.d = Infinity; worst.at = `${path} (length)`; return; }
-    a.forEach((v, i) => compareJson(v, b[i], `${path}[${i}]`, worst));
+    a.forEach((v, i) => { compareJson(v, b[i], `${path}[${i}]`, worst); });
     return;
   }
   if (a && b && typeof a === 'object' && typeof b === 'object') {

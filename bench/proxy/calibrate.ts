@@ -295,7 +295,7 @@ async function main(): Promise<void> {
     const d: number[] = [];
     for (let j = 0; j < pts.length / 3; j++) d.push(Math.hypot(pts[3 * j]! - m[0], pts[3 * j + 1]! - m[1], pts[3 * j + 2]! - m[2]));
     const s = median(d);
-    const [t, b0, b1, b2, dist] = closestOnSurface(P, T, faceTris, m);
+    const [t, b0, b1, _b2, dist] = closestOnSurface(P, T, faceTris, m);
     triangle[i] = t;
     bary[3 * i] = round6(b0); bary[3 * i + 1] = round6(b1); bary[3 * i + 2] = 1 - round6(b0) - round6(b1);
     spread[i] = Math.round(s * 1000) / 1000;

@@ -418,8 +418,8 @@ function addPores(qx: Float32Array, qy: Float32Array, coverage: ArrayLike<number
 
 /** Side (+1 left / −1 right of the walking direction) that points laterally (away from the midline). */
 function lateralSide(pts: number[], side: number): number {
-  const dx = pts[pts.length - 2]! - pts[0]!, dy = pts[pts.length - 1]! - pts[1]!;
-  // Left normal of (dx, dy) is (−dy, dx); lateral = +x·side.
+  const dy = pts[pts.length - 1]! - pts[1]!;
+  // Left normal of the walking direction (dx, dy) is (−dy, dx); lateral = +x·side.
   return -dy * side >= 0 ? 1 : -1;
 }
 

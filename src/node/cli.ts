@@ -514,7 +514,6 @@ class Reporter {
   currentWarnings: string[] | undefined;
   readonly logger: Logger;
   private index = 0;
-  private readonly tty: boolean;
 
   constructor(
     private readonly stdout: CliStream,
@@ -523,7 +522,6 @@ class Reporter {
     private readonly total: number,
     private readonly Bar: typeof SingleBar | undefined,
   ) {
-    this.tty = Bar !== undefined;
     const warn = (m: string): void => {
       if (this.currentWarnings !== undefined) this.currentWarnings.push(m);
       else if (opts.quiet !== true) stderr.write(`facedetail: warning: ${m}\n`);

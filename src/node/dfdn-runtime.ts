@@ -110,7 +110,7 @@ function createOrtNetwork(
       if (disposed) throw new FaceDetailError('DISPOSED', 'this DFDN network was disposed; load it again');
       const input = new Tensor('float32', batch.length === n * C * P * P ? batch : batch.subarray(0, n * C * P * P), [n, C, P, P]);
       const out = (await session.run({ [inputName]: input }))[outputName];
-      if (!out || out.type !== 'float32') throw new FaceDetailError('MODEL_CACHE_INVALID', `the DFDN model did not return a float32 "${outputName}"`);
+      if (out?.type !== 'float32') throw new FaceDetailError('MODEL_CACHE_INVALID', `the DFDN model did not return a float32 "${outputName}"`);
       const dims = out.dims;
       if (dims.length !== 4 || dims[0] !== n || dims[1] !== 1 || dims[2] !== P || dims[3] !== P) {
         throw new FaceDetailError('MODEL_CACHE_INVALID', `the DFDN model returned shape [${dims.join(', ')}], expected [${n}, 1, ${P}, ${P}]`);

@@ -69,7 +69,7 @@ export async function loadWebDfdnNetwork(where: WebDfdnLocation): Promise<Detail
     async run(batch, n) {
       const data = batch.length === n * C * P * P ? batch : batch.slice(0, n * C * P * P);
       const out = (await session.run({ [inputName]: new ort.Tensor('float32', data, [n, C, P, P]) }))[outputName];
-      if (!out || out.type !== 'float32') throw new FaceDetailError('MODEL_CACHE_INVALID', `The detail network did not return a float32 "${outputName}".`);
+      if (out?.type !== 'float32') throw new FaceDetailError('MODEL_CACHE_INVALID', `The detail network did not return a float32 "${outputName}".`);
       const d = out.dims;
       if (d.length !== 4 || d[0] !== n || d[1] !== 1 || d[2] !== P || d[3] !== P) {
         throw new FaceDetailError('MODEL_CACHE_INVALID', `The detail network returned shape [${d.join(', ')}], expected [${n}, 1, ${P}, ${P}].`);

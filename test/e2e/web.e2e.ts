@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode as decodePng } from 'fast-png';
 import { unzipSync } from 'fflate';
-// @ts-ignore: gltf-validator ships no type declarations
+// @ts-expect-error: gltf-validator ships no type declarations
 import { validateBytes } from 'gltf-validator';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';

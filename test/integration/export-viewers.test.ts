@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-// @ts-ignore: gltf-validator ships no type declarations
+// @ts-expect-error: gltf-validator ships no type declarations
 import { validateBytes } from 'gltf-validator';
 import { MeshoptDecoder } from 'meshoptimizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,7 +81,7 @@ describe.skipIf(!havePhoto)('face.glb in three.js and Blender', () => {
       const bytes = glb[name];
       const quiet = console.error;
       console.error = () => undefined; // "Couldn't load texture": Node has no image decoder
-      let gltf;
+      let gltf: Awaited<ReturnType<GLTFLoader['parseAsync']>>;
       try { gltf = await loader.parseAsync(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, ''); } finally { console.error = quiet; }
       let vertices = 0, triangles = 0, withTangents = 0;
       gltf.scene.traverse((o) => {

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-// @ts-ignore: gltf-validator ships no type declarations
+// @ts-expect-error: gltf-validator ships no type declarations
 import { validateBytes } from 'gltf-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGlb } from '../../src/core/export/glb.js';

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-// @ts-ignore: gltf-validator ships no type declarations
+// @ts-expect-error: gltf-validator ships no type declarations
 import { validateBytes } from 'gltf-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFaceDetailError } from '../../src/core/errors.js';

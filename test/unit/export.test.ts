@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-// @ts-ignore -- gltf-validator ships no type declarations (validateBytes: (bytes, options) => Promise<report>)
+// @ts-expect-error -- gltf-validator ships no type declarations (validateBytes: (bytes, options) => Promise<report>)
 import { validateBytes } from 'gltf-validator';
 import { FaceDetailError } from '../../src/core/errors.js';
 import type { Image, Mesh } from '../../src/core/types.js';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FaceAnalysis } from '../../src/core/analysis/types.js';
 import { FaceDetailError } from '../../src/core/errors.js';
-import { type IctModelData } from '../../src/core/model/ict-cache.js';
+import type { IctModelData } from '../../src/core/model/ict-cache.js';
 import { FACEMESH_FACE_OVAL, fitIct, ictShape } from '../../src/core/model/ict-fit.js';
 import type { IctCorrespondence } from '../../src/core/model/ict-types.js';
 import type { Camera } from '../../src/core/types.js';

@@ -48,8 +48,7 @@
  * the thin plate the photometric term alone is strongly anisotropic (it only sees the slope along
  * the light) and point smoothers stall (≈ 300 iterations at 256²); the thin plate restores them.
  */
-import { choleskyFactor, choleskySolve } from '../numeric/cholesky.js';
-import { createPcgWork, pcg, type PcgOperator, type PcgWork } from '../numeric/pcg.js';
+import { choleskyFactor, choleskySolve, createPcgWork, pcg, type PcgOperator, type PcgWork } from '../numeric/index.js';
 
 /** Cells of zero padding on each side of every grid. */
 export const PAD = 2;

@@ -396,7 +396,7 @@ function buildDocument(fn: string, input: GlbInput): Document {
   };
   checkName(fn, 'input.material.name', mat.name);
   const baseColorFactor = checkVec(fn, 'input.material.baseColorFactor', mat.baseColorFactor, 4);
-  baseColorFactor.forEach((c, i) => checkNumber(fn, `input.material.baseColorFactor[${i}]`, c, { min: 0, max: 1 }));
+  baseColorFactor.forEach((c, i) => { checkNumber(fn, `input.material.baseColorFactor[${i}]`, c, { min: 0, max: 1 }); });
   checkNumber(fn, 'input.material.metallicFactor', mat.metallicFactor, { min: 0, max: 1 });
   checkNumber(fn, 'input.material.roughnessFactor', mat.roughnessFactor, { min: 0, max: 1 });
   if (typeof mat.doubleSided !== 'boolean') invalid(fn, `input.material.doubleSided must be a boolean, got ${describe(mat.doubleSided)}`);
@@ -407,7 +407,7 @@ function buildDocument(fn: string, input: GlbInput): Document {
     const name = checkName(fn, `${what}.name`, e.name);
     checkMesh(fn, e.mesh, `${what}.mesh`);
     const color = checkVec(fn, `${what}.color`, e.color, 3);
-    color.forEach((c, i) => checkNumber(fn, `${what}.color[${i}]`, c, { min: 0, max: 1 }));
+    color.forEach((c, i) => { checkNumber(fn, `${what}.color[${i}]`, c, { min: 0, max: 1 }); });
     return { name, mesh: e.mesh, color };
   });
 

@@ -108,7 +108,7 @@ export function encodePng(img: Image, options: EncodePngOptions = {}): Uint8Arra
   const out = bitDepth === 16 ? new Uint16Array(count) : new Uint8Array(count);
   for (let i = 0; i < count; i++) {
     const v = data[i]!;
-    if (v !== v) invalid(fn, `img.data[${i}] is NaN (pixel ${Math.floor(i / channels) % width}, ${Math.floor(i / channels / width)})`);
+    if (Number.isNaN(v)) invalid(fn, `img.data[${i}] is NaN (pixel ${Math.floor(i / channels) % width}, ${Math.floor(i / channels / width)})`);
     out[i] = v <= 0 ? 0 : v >= 1 ? max : Math.round(v * max);
   }
   try {

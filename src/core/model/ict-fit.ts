@@ -43,7 +43,7 @@
  * console.log(fit.pose.yawDeg, fit.reprojectionErrorPx, fit.interpupillaryMm, fit.ms);
  */
 import type { FaceAnalysis } from '../analysis/types.js';
-import { choleskyFactor, choleskySolve } from '../numeric/cholesky.js';
+import { choleskyFactor, choleskySolve } from '../numeric/index.js';
 import { makePose } from '../camera/pose.js';
 import { FaceDetailError } from '../errors.js';
 import { now } from '../platform.js';

@@ -27,7 +27,7 @@
  * cheek sides ~3× in area.
  */
 import { FaceDetailError } from '../errors.js';
-import { pcg, type PcgOperator } from '../numeric/pcg.js';
+import { pcg, type PcgOperator } from '../numeric/index.js';
 import type { FaceModelTopology, FaceRegion } from './face-model.js';
 import { ICT_REGIONS, type IctModelData } from './ict-cache.js';
 import type { IctCorrespondence } from './ict-types.js';

@@ -48,7 +48,7 @@ export function rasterizeOne(
   visit: RasterVisitor,
 ): void {
   if (!(Number.isFinite(x0) && Number.isFinite(y0) && Number.isFinite(x1) && Number.isFinite(y1) && Number.isFinite(x2) && Number.isFinite(y2))) return;
-  let X0 = Math.round(x0 * SUB), Y0 = Math.round(y0 * SUB);
+  const X0 = Math.round(x0 * SUB), Y0 = Math.round(y0 * SUB);
   let X1 = Math.round(x1 * SUB), Y1 = Math.round(y1 * SUB);
   let X2 = Math.round(x2 * SUB), Y2 = Math.round(y2 * SUB);
   let area = (X1 - X0) * (Y2 - Y0) - (X2 - X0) * (Y1 - Y0);

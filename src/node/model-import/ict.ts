@@ -159,7 +159,7 @@ export async function importIctModel(folder: string, options: ImportIctOptions =
     offset += Math.ceil(part.data.byteLength / 4) * 4;
   }
   const blob = new Uint8Array(offset);
-  parts.forEach((part, i) => blob.set(new Uint8Array(part.data.buffer, part.data.byteOffset, part.data.byteLength), sections[i]!.byteOffset));
+  parts.forEach((part, i) => { blob.set(new Uint8Array(part.data.buffer, part.data.byteOffset, part.data.byteLength), sections[i]!.byteOffset); });
   const checksum = ictChecksum(blob);
   const header: IctCacheHeader = {
     format: ICT_CACHE_FORMAT,
