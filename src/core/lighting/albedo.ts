@@ -108,18 +108,21 @@ export interface AlbedoOptions {
  * tends to 1 where the shading is small against G) and the fill (texels with S < 2F take the
  * median albedo), which cover the grazing and extrapolated normals where the channels diverge.
  *
- * The fill is `'capped'`, not the benchmark's `'median'` (10.2 % there, `'capped'` 14.5 %): looked
- * at on the photos (two_people, solvay1927), the median fill paints flat skin-coloured patches
- * over brows, lids and nostrils wherever the proxy's shading is low, erasing the features; the
- * scan's renders (eyes closed, faint brows) do not penalise that. `'capped'` keeps the median's
- * hue (no streaks) at the texel's own lightness, so dark features stay dark.
+ * The fill stays the benchmark's `'median'`, with a cost seen on the photos: it paints flat
+ * skin-coloured patches over brows, lids and nostrils wherever the proxy's shading is low. The
+ * alternative `'capped'` (the median's hue at the texel's own lightness) keeps those features,
+ * and has the fewest chroma outliers (held-out renders 2.12 %, photos 4.15 % mean, against 2.32 % /
+ * 4.50 % with the median fill), but leaves shadowed skin dark: held-out ΔE > 10 on 17.9 % of skin
+ * texels (hard side light 44.8 %), worse than the old per-channel division's 14.8 % and the
+ * median fill's 9.6 % (`npm run bench:albedo -- --no-sweep`, 2026-12-02). A fill that tells a dark
+ * feature from a shadow (e.g. the landmark regions of brows and lids) is the next step.
  */
 export const ALBEDO_DEFAULTS: Readonly<AlbedoOptions> = Object.freeze({
   mode: 'shared',
   shadingFloor: 0.3,
   lightChromaBound: 3,
   lightChromaFloor: 0.15,
-  shadowFill: 'capped',
+  shadowFill: 'median',
   maxAlbedo: 1,
   lumaWeights: [0.2126, 0.7152, 0.0722],
 } as const);
