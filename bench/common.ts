@@ -29,3 +29,15 @@ export function markdownTable(header: string[], rows: (string | number)[][]): st
   const line = (r: string[]) => '| ' + r.map((x, c) => x.padEnd(w[c]!)).join(' | ') + ' |';
   return [line(cells[0]!), '|' + w.map((n) => '-'.repeat(n + 2)).join('|') + '|', ...cells.slice(1).map(line)].join('\n');
 }
+
+/** A tiny deterministic PRNG (mulberry32) in [0, 1): the same seed gives the same sequence everywhere. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

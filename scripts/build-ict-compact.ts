@@ -29,6 +29,7 @@ import { ICT_COMPACT_DEFAULTS, ICT_COMPACT_FILE, encodeIctCompact, parseIctCompa
 import type { IctModelData } from '../src/core/model/ict-cache.js';
 import { importIctModel } from '../src/node/model-import/ict.js';
 import { loadIctModel } from '../src/node/model-import/load-ict.js';
+import { mulberry32 as rng } from '../bench/common.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -50,17 +51,6 @@ const outPath = resolve(outArg ?? committed);
 const MAX_BYTES = 15e6;
 const MAX_ERROR_MM = 0.05;
 
-/** Deterministic uniform [0, 1) generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** neutral + Σ identity + Σ expression, mm (float64). */
 function shape(d: IctModelData, id: Float64Array, ex: Float64Array): Float64Array {

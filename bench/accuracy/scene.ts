@@ -11,18 +11,10 @@ import type { RenderLighting } from '../../src/core/render/render-mesh.js';
 import type { Camera, Image, Mesh, Pose } from '../../src/core/types.js';
 import { faceRegionSampler } from './face-mask.js';
 import type { Scan } from './scan.js';
+import { mulberry32 } from '../common.js';
 
-/** A tiny deterministic PRNG (mulberry32): the same seed gives the same sequence everywhere. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
+
 
 /** Names of the lighting setups. */
 export const LIGHTS = ['soft-frontal', 'hard-side', 'top', 'low-key', 'coloured', 'window'] as const;

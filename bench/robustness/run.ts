@@ -16,7 +16,7 @@ import { decodeImage } from '../../src/node/decode-image.js';
 import { safeOutputName } from '../../src/node/output-name.js';
 import { createReconstructor } from '../../src/node/reconstructor.js';
 import { OUTPUT_MARKER, writeOutputFolder } from '../../src/node/write-output.js';
-import { currentCommit, markdownTable, SHARED } from '../common.js';
+import { currentCommit, markdownTable, mulberry32, SHARED } from '../common.js';
 
 type Outcome = string; // 'ok' | error code | 'CRASH: …' | 'HANG'
 
@@ -29,16 +29,12 @@ async function outcome(f: () => Promise<unknown>, ms = 20_000): Promise<Outcome>
   return r;
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-}
 
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'facedetail-robust-'));
   const families = new Map<string, Outcome[]>();
   const add = (family: string, o: Outcome): void => { const l = families.get(family) ?? []; l.push(o); families.set(family, l); };
-  const rand = rng(7);
+  const rand = mulberry32(7);
   try {
     const seedJpeg = await readFile(join(SHARED, 'photos', 'grace_hopper.jpg'));
     const seedPng = await sharp(seedJpeg).png().toBuffer();

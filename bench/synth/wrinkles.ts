@@ -35,6 +35,10 @@
  * Isomorphic (no Node, no DOM): the benchmark, the training renderer and the tests share it; the
  * Python training reads the maps it writes (`bench/synth/write-maps.ts`).
  */
+import { mulberry32 as mulberry } from '../common.js';
+
+/** The bench's mulberry32 PRNG in [0, 1) (bench/common.ts). */
+export { mulberry };
 
 /** Radius of the unrolling cylinder of the face plane, mm (about the head's half-breadth). */
 export const FACE_CYLINDER_RADIUS_MM = 75;
@@ -431,17 +435,6 @@ function polyLength(c: number[]): number {
 
 function clamp(x: number, lo: number, hi: number): number { return Math.max(lo, Math.min(hi, x)); }
 
-/** mulberry32 PRNG in [0, 1). */
-export function mulberry(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Integer hash of (seed, i, j, k) → [0, 1). */
 function hash01(seed: number, i: number, j: number, k: number): number {

@@ -39,6 +39,8 @@ export { STAGES, DETAIL_METHODS } from './pipeline/types.js';
 export type { DetailMethod, FaceReconstruction, ReconstructOptions, StageName, MeshFormat, Logger, ProgressCallback } from './pipeline/types.js';
 export { RECONSTRUCT_DEFAULTS, resolveOptions } from './pipeline/defaults.js';
 export { reconstructFace } from './pipeline/reconstruct-face.js';
+export { createStageTimer } from './pipeline/stage-timer.js';
+export type { StageTimer } from './pipeline/stage-timer.js';
 export type { ReconstructFaceInput } from './pipeline/reconstruct-face.js';
 export { buildOutputFiles, buildOutputFilesAsync, resultJson, displacementEncoding } from './pipeline/output-files.js';
 export type { OutputFilesOptions, DisplacementEncoding, PngEncoder } from './pipeline/output-files.js';

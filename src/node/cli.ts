@@ -16,6 +16,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ESTIMATE_CAMERA_DEFAULTS } from '../core/camera/estimate-camera.js';
 import { FaceDetailError } from '../core/errors.js';
 import { RECONSTRUCT_DEFAULTS } from '../core/pipeline/defaults.js';
+import { createStageTimer } from '../core/pipeline/stage-timer.js';
 import type { buildOutputFiles as BuildOutputFiles } from '../core/pipeline/output-files.js';
 
 /** Builds a face's output files (sync or async). */
@@ -435,14 +436,8 @@ async function processOne(
     if (ev.done && ev.ms !== undefined) timings[ev.stage] = (timings[ev.stage] ?? 0) + ev.ms;
     progress.event(ev);
   };
-  const timed = async <T>(stage: StageName, faceIndex: number | undefined, f: () => Promise<T> | T): Promise<T> => {
-    onProgress(faceIndex === undefined ? { stage, done: false } : { stage, done: false, faceIndex });
-    const s = performance.now();
-    const r = await f();
-    const ms = performance.now() - s;
-    onProgress(faceIndex === undefined ? { stage, done: true, ms } : { stage, done: true, faceIndex, ms });
-    return r;
-  };
+  const timeStage = createStageTimer(onProgress);
+  const timed = <T>(stage: StageName, faceIndex: number | undefined, f: () => Promise<T> | T): Promise<T> => timeStage(stage, f, faceIndex);
   reporter.currentWarnings = warnings;
   try {
     const { decodeImage } = await import('./decode-image.js'); // sharp loads on first use, not for --help

@@ -7,6 +7,7 @@ import type { IctModelData } from '../core/model/ict-cache.js';
 import { createIctModel } from '../core/model/ict-model.js';
 import { resolveOptions } from '../core/pipeline/defaults.js';
 import { reconstructFace } from '../core/pipeline/reconstruct-face.js';
+import { createStageTimer } from '../core/pipeline/stage-timer.js';
 import type { FaceReconstruction, Logger, ProgressCallback, ReconstructOptions, StageName } from '../core/pipeline/types.js';
 import type { DetailNetwork } from '../core/detail/dfdn.js';
 import { decodeImage, type DecodedImage } from './decode-image.js';
@@ -107,14 +108,7 @@ export async function createReconstructor(options: ReconstructorOptions = {}): P
     if (onProgress !== undefined && typeof onProgress !== 'function') throw new FaceDetailError('INVALID_OPTION', `onProgress: expected a function, received ${describeValue(onProgress)}.`);
     const o = resolveOptions({ ...defaults, ...rest });
     const shared: Partial<Record<StageName, number>> = {};
-    const timed = async <T>(stage: StageName, f: () => Promise<T>): Promise<T> => {
-      onProgress?.({ stage, done: false });
-      const t0 = performance.now();
-      const r = await f();
-      shared[stage] = performance.now() - t0;
-      onProgress?.({ stage, done: true, ms: shared[stage] });
-      return r;
-    };
+    const timed = createStageTimer(onProgress, (stage, ms) => { shared[stage] = ms; });
     const decoded = isDecoded(input) ? input : await timed('decode', () => decodeImage(input, { ...(maxPixels !== undefined ? { maxPixels } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}), ...(maxDimension !== undefined ? { maxDimension } : {}) }));
     const faces = await timed('analyze', () => analyzer.analyze(decoded.image));
     if (faces.length === 0) throw new FaceDetailError('NO_FACE', 'no face found in the image: use a photo where the face is visible, reasonably frontal and at least ~64 px wide');

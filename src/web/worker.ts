@@ -24,6 +24,7 @@ import {
   type Mesh,
   type StageName,
 } from '../core/index.js';
+import { createStageTimer } from '../core/pipeline/stage-timer.js';
 import { decodeImageBlob, type WebDecodedImage } from './decode-image.js';
 import { loadWebDfdnNetwork, type WebDfdnLocation } from './dfdn-web.js';
 import { createWebHumanAnalyzer } from './human-engine.js';
@@ -127,13 +128,7 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     if (face !== undefined) m.face = face;
     scope.postMessage(m);
   };
-  const timed = async <T>(stage: StageName, f: () => Promise<T> | T): Promise<T> => {
-    progress(stage, false);
-    const t0 = performance.now();
-    const r = await f();
-    progress(stage, true, performance.now() - t0);
-    return r;
-  };
+  const timed = createStageTimer((ev) => progress(ev.stage, ev.done, ev.ms));
 
   // Decode and analyse once per photo: a second run on the same photo (a face picked, or
   // "reconstruct all") reuses them and reports their times again.

@@ -5,36 +5,20 @@
  * the same photo, and the downloaded GLB holds the head. Skips, saying why, without Chromium or
  * the shared photos. Screenshot: test/e2e/out/ict-viewer.png (git-ignored).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGlb } from '../../src/core/export/glb.js';
 import { createReconstructor } from '../../src/node/reconstructor.js';
+import { launchBrowser, OUT, openApp, pageApi, photo, ROOT, skipReasonFor, type PageApi } from './helpers.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const OUT = join(ROOT, 'test/e2e/out');
-const PHOTOS = resolve(process.env.FACEDETAIL_SHARED ?? join(ROOT, '../shared'), 'photos');
-const GRACE = join(PHOTOS, 'grace_hopper.jpg');
-const CHROMIUM = process.env.FACEDETAIL_CHROMIUM ?? '/usr/bin/chromium';
-
-const skipReason = !existsSync(CHROMIUM)
-  ? `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set FACEDETAIL_CHROMIUM)`
-  : !existsSync(GRACE) ? `${GRACE} not found (set FACEDETAIL_SHARED)` : undefined;
+const GRACE = photo('grace_hopper.jpg');
+const skipReason = skipReasonFor(['grace_hopper.jpg']);
 if (skipReason) console.log(`web app ICT e2e test skipped: ${skipReason}`);
-
-interface PageApi {
-  state: 'loading' | 'idle' | 'running' | 'done' | 'error';
-  runs: number;
-  error: { code: string; message: string } | undefined;
-  result: { pose: { yawDeg: number; pitchDeg: number; rollDeg: number }; vertices: number } | undefined;
-}
-const pageApi = (page: Page): Promise<PageApi> => page.evaluate(() => (window as unknown as { facedetail: PageApi }).facedetail);
 
 describe.skipIf(skipReason !== undefined)('web app with the bundled ICT model', () => {
   let server: StaticServer;
@@ -44,18 +28,10 @@ describe.skipIf(skipReason !== undefined)('web app with the bundled ICT model', 
 
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
-    server = await serveStatic(join(ROOT, 'dist-web'));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
-    page = await context.newPage();
+    server = await serveStatic(join(ROOT, 'dist-web')); // built once by global-setup.ts
+    browser = await launchBrowser(false);
+    page = await openApp(browser, server.url);
     page.on('request', (r) => { if (!r.url().startsWith(server.url) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) foreign.push(r.url()); });
-    page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
-    await page.goto(server.url);
-    await page.waitForFunction(() => {
-      const api = (window as unknown as { facedetail?: PageApi }).facedetail;
-      return api !== undefined && api.state !== 'loading';
-    }, null, { timeout: 120_000 });
   });
   afterAll(async () => {
     await browser?.close();

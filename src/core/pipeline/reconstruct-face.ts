@@ -7,6 +7,7 @@ import { FaceDetailError } from '../errors.js';
 import { linearToSrgb, mapImage, srgbToLinear } from '../image/image.js';
 import { computeAlbedo } from '../lighting/albedo.js';
 import { fitLighting, lightingStats } from '../lighting/fit-lighting.js';
+import { createStageTimer } from './stage-timer.js';
 import { buildRegionMask, buildSkinMask } from '../lighting/skin-mask.js';
 import { displaceMesh } from '../mesh/displace.js';
 import { computeVertexNormals } from '../mesh/normals.js';
@@ -14,7 +15,6 @@ import { loopSubdivide } from '../mesh/subdivide.js';
 import { computeTangents } from '../mesh/tangents.js';
 import { colorExtraMeshes, estimateIrisColor, medianAlbedo } from '../model/extra-meshes.js';
 import type { FaceModel } from '../model/face-model.js';
-import { now } from '../platform.js';
 import type { Camera, Image, Mesh } from '../types.js';
 import { rasterizeAttribute, rasterizeUV } from '../unwrap/rasterize-uv.js';
 import { unwrapTexture } from '../unwrap/unwrap-texture.js';
@@ -54,15 +54,8 @@ export async function reconstructFace(
   const timings: Partial<Record<StageName, number>> = {};
   const warnings: string[] = [];
   // Every stage is timed and reported; the detail network is the only asynchronous one.
-  const stage = async <T>(name: StageName, f: () => T | Promise<T>): Promise<T> => {
-    onProgress?.({ stage: name, done: false, faceIndex });
-    const t0 = now();
-    const r = await f();
-    const ms = now() - t0;
-    timings[name] = (timings[name] ?? 0) + ms;
-    onProgress?.({ stage: name, done: true, faceIndex, ms });
-    return r;
-  };
+  const timed = createStageTimer(onProgress, (name, ms) => { timings[name] = (timings[name] ?? 0) + ms; });
+  const stage = <T>(name: StageName, f: () => T | Promise<T>): Promise<T> => timed(name, f, faceIndex);
   const method = options.detail;
   if (method !== 'sfs' && !input.detailNetwork) {
     throw new FaceDetailError('DEPENDENCY_MISSING', `detail '${method}' needs the DFDN detail network: pass detailNetwork (Node: createReconstructor loads models/dfdn; browser: the worker loads it with onnxruntime-web), or use detail: 'sfs'`);

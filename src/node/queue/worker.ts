@@ -17,6 +17,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { FaceDetailError } from '../../core/errors.js';
+import { createStageTimer } from '../../core/pipeline/stage-timer.js';
 import { STAGES, type FaceReconstruction, type Logger, type MeshFormat, type ProgressCallback, type StageName } from '../../core/pipeline/types.js';
 import { decodeImage } from '../decode-image.js';
 import type { Reconstructor, ReconstructorOptions } from '../reconstructor.js';
@@ -193,14 +194,8 @@ async function processJob(job: Job<ReconstructJobData, ReconstructJobResult>, ct
     // Progress is best effort: a lost update (Redis restarting) must not fail the job.
     job.updateProgress(p as unknown as object).catch(() => undefined);
   };
-  const timed = async <T>(stage: StageName, faceIndex: number | undefined, f: () => Promise<T>): Promise<T> => {
-    onProgress(faceIndex === undefined ? { stage, done: false } : { stage, done: false, faceIndex });
-    const s = performance.now();
-    const r = await f();
-    const ms = performance.now() - s;
-    onProgress(faceIndex === undefined ? { stage, done: true, ms } : { stage, done: true, faceIndex, ms });
-    return r;
-  };
+  const timeStage = createStageTimer(onProgress);
+  const timed = <T>(stage: StageName, faceIndex: number | undefined, f: () => Promise<T>): Promise<T> => timeStage(stage, f, faceIndex);
 
   const decoded = await timed('decode', undefined, () => decodeImage(inputPath, decodeOptions));
   const recs = allFaces
