@@ -83,14 +83,14 @@ export interface HumanAnalysisOptions {
   logger: Logger | undefined;
 }
 
-export const HUMAN_ANALYSIS_DEFAULTS: HumanAnalysisOptions = {
+export const HUMAN_ANALYSIS_DEFAULTS: Readonly<HumanAnalysisOptions> = Object.freeze({
   maxFaces: 20,
   minConfidence: 0.2,
   refinePasses: 5,
   refineTolerance: 0.4,
   detectMaxSize: 2048,
   logger: undefined,
-};
+});
 
 /** What {@link HumanFaceAnalyzer.analyzeDetailed} adds to each face, for tests and benchmarks. */
 export interface HumanFaceDiagnostics {

@@ -40,7 +40,7 @@ export interface FaceCropOptions {
   rotate: boolean;
 }
 
-export const FACE_CROP_DEFAULTS: FaceCropOptions = { scale: 1.5, rotate: true };
+export const FACE_CROP_DEFAULTS: Readonly<FaceCropOptions> = Object.freeze({ scale: 1.5, rotate: true });
 
 /** Outer eye corners of the face mesh: 33 = the subject's right eye, 263 = the left one. */
 const EYE_RIGHT_OUTER = 33;

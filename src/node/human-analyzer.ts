@@ -25,7 +25,7 @@ export interface HumanAnalyzerOptions extends HumanAnalysisOptions {
   modelDir: string | undefined;
 }
 
-export const HUMAN_ANALYZER_DEFAULTS: HumanAnalyzerOptions = { ...HUMAN_ANALYSIS_DEFAULTS, modelDir: undefined };
+export const HUMAN_ANALYZER_DEFAULTS: Readonly<HumanAnalyzerOptions> = Object.freeze({ ...HUMAN_ANALYSIS_DEFAULTS, modelDir: undefined });
 
 /**
  * Creates the Node face analyser. Loads the wasm backend and three models (~3 MB) from

@@ -24,7 +24,7 @@ export interface WebDecodeOptions {
   minSize: number;
 }
 
-export const WEB_DECODE_DEFAULTS: WebDecodeOptions = { maxPixels: 40e6, maxBytes: 100 * 1024 * 1024, minSize: 64 };
+export const WEB_DECODE_DEFAULTS: Readonly<WebDecodeOptions> = Object.freeze({ maxPixels: 40e6, maxBytes: 100 * 1024 * 1024, minSize: 64 });
 
 /** A decoded photo (the browser counterpart of Node's `DecodedImage`). */
 export interface WebDecodedImage {

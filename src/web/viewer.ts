@@ -21,7 +21,7 @@ export interface ViewerSettings {
   lightElevationDeg: number;
 }
 
-export const VIEWER_DEFAULTS: ViewerSettings = { mesh: 'detailed', texture: 'albedo', normalMap: true, strength: 1, lightAzimuthDeg: 35, lightElevationDeg: 25 };
+export const VIEWER_DEFAULTS: Readonly<ViewerSettings> = Object.freeze({ mesh: 'detailed', texture: 'albedo', normalMap: true, strength: 1, lightAzimuthDeg: 35, lightElevationDeg: 25 });
 
 interface Loaded {
   proxy: THREE.BufferGeometry;

@@ -17,7 +17,7 @@ export interface EstimateCameraOptions {
   defaultFocalLength35mm?: number;
 }
 
-export const ESTIMATE_CAMERA_DEFAULTS = { defaultFocalLength35mm: 50 } as const;
+export const ESTIMATE_CAMERA_DEFAULTS = Object.freeze({ defaultFocalLength35mm: 50 } as const);
 
 /**
  * Pinhole intrinsics for a `width`×`height` photo: square pixels, principal point at the image

@@ -23,7 +23,7 @@ export interface DarkIsDeepOptions {
   smoothMm: number;
 }
 
-export const DARK_IS_DEEP_DEFAULTS: DarkIsDeepOptions = { gainMm: 0, bandMm: 2.5, smoothMm: 0.25 };
+export const DARK_IS_DEEP_DEFAULTS: Readonly<DarkIsDeepOptions> = Object.freeze({ gainMm: 0, bandMm: 2.5, smoothMm: 0.25 });
 
 /**
  * The dark-is-deep displacement (mm, per texel, 0 where `weight` is 0).

@@ -59,11 +59,11 @@ export interface DetailAlbedoOptions {
 }
 
 /** Defaults of {@link DetailAlbedoOptions} (radii are always given by the caller). */
-export const DETAIL_ALBEDO_DEFAULTS: Omit<DetailAlbedoOptions, 'radiusTexels' | 'guideRadiusTexels'> = {
+export const DETAIL_ALBEDO_DEFAULTS: Readonly<Omit<DetailAlbedoOptions, 'radiusTexels' | 'guideRadiusTexels'>> = Object.freeze({
   chromaSigma: 0.01,
-  lumaWeights: [0.2126, 0.7152, 0.0722],
+  lumaWeights: [0.2126, 0.7152, 0.0722] as const,
   downsample: 1,
-};
+});
 
 /** Output of {@link estimateDetailAlbedo}. */
 export interface DetailAlbedoResult {

@@ -73,13 +73,13 @@ export interface DfdnInferenceOptions {
 }
 
 /** Defaults of {@link DfdnInferenceOptions}. */
-export const DFDN_INFERENCE_DEFAULTS: Required<DfdnInferenceOptions> = {
+export const DFDN_INFERENCE_DEFAULTS: Readonly<Required<DfdnInferenceOptions>> = Object.freeze({
   // Measured on the (shared, noisy) 2-core machine with onnxruntime-node and a development U-Net
   // (24–96 channels, 1024² map, 25 patches): batches of 1, 2, 4 and 8 took 1.7–3.5 s with no
   // consistent winner, while onnxruntime's activation arena grew with the batch (process RSS
   // ≈ 610 MB at 4, ≈ 1 GB at 8). 4 keeps the input at 6.3 MB and the arena small.
   batchSize: 4,
-};
+});
 
 /** Statistics of one inference. */
 export interface DfdnStats {

@@ -383,10 +383,10 @@ export interface MultigridOptions {
 }
 
 /** Defaults of {@link MultigridOptions}. */
-export const MULTIGRID_DEFAULTS: Required<MultigridOptions> = {
+export const MULTIGRID_DEFAULTS: Readonly<Required<MultigridOptions>> = Object.freeze({
   coarsestSize: 8,
   sweeps: 1,
-};
+});
 
 /** A multigrid hierarchy over a fine grid: `levels[0]` is the fine grid itself. */
 export interface Multigrid {
@@ -514,11 +514,11 @@ export interface PCGOptions {
 }
 
 /** Defaults of {@link PCGOptions}. */
-export const PCG_DEFAULTS: Required<PCGOptions> = {
+export const PCG_DEFAULTS: Readonly<Required<PCGOptions>> = Object.freeze({
   tolerance: 1e-3,
   maxIterations: 30,
   preconditioner: 'multigrid',
-};
+});
 
 /** Outcome of {@link solvePCG}. */
 export interface PCGResult {

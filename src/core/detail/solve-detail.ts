@@ -185,7 +185,7 @@ export interface DetailOptions {
  * 0.1, high-pass 12 mm, strength 1) recover more relief on synthetic tests but added error on
  * the scan (13.23°), mostly shading noise in shadowed regions and mid-frequency drift.
  */
-export const DETAIL_DEFAULTS: Required<DetailOptions> = {
+export const DETAIL_DEFAULTS: Readonly<Required<DetailOptions>> = Object.freeze({
   strength: 0.5,
   lambdaSmooth: 0.003,
   lambdaGradient: 0,
@@ -213,7 +213,7 @@ export const DETAIL_DEFAULTS: Required<DetailOptions> = {
   priorStrength: 1,
   darkBandMm: DARK_IS_DEEP_DEFAULTS.bandMm,
   darkSmoothMm: DARK_IS_DEEP_DEFAULTS.smoothMm,
-};
+});
 
 /** Statistics of one {@link solveDetail} run. */
 export interface DetailStats {

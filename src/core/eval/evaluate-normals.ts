@@ -15,7 +15,7 @@ export interface EvaluateNormalsOptions {
 }
 
 /** Defaults of {@link EvaluateNormalsOptions}. */
-export const EVALUATE_NORMALS_DEFAULTS = { minCoverage: 0.5 } as const;
+export const EVALUATE_NORMALS_DEFAULTS = Object.freeze({ minCoverage: 0.5 } as const);
 
 /** What {@link evaluateNormals} measures over the ground-truth mask. */
 export interface NormalEvaluation {

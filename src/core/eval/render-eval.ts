@@ -21,7 +21,7 @@ export interface RenderEvalOptions extends RenderOptions {
 }
 
 /** Defaults of {@link RenderEvalOptions} (the ones not in renderMesh). */
-export const RENDER_EVAL_DEFAULTS = { supersample: 2 } as const;
+export const RENDER_EVAL_DEFAULTS = Object.freeze({ supersample: 2 } as const);
 
 /** What {@link renderForEval} returns; every per-pixel array is at the camera's resolution. */
 export interface EvalRender {

@@ -38,13 +38,13 @@ export interface GlbMaterial {
 }
 
 /** Defaults of {@link GlbMaterial}. */
-export const GLB_MATERIAL_DEFAULTS = {
+export const GLB_MATERIAL_DEFAULTS = Object.freeze({
   name: 'face',
   baseColorFactor: [1, 1, 1, 1] as [number, number, number, number],
   metallicFactor: 0,
   roughnessFactor: 0.6,
   doubleSided: false,
-} as const satisfies Required<GlbMaterial>;
+} as const satisfies Required<GlbMaterial>);
 
 /**
  * A perspective camera node. glTF cameras look down their node's −Z with +Y up; give the node
@@ -123,14 +123,14 @@ export interface GlbExtraMesh {
 }
 
 /** Defaults of {@link GlbInput}. */
-export const GLB_DEFAULTS = {
+export const GLB_DEFAULTS = Object.freeze({
   meshName: 'face',
   nodeName: 'face',
   sceneName: 'facedetail',
   normalScale: 1,
   textureWrap: 'clamp',
   generator: 'facedetail',
-} as const satisfies Partial<GlbInput>;
+} as const satisfies Partial<GlbInput>);
 
 /** Mesh compression of the GLB. */
 export type GlbCompression = 'none' | 'meshopt' | 'draco';
@@ -163,11 +163,11 @@ export interface GlbWriteOptions {
 }
 
 /** Defaults of {@link GlbWriteOptions} (Draco uses {@link GLB_DRACO_POSITION_BITS}). */
-export const GLB_WRITE_DEFAULTS = {
+export const GLB_WRITE_DEFAULTS = Object.freeze({
   quantize: true,
   compress: 'none',
   positionBits: 16,
-} as const satisfies GlbWriteOptions;
+} as const satisfies GlbWriteOptions);
 
 /**
  * Position bits with `compress: 'draco'`: 14 bits over the head's 0.3 m is 18 µm, below the

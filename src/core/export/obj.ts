@@ -42,10 +42,10 @@ export interface ObjOptions {
 }
 
 /** Defaults of {@link ObjOptions}. */
-export const OBJ_DEFAULTS = {
+export const OBJ_DEFAULTS = Object.freeze({
   normalMapKeywords: 'both',
   objectName: 'face',
-} as const satisfies Partial<ObjOptions>;
+} as const satisfies Partial<ObjOptions>);
 
 /**
  * Decimal places written: positions (mm) and normals 5 (10 nm / 1e-5), UVs 6 (1/4000 of a texel

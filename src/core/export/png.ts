@@ -34,7 +34,7 @@ export interface EncodePngOptions {
 }
 
 /** Defaults of {@link EncodePngOptions}. */
-export const ENCODE_PNG_DEFAULTS = { bitDepth: 8 } as const satisfies EncodePngOptions;
+export const ENCODE_PNG_DEFAULTS = Object.freeze({ bitDepth: 8 } as const satisfies EncodePngOptions);
 
 /** What {@link decodePng} returns. */
 export interface DecodedPngImage {

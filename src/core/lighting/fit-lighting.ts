@@ -99,7 +99,7 @@ export interface FitLightingOptions {
 }
 
 /** Defaults of {@link FitLightingOptions}. */
-export const FIT_LIGHTING_DEFAULTS: Readonly<FitLightingOptions> = {
+export const FIT_LIGHTING_DEFAULTS: Readonly<FitLightingOptions> = Object.freeze({
   stride: 3,
   loss: 'tukey',
   huberK: 1.345,
@@ -116,7 +116,7 @@ export const FIT_LIGHTING_DEFAULTS: Readonly<FitLightingOptions> = {
   ridge: 1e-9,
   inlierThreshold: 2.5,
   minTexels: 32,
-};
+});
 
 /** Result of {@link fitLighting}: `texture_linear_c ≈ albedo_c · evalSH(coefficients, c, n)`. */
 export interface LightingFit extends SHLighting {

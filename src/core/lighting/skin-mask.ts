@@ -54,14 +54,14 @@ export interface SkinMaskOptions {
 }
 
 /** Defaults of {@link SkinMaskOptions}. */
-export const SKIN_MASK_DEFAULTS: Readonly<SkinMaskOptions> = {
+export const SKIN_MASK_DEFAULTS: Readonly<SkinMaskOptions> = Object.freeze({
   feather: 0.005,
   borderTop: 0.06,
   borderOther: 0.03,
   topFraction: 0.25,
   topBlend: 0.15,
   holesAreBorder: false,
-};
+});
 
 /** Smooth Hermite step: 0 at t ≤ 0, 1 at t ≥ 1, 3t² − 2t³ in between. */
 function smooth01(t: number): number {

@@ -28,11 +28,11 @@ export interface DisplaceOptions {
 }
 
 /** Defaults of {@link DisplaceOptions}. */
-export const DISPLACE_DEFAULTS: Required<DisplaceOptions> = {
+export const DISPLACE_DEFAULTS: Readonly<Required<DisplaceOptions>> = Object.freeze({
   strength: 1,
   scale: 1,
   offset: 0,
-};
+});
 
 /**
  * Move every vertex of `mesh` along its unit normal by the value of the 1-channel `map` (mm)

@@ -24,9 +24,9 @@ export interface VertexNormalsOptions {
 }
 
 /** Defaults of {@link VertexNormalsOptions}. */
-export const VERTEX_NORMALS_DEFAULTS: Required<VertexNormalsOptions> = {
+export const VERTEX_NORMALS_DEFAULTS: Readonly<Required<VertexNormalsOptions>> = Object.freeze({
   weighting: 'angle',
-};
+});
 
 /**
  * Unit per-vertex normals (xyz interleaved) of the triangles `indices` over `positions`

@@ -94,12 +94,12 @@ export interface LoopSubdivideOptions {
 }
 
 /** Defaults of {@link LoopSubdivideOptions}. */
-export const LOOP_SUBDIVIDE_DEFAULTS: Required<LoopSubdivideOptions> = {
+export const LOOP_SUBDIVIDE_DEFAULTS: Readonly<Required<LoopSubdivideOptions>> = Object.freeze({
   attributes: [],
   boundary: 'smooth',
   cornerAngleDeg: 100,
   cornerVertices: [],
-};
+});
 
 /** Element counts of one subdivision level. */
 export interface SubdivisionCounts {

@@ -24,9 +24,9 @@ export interface TangentsOptions {
 }
 
 /** Defaults of {@link TangentsOptions}. */
-export const TANGENTS_DEFAULTS: Required<TangentsOptions> = {
+export const TANGENTS_DEFAULTS: Readonly<Required<TangentsOptions>> = Object.freeze({
   minUvArea: 1e-14,
-};
+});
 
 /**
  * Per-vertex tangents (xyzw interleaved, 4 per vertex) from positions (xyz), unit vertex
