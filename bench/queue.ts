@@ -1,7 +1,7 @@
 /**
  * `npm run bench:queue`: throughput of the BullMQ queue with 1 and 2 `facedetail worker`
  * processes on this machine, and the queue's per-job overhead against the plain CLI on the same
- * photos (default options: 1024² maps, GLB + OBJ + PLY). A throw-away redis-server on 127.0.0.1
+ * photos (default options: 1024² maps, GLB + maps). A throw-away redis-server on 127.0.0.1
  * (free port, temp folder, AOF on). Writes bench/results/queue.json.
  *
  * - CLI: `facedetail <photos> -o … --json`; per photo its `timingsMs.total`; throughput from
@@ -114,7 +114,7 @@ try {
     commit: currentCommit(),
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '', node: process.version },
-    options: 'defaults: 1024² maps, glb+obj+ply, detail dfdn, facemesh model; redis-server on 127.0.0.1 (AOF, appendfsync always); workers are separate processes on this machine',
+    options: 'defaults: 1024² maps, glb (+ maps), detail dfdn, facemesh model; redis-server on 127.0.0.1 (AOF, appendfsync always); workers are separate processes on this machine',
     photos: PHOTOS.map((p) => path.basename(p)),
     cli: { loadAvg1: cliLoad, cpuS: round(cliCpuS, 1), cpuPerPhotoS: round((cliCpuS - median(startupCpu)) / cliTotals.length, 2), wallS: round(cliWallS, 1), sumOfPhotoTotalsS: round(cliSumS, 1), meanPerPhotoS: round(cliSumS / cliTotals.length, 2), photosPerMin: round(cliTotals.length / cliSumS * 60, 1) },
     queue: queueRuns,

@@ -19,7 +19,7 @@ export const DEFAULT_QUEUE_NAME = 'facedetail';
 /** The reconstruction options a job may carry (JSON-safe subset of the CLI's options). */
 export interface ReconstructJobOptions extends Partial<Pick<ReconstructOptions,
   'textureResolution' | 'detailResolution' | 'detailStrength' | 'detail' | 'model' | 'emotionPrior' | 'head' | 'focalLength35mm'>> {
-  /** Mesh formats to write (default all: glb, obj, ply). */
+  /** Mesh formats to write (default `['glb']`, as the CLI's `--format`; any of glb, obj, ply). */
   formats?: MeshFormat[];
   /** Every face of the photo, into `<output>_face<i>/` (default: the largest only, into `<output>/`). */
   allFaces?: boolean;

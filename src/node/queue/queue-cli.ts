@@ -58,7 +58,7 @@ export async function runQueueCommand(argv: readonly string[], io: QueueCliIO): 
     .description('put one reconstruction job per input image on the queue (inputs as for facedetail: files, folders, globs)')
     .argument('<inputs...>', 'image files, folders or quoted glob patterns; workers must see the same paths')
     .requiredOption('-o, --out <dir>', 'output folder; each image gets <dir>/<image name>/')
-    .addOption(new Option('-f, --format <list>', 'mesh formats, comma-separated: glb,obj,ply').argParser(parseFormats).default(['glb', 'obj', 'ply'], 'glb,obj,ply'))
+    .addOption(new Option('-f, --format <list>', 'mesh formats, comma-separated: glb,obj,ply').argParser(parseFormats).default(['glb'], 'glb'))
     .addOption(new Option('--detail-res <n>', 'displacement / normal map size (512-2048)').argParser(intIn('--detail-res', 512, 2048)).default(RECONSTRUCT_DEFAULTS.detailResolution))
     .addOption(new Option('--texture-res <n>', 'texture / albedo / confidence map size (64-4096)').argParser(intIn('--texture-res', 64, 4096)).default(RECONSTRUCT_DEFAULTS.textureResolution))
     .addOption(new Option('--detail-strength <x>', 'multiplier on the fine detail (0-10)').argParser(numIn('--detail-strength', 0, 10, true)).default(RECONSTRUCT_DEFAULTS.detailStrength))

@@ -178,7 +178,7 @@ async function processJob(job: Job<ReconstructJobData, ReconstructJobResult>, ct
   const { input, output, options } = checkJobData(job.data);
   const inputPath = resolve(ctx.root, input);
   const outputPath = resolve(ctx.root, output);
-  const { formats = [...ALL_FORMATS], allFaces = false, maxPixels, maxBytes, maxDimension, ...recOptions } = options;
+  const { formats = ['glb'], allFaces = false, maxPixels, maxBytes, maxDimension, ...recOptions } = options;
   const decodeOptions = { ...(maxPixels !== undefined ? { maxPixels } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}), ...(maxDimension !== undefined ? { maxDimension } : {}) };
   const timings: Record<string, number> = {};
   const done = new Set<string>();
