@@ -35,7 +35,8 @@ export const EXPRESSION_PRESETS: Record<string, Record<string, number>> = {
 };
 
 /**
- * A seeded synthetic face: identity ~ N(0, 1) on the first `identityCount` ICT shapes, the given
+ * A seeded synthetic face: identity ~ N(0, 1) on the first `identityCount` ICT shapes (at most
+ * the model's own count), the given
  * expression preset (by name) or a random one, and an age.
  *
  * @example const f = synthFace(data, 101, { age: 72, preset: 'smile' });
@@ -43,7 +44,10 @@ export const EXPRESSION_PRESETS: Record<string, Record<string, number>> = {
 export function synthFace(data: IctModelData, seed: number, opts: { age?: number; preset?: string; identityCount?: number } = {}): SynthFace {
   const rnd = mulberry(seed * 7919 + 5);
   const gauss = (): number => Math.sqrt(-2 * Math.log(Math.max(1e-12, rnd()))) * Math.cos(2 * Math.PI * rnd());
-  const identity = Float32Array.from({ length: opts.identityCount ?? 100 }, gauss);
+  // 100 draws whatever the model holds (the same seed gives the same first weights); the bundled
+  // compact model carries fewer identity modes, so the vector is cut to what the model has.
+  const drawn = Float32Array.from({ length: opts.identityCount ?? 100 }, gauss);
+  const identity = drawn.slice(0, Math.min(drawn.length, data.identityNames.length));
   const names = data.expressionNames;
   const expression = new Float32Array(names.length);
   const presets = Object.keys(EXPRESSION_PRESETS);
