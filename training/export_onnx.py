@@ -38,9 +38,12 @@ if __name__ == "__main__":
     ap.add_argument("--ref", default=None)
     a = ap.parse_args()
     torch.set_num_threads(2)
-    g = Generator()
-    if a.checkpoint != "random":
-        g.load_state_dict(torch.load(a.checkpoint, map_location="cpu")["generator"])
+    st = torch.load(a.checkpoint, map_location="cpu") if a.checkpoint != "random" else {}
+    # v2 checkpoints (train_v2.py) carry their architecture; v1 ones use the defaults.
+    cfg = st.get("config", {})
+    g = Generator(**{k: tuple(v) for k, v in cfg.items()})
+    if st:
+        g.load_state_dict(st["generator"])
     export(g, a.out)
     if a.ref:
         rng = np.random.default_rng(0)

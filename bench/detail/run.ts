@@ -7,6 +7,8 @@
  * zero / sfs / dfdn / highpass with the detail-field metrics. Writes bench/results/detail.json
  * (with the commit) and a contact sheet (render | GT detail | each method's detail).
  * `--quick`: 2 synthetic scenes and 1 scan view at 512 px.
+ * `--candidate <name>=<model dir>` (repeatable): an extra row per DFDN model folder
+ * (`dfdn.onnx` + `dfdn.json`), e.g. `--candidate dfdn-v1=/tmp/dfdn-v1`, run on the same scenes.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -20,7 +22,7 @@ import { normalsToImage } from '../accuracy/images.js';
 import type { Image } from '../../src/core/types.js';
 import { DETAIL_REGIONS, renderSynthCase, synthCase } from '../synth/scene.js';
 import {
-  DETAIL_BENCH_METHODS, jpegRoundTrip, lpsScene, lpsViews, runMethods, scoreField, type DetailBenchMethod, type DetailScene, type MethodField,
+  DETAIL_BENCH_METHODS, jpegRoundTrip, lpsScene, lpsViews, reconstructionField, runMethods, scoreField, type DetailBenchMethod, type DetailScene, type MethodField,
 } from './evaluate.js';
 
 const args = process.argv.slice(2);
@@ -30,8 +32,20 @@ const sizes = (arg('--sizes') ?? (quick ? '512' : '512,1024')).split(',').map(Nu
 const modelsDir = arg('--models-dir');
 const outJson = arg('--out') ?? path.join('bench', 'results', 'detail.json');
 const sheetOut = arg('--sheet') ?? (quick ? path.join('bench', 'out', 'detail', 'sheet-quick.jpg') : path.join('docs', 'detail-sheet.jpg'));
-const methods = (arg('--methods')?.split(',') ?? [...DETAIL_BENCH_METHODS]) as DetailBenchMethod[];
-for (const m of methods) if (!(DETAIL_BENCH_METHODS as readonly string[]).includes(m)) throw new Error(`--methods: unknown method "${m}" (expected ${DETAIL_BENCH_METHODS.join(', ')})`);
+const baseMethods = (arg('--methods')?.split(',') ?? [...DETAIL_BENCH_METHODS]) as DetailBenchMethod[];
+for (const m of baseMethods) if (!(DETAIL_BENCH_METHODS as readonly string[]).includes(m)) throw new Error(`--methods: unknown method "${m}" (expected ${DETAIL_BENCH_METHODS.join(', ')})`);
+/** Extra DFDN models to score: `--candidate name=dir`, repeatable. */
+const candidates: Array<{ name: string; dir: string }> = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] !== '--candidate') continue;
+  const v = args[i + 1] ?? '', eq = v.indexOf('=');
+  if (eq <= 0 || eq === v.length - 1) throw new Error(`--candidate expects name=<model dir>, got "${v}"`);
+  const name = v.slice(0, eq);
+  if ((DETAIL_BENCH_METHODS as readonly string[]).includes(name)) throw new Error(`--candidate: "${name}" is a built-in method name`);
+  candidates.push({ name, dir: v.slice(eq + 1) });
+}
+/** Every scored row: the built-in methods, then the candidates. */
+const methods: string[] = [...baseMethods, ...candidates.map((c) => c.name)];
 const withLps = !args.includes('--no-lps') && existsSync(SCAN_DIR);
 /** Synthetic identities (default 8) and scan poses (default 12, × 4 lights): smaller runs for a busy machine. */
 const nIds = Number(arg('--ids') ?? 8), nLpsViews = Number(arg('--lps-views') ?? 12);
@@ -53,7 +67,7 @@ function syntheticList(): Array<{ seed: number; age: number; preset: string; siz
 
 interface SceneResult {
   id: string; subject: 'lps' | 'synthetic'; split: 'tune' | 'heldout'; size: number; age?: number; preset?: string;
-  methods: Partial<Record<DetailBenchMethod, { r: number; rWrinkle: number; creaseF1: number; creasePrecision: number; creaseRecall: number; normalGainDeg: number; coverage: number; shift: [number, number]; regions: Record<string, { r: number; creaseF1: number }> }>>;
+  methods: Partial<Record<string, { r: number; rWrinkle: number; creaseF1: number; creasePrecision: number; creaseRecall: number; normalGainDeg: number; coverage: number; shift: [number, number]; regions: Record<string, { r: number; creaseF1: number }> }>>;
   ms: number;
 }
 
@@ -63,6 +77,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const data = await loadIctModel(modelsDir ? { modelsDir } : {});
   const rec = await createReconstructor({});
+  const candidateRecs = await Promise.all(candidates.map(async (c) => ({ ...c, rec: await createReconstructor({ dfdnModelDir: c.dir }) })));
   const results: SceneResult[] = [];
   const sheetRows: Image[][] = [];
   let sheetLps = 0;
@@ -89,7 +104,8 @@ async function main(): Promise<void> {
     for (const make of scenes) {
       const ts = performance.now();
       const scene = await make();
-      const fields = await runMethods(rec, scene, methods);
+      const fields: Partial<Record<string, MethodField>> = await runMethods(rec, scene, baseMethods);
+      for (const c of candidateRecs) fields[c.name] = await candidateField(c.rec, scene);
       const res: SceneResult = { id: scene.id, subject: scene.subject, split: scene.split, size: scene.size, ...(scene.age ? { age: scene.age, preset: scene.preset } : {}), methods: {}, ms: 0 };
       for (const m of methods) {
         const f = fields[m];
@@ -111,11 +127,24 @@ async function main(): Promise<void> {
     }
   } finally {
     await rec.dispose();
+    for (const c of candidateRecs) await c.rec.dispose();
   }
   const rows = await writeResults(results, outJson);
   process.stdout.write(markdownTable(['method', 'split', 'subject', 'r', 'rWrinkle', 'creaseF1', 'normalGainDeg', 'coverage', 'count'],
     rows.map((r) => [r.method, r.split, r.subject, fmt(r.r), fmt(r.rWrinkle), fmt(r.creaseF1), fmt(r.normalGainDeg), fmt(r.coverage), r.count])) + '\n');
   process.stdout.write(`wrote ${outJson}${sheetRows.length ? ` and ${sheetOut}` : ''} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+}
+
+/** A candidate DFDN's field on a scene (undefined when the pipeline finds no face). */
+async function candidateField(r: Awaited<ReturnType<typeof createReconstructor>>, scene: DetailScene): Promise<MethodField | undefined> {
+  const input = { image: scene.image, width: scene.camera.width, height: scene.camera.height, format: 'raw' as const, exif: { focalLength35mm: scene.focalLength35mm } };
+  try {
+    return reconstructionField(await r.reconstruct(input, { detail: 'dfdn' }), { width: scene.camera.width, height: scene.camera.height }, scene.mask);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code?.startsWith('MODEL_') || code === 'DEPENDENCY_MISSING') throw e;
+    return undefined;
+  }
 }
 
 /** Write the JSON (rows aggregated over the scenes so far); returns the rows. */
@@ -184,7 +213,7 @@ function fieldImage(f: Float32Array, valid: ArrayLike<number>, W: number, H: num
 }
 
 /** One contact-sheet row, cropped to the mask: render | GT detail | each method's detail. */
-function sheetRow(scene: DetailScene, fields: Partial<Record<DetailBenchMethod, MethodField>>): Image[] {
+function sheetRow(scene: DetailScene, fields: Partial<Record<string, MethodField>>): Image[] {
   const W = scene.camera.width, H = scene.camera.height;
   let x0 = W, x1 = 0, y0 = H, y1 = 0;
   for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (scene.mask[y * W + x]) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }

@@ -39,6 +39,8 @@ export interface SynthCase {
   roughness: number;
   /** Occluders drawn in front of the face (their pixels are masked from the scores). */
   glasses?: { thick: boolean; metal: boolean };
+  /** A fringe of hair strands across the forehead (an occluder; see hairMesh). */
+  hair?: { strands: number; color: [number, number, number]; seed: number };
   /** JPEG quality the photo is saved at (the caller encodes), blur σ px, noise σ. */
   jpegQuality: number; blurPx: number; noise: number;
 }
@@ -47,11 +49,12 @@ export interface SynthCase {
  * A seeded scene: identity ~ N(0, 1), the given age and expression preset, yaw ±25°, pitch ±12°,
  * lens 35–85 mm, face 45–60 % of the frame, a key light from a side and above with an area of
  * 0–12°, ambient 0.25–0.45, roughness 0.25 (oily) – 0.55 (dry), glasses on a quarter of the cases,
+ * a fringe of hair strands on a quarter (independently),
  * JPEG 80–95, blur σ 0–0.6 px, noise σ 0.004–0.012.
  *
  * @example synthCase(data, 3001, { age: 70, preset: 'smile', size: 512 })
  */
-export function synthCase(data: IctModelData, seed: number, o: { age: number; preset: string; size: number; glasses?: boolean }): SynthCase {
+export function synthCase(data: IctModelData, seed: number, o: { age: number; preset: string; size: number; glasses?: boolean; hair?: boolean }): SynthCase {
   const face = synthFace(data, seed, { age: o.age, preset: o.preset });
   const rnd = mulberry(seed * 104729 + o.size);
   const U = (a: number, b: number): number => a + (b - a) * rnd();
@@ -64,7 +67,16 @@ export function synthCase(data: IctModelData, seed: number, o: { age: number; pr
     key: { direction: key, color: [kc * (1 + tint), kc, kc * (1 - tint)], radiusDeg: U(0, 12) }, ambient: U(0.25, 0.45), roughness: U(0.25, 0.55),
     ...(o.glasses ?? rnd() < 0.25 ? { glasses: { thick: rnd() < 0.5, metal: rnd() < 0.5 } } : {}),
     jpegQuality: Math.round(U(80, 95)), blurPx: U(0, 0.6), noise: U(0.004, 0.012),
+    // Drawn last, so the fields above are those of earlier versions for the same seed.
+    ...(o.hair ?? rnd() < 0.25 ? { hair: hairCase(rnd) } : {}),
   };
+}
+
+/** A fringe's draw: 8–40 strands, black … dark blond. */
+function hairCase(rnd: () => number): NonNullable<SynthCase['hair']> {
+  const strands = 8 + Math.floor(33 * rnd()), tone = rnd();
+  const color: [number, number, number] = [0.02 + 0.25 * tone ** 2, 0.015 + 0.17 * tone ** 2, 0.01 + 0.09 * tone ** 2];
+  return { strands, color, seed: Math.floor(rnd() * 2 ** 31) };
 }
 
 /** The assets of a case independent of the camera: wrinkle map, albedo and region labels (ICT UV layout). */
@@ -248,6 +260,7 @@ export function renderSynthCase(data: IctModelData, c: SynthCase, opts: { textur
     for (let k = 0; k < 3; k++) colors[3 * v + k] = (skinMean[k]! / Math.max(1, ns)) * (colors[3 * v + k]! / ref[k]!);
   }
   const foreground: NonNullable<Parameters<typeof renderSkin>[2]['foreground']> = [{ mesh: headMesh, color: [0.5, 0.4, 0.35], vertexColors: colors }];
+  if (c.hair) foreground.push({ mesh: hairMesh(data, shape, c.hair, toCam), color: c.hair.color, occluder: true });
   if (c.glasses) foreground.push({ mesh: glassesMesh(data, shape, c.glasses.thick, toCam), color: c.glasses.metal ? [0.55, 0.55, 0.58] : [0.03, 0.025, 0.02], occluder: true });
   const kd = c.key.direction, kl = Math.hypot(...kd);
   const env = directionalSH(0, -0.5, -0.85, [c.ambient, c.ambient * 0.98, c.ambient * 1.03], 0);
@@ -278,15 +291,15 @@ export function renderSynthCase(data: IctModelData, c: SynthCase, opts: { textur
   return { case: c, camera, pose, render, mask, regions, mmPerPixel, assets };
 }
 
-/** A glasses frame: two rims around the eyes and a bridge, as tubes 8 mm in front of the eye openings (model frame → camera via `toCam`). */
-function glassesMesh(data: IctModelData, shape: ArrayLike<number>, thick: boolean, toCam: (a: ArrayLike<number>) => Float32Array): Mesh {
-  const a = ictWrinkleAnchors(shape, data.landmarks68);
-  const r = thick ? 2.6 : 1.0, seg = 40, ring = 6;
+/** Tubes of radius `r` (mm) along polylines (a ring of `ring` vertices per point), as one mesh's points and indices. */
+function tubes(paths: Array<{ path: Array<[number, number, number]>; closed: boolean; r: number }>, ring = 6): { pts: number[]; idx: number[] } {
   const pts: number[] = [], idx: number[] = [];
-  const tube = (path: Array<[number, number, number]>, closed: boolean): void => {
+  for (const { path, closed, r } of paths) {
     const base = pts.length / 3, m = path.length;
     for (let i = 0; i < m; i++) {
-      const p = path[i]!, q = path[(i + 1) % m]!, o = path[(i - 1 + m) % m]!;
+      const p = path[i]!;
+      // Tangent: central difference (one-sided at the ends of an open path).
+      const q = path[closed ? (i + 1) % m : Math.min(m - 1, i + 1)]!, o = path[closed ? (i - 1 + m) % m : Math.max(0, i - 1)]!;
       const tx = q[0] - o[0], ty = q[1] - o[1], tz = q[2] - o[2], tl = Math.hypot(tx, ty, tz) || 1;
       // Frame: n1 = t × z, n2 = t × n1.
       let n1 = [ty / tl * 1 - 0, -(tx / tl), 0]; const l1 = Math.hypot(n1[0]!, n1[1]!) || 1; n1 = [n1[0]! / l1, n1[1]! / l1, 0];
@@ -300,16 +313,62 @@ function glassesMesh(data: IctModelData, shape: ArrayLike<number>, thick: boolea
       const A = base + i * ring + k, B = base + i * ring + ((k + 1) % ring), C = base + ((i + 1) % m) * ring + k, D = base + ((i + 1) % m) * ring + ((k + 1) % ring);
       idx.push(A, C, B, B, C, D);
     }
-  };
+  }
+  return { pts, idx };
+}
+
+/** A glasses frame: two rims around the eyes and a bridge, as tubes 8 mm in front of the eye openings (model frame → camera via `toCam`). */
+function glassesMesh(data: IctModelData, shape: ArrayLike<number>, thick: boolean, toCam: (a: ArrayLike<number>) => Float32Array): Mesh {
+  const a = ictWrinkleAnchors(shape, data.landmarks68);
+  const r = thick ? 2.6 : 1.0, seg = 40;
+  const paths: Array<{ path: Array<[number, number, number]>; closed: boolean; r: number }> = [];
   const rims: Array<[number, number, number]> = [];
   for (const [o, i] of [[a.eyeOuterR, a.eyeInnerR], [a.eyeInnerL, a.eyeOuterL]] as const) {
     const cx = (o[0] + i[0]) / 2, cy = (o[1] + i[1]) / 2 - 2, cz = Math.max(o[2], i[2]) + 10, hw = Math.abs(o[0] - i[0]) / 2 + 8;
     const path: Array<[number, number, number]> = [];
     for (let k = 0; k < seg; k++) { const t = (2 * Math.PI * k) / seg; path.push([cx + hw * Math.cos(t), cy + 0.72 * hw * Math.sin(t), cz - 2 * Math.cos(t) ** 2]); }
-    tube(path, true);
+    paths.push({ path, closed: true, r });
     rims.push([cx + (cx < 0 ? hw : -hw), cy + 2, cz]);
   }
-  tube([rims[0]!, [(rims[0]![0] + rims[1]![0]) / 2, rims[0]![1] + 3, rims[0]![2] + 2], rims[1]!], false);
+  paths.push({ path: [rims[0]!, [(rims[0]![0] + rims[1]![0]) / 2, rims[0]![1] + 3, rims[0]![2] + 2], rims[1]!], closed: false, r });
+  const { pts, idx } = tubes(paths);
+  const positions = toCam(pts), indices = Uint32Array.from(idx);
+  return { positions, indices, normals: computeVertexNormals(positions, indices) };
+}
+
+/**
+ * A fringe: `strands` hair strands (tubes of radius 0.1–0.35 mm: single hairs to small clumps)
+ * hanging from above the brows across the forehead, 0.8–3 mm in front of the skin (the skin's
+ * height from the nearest face vertex), each 15–60 mm long with a sideways drift and a wave.
+ * Model frame (y up, z toward the viewer) → camera via `toCam`.
+ */
+function hairMesh(data: IctModelData, shape: ArrayLike<number>, hair: NonNullable<SynthCase['hair']>, toCam: (a: ArrayLike<number>) => Float32Array): Mesh {
+  const a = ictWrinkleAnchors(shape, data.landmarks68);
+  const rnd = mulberry(hair.seed);
+  const U = (lo: number, hi: number): number => lo + (hi - lo) * rnd();
+  // Face vertices above the eyes (the forehead and temples) for the skin height.
+  const fx: number[] = [], fy: number[] = [], fz: number[] = [];
+  const yEye = Math.min(a.eyeOuterR[1], a.eyeOuterL[1]);
+  for (let v = 0; v < ICT_TOPOLOGY_VERTEX_COUNT; v++) if (shape[3 * v + 1]! > yEye) { fx.push(shape[3 * v]!); fy.push(shape[3 * v + 1]!); fz.push(shape[3 * v + 2]!); }
+  const skinZ = (x: number, y: number): number => {
+    let best = Infinity, z = a.browInnerR[2];
+    for (let k = 0; k < fx.length; k++) { const d = (fx[k]! - x) ** 2 + (fy[k]! - y) ** 2; if (d < best) { best = d; z = fz[k]!; } }
+    return z;
+  };
+  const xL = a.eyeOuterR[0] - 8, xR = a.eyeOuterL[0] + 8, yTop = Math.max(a.browInnerR[1], a.browInnerL[1]);
+  const paths: Array<{ path: Array<[number, number, number]>; closed: boolean; r: number }> = [];
+  const cx = U(xL, xR), spread = U(10, 45), drift = U(-0.5, 0.5);
+  for (let s = 0; s < hair.strands; s++) {
+    const x0 = Math.max(xL, Math.min(xR, cx + spread * (rnd() - 0.5) * 2)), y0 = yTop + U(30, 55);
+    const len = U(15, 60), lift = U(0.8, 3), wave = U(0, 3), phase = U(0, 6.28), dx = drift + U(-0.25, 0.25);
+    const path: Array<[number, number, number]> = [];
+    for (let t = 0; t <= len; t += 1.5) {
+      const x = x0 + dx * t + wave * Math.sin(phase + t / 9), y = y0 - t;
+      path.push([x, y, skinZ(x, y) + lift + 0.01 * t]);
+    }
+    if (path.length >= 2) paths.push({ path, closed: false, r: U(0.1, 0.35) });
+  }
+  const { pts, idx } = tubes(paths, 5);
   const positions = toCam(pts), indices = Uint32Array.from(idx);
   return { positions, indices, normals: computeVertexNormals(positions, indices) };
 }

@@ -1,0 +1,114 @@
+/**
+ * DFDN v2 training data: synthetic wrinkled faces (generator v2 + training renderer v2, with
+ * glasses and hair occluders) run through the product's own pipeline, so the network learns from
+ * exactly the features it will see at inference, against a ground truth it cannot get from its
+ * own image model.
+ *
+ * Per sample (`synth/<id>/`, planar float32 at the detail resolution, 1024² by default):
+ *   features.f32  the 6 `dfdnFeatures()` channels of the reconstruction of the render;
+ *   target.f32    the ground-truth wrinkle displacement (mm, outward) in OUR UV layout: each
+ *                 covered, camera-facing texel's proxy point is projected into the render with the
+ *                 pipeline's own camera and the render's per-pixel displacement is read there
+ *                 (bilinear; the proxy's low-frequency error against the true surface is not part
+ *                 of the target: the network predicts the detail only);
+ *   class.u8      0 no ground truth (off the rendered face, or a tap off it), 1 skin (target as
+ *                 read), 2 under an occluder (glasses, hair: target 0, "no relief here");
+ *   meta.json     seed, age, expression preset, size, occluders, the camera error, timings.
+ *
+ * Seeds must stay below 7000 (7001+ are the detail benchmark's held-out identities).
+ *
+ *   node --import tsx training/export/export-synth.ts [--out training/data/synth] [--seed-start 1] [--count 100] [--res 1024]
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { dfdnFeatures } from '../../src/core/detail/dfdn-features.js';
+import { loadIctModel } from '../../src/node/model-import/load-ict.js';
+import { createReconstructor } from '../../src/node/reconstructor.js';
+import { jpegRoundTrip } from '../../bench/detail/evaluate.js';
+import { EXPRESSION_PRESETS } from '../../bench/synth/faces.js';
+import { mulberry } from '../../bench/synth/wrinkles.js';
+import { renderSynthCase, synthCase } from '../../bench/synth/scene.js';
+import { currentCommit } from '../../bench/common.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: string): string => { const i = args.indexOf(name); return i >= 0 && args[i + 1] ? args[i + 1]! : def; };
+const OUT = path.resolve(opt('--out', 'training/data/synth'));
+const SEED0 = Number(opt('--seed-start', '1')), COUNT = Number(opt('--count', '100')), RES = Number(opt('--res', '1024'));
+if (!(SEED0 >= 1 && SEED0 + COUNT <= 7001)) throw new Error(`--seed-start + --count must stay within 1…7000 (7001+ are the benchmark's), got ${SEED0}…${SEED0 + COUNT - 1}`);
+
+const f32 = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/** The scene draw of a training seed: age 25–85, any expression preset, render 768 or 1024 px. */
+function draw(seed: number): { age: number; preset: string; size: number } {
+  const rnd = mulberry(seed * 31337 + 11);
+  const presets = Object.keys(EXPRESSION_PRESETS);
+  return { age: Math.round(25 + 60 * rnd()), preset: presets[Math.floor(rnd() * presets.length)]!, size: rnd() < 0.5 ? 768 : 1024 };
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const data = await loadIctModel({});
+  const rec = await createReconstructor({ keepIntermediates: true, textureResolution: RES, detailResolution: RES, detail: 'sfs' });
+  await mkdir(OUT, { recursive: true });
+  try {
+    for (let seed = SEED0; seed < SEED0 + COUNT; seed++) {
+      const ts = performance.now();
+      const d = draw(seed);
+      const c = synthCase(data, seed, d);
+      const r = renderSynthCase(data, c);
+      const tRender = performance.now() - ts;
+      const image = await jpegRoundTrip(r.render.image, c.jpegQuality);
+      let face;
+      try {
+        face = await rec.reconstruct({ image, width: r.camera.width, height: r.camera.height, format: 'raw', exif: { focalLength35mm: c.focalLength35mm } });
+      } catch (e) {
+        console.log(`${c.id}: skipped (${(e as Error).message})`);
+        continue;
+      }
+      const di = face.intermediates?.detailInput;
+      if (!di) throw new Error('keepIntermediates did not expose detailInput');
+      const { geom, texture, confidence, sh, flatMask } = di;
+      const feats = dfdnFeatures({ geom, texture, confidence, sh, ...(flatMask ? { flatMask } : {}) });
+      const W = geom.width, H = geom.height, n = W * H;
+      const cam = face.camera, Wi = r.camera.width, Hi = r.camera.height;
+      const target = new Float32Array(n), cls = new Uint8Array(n);
+      const { coverage, occluded, displacement } = r.render;
+      let nSkin = 0, nOcc = 0;
+      for (let i = 0; i < n; i++) {
+        if (!geom.coverage[i]) continue;
+        const X = geom.position[3 * i]!, Y = geom.position[3 * i + 1]!, Z = geom.position[3 * i + 2]!;
+        const nx = geom.normal[3 * i]!, ny = geom.normal[3 * i + 1]!, nz = geom.normal[3 * i + 2]!;
+        if ((nx * X + ny * Y + nz * Z) / Math.hypot(X, Y, Z) > -0.3) continue; // not facing the camera
+        const px = (cam.fx * X) / Z + cam.cx - 0.5, py = (cam.fy * Y) / Z + cam.cy - 0.5;
+        const x0 = Math.floor(px), y0 = Math.floor(py);
+        if (x0 < 0 || y0 < 0 || x0 + 1 >= Wi || y0 + 1 >= Hi) continue;
+        const fx = px - x0, fy = py - y0;
+        let ok = true, occ = 0, s = 0;
+        for (const [dx, dy, w] of [[0, 0, (1 - fx) * (1 - fy)], [1, 0, fx * (1 - fy)], [0, 1, (1 - fx) * fy], [1, 1, fx * fy]] as const) {
+          const p = (y0 + dy) * Wi + x0 + dx;
+          occ = Math.max(occ, occluded[p]!);
+          if (!(coverage[p]! >= 0.999)) { ok = false; continue; }
+          s += w * displacement[p]!;
+        }
+        if (occ > 0.25) { cls[i] = 2; target[i] = 0; nOcc++; } else if (ok) { cls[i] = 1; target[i] = s; nSkin++; }
+      }
+      const dir = path.join(OUT, c.id);
+      await mkdir(dir, { recursive: true });
+      await Promise.all([
+        writeFile(path.join(dir, 'features.f32'), f32(feats.data)),
+        writeFile(path.join(dir, 'target.f32'), f32(target)),
+        writeFile(path.join(dir, 'class.u8'), Buffer.from(cls.buffer)),
+        writeFile(path.join(dir, 'meta.json'), JSON.stringify({
+          id: c.id, seed, age: c.face.age, preset: d.preset, size: d.size, width: W, height: H, glasses: c.glasses ?? null, hair: c.hair ? { strands: c.hair.strands } : null,
+          skinTexels: nSkin, occludedTexels: nOcc, yawDeg: c.yawDeg, pitchDeg: c.pitchDeg, fittedYawDeg: face.pose.yawDeg, mmPerPixel: face.mmPerPixel,
+          renderMs: Math.round(tRender), totalMs: Math.round(performance.now() - ts), commit: currentCommit(),
+        }, null, 1)),
+      ]);
+      console.log(`${c.id}: skin ${nSkin} occluded ${nOcc} texels, render ${(tRender / 1000).toFixed(1)} s, total ${((performance.now() - ts) / 1000).toFixed(1)} s, elapsed ${((performance.now() - t0) / 60000).toFixed(1)} min`);
+    }
+  } finally {
+    await rec.dispose();
+  }
+}
+
+await main();

@@ -1,0 +1,205 @@
+"""Train DFDN v2 on the pipeline's own reconstructions of synthetic wrinkled faces.
+
+Data: `training/data/synth/<id>/` written by `training/export/export-synth.ts` (the product's
+`dfdnFeatures()` of a reconstruction of a training-renderer-v2 image, the ground-truth wrinkle
+displacement projected into our UV layout, and a class map: 1 skin, 2 under an occluder = target
+0). Unlike v1 (features synthesised in Python with a Lambertian model on real photos' geometry),
+the network sees exactly what inference sees: the real unwrap, the fitted lighting, JPEG, blur,
+noise, shadows, AO, subsurface, specular, pigment, glasses and hair.
+
+Loss per crop, displacement error e = (pred - target) / 0.1 mm:
+  L = mean_skin e^2 + w_grad (mean (dx e)^2 + mean (dy e)^2) + w_occ mean_occluded (pred / 0.1 mm)^2
+The gradient term is the normals' error (what the benchmark and a raking light see). Seeds are
+split by `--val-every` (every k-th sample is validation) and the checkpoint with the best
+validation loss is kept.
+
+Usage: /usr/bin/python3 training/train_v2.py --out training/runs/v2 [--minutes 30] [--widths 16,32,64]
+"""
+import argparse
+import glob
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from model import Generator, macs_per_pixel
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+UNIT = 0.1
+
+
+def parse():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.path.join(HERE, "data", "synth"))
+    ap.add_argument("--out", default=os.path.join(HERE, "runs", "v2"))
+    ap.add_argument("--steps", type=int, default=100000)
+    ap.add_argument("--minutes", type=float, default=30)
+    ap.add_argument("--crop", type=int, default=128)
+    ap.add_argument("--batch", type=int, default=12)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--w-grad", type=float, default=3.0)
+    ap.add_argument("--w-occ", type=float, default=1.0)
+    ap.add_argument("--p-detail", type=float, default=0.6, help="share of crops centred where the target has relief")
+    ap.add_argument("--widths", default="16,32,64")
+    ap.add_argument("--blocks", default="2,2,3")
+    ap.add_argument("--val-every", type=int, default=10, help="every k-th sample (by name order) is validation")
+    ap.add_argument("--eval-steps", type=int, default=250)
+    ap.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt (model, optimiser, step, elapsed minutes)")
+    ap.add_argument("--seed", type=int, default=0)
+    return ap.parse_args()
+
+
+class Sample:
+    """One exported sample, in RAM: features as float16 (6 x H x W), target float32, class uint8."""
+
+    def __init__(self, d):
+        m = json.load(open(os.path.join(d, "meta.json")))
+        W, H = m["width"], m["height"]
+        self.id, self.meta, self.W, self.H = m["id"], m, W, H
+        self.f = np.fromfile(os.path.join(d, "features.f32"), np.float32).reshape(6, H, W).astype(np.float16)
+        self.t = np.fromfile(os.path.join(d, "target.f32"), np.float32).reshape(H, W)
+        self.c = np.fromfile(os.path.join(d, "class.u8"), np.uint8).reshape(H, W)
+        g = self.c[::8, ::8]
+        ys, xs = np.nonzero(g > 0)
+        self.any = np.stack([ys * 8, xs * 8], 1)
+        ys, xs = np.nonzero((np.abs(self.t[::8, ::8]) > 0.08) | (g == 2))
+        self.detail = np.stack([ys * 8, xs * 8], 1) if len(ys) else self.any
+
+
+def load(data_dir):
+    dirs = sorted(d for d in glob.glob(os.path.join(data_dir, "*")) if os.path.exists(os.path.join(d, "class.u8")))
+    return [Sample(d) for d in dirs]
+
+
+def crops(samples, B, S, rng, p_detail, flip=True):
+    f, t, c = [], [], []
+    for _ in range(B):
+        s = samples[rng.integers(len(samples))]
+        cs = s.detail if rng.uniform() < p_detail else s.any
+        y, x = cs[rng.integers(len(cs))]
+        y0 = int(np.clip(y - S // 2 + rng.integers(-S // 4, S // 4 + 1), 0, s.H - S))
+        x0 = int(np.clip(x - S // 2 + rng.integers(-S // 4, S // 4 + 1), 0, s.W - S))
+        ff = s.f[:, y0:y0 + S, x0:x0 + S].astype(np.float32)
+        tt = s.t[y0:y0 + S, x0:x0 + S]
+        cc = s.c[y0:y0 + S, x0:x0 + S]
+        if flip and rng.uniform() < 0.5:  # a mirrored face under a mirrored light is a valid sample
+            ff, tt, cc = ff[:, :, ::-1], tt[:, ::-1], cc[:, ::-1]
+        f.append(np.ascontiguousarray(ff)); t.append(np.ascontiguousarray(tt)); c.append(np.ascontiguousarray(cc))
+    return torch.from_numpy(np.stack(f)), torch.from_numpy(np.stack(t))[:, None], torch.from_numpy(np.stack(c))[:, None]
+
+
+def loss_fn(p, t, c, w_grad, w_occ):
+    skin = (c == 1).float()
+    occ = (c == 2).float()
+    e = (p - t) / UNIT
+    n = skin.sum().clamp_min(1)
+    l2 = (e * e * skin).sum() / n
+    mx = skin[..., :, 1:] * skin[..., :, :-1]
+    my = skin[..., 1:, :] * skin[..., :-1, :]
+    gx = e[..., :, 1:] - e[..., :, :-1]
+    gy = e[..., 1:, :] - e[..., :-1, :]
+    lg = (gx * gx * mx).sum() / mx.sum().clamp_min(1) + (gy * gy * my).sum() / my.sum().clamp_min(1)
+    lo = ((p / UNIT) ** 2 * occ).sum() / occ.sum().clamp_min(1)
+    return l2 + w_grad * lg + w_occ * lo, {"l2": float(l2), "grad": float(lg), "occ": float(lo)}
+
+
+@torch.no_grad()
+def validate(G, val, S=256):
+    """Full-map tiles of the validation samples: loss terms, Pearson r of the displacement and of
+    its texel gradients (the normals) on skin, and the RMS under occluders (mm)."""
+    G.eval()
+    P, T, GP, GT = [], [], [], []
+    occ_sq, occ_n = 0.0, 0
+    for s in val:
+        for y0 in range(0, s.H, S):
+            for x0 in range(0, s.W, S):
+                c = s.c[y0:y0 + S, x0:x0 + S]
+                if not (c > 0).any():
+                    continue
+                f = torch.from_numpy(s.f[:, y0:y0 + S, x0:x0 + S].astype(np.float32))[None]
+                p = G(f)[0, 0].numpy()
+                t = s.t[y0:y0 + S, x0:x0 + S]
+                m = c == 1
+                P.append(p[m]); T.append(t[m])
+                mx = m[:, 1:] & m[:, :-1]
+                GP.append((p[:, 1:] - p[:, :-1])[mx]); GT.append((t[:, 1:] - t[:, :-1])[mx])
+                o = c == 2
+                occ_sq += float((p[o] ** 2).sum()); occ_n += int(o.sum())
+    G.train()
+    r = lambda a, b: float(np.corrcoef(np.concatenate(a), np.concatenate(b))[0, 1])
+    return {"r": r(P, T), "rGrad": r(GP, GT), "occRmsMm": math.sqrt(occ_sq / max(1, occ_n)),
+            "predRmsMm": float(np.sqrt(np.mean(np.concatenate(P) ** 2))), "targetRmsMm": float(np.sqrt(np.mean(np.concatenate(T) ** 2)))}
+
+
+def main():
+    a = parse()
+    torch.set_num_threads(2)
+    torch.set_flush_denormal(True)
+    torch.manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    t_load = time.time()
+    allS = load(a.data)
+    val = [s for i, s in enumerate(allS) if i % a.val_every == a.val_every - 1]
+    train = [s for i, s in enumerate(allS) if i % a.val_every != a.val_every - 1]
+    widths = tuple(int(x) for x in a.widths.split(","))
+    blocks = tuple(int(x) for x in a.blocks.split(","))
+    cfg = {"widths": widths, "blocks": blocks}
+    G = Generator(widths=widths, blocks=blocks)
+    opt = torch.optim.Adam(G.parameters(), lr=a.lr, betas=(0.9, 0.99))
+    step, spent, best, hist, evals = 0, 0.0, float("inf"), [], []
+    ck = os.path.join(a.out, "checkpoint.pt")
+    if a.resume and os.path.exists(ck):
+        st = torch.load(ck, map_location="cpu")
+        G.load_state_dict(st["generator"]); opt.load_state_dict(st["optimizer"])
+        step, spent, best, evals = st["step"], st["minutes"], st.get("best", best), st.get("evals", [])
+        print(f"resumed at step {step} after {spent:.1f} min", flush=True)
+    print(f"{len(train)} train / {len(val)} val samples (loaded in {time.time() - t_load:.0f} s); "
+          f"params {sum(p.numel() for p in G.parameters())}, MAC/px {macs_per_pixel(G):.0f}", flush=True)
+    t0 = time.time() - spent * 60
+    while step < a.steps:
+        step += 1
+        el = (time.time() - t0) / 60
+        frac = min(1.0, el / a.minutes)
+        lr = a.lr * min(1.0, step / 100) * (0.03 + 0.97 * 0.5 * (1 + math.cos(math.pi * frac)))
+        for g_ in opt.param_groups:
+            g_["lr"] = lr
+        f, t, c = crops(train, a.batch, a.crop, rng, a.p_detail)
+        p = G(f)
+        loss, parts = loss_fn(p, t, c, a.w_grad, a.w_occ)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(G.parameters(), 5.0)
+        opt.step()
+        hist.append(dict(parts, total=float(loss)))
+        if step % 50 == 0 or step == 1:
+            avg = {k: round(float(np.mean([h[k] for h in hist[-50:]])), 4) for k in hist[-1]}
+            print(f"step {step} {el:.1f} min lr {lr:.2e} {avg}", flush=True)
+        last = frac >= 1.0
+        if step % a.eval_steps == 0 or last:
+            v = validate(G, val)
+            v["step"], v["minutes"] = step, round(el, 2)
+            evals.append(v)
+            score = -v["rGrad"]
+            print(f"val step {step}: {v}", flush=True)
+            state = {"generator": G.state_dict(), "optimizer": opt.state_dict(), "step": step, "minutes": el, "config": cfg, "best": best, "evals": evals}
+            if score < best:
+                best = score
+                state["best"] = best
+                torch.save({"generator": G.state_dict(), "step": step, "config": cfg, "val": v}, os.path.join(a.out, "best.pt"))
+            torch.save(state, ck)
+        if last:
+            break
+    log = {"args": vars(a), "config": cfg, "steps": step, "minutes": (time.time() - t0) / 60,
+           "train": [s.id for s in train], "val": [s.id for s in val], "evals": evals,
+           "generatorParams": sum(p.numel() for p in G.parameters()), "macsPerPixel": macs_per_pixel(G), "history": hist[::10]}
+    json.dump(log, open(os.path.join(a.out, "train-log.json"), "w"))
+    print("done", evals[-1] if evals else None, flush=True)
+
+
+if __name__ == "__main__":
+    main()
