@@ -22,6 +22,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { dfdnFeatures } from '../../src/core/detail/dfdn-features.js';
+import type { FaceReconstruction } from '../../src/core/pipeline/types.js';
 import { loadIctModel } from '../../src/node/model-import/load-ict.js';
 import { createReconstructor } from '../../src/node/reconstructor.js';
 import { jpegRoundTrip } from '../../bench/detail/evaluate.js';
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
       const r = renderSynthCase(data, c);
       const tRender = performance.now() - ts;
       const image = await jpegRoundTrip(r.render.image, c.jpegQuality);
-      let face;
+      let face: FaceReconstruction;
       try {
         face = await rec.reconstruct({ image, width: r.camera.width, height: r.camera.height, format: 'raw', exif: { focalLength35mm: c.focalLength35mm } });
       } catch (e) {
