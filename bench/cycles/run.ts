@@ -46,7 +46,7 @@ const PRESETS = ['smile', 'browRaise', 'frown', 'neutral'];
 function cases(data: Awaited<ReturnType<typeof loadIctModel>>): SynthCase[] {
   return Array.from({ length: count }, (_, k) => {
     const i = first + k;
-    const c = synthCase(data, 7101 + i, { age: 45 + ((i * 17) % 41), preset: PRESETS[i % 4]!, size: 512, glasses: false });
+    const c = synthCase(data, 7101 + i, { age: 45 + ((i * 17) % 41), preset: PRESETS[i % 4]!, size: 512, glasses: false, hair: false });
     return { ...c, blurPx: 0, noise: 0 };
   });
 }
