@@ -1,32 +1,41 @@
 /**
- * `npm run gallery`: reconstruct ≥ 8 shared photos and render the proxy and the detailed mesh
- * under a raking light, next to the photo, into one contact sheet (docs/gallery.jpg). A fourth
- * column repeats the detailed mesh at `detailStrength` 4 to show what the solver recovers. When
- * the DFDN model is installed (models/dfdn or $FACEDETAIL_DFDN_DIR), two more columns show the
- * `detail: 'dfdn'` and `'dfdn+sfs'` meshes under the same light (`--no-dfdn` leaves them out).
+ * `npm run gallery` (wrinkle gallery): reconstruct ≥ 8 shared photos with visible wrinkles or
+ * folds (and one with a fringe), write each face's GLB with the product's own writer, read the
+ * GLB back and render it: photo | proxy, raking light | detailed mesh from the GLB under two
+ * raking lights (from the subject's left; from above right) | the GLB textured (its albedo) under
+ * a soft key — one contact sheet, docs/gallery.jpg. Every mesh column is the exported file, not
+ * an in-memory mesh, so what is shown is what users open. `--sfs` adds the shape-from-shading
+ * detail (`--detail sfs`) under the first raking light, for comparison. Photo names as arguments
+ * replace the default list.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { headToCamera, rotateToHead } from '../src/core/camera/pose.js';
-import { renderMesh } from '../src/core/render/render-mesh.js';
+import { readGlb } from '../src/core/export/glb.js';
+import { buildOutputFilesAsync } from '../src/core/pipeline/output-files.js';
+import { renderMesh, type RenderLighting } from '../src/core/render/render-mesh.js';
 import type { Camera, Image, Mesh } from '../src/core/types.js';
 import type { FaceReconstruction } from '../src/core/pipeline/types.js';
-import { defaultDfdnModelDir } from '../src/node/dfdn-runtime.js';
+import { encodePngNative } from '../src/node/encode-png.js';
 import { createReconstructor } from '../src/node/reconstructor.js';
+import { VERSION } from '../src/node/version.js';
 
 const SHARED = process.env.FACEDETAIL_SHARED ?? path.resolve('..', 'shared');
-const ARGS = process.argv.slice(2).filter((a) => a !== '--no-dfdn');
-const DFDN = !process.argv.includes('--no-dfdn') && existsSync(path.join(defaultDfdnModelDir(), 'dfdn.onnx'));
+const WITH_SFS = process.argv.includes('--sfs');
+const ARGS = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+/** Wrinkles or folds in the photo (age, frown, brow raise, squint, smile, disgust), glasses (grace_hopper), a fringe (stock-teen-6). */
 const PHOTOS = ARGS.length > 0 ? ARGS : [
-  'grace_hopper.jpg', 'obama.jpg', 'faceapi_happy.jpg', 'faceapi_surprised.jpg', 'stock-emotions-a-3.jpg',
-  'stock-emotions-b-5.jpg', 'person-vlado.jpg', 'stock-teen-8.jpg', 'faceapi_angry.jpg', 'stock-models-13.jpg',
+  'grace_hopper.jpg', 'biden.jpg', 'faceapi_angry.jpg', 'faceapi_fearful.jpg', 'faceapi_disgusted.jpg', 'faceapi_sad.jpg',
+  'obama.jpg', 'person-vlado.jpg', 'stock-emotions-b-1.jpg', 'stock-teen-6.jpg',
 ];
 const TILE = 320;
-/** Extra column: the same photo at this `detailStrength`, to show what the solver recovers. */
-const BOOST = 4;
 const OUT = process.env.GALLERY_OUT ?? 'docs/gallery.jpg';
+const BG: [number, number, number] = [0.1, 0.1, 0.12];
+/** Raking lights (toward the light, camera frame: +X right, +Y down, +Z forward). */
+const RAKE_LEFT: RenderLighting = { type: 'directional', direction: [0.85, -0.3, -0.42], ambient: 0.04 };
+const RAKE_TOP: RenderLighting = { type: 'directional', direction: [-0.35, -0.88, -0.32], ambient: 0.04 };
+const SOFT: RenderLighting = { type: 'directional', direction: [0.5, -0.3, -0.8], ambient: 0.25 };
 
 /** The mesh back in the camera frame (head → camera), normals rotated with it. */
 export function meshInCamera(rec: FaceReconstruction, m: Mesh): Mesh {
@@ -59,11 +68,30 @@ export function toPng(img: Image): Promise<Buffer> {
   return sharp(buf, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
 }
 
+/** The exported GLB of a face read back: its mesh in the camera frame (mm) and its albedo texture. */
+async function glbInCamera(face: FaceReconstruction): Promise<{ mesh: Mesh; albedo?: Image; bytes: number }> {
+  const files = await buildOutputFilesAsync(face, { formats: ['glb'], sourceName: 'gallery', version: VERSION }, encodePngNative);
+  const glb = files['face.glb'];
+  if (!glb) throw new Error('no face.glb written');
+  const { mesh, images } = readGlb(glb);
+  const mm = new Float32Array(mesh.positions.length);
+  for (let i = 0; i < mm.length; i++) mm[i] = mesh.positions[i]! * 1000;
+  const inCam = meshInCamera(face, { ...mesh, positions: mm });
+  let albedo: Image | undefined;
+  const img = images[0];
+  if (img) {
+    const { data, info } = await sharp(img.bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    albedo = { width: info.width, height: info.height, channels: 3, data: Float32Array.from(data, (v) => v / 255) };
+  }
+  return { mesh: inCam, ...(albedo ? { albedo } : {}), bytes: glb.byteLength };
+}
+
 async function main(): Promise<void> {
   const rec = await createReconstructor();
   const tiles: { input: Buffer; left: number; top: number }[] = [];
-  const cols = DFDN ? 7 : 5; // photo | proxy | detailed | detailed ×BOOST | [dfdn | dfdn+sfs |] detailed + albedo
-  let row = 0;
+  const heads = ['photo', 'proxy, raking L', 'GLB, raking L', 'GLB, raking top', ...(WITH_SFS ? ['sfs, raking L'] : []), 'GLB textured'];
+  const cols = heads.length;
+  let row = 0, method = '';
   for (const name of PHOTOS) {
     const file = path.join(SHARED, 'photos', name);
     let face: FaceReconstruction;
@@ -82,35 +110,28 @@ async function main(): Promise<void> {
     const ext = { top: Math.max(0, -top), left: Math.max(0, -left), bottom: Math.max(0, top + sz - H), right: Math.max(0, left + sz - W) };
     const photo = await sharp(file).rotate().extend({ ...ext, background: '#000' })
       .extract({ left: left + ext.left, top: top + ext.top, width: sz, height: sz }).resize(TILE, TILE).png().toBuffer();
-    // Raking light: from the subject's left side, slightly above, grazing the face.
-    const raking = { type: 'directional' as const, direction: [0.85, -0.3, -0.42] as [number, number, number], ambient: 0.04 };
-    const proxy = renderMesh(meshInCamera(face, face.proxy), camera, { lighting: raking, background: [0.1, 0.1, 0.12] });
-    const detailed = renderMesh(meshInCamera(face, face.detailedMesh), camera, { lighting: raking, background: [0.1, 0.1, 0.12] });
-    const boostedFace = await rec.reconstruct(file, { detailStrength: BOOST });
-    const boosted = renderMesh(meshInCamera(boostedFace, boostedFace.detailedMesh), camera, { lighting: raking, background: [0.1, 0.1, 0.12] });
-    const textured = renderMesh(meshInCamera(face, face.detailedMesh), camera, {
-      lighting: { type: 'directional', direction: [0.5, -0.3, -0.8], ambient: 0.25 }, albedo: face.maps.albedo, background: [0.1, 0.1, 0.12],
-    });
-    const net: Buffer[] = [];
-    if (DFDN) {
-      for (const detail of ['dfdn', 'dfdn+sfs'] as const) {
-        const f = await rec.reconstruct(file, { detail });
-        net.push(await toPng(renderMesh(meshInCamera(f, f.detailedMesh), camera, { lighting: raking, background: [0.1, 0.1, 0.12] }).image));
-      }
+    const g = await glbInCamera(face);
+    method ||= String(face.detailStats['method']);
+    const shot = (m: Mesh, lighting: RenderLighting, albedo?: Image): Promise<Buffer> => toPng(renderMesh(m, camera, { lighting, background: BG, ...(albedo ? { albedo } : {}) }).image);
+    const imgs = [photo, await shot(meshInCamera(face, face.proxy), RAKE_LEFT), await shot(g.mesh, RAKE_LEFT), await shot(g.mesh, RAKE_TOP)];
+    if (WITH_SFS) {
+      const f = await rec.reconstruct(file, { detail: 'sfs' });
+      imgs.push(await shot(meshInCamera(f, f.detailedMesh), RAKE_LEFT));
     }
-    const imgs = [photo, await toPng(proxy.image), await toPng(detailed.image), await toPng(boosted.image), ...net, await toPng(textured.image)];
+    imgs.push(await shot(g.mesh, SOFT, g.albedo));
     imgs.forEach((input, c) => { tiles.push({ input, left: c * TILE, top: row * TILE }); });
-    console.log(`${name}: yaw ${face.pose.yawDeg.toFixed(1)}°, ${face.detailedMesh.positions.length / 3} vertices, detail rms ${String(face.detailStats['rmsMm'])} mm`);
+    console.log(`${name}: yaw ${face.pose.yawDeg.toFixed(1)}°, GLB ${(g.bytes / 1e6).toFixed(1)} MB, ${g.mesh.positions.length / 3} vertices, detail ${String(face.detailStats['method'])} rms ${Number(face.detailStats['rmsMm']).toFixed(3)} mm`);
     row++;
   }
   await rec.dispose();
   if (row === 0) throw new Error('no photo could be reconstructed');
+  const capH = 22;
+  tiles.push({ input: Buffer.from(`<svg width="${cols * TILE}" height="${capH}"><rect width="100%" height="100%" fill="black"/><text x="4" y="15" font-size="13" font-family="sans-serif" fill="#ddd">${heads.join(' | ')} (detail: ${method})</text></svg>`), left: 0, top: row * TILE });
   await mkdir(path.dirname(OUT), { recursive: true });
-  const sheet = await sharp({ create: { width: cols * TILE, height: row * TILE, channels: 3, background: '#000' } })
-    .composite(tiles).jpeg({ quality: 82 }).toBuffer();
+  const sheet = await sharp({ create: { width: cols * TILE, height: row * TILE + capH, channels: 3, background: '#000' } })
+    .composite(tiles).jpeg({ quality: 80 }).toBuffer();
   await writeFile(OUT, sheet);
-  console.log(`wrote ${OUT} (${row} faces; columns: photo | proxy, raking light | detailed (defaults), raking light | detailed at --detail-strength ${BOOST}, raking light${DFDN ? ' | --detail dfdn, raking light | --detail dfdn+sfs, raking light' : ''} | detailed + albedo)`);
-  if (!DFDN) console.log(`(no DFDN model in ${defaultDfdnModelDir()}, or --no-dfdn: no dfdn columns)`);
+  console.log(`wrote ${OUT} (${row} faces; columns: ${heads.join(' | ')})`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -36,6 +36,8 @@ if __name__ == "__main__":
     ap.add_argument("checkpoint")
     ap.add_argument("out")
     ap.add_argument("--ref", default=None)
+    ap.add_argument("--output-gain", type=float, default=1.0,
+                    help="scale the network's output (its out_scale) by this factor: the shipped v2 uses the detail strength chosen on bench:detail's tune split")
     a = ap.parse_args()
     torch.set_num_threads(2)
     st = torch.load(a.checkpoint, map_location="cpu") if a.checkpoint != "random" else {}
@@ -44,6 +46,7 @@ if __name__ == "__main__":
     g = Generator(**{k: tuple(v) for k, v in cfg.items()})
     if st:
         g.load_state_dict(st["generator"])
+    g.out_scale *= a.output_gain
     export(g, a.out)
     if a.ref:
         rng = np.random.default_rng(0)

@@ -20,6 +20,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("run")
     ap.add_argument("--model-dir", default=os.path.join(ROOT, "models", "dfdn"))
+    ap.add_argument("--output-gain", type=float, default=1.0, help="the --output-gain the ONNX was exported with (recorded in dfdn.json)")
     a = ap.parse_args()
     log = json.load(open(os.path.join(a.run, "train-log.json")))
     best = torch.load(os.path.join(a.run, "best.pt"), map_location="cpu")
@@ -37,6 +38,7 @@ def main():
             "framework": "PyTorch 1.13 (CPU), exported with torch.onnx (opset 17)",
             "architecture": f"fixed log-ratio / high-pass stem, space-to-depth U-Net, widths {w}, depthwise-separable residual blocks, pixel-shuffle head",
             "parameters": log["generatorParams"], "macsPerPixel": round(log["macsPerPixel"]),
+            "outputGain": a.output_gain,
             "steps": log["steps"], "bestStep": best["step"], "trainMinutes": round(log["minutes"], 1),
             "data": {
                 "kind": "synthetic faces (wrinkle generator v2, training renderer v2) reconstructed by the pipeline itself",

@@ -7,8 +7,9 @@
  * zero / sfs / dfdn / highpass with the detail-field metrics. Writes bench/results/detail.json
  * (with the commit) and a contact sheet (render | GT detail | each method's detail).
  * `--quick`: 2 synthetic scenes and 1 scan view at 512 px.
- * `--candidate <name>=<model dir>` (repeatable): an extra row per DFDN model folder
- * (`dfdn.onnx` + `dfdn.json`), e.g. `--candidate dfdn-v1=/tmp/dfdn-v1`, run on the same scenes.
+ * `--candidate <name>=<model dir>[@<strength>]` (repeatable): an extra row per DFDN model folder
+ * (`dfdn.onnx` + `dfdn.json`) and detail strength (default 1), e.g. `--candidate dfdn-v1=/tmp/dfdn-v1`
+ * or `--candidate dfdn@0.5=models/dfdn@0.5`, run on the same scenes.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -35,14 +36,17 @@ const sheetOut = arg('--sheet') ?? (quick ? path.join('bench', 'out', 'detail', 
 const baseMethods = (arg('--methods')?.split(',') ?? [...DETAIL_BENCH_METHODS]) as DetailBenchMethod[];
 for (const m of baseMethods) if (!(DETAIL_BENCH_METHODS as readonly string[]).includes(m)) throw new Error(`--methods: unknown method "${m}" (expected ${DETAIL_BENCH_METHODS.join(', ')})`);
 /** Extra DFDN models to score: `--candidate name=dir`, repeatable. */
-const candidates: Array<{ name: string; dir: string }> = [];
+const candidates: Array<{ name: string; dir: string; strength: number }> = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] !== '--candidate') continue;
   const v = args[i + 1] ?? '', eq = v.indexOf('=');
   if (eq <= 0 || eq === v.length - 1) throw new Error(`--candidate expects name=<model dir>, got "${v}"`);
   const name = v.slice(0, eq);
   if ((DETAIL_BENCH_METHODS as readonly string[]).includes(name)) throw new Error(`--candidate: "${name}" is a built-in method name`);
-  candidates.push({ name, dir: v.slice(eq + 1) });
+  const rest = v.slice(eq + 1), at = rest.lastIndexOf('@');
+  const strength = at > 0 ? Number(rest.slice(at + 1)) : 1;
+  if (!(strength > 0)) throw new Error(`--candidate ${name}: strength must be a number > 0, got "${rest.slice(at + 1)}"`);
+  candidates.push({ name, dir: at > 0 ? rest.slice(0, at) : rest, strength });
 }
 /** Every scored row: the built-in methods, then the candidates. */
 const methods: string[] = [...baseMethods, ...candidates.map((c) => c.name)];
@@ -105,7 +109,7 @@ async function main(): Promise<void> {
       const ts = performance.now();
       const scene = await make();
       const fields: Partial<Record<string, MethodField>> = await runMethods(rec, scene, baseMethods);
-      for (const c of candidateRecs) fields[c.name] = await candidateField(c.rec, scene);
+      for (const c of candidateRecs) fields[c.name] = await candidateField(c.rec, scene, c.strength);
       const res: SceneResult = { id: scene.id, subject: scene.subject, split: scene.split, size: scene.size, ...(scene.age ? { age: scene.age, preset: scene.preset } : {}), methods: {}, ms: 0 };
       for (const m of methods) {
         const f = fields[m];
@@ -136,10 +140,10 @@ async function main(): Promise<void> {
 }
 
 /** A candidate DFDN's field on a scene (undefined when the pipeline finds no face). */
-async function candidateField(r: Awaited<ReturnType<typeof createReconstructor>>, scene: DetailScene): Promise<MethodField | undefined> {
+async function candidateField(r: Awaited<ReturnType<typeof createReconstructor>>, scene: DetailScene, detailStrength: number): Promise<MethodField | undefined> {
   const input = { image: scene.image, width: scene.camera.width, height: scene.camera.height, format: 'raw' as const, exif: { focalLength35mm: scene.focalLength35mm } };
   try {
-    return reconstructionField(await r.reconstruct(input, { detail: 'dfdn' }), { width: scene.camera.width, height: scene.camera.height }, scene.mask);
+    return reconstructionField(await r.reconstruct(input, { detail: 'dfdn', detailStrength }), { width: scene.camera.width, height: scene.camera.height }, scene.mask);
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code?.startsWith('MODEL_') || code === 'DEPENDENCY_MISSING') throw e;
