@@ -118,3 +118,13 @@ describe('writeRigGlb', () => {
     await expect(writeRigGlb({ parts: [{ ...parts[0]!, targets: [parts[0]!.targets[0]!] }], targetNames: ['a', 'b'], weights: [0, 0] })).rejects.toThrow(/input\.parts\[0\]\.targets must have one target per name \(2\)/);
   });
 });
+
+describe('the rig option', () => {
+  it('defaults to none, takes arkit with model ict, refuses it with the face mesh', async () => {
+    const { resolveOptions } = await import('../../src/core/pipeline/defaults.js');
+    expect(resolveOptions({}).rig).toBe('none');
+    expect(resolveOptions({ model: 'ict', rig: 'arkit' }).rig).toBe('arkit');
+    expect(() => resolveOptions({ rig: 'arkit' })).toThrow(new FaceDetailError('INVALID_OPTION', `rig 'arkit' needs model 'ict' (the face mesh has no expression shapes), got model 'facemesh'`));
+    expect(() => resolveOptions({ model: 'ict', rig: 'bones' as never })).toThrow(new FaceDetailError('INVALID_OPTION', `rig must be one of 'none', 'arkit', got "bones"`));
+  });
+});
