@@ -91,7 +91,9 @@ export async function writeRigGlb(input: RigGlbInput, options: RigGlbWriteOption
   const q = options.quantize ?? RIG_GLB_DEFAULTS.quantize;
   if (typeof q !== 'boolean') invalid(fn, `options.quantize must be a boolean, got ${describe(q)}`);
   const doc = buildRigDocument(fn, input, q);
-  const io = new WebIO().registerExtensions([KHRMeshQuantization]);
+  // Silent: the writer would warn on stderr about targets that move most vertices (stored
+  // sparsely anyway: 8 bytes per moved vertex, as dense), and the core never logs to the console.
+  const io = new WebIO().setLogger(new Logger(Logger.Verbosity.SILENT)).registerExtensions([KHRMeshQuantization]);
   try {
     // Normals, tangents and UVs by glTF-Transform; positions and targets are already int16 (see positionGrid).
     if (q) await doc.transform(quantize({ pattern: /^(NORMAL|TANGENT|TEXCOORD_0)$/, patternTargets: /^$/, quantizeNormal: 8, quantizeTexcoord: 16 }));
@@ -266,7 +268,7 @@ export interface RigGlbContents {
  * rig.primitives[0]!.targets[jaw]; // metres, 3 per vertex
  */
 export async function readRigGlb(bytes: Uint8Array): Promise<RigGlbContents> {
-  const doc = await new WebIO().registerExtensions([KHRMeshQuantization]).readBinary(bytes);
+  const doc = await new WebIO().setLogger(new Logger(Logger.Verbosity.SILENT)).registerExtensions([KHRMeshQuantization]).readBinary(bytes);
   const node = doc.getRoot().listNodes().find((n) => n.getMesh());
   const mesh = node?.getMesh();
   if (!node || !mesh) invalid('readRigGlb', 'bytes has no mesh node');

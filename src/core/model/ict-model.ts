@@ -200,7 +200,7 @@ export const ICT_RIG_GAZE_DEG = Object.freeze({ In: 30, Out: 30, Up: 25, Down: 3
  * Add the eyeball rotations to the `eyeLook{In,Out,Up,Down}_{L,R}` deltas (vertex-major, camera
  * frame), in ICT's model frame (+x subject's left, +y up, +z forward): the delta of a vertex is
  * rotate(p − centre) − (p − centre). A morph interpolates it linearly: exact at weights 0 and 1;
- * halfway the eyeball's front moves along the chord, ≤ 0.3 mm inside its sphere at 30°.
+ * halfway a vertex at radius R lies R·(1 − cos θ/2) inside its sphere (0.4 mm at 12 mm, θ = 30°).
  */
 function addEyeRotations(data: IctModelData, r: IctFitResult, deltas: Float32Array, left: { first: number; end: number }, right: { first: number; end: number }): void {
   const S = data.expressionNames.length, R = r.pose.rotation, t = r.pose.translation, P = r.positions;
