@@ -10,7 +10,7 @@ export { createImage, sampleBilinear, sampleUV, srgbToLinear, linearToSrgb, mapI
 export { estimateCamera, focalLength35mmOf, verticalFov, project, ESTIMATE_CAMERA_DEFAULTS } from './camera/estimate-camera.js';
 export type { EstimateCameraOptions } from './camera/estimate-camera.js';
 export { poseFromAxes, makePose, cameraToHead, headToCamera, rotateToHead } from './camera/pose.js';
-export type { FaceModel, FaceModelTopology, FaceRegion, FitOptions, ProxyFit } from './model/face-model.js';
+export type { FaceModel, FaceModelTopology, FaceRegion, FitOptions, ProxyFit, RigMeshes } from './model/face-model.js';
 export { createFaceMeshModel, faceMeshTopology, FACEMESH_VERTEX_COUNT } from './model/facemesh-model.js';
 export { FACEMESH_LANDMARKS } from './model/facemesh-landmarks.js';
 export { loopSubdivide } from './mesh/subdivide.js';
@@ -33,10 +33,13 @@ export { runDfdn, inferDisplacement, parseDfdnMetadata, dfdnProbeInput, dfdnFeat
 export type { DetailNetwork, DfdnMetadata, DfdnInferenceOptions, DfdnStats } from './detail/index.js';
 export { encodePng, decodePng, writeGlb, readGlb, writeObj, writePly, readPly, GLB_WRITE_DEFAULTS, GLB_COMPRESSIONS } from './export/index.js';
 export type { GlbWriteOptions, GlbCompression, DracoEncoderModule } from './export/index.js';
+export { writeRigGlb, readRigGlb, RIG_GLB_DEFAULTS } from './export/index.js';
+export type { RigGlbInput, RigGlbPart, RigGlbTarget, RigGlbContents, RigGlbWriteOptions } from './export/index.js';
+export * from './rig/index.js';
 export { renderMesh } from './render/render-mesh.js';
 export type { RenderOptions, RenderResult, RenderLighting } from './render/render-mesh.js';
-export { STAGES, DETAIL_METHODS } from './pipeline/types.js';
-export type { DetailMethod, FaceReconstruction, ReconstructOptions, StageName, MeshFormat, Logger, ProgressCallback } from './pipeline/types.js';
+export { STAGES, DETAIL_METHODS, RIG_MODES } from './pipeline/types.js';
+export type { DetailMethod, RigMode, FaceReconstruction, ReconstructOptions, StageName, MeshFormat, Logger, ProgressCallback } from './pipeline/types.js';
 export { RECONSTRUCT_DEFAULTS, resolveOptions } from './pipeline/defaults.js';
 export { reconstructFace } from './pipeline/reconstruct-face.js';
 export { createStageTimer } from './pipeline/stage-timer.js';

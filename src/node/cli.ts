@@ -21,7 +21,7 @@ import type { buildOutputFiles as BuildOutputFiles } from '../core/pipeline/outp
 
 /** Builds a face's output files (sync or async). */
 type OutputBuilder = (...args: Parameters<typeof BuildOutputFiles>) => ReturnType<typeof BuildOutputFiles> | Promise<ReturnType<typeof BuildOutputFiles>>;
-import { DETAIL_METHODS, FACE_MODELS, STAGES, type DetailMethod, type FaceModelName } from '../core/pipeline/types.js';
+import { DETAIL_METHODS, FACE_MODELS, RIG_MODES, STAGES, type DetailMethod, type FaceModelName, type RigMode } from '../core/pipeline/types.js';
 import { EMOTION_PRIOR_MODES, ICT_HEAD_PARTS, type EmotionPriorMode, type IctHeadParts } from '../core/model/ict-types.js';
 import type { FaceReconstruction, Logger, MeshFormat, ProgressCallback, StageName } from '../core/pipeline/types.js';
 import { DECODE_DEFAULTS } from './decode-defaults.js';
@@ -74,6 +74,7 @@ interface CliOptions {
   model: FaceModelName;
   emotionPrior: EmotionPriorMode;
   head: IctHeadParts;
+  rig: RigMode;
   modelsDir?: string;
   allFaces?: boolean;
   focal35mm?: number;
@@ -183,6 +184,7 @@ async function runLocked(
     model: opts.model,
     emotionPrior: opts.emotionPrior,
     head: opts.head,
+    rig: opts.rig,
     ...(opts.modelsDir !== undefined ? { modelsDir: resolve(cwd, opts.modelsDir) } : {}),
     maxPixels: opts.maxPixels,
     maxBytes: opts.maxBytes,
@@ -256,6 +258,7 @@ function buildProgram(stdout: CliStream, stderr: CliStream): Command {
     .addOption(new Option('--model <name>', 'face model: facemesh = the 468-point face mesh (built in), ict = the ICT FaceKit morphable model with the full head (a compact copy is bundled; "facedetail model import ict <folder>" imports the full model)').choices(FACE_MODELS).default(RECONSTRUCT_DEFAULTS.model))
     .addOption(new Option('--emotion-prior <mode>', 'with --model ict: how the detected emotion guides the expression fit').choices(EMOTION_PRIOR_MODES).default(RECONSTRUCT_DEFAULTS.emotionPrior))
     .addOption(new Option('--head <parts>', 'with --model ict: head parts exported around the face: none, skin (head and neck) or full (+ sockets, mouth, teeth, eyes)').choices(ICT_HEAD_PARTS).default(RECONSTRUCT_DEFAULTS.head))
+    .addOption(new Option('--rig <kind>', 'with --model ict: also write rig.glb, an animatable head: arkit = ARKit\'s 52 blend shapes as morph targets, the photo\'s expression as the default weights').choices(RIG_MODES).default(RECONSTRUCT_DEFAULTS.rig))
     .option('--models-dir <dir>', 'models folder holding the imported ICT cache, used instead of the bundled model when present (default: $FACEDETAIL_MODELS_DIR, else ~/.cache/facedetail/models)')
     .addOption(new Option('--detail <method>', 'fine detail from: sfs = shape from shading of this photo, dfdn = the learned detail network, dfdn+sfs = the network refined by shading').choices(DETAIL_METHODS).default(RECONSTRUCT_DEFAULTS.detail))
     .option('--all-faces', 'reconstruct every face, into <dir>/<image name>_face<i>/ (0 = largest)')

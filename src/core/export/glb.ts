@@ -209,7 +209,7 @@ export interface GltfJson {
 }
 
 /** Copy of `src` (stride `dim`, first 3 components renormalised when off by > 1e-5). */
-function unitVectors(src: Float32Array, dim: number): Float32Array {
+export function unitVectors(src: Float32Array, dim: number): Float32Array {
   let out: Float32Array | undefined;
   const n = src.length / dim;
   for (let i = 0; i < n; i++) {
@@ -224,7 +224,7 @@ function unitVectors(src: Float32Array, dim: number): Float32Array {
   return out ?? src;
 }
 
-function checkPng(fn: string, name: string, v: unknown): Uint8Array {
+export function checkPng(fn: string, name: string, v: unknown): Uint8Array {
   if (!(v instanceof Uint8Array)) invalid(fn, `${name} must be a Uint8Array of PNG bytes, got ${describe(v)}`);
   if (v.length < 8 || PNG_SIGNATURE.some((b, i) => v[i] !== b)) invalid(fn, `${name} is not a PNG (missing PNG signature)`);
   return v;
@@ -236,7 +236,7 @@ function checkVec(fn: string, name: string, v: unknown, len: number): number[] {
 }
 
 /** JSON-stringify `extras`, rejecting values JSON would silently mangle. */
-function checkExtras(fn: string, extras: unknown): Record<string, unknown> {
+export function checkExtras(fn: string, extras: unknown): Record<string, unknown> {
   if (extras === null || typeof extras !== 'object' || Array.isArray(extras)) invalid(fn, `input.extras must be a plain object, got ${describe(extras)}`);
   let text: string;
   try {
@@ -262,10 +262,22 @@ function checkExtras(fn: string, extras: unknown): Record<string, unknown> {
  * const parts = splitMesh(mesh); // 113 088 vertices → 2 parts, each ≤ 65 535 vertices
  */
 export function splitMesh(mesh: Mesh, maxVertices = MAX_UINT16_VERTICES): Mesh[] {
+  return splitMeshWithSources(mesh, maxVertices).map((p) => p.mesh);
+}
+
+/**
+ * As {@link splitMesh}, with each piece's source vertex per vertex (`sources[i]` = the input
+ * vertex that piece vertex i copies), so per-vertex data the mesh does not hold (morph targets)
+ * can follow the split.
+ *
+ * @example
+ * for (const { mesh: part, sources } of splitMeshWithSources(mesh)) part.positions.length / 3 === sources.length;
+ */
+export function splitMeshWithSources(mesh: Mesh, maxVertices = MAX_UINT16_VERTICES): Array<{ mesh: Mesh; sources: Uint32Array }> {
   const nv = mesh.positions.length / 3;
-  if (nv <= maxVertices) return [mesh];
+  if (nv <= maxVertices) return [{ mesh, sources: Uint32Array.from({ length: nv }, (_, i) => i) }];
   const local = new Int32Array(nv).fill(-1);
-  const parts: Mesh[] = [];
+  const parts: Array<{ mesh: Mesh; sources: Uint32Array }> = [];
   const idx = sortTriangles(mesh);
   let start = 0;
   while (start < idx.length) {
@@ -292,7 +304,7 @@ export function splitMesh(mesh: Mesh, maxVertices = MAX_UINT16_VERTICES): Mesh[]
     if (mesh.normals) part.normals = pick(mesh.normals, 3);
     if (mesh.uvs) part.uvs = pick(mesh.uvs, 2);
     if (mesh.tangents) part.tangents = pick(mesh.tangents, 4);
-    parts.push(part);
+    parts.push({ mesh: part, sources: Uint32Array.from(order) });
     for (const v of order) local[v] = -1;
     start = end;
   }
@@ -479,7 +491,7 @@ function addMesh(doc: Document, buffer: ReturnType<Document['createBuffer']>, na
   return out;
 }
 
-function checkCamera(fn: string, cam: GlbCamera): Required<Pick<GlbCamera, 'name' | 'yfov' | 'znear'>> & GlbCamera {
+export function checkCamera(fn: string, cam: GlbCamera): Required<Pick<GlbCamera, 'name' | 'yfov' | 'znear'>> & GlbCamera {
   if (cam === null || typeof cam !== 'object') invalid(fn, `input.camera must be a GlbCamera object, got ${describe(cam)}`);
   const name = checkName(fn, 'input.camera.name', cam.name ?? 'camera');
   const yfov = checkNumber(fn, 'input.camera.yfov (radians)', cam.yfov, { gt: 0, lt: Math.PI });

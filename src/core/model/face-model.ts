@@ -81,4 +81,30 @@ export interface FaceModel {
    * (camera frame, mm), sharing the detailed face's border vertices exactly, so there is no gap.
    */
   extraMeshes?(fit: ProxyFit, face: DetailedFaceMesh): ExtraMesh[];
+  /**
+   * Optional: the meshes of an animation rig for a fit of this model (`rig: 'arkit'`): the face
+   * and the extra meshes with the fitted identity and a NEUTRAL expression, each vertex carrying
+   * its delta under every expression shape. See {@link RigMeshes}.
+   *
+   * @param levels Loop subdivision levels of the rig's face (the extra meshes follow it).
+   * @param displace the detail: turns the smooth neutral face (with normals and UVs) into the
+   *   detailed one, same vertices (the pipeline displaces it by the displacement map).
+   */
+  rigMeshes?(fit: ProxyFit, levels: number, displace: (smooth: Mesh) => Mesh): RigMeshes;
+}
+
+/**
+ * A face model's rig for one fit (camera frame, mm): neutral-expression meshes plus, per vertex,
+ * the delta of every expression shape, vertex-major: `deltas[v·3S + 3s + k]` (S shapes, k = x, y, z).
+ * The fitted face is `mesh + Σ_s weights[s] · delta_s` (exactly, for the smooth meshes).
+ */
+export interface RigMeshes {
+  /** The model's expression shape names (ICT: 53, ICT's order). */
+  names: readonly string[];
+  /** The fit's expression weights, one per name. */
+  weights: Float32Array;
+  /** The face: `smooth` subdivided neutral (UVs, normals), `detailed` the same displaced by the detail; `deltas` per vertex. */
+  face: { smooth: Mesh; detailed: Mesh; deltas: Float32Array };
+  /** The extra meshes (head, sockets, teeth, eyes …) built around `face.detailed` as {@link FaceModel.extraMeshes} does, with deltas. */
+  extras: Array<ExtraMesh & { deltas: Float32Array }>;
 }

@@ -140,8 +140,97 @@ export function createIctModel(data: IctModelData, correspondence: IctCorrespond
       if (!r || head === 'none') return [];
       return buildExtraMeshes(data, r.positions, parts, face);
     },
+    rigMeshes(fit, levels, displace) {
+      const r = fits.get(fit);
+      if (!r) throw new FaceDetailError('INTERNAL', 'rigMeshes: this fit was not made by this ICT model');
+      const { neutral, deltas } = neutralAndDeltas(data, r);
+      addEyeRotations(data, r, deltas, leftEye, rightEye);
+      const S3 = 3 * data.expressionNames.length;
+      const sub = loopSubdivide({ positions: neutral.slice(0, 3 * n), indices: topology.indices, uvs: topology.uvs }, levels, { attributes: [{ data: deltas.subarray(0, n * S3), size: S3 }] });
+      const smooth: Mesh = { ...sub.mesh, normals: computeVertexNormals(sub.mesh.positions, sub.mesh.indices) };
+      const detailed = displace(smooth);
+      const faceDeltas = sub.attributes[0]!;
+      const extras = head === 'none' ? [] : buildExtraMeshes(data, neutral, parts, { smooth, detailed, levels }, { data: deltas, size: S3, face: faceDeltas });
+      return {
+        names: data.expressionNames,
+        weights: Float32Array.from(r.expression),
+        face: { smooth, detailed, deltas: faceDeltas },
+        extras: extras.map(({ attribute, ...e }) => ({ ...e, deltas: attribute! })),
+      };
+    },
   };
   return model;
+}
+
+/**
+ * The fit's identity with a neutral expression (camera frame, all N vertices: the fitted
+ * positions minus Σ weight · rotated delta, exact since the model is linear) and every expression
+ * delta rotated into the camera frame, vertex-major (`deltas[v·3S + 3s + k]`).
+ */
+function neutralAndDeltas(data: IctModelData, r: IctFitResult): { neutral: Float32Array; deltas: Float32Array } {
+  const N = data.vertexCount, S = data.expressionNames.length, R = r.pose.rotation, E = data.expressionDeltas;
+  const neutral = r.positions.slice();
+  const deltas = new Float32Array(N * 3 * S);
+  for (let s = 0; s < S; s++) {
+    const w = r.expression[s]!;
+    for (let v = 0; v < N; v++) {
+      const i = s * 3 * N + 3 * v;
+      const x = E[i]!, y = E[i + 1]!, z = E[i + 2]!;
+      if (x === 0 && y === 0 && z === 0) continue;
+      const o = v * 3 * S + 3 * s;
+      for (let k = 0; k < 3; k++) {
+        const d = R[3 * k]! * x + R[3 * k + 1]! * y + R[3 * k + 2]! * z;
+        deltas[o + k] = d;
+        neutral[3 * v + k] = neutral[3 * v + k]! - w * d;
+      }
+    }
+  }
+  return { neutral, deltas };
+}
+
+/**
+ * Gaze angles (degrees) of ICT's `eyeLook*` shapes at weight 1 for the rig. ICT's shapes move
+ * only the lids: its eyeballs do not turn (0.000 mm in every shape of the distribution), so the
+ * rig adds the eyeball's rotation about its centre to each `eyeLook*` delta. Angles: the usual
+ * comfortable range of human gaze (≈ 30° sideways and down, 25° up); ARKit does not publish its own.
+ */
+export const ICT_RIG_GAZE_DEG = Object.freeze({ In: 30, Out: 30, Up: 25, Down: 30 });
+
+/**
+ * Add the eyeball rotations to the `eyeLook{In,Out,Up,Down}_{L,R}` deltas (vertex-major, camera
+ * frame), in ICT's model frame (+x subject's left, +y up, +z forward): the delta of a vertex is
+ * rotate(p − centre) − (p − centre). A morph interpolates it linearly: exact at weights 0 and 1;
+ * halfway a vertex at radius R lies R·(1 − cos θ/2) inside its sphere (0.4 mm at 12 mm, θ = 30°).
+ */
+function addEyeRotations(data: IctModelData, r: IctFitResult, deltas: Float32Array, left: { first: number; end: number }, right: { first: number; end: number }): void {
+  const S = data.expressionNames.length, R = r.pose.rotation, t = r.pose.translation, P = r.positions;
+  data.expressionNames.forEach((name, s) => {
+    const m = /^eyeLook(In|Out|Up|Down)_([LR])$/.exec(name);
+    if (!m) return;
+    const dir = m[1] as keyof typeof ICT_RIG_GAZE_DEG, isLeft = m[2] === 'L';
+    const eye = isLeft ? left : right;
+    // Where the gaze turns to (model frame); the subject's left is +x: "in" is toward the nose.
+    const toward = dir === 'Up' ? [0, 1, 0] : dir === 'Down' ? [0, -1, 0] : (dir === 'In') === isLeft ? [-1, 0, 0] : [1, 0, 0];
+    // Axis ẑ × toward, angle θ (Rodrigues).
+    const axis = [-toward[1]!, toward[0]!, 0];
+    const th = (ICT_RIG_GAZE_DEG[dir] * Math.PI) / 180, cs = Math.cos(th), sn = Math.sin(th);
+    const model = (v: number, out: number[]): void => {
+      const x = P[3 * v]! - t[0]!, y = P[3 * v + 1]! - t[1]!, z = P[3 * v + 2]! - t[2]!;
+      for (let k = 0; k < 3; k++) out[k] = R[k]! * x + R[3 + k]! * y + R[6 + k]! * z; // Rᵀ (p − t)
+    };
+    const c = [0, 0, 0], p = [0, 0, 0];
+    for (let v = eye.first; v < eye.end; v++) { model(v, p); for (let k = 0; k < 3; k++) c[k] = c[k]! + p[k]! / (eye.end - eye.first); }
+    for (let v = eye.first; v < eye.end; v++) {
+      model(v, p);
+      const q = [p[0]! - c[0]!, p[1]! - c[1]!, p[2]! - c[2]!];
+      const ax = axis[0]!, ay = axis[1]!, az = axis[2]!;
+      const dot = ax * q[0]! + ay * q[1]! + az * q[2]!;
+      const cr = [ay * q[2]! - az * q[1]!, az * q[0]! - ax * q[2]!, ax * q[1]! - ay * q[0]!];
+      const d = [0, 1, 2].map((k) => q[k]! * cs + cr[k]! * sn + axis[k]! * dot * (1 - cs) - q[k]!);
+      const o = v * 3 * S + 3 * s;
+      for (let k = 0; k < 3; k++) deltas[o + k] = deltas[o + k]! + R[3 * k]! * d[0]! + R[3 * k + 1]! * d[1]! + R[3 * k + 2]! * d[2]!;
+    }
+  });
 }
 
 function centroid(P: ArrayLike<number>, first: number, end: number): [number, number, number] {
@@ -151,20 +240,32 @@ function centroid(P: ArrayLike<number>, first: number, end: number): [number, nu
   return [x / k, y / k, z / k];
 }
 
-/** A compact mesh of some ICT triangles with the given vertex positions (3N). */
-function compactMesh(data: IctModelData, P: Float32Array, tris: readonly number[]): Mesh {
+/**
+ * A per-vertex attribute carried through the extra meshes alongside the positions (the rig's
+ * morph-target deltas): `size` numbers per ICT vertex in `data`, and the same attribute on the
+ * detailed face's vertices in `face` (copied onto the border vertices snapped to the face).
+ */
+interface CarriedAttribute { data: Float32Array; size: number; face: Float32Array }
+
+/** A compact mesh of some ICT triangles with the given vertex positions (3N), and the carried attribute's rows. */
+function compactMesh(data: IctModelData, P: Float32Array, tris: readonly number[], carry?: CarriedAttribute): { mesh: Mesh; attribute?: Float32Array } {
   const map = new Map<number, number>();
   const indices = new Uint32Array(3 * tris.length);
   const pos: number[] = [];
+  const order: number[] = [];
   tris.forEach((t, k) => {
     for (let c = 0; c < 3; c++) {
       const v = data.triangles[3 * t + c]!;
       let id = map.get(v);
-      if (id === undefined) { id = map.size; map.set(v, id); pos.push(P[3 * v]!, P[3 * v + 1]!, P[3 * v + 2]!); }
+      if (id === undefined) { id = map.size; map.set(v, id); order.push(v); pos.push(P[3 * v]!, P[3 * v + 1]!, P[3 * v + 2]!); }
       indices[3 * k + c] = id;
     }
   });
-  return { positions: Float32Array.from(pos), indices };
+  const mesh: Mesh = { positions: Float32Array.from(pos), indices };
+  if (!carry) return { mesh };
+  const s = carry.size, attribute = new Float32Array(order.length * s);
+  order.forEach((v, i) => { attribute.set(carry.data.subarray(v * s, (v + 1) * s), i * s); });
+  return { mesh, attribute };
 }
 
 /**
@@ -179,29 +280,35 @@ function buildExtraMeshes(
   P: Float32Array,
   parts: { shared: number[]; sharedSkin: number; mouth: number[]; teeth: number[]; eye: number[]; iris: number[] },
   face: DetailedFaceMesh,
-): ExtraMesh[] {
-  const out: ExtraMesh[] = [];
+  carry?: CarriedAttribute,
+): Array<ExtraMesh & { attribute?: Float32Array }> {
+  const out: Array<ExtraMesh & { attribute?: Float32Array }> = [];
   if (parts.shared.length > 0) {
-    const base = compactMesh(data, P, parts.shared);
+    const base = compactMesh(data, P, parts.shared, carry);
     // cornerAngleDeg 0: every border vertex uses the smooth B-spline rule, as the face side does
     // along these loops (its angles there are ~180–340°, never a corner).
-    const fine = loopSubdivide(base, face.levels, { cornerAngleDeg: 0 }).mesh;
+    const attributes = carry ? [{ data: base.attribute!, size: carry.size }] : [];
+    const sub = loopSubdivide(base.mesh, face.levels, { cornerAngleDeg: 0, attributes });
+    const fine = sub.mesh, fineAttr = sub.attributes[0];
     const normals = computeVertexNormals(fine.positions, fine.indices);
-    snapToFace(fine.positions, normals, fine.indices, face);
+    const s = carry?.size ?? 0;
+    snapToFace(fine.positions, normals, fine.indices, face, undefined, carry && fineAttr
+      ? (v, f) => { fineAttr.set(carry.face.subarray(f * s, (f + 1) * s), v * s); }
+      : undefined);
     const split = parts.sharedSkin * 4 ** face.levels;
-    const sub = (from: number, to: number, name: string, material: ExtraMeshMaterial): void => {
+    const part = (from: number, to: number, name: string, material: ExtraMeshMaterial): void => {
       if (to <= from) return;
-      const m = compactIndices({ positions: fine.positions, indices: fine.indices.subarray(3 * from, 3 * to), normals });
-      out.push({ name, material, mesh: m });
+      const m = compactIndices({ positions: fine.positions, indices: fine.indices.subarray(3 * from, 3 * to), normals }, fineAttr && { data: fineAttr, size: s });
+      out.push({ name, material, mesh: m.mesh, ...(m.attribute ? { attribute: m.attribute } : {}) });
     };
-    sub(0, split, 'head', 'skin');
-    sub(split, fine.indices.length / 3, 'sockets', 'socket');
+    part(0, split, 'head', 'skin');
+    part(split, fine.indices.length / 3, 'sockets', 'socket');
   }
   const plain = (tris: number[], name: string, material: ExtraMeshMaterial): void => {
     if (tris.length === 0) return;
-    const m = compactMesh(data, P, tris);
-    m.normals = computeVertexNormals(m.positions, m.indices);
-    out.push({ name, material, mesh: m });
+    const m = compactMesh(data, P, tris, carry);
+    m.mesh.normals = computeVertexNormals(m.mesh.positions, m.mesh.indices);
+    out.push({ name, material, mesh: m.mesh, ...(m.attribute ? { attribute: m.attribute } : {}) });
   };
   plain(parts.mouth, 'mouth', 'mouth');
   plain(parts.teeth, 'teeth', 'teeth');
@@ -210,8 +317,8 @@ function buildExtraMeshes(
   return out;
 }
 
-/** Keep only the vertices `mesh.indices` uses (positions and normals), renumbered. */
-function compactIndices(mesh: Mesh): Mesh {
+/** Keep only the vertices `mesh.indices` uses (positions, normals and the optional attribute), renumbered. */
+function compactIndices(mesh: Mesh, attr?: { data: Float32Array; size: number }): { mesh: Mesh; attribute?: Float32Array } {
   const map = new Int32Array(mesh.positions.length / 3).fill(-1);
   let k = 0;
   const indices = new Uint32Array(mesh.indices.length);
@@ -221,12 +328,14 @@ function compactIndices(mesh: Mesh): Mesh {
     indices[i] = map[v]!;
   }
   const positions = new Float32Array(3 * k), normals = new Float32Array(3 * k);
+  const s = attr?.size ?? 0, attribute = attr ? new Float32Array(k * s) : undefined;
   for (let v = 0; v < map.length; v++) {
     const j = map[v]!;
     if (j < 0) continue;
     for (let c = 0; c < 3; c++) { positions[3 * j + c] = mesh.positions[3 * v + c]!; normals[3 * j + c] = mesh.normals![3 * v + c]!; }
+    if (attribute) attribute.set(attr!.data.subarray(v * s, (v + 1) * s), j * s);
   }
-  return { positions, indices, normals };
+  return { mesh: { positions, indices, normals }, ...(attribute ? { attribute } : {}) };
 }
 
 /** Border vertices of a triangle mesh (vertices of edges used by one triangle). */
@@ -242,9 +351,12 @@ function borderVertices(indices: Uint32Array, vertexCount: number): Uint32Array 
 /**
  * Move each border vertex of (positions, indices) that coincides (≤ 0.05 mm) with a border
  * vertex of the face's smooth mesh onto the face's detailed position, and give it its normal.
- * Returns how many were snapped.
+ * Returns how many were snapped; `onSnap(vertex, faceVertex)` is called for each.
  */
-export function snapToFace(positions: Float32Array, normals: Float32Array, indices: Uint32Array, face: DetailedFaceMesh, tolerance = 0.05): number {
+export function snapToFace(
+  positions: Float32Array, normals: Float32Array, indices: Uint32Array, face: DetailedFaceMesh, tolerance = 0.05,
+  onSnap?: (vertex: number, faceVertex: number) => void,
+): number {
   const S = face.smooth.positions, D = face.detailed.positions, DN = face.detailed.normals;
   const faceBorder = borderVertices(face.smooth.indices, S.length / 3);
   const cell = 0.5;
@@ -270,6 +382,7 @@ export function snapToFace(positions: Float32Array, normals: Float32Array, indic
       positions[3 * v + c] = D[3 * best + c]!;
       if (DN) normals[3 * v + c] = DN[3 * best + c]!;
     }
+    onSnap?.(v, best);
     snapped++;
   }
   return snapped;

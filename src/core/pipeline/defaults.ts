@@ -1,6 +1,6 @@
 import { FaceDetailError } from '../errors.js';
 import { EMOTION_PRIOR_MODES, ICT_HEAD_PARTS } from '../model/ict-types.js';
-import { DETAIL_METHODS, FACE_MODELS, type FaceModelName, type ReconstructOptions } from './types.js';
+import { DETAIL_METHODS, FACE_MODELS, RIG_MODES, type FaceModelName, type ReconstructOptions } from './types.js';
 
 /** Defaults of {@link ReconstructOptions}. */
 export const RECONSTRUCT_DEFAULTS: Readonly<ReconstructOptions> = Object.freeze({
@@ -16,6 +16,7 @@ export const RECONSTRUCT_DEFAULTS: Readonly<ReconstructOptions> = Object.freeze(
   // 'none', as ICT_FIT_DEFAULTS.emotionPrior (the numbers are there: bench:proxy).
   emotionPrior: 'none',
   head: 'full',
+  rig: 'none',
   detail: 'dfdn',
   sfs: {},
   keepIntermediates: false,
@@ -69,6 +70,12 @@ export function resolveOptions(options: Partial<ReconstructOptions> = {}): Recon
   }
   if (!(ICT_HEAD_PARTS as readonly unknown[]).includes(o.head)) {
     throw new FaceDetailError('INVALID_OPTION', `head must be one of ${ICT_HEAD_PARTS.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(o.head)}`);
+  }
+  if (!(RIG_MODES as readonly unknown[]).includes(o.rig)) {
+    throw new FaceDetailError('INVALID_OPTION', `rig must be one of ${RIG_MODES.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(o.rig)}`);
+  }
+  if (o.rig !== 'none' && o.model !== 'ict') {
+    throw new FaceDetailError('INVALID_OPTION', `rig '${o.rig}' needs model 'ict' (the face mesh has no expression shapes), got model '${o.model}'`);
   }
   o.allFaces = Boolean(o.allFaces);
   o.keepIntermediates = Boolean(o.keepIntermediates);

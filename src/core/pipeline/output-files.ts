@@ -2,6 +2,8 @@ import { focalLength35mmOf, verticalFov } from '../camera/estimate-camera.js';
 import { writeGlb, type GlbWriteOptions } from '../export/glb.js';
 import { writeObj } from '../export/obj.js';
 import { writePly } from '../export/ply.js';
+import { writeRigGlb, type RigGlbPart } from '../export/rig-glb.js';
+import type { ArkitRig } from '../rig/build-rig.js';
 import { encodePng, type EncodePngOptions } from '../export/png.js';
 import { sampleUV } from '../image/image.js';
 import { utf8 } from '../platform.js';
@@ -34,6 +36,8 @@ export type PngEncoder = (image: Image, options: EncodePngOptions) => Uint8Array
 
 /** Name of the GLB's residual normal map among the PNG jobs (not written as a file). */
 const RESIDUAL_NORMAL = '#residual-normal.png';
+/** The rig GLB's own residual normal map (relative to the rig's coarser detailed face). */
+const RIG_NORMAL = '#rig-normal.png';
 
 /** The PNGs a face needs, and how to turn their bytes into the output files. */
 interface OutputPlan {
@@ -90,10 +94,11 @@ function planOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): 
     { name: 'displacement.png', image: normalizeDisplacement(rec.maps.displacement, dispEnc), options: { bitDepth: 16, text: dispText } },
   ];
   if (options.formats.includes('glb')) pngs.push({ name: RESIDUAL_NORMAL, image: rec.maps.residualNormal, options: { bitDepth: 8 } });
+  if (rec.rig) pngs.push({ name: RIG_NORMAL, image: rec.rig.residualNormal, options: { bitDepth: 8 } });
 
   const finish = async (png: Record<string, Uint8Array>): Promise<Record<string, Uint8Array>> => {
     const files: Record<string, Uint8Array> = {};
-    for (const job of pngs) if (job.name !== RESIDUAL_NORMAL) files[job.name] = png[job.name]!;
+    for (const job of pngs) if (!job.name.startsWith('#')) files[job.name] = png[job.name]!;
     const mesh = rec.detailedMesh;
     const extras = (rec.extraMeshes ?? []).map((e) => ({ name: e.name, mesh: e.mesh, color: e.color ?? [0.5, 0.4, 0.35] as [number, number, number] }));
     if (options.formats.includes('glb')) {
@@ -126,6 +131,18 @@ function planOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): 
       files['face.ply'] = writePly(merged.mesh, {
         colors: merged.colors,
         comments: [`facedetail ${options.version}`, 'units: millimetres', 'frame: head (+X subject left, +Y up, +Z out of the face)'],
+      });
+    }
+    if (rec.rig) {
+      files['rig.glb'] = await writeRigGlb({
+        parts: rigPartsInMetres(rec.rig),
+        targetNames: rec.rig.names,
+        weights: rec.rig.weights,
+        baseColorPng: png['albedo.png']!,
+        normalPng: png[RIG_NORMAL]!,
+        camera: glTFCamera(rec),
+        generator: `facedetail ${options.version}`,
+        extras: { units: 'metres', frame: 'head: +X subject left, +Y up, +Z out of the face', source: options.sourceName, rig: 'arkit', missingInModel: [...rec.rig.missing] },
       });
     }
     files['result.json'] = utf8(JSON.stringify(resultJson(rec, options, dispEnc), null, 2) + '\n');
@@ -173,6 +190,7 @@ export function resultJson(rec: FaceReconstruction, options: OutputFilesOptions,
     normalMap: { convention: 'tangent space, MikkTSpace-style tangents (the GLB carries them; they match the reference MikkTSpace that Blender computes), +X = +u, +Y = up in the image (OpenGL / glTF)', relativeTo: 'normal.png: smooth proxy; GLB normalTexture: the detailed mesh (residual)' },
     mesh: { vertices: rec.detailedMesh.positions.length / 3, triangles: rec.detailedMesh.indices.length / 3, proxyVertices: rec.proxy.positions.length / 3 },
     detail: rec.detailStats,
+    ...(rec.rig ? { rig: { file: 'rig.glb', kind: 'arkit', targets: rec.rig.names.length, missingInModel: rec.rig.missing, defaultWeights: Object.fromEntries(rec.rig.names.map((n, i) => [n, rec.rig!.weights[i]])), ...rec.rig.stats } } : {}),
     timingsMs: { ...options.imageTimings, ...rec.timings },
     warnings: rec.warnings,
   };
@@ -190,6 +208,17 @@ function normalizeDisplacement(map: Image, e: DisplacementEncoding): Image {
   const data = new Float32Array(map.data.length);
   for (let i = 0; i < data.length; i++) data[i] = (map.data[i]! - e.offsetMm) / e.scaleMm;
   return { width: map.width, height: map.height, channels: 1, data };
+}
+
+/** The rig's parts for {@link writeRigGlb}: metres (the rig is in mm). */
+function rigPartsInMetres(rig: ArkitRig): RigGlbPart[] {
+  return rig.parts.map((p) => ({
+    name: p.name,
+    mesh: { ...p.mesh, positions: scalePositions(p.mesh.positions, 0.001) },
+    targets: p.targets.map((t) => ({ indices: t.indices, deltas: scalePositions(t.deltas, 0.001) })),
+    textured: p.material === 'face',
+    ...(p.color ? { color: p.color } : {}),
+  }));
 }
 
 function scalePositions(p: Float32Array, s: number): Float32Array {

@@ -15,6 +15,7 @@ import { loopSubdivide } from '../mesh/subdivide.js';
 import { computeTangents } from '../mesh/tangents.js';
 import { colorExtraMeshes, estimateIrisColor, medianAlbedo } from '../model/extra-meshes.js';
 import type { FaceModel } from '../model/face-model.js';
+import { buildArkitRig } from '../rig/build-rig.js';
 import type { Camera, Image, Mesh } from '../types.js';
 import { rasterizeAttribute, rasterizeUV } from '../unwrap/rasterize-uv.js';
 import { unwrapTexture } from '../unwrap/unwrap-texture.js';
@@ -173,6 +174,15 @@ export async function reconstructFace(
       colorExtraMeshes(extras, skin, iris ? { iris } : {});
     }
 
+    // The ARKit rig: the same fit with a neutral expression, the same detail, its own normal map.
+    const rig = options.rig === 'arkit'
+      ? buildArkitRig({
+        model, fit, pose: fit.pose, displacement,
+        displace: (smooth) => displaceMesh(smooth, displacement, { strength: 1 }),
+        colors: Object.fromEntries(extras.filter((e) => e.color).map((e) => [e.material, e.color!])),
+      })
+      : undefined;
+
     const toHead = (m: Mesh): Mesh => {
       const r: Mesh = { positions: cameraToHead(fit.pose, m.positions), indices: m.indices };
       if (m.uvs) r.uvs = m.uvs;
@@ -188,6 +198,7 @@ export async function reconstructFace(
       residualNormalMap,
       albedo,
       extraMeshes: extras.map((e) => ({ ...e, mesh: toHead(e.mesh) })),
+      rig,
     };
   });
 
@@ -200,6 +211,7 @@ export async function reconstructFace(
     proxy: out.proxy,
     detailedMesh: out.detailed,
     ...(out.extraMeshes.length > 0 ? { extraMeshes: out.extraMeshes } : {}),
+    ...(out.rig ? { rig: out.rig } : {}),
     fitStats: { model: model.name, reprojectionErrorPx: fit.reprojectionErrorPx },
     maps: {
       texture: tex.texture,

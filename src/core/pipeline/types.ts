@@ -2,6 +2,7 @@ import type { FaceAnalysis } from '../analysis/types.js';
 import type { DetailInput, DetailOptions } from '../detail/solve-detail.js';
 import type { ExtraMesh } from '../model/face-model.js';
 import type { EmotionPriorMode, IctHeadParts } from '../model/ict-types.js';
+import type { ArkitRig } from '../rig/build-rig.js';
 import type { Camera, Image, Mesh, Pose } from '../types.js';
 
 /** Names of the pipeline stages, in order. Used for progress reporting and `result.json` timings. */
@@ -29,6 +30,10 @@ export type FaceModelName = (typeof FACE_MODELS)[number];
 /** Detail synthesis methods of {@link ReconstructOptions.detail}. */
 export const DETAIL_METHODS = ['sfs', 'dfdn', 'dfdn+sfs'] as const;
 export type DetailMethod = (typeof DETAIL_METHODS)[number];
+
+/** Animation rigs of {@link ReconstructOptions.rig}. */
+export const RIG_MODES = ['none', 'arkit'] as const;
+export type RigMode = (typeof RIG_MODES)[number];
 
 /** Options of one reconstruction. Every field is optional; defaults in `RECONSTRUCT_DEFAULTS`. */
 export interface ReconstructOptions {
@@ -72,6 +77,12 @@ export interface ReconstructOptions {
    * Default `'dfdn'` (best on the accuracy benchmark). @example { detail: 'dfdn' }
    */
   detail: DetailMethod;
+  /**
+   * `model: 'ict'` only: also build an animation rig — `'arkit'`: the fitted head with a neutral
+   * expression and ARKit's 52 blend shapes as morph targets, the photo's expression as the
+   * default weights (written as `rig.glb`). Default `'none'`. @example { model: 'ict', rig: 'arkit' }
+   */
+  rig: RigMode;
   /** Advanced: shape-from-shading solver parameters (see `DETAIL_DEFAULTS` in core/detail). Default {}. */
   sfs: Partial<DetailOptions>;
   /**
@@ -105,6 +116,8 @@ export interface FaceReconstruction {
    * positions exactly. Absent for the face-mesh model.
    */
   extraMeshes?: ExtraMesh[];
+  /** The ARKit blend-shape rig (head frame, mm), with `rig: 'arkit'` only. */
+  rig?: ArkitRig;
   /** The proxy fit: which model, and its RMS landmark reprojection error (px; 0 for the face mesh). */
   fitStats?: { model: string; reprojectionErrorPx: number };
   maps: {
