@@ -53,6 +53,9 @@ const methods: string[] = [...baseMethods, ...candidates.map((c) => c.name)];
 const withLps = !args.includes('--no-lps') && existsSync(SCAN_DIR);
 /** Synthetic identities (default 8) and scan poses (default 12, × 4 lights): smaller runs for a busy machine. */
 const nIds = Number(arg('--ids') ?? 8), nLpsViews = Number(arg('--lps-views') ?? 12);
+/** Synthetic ages (default 35 and 72): `--ages 72` for a run limited to the older faces. */
+const ages = (arg('--ages') ?? '35,72').split(',').map(Number);
+for (const a of ages) if (a !== 35 && a !== 72) throw new Error(`--ages: each age must be 35 or 72, got ${a}`);
 
 /** The synthetic scene list: seeds 7001–7008 (7001–7004 tune, 7005–7008 held out), ages 35 / 72, neutral + one expression. */
 function syntheticList(): Array<{ seed: number; age: number; preset: string; size: number; split: 'tune' | 'heldout' }> {
@@ -60,7 +63,7 @@ function syntheticList(): Array<{ seed: number; age: number; preset: string; siz
   const out: Array<{ seed: number; age: number; preset: string; size: number; split: 'tune' | 'heldout' }> = [];
   for (let i = 0; i < nIds; i++) {
     const seed = 7001 + i;
-    for (const age of [35, 72]) for (const preset of ['neutral', exprs[i % 3]!]) for (const size of sizes) out.push({ seed, age, preset, size, split: i < nIds / 2 ? 'tune' : 'heldout' });
+    for (const age of ages) for (const preset of ['neutral', exprs[i % 3]!]) for (const size of sizes) out.push({ seed, age, preset, size, split: i < nIds / 2 ? 'tune' : 'heldout' });
   }
   // Order: every identity's first combination, then every identity's second, … (a run cut short still covers every identity).
   const combo = (c: { age: number; preset: string }): number => (c.age === 35 ? 0 : 2) + (c.preset === 'neutral' ? 0 : 1);
