@@ -33,6 +33,8 @@ export interface OptionSpec extends OptionRule {
   flag?: string;
   /** A queue job carries it (and `facedetail enqueue` has the flag). */
   job?: boolean;
+  /** The CLI cannot run without it. */
+  required?: boolean;
 }
 
 const MESH_FORMATS: readonly MeshFormat[] = ['glb', 'obj', 'ply'];
@@ -47,7 +49,7 @@ const GLB_COMPRESSION_CHOICES: readonly GlbCompression[] = ['none', 'meshopt', '
  */
 export const OPTION_TABLE = Object.freeze({
   out: {
-    name: 'out', group: 'cli', type: 'string', flag: '-o, --out <dir>', defaultText: '(required)',
+    name: 'out', group: 'cli', type: 'string', flag: '-o, --out <dir>', required: true, defaultText: '(required)',
     description: 'output folder; one sub-folder per input face: `<out>/<image name>/` (`<image name>_face<i>/` with `--all-faces`)',
     help: 'output folder; each image gets <dir>/<image name>/',
   },
