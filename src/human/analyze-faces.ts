@@ -47,6 +47,7 @@ import { humanDetectConfig, type HumanModelName } from './config.js';
 import { downscaleToRgb255 } from './downscale.js';
 import { cropToImage, cropZToImage, faceCropFromLandmarks, sampleFaceCrop, type FaceCrop } from './face-crop.js';
 import { headRotationFromHuman, headRotationFromLandmarks, type HeadRotation } from './head-rotation.js';
+import { assignDefaults } from '../core/options.js';
 
 /** Number of face-mesh landmarks returned (the iris model is not run). */
 export const HUMAN_LANDMARK_COUNT = 468;
@@ -147,7 +148,7 @@ export function createHumanFaceAnalyzer(
   options: Partial<HumanAnalysisOptions>,
   release: () => Promise<void> | void,
 ): HumanFaceAnalyzer {
-  const opts: HumanAnalysisOptions = { ...HUMAN_ANALYSIS_DEFAULTS, ...options };
+  const opts: HumanAnalysisOptions = assignDefaults(HUMAN_ANALYSIS_DEFAULTS, options);
   validateHumanAnalysisOptions(opts);
   let disposed = false;
   const analyzeDetailed = (image: Image): Promise<{ analysis: FaceAnalysis; diagnostics: HumanFaceDiagnostics }[]> => {

@@ -17,6 +17,7 @@
  * pixels (0.1 % of the crop) left of this convention. Not corrected.
  */
 import type { Image } from '../core/types.js';
+import { assignDefaults } from '../core/options.js';
 
 /** A square region of the image: centre, side and rotation. */
 export interface FaceCrop {
@@ -61,7 +62,7 @@ export function faceCropFromLandmarks(
   count: number,
   options: Partial<FaceCropOptions> = {},
 ): FaceCrop {
-  const { scale, rotate } = { ...FACE_CROP_DEFAULTS, ...options };
+  const { scale, rotate } = assignDefaults(FACE_CROP_DEFAULTS, options);
   let angle = 0;
   if (rotate) {
     const dx = landmarks[3 * EYE_LEFT_OUTER]! - landmarks[3 * EYE_RIGHT_OUTER]!;

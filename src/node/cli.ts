@@ -12,35 +12,27 @@ import './no-telemetry.js'; // first: privacy guard (see no-telemetry.ts)
 import { readdir, realpath, rmdir, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, parse as parsePath, relative, resolve } from 'node:path';
 import type { SingleBar } from 'cli-progress';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ESTIMATE_CAMERA_DEFAULTS } from '../core/camera/estimate-camera.js';
+import { Command, CommanderError } from 'commander';
 import { FaceDetailError } from '../core/errors.js';
-import { RECONSTRUCT_DEFAULTS } from '../core/pipeline/defaults.js';
-import { createStageTimer } from '../core/pipeline/stage-timer.js';
-import type { buildOutputFiles as BuildOutputFiles } from '../core/pipeline/output-files.js';
-
-/** Builds a face's output files (sync or async). */
-type OutputBuilder = (...args: Parameters<typeof BuildOutputFiles>) => ReturnType<typeof BuildOutputFiles> | Promise<ReturnType<typeof BuildOutputFiles>>;
-import { DETAIL_METHODS, FACE_MODELS, RIG_MODES, STAGES, type DetailMethod, type FaceModelName, type RigMode } from '../core/pipeline/types.js';
-import { EMOTION_PRIOR_MODES, ICT_HEAD_PARTS, type EmotionPriorMode, type IctHeadParts } from '../core/model/ict-types.js';
-import type { FaceReconstruction, Logger, MeshFormat, ProgressCallback, StageName } from '../core/pipeline/types.js';
-import { DECODE_DEFAULTS } from './decode-defaults.js';
+import { optionSpecs } from '../core/pipeline/option-table.js';
+import type { OutputBuilder } from '../core/pipeline/orchestrate.js';
+import { STAGES, type DetailMethod, type FaceModelName } from '../core/pipeline/types.js';
+import type { EmotionPriorMode, IctHeadParts } from '../core/model/ict-types.js';
+import type { Logger, MeshFormat, ProgressCallback } from '../core/pipeline/types.js';
+import { addTableOptions, readTableOptions } from './cli-options.js';
 import { VERSION } from './version.js';
 import type { GlbCompression } from '../core/export/glb.js';
 import { glbWriteOptions } from './draco-encoder.js';
+import { processPhoto } from './process-photo.js';
 import type { Reconstructor, ReconstructorOptions } from './reconstructor.js';
 import { safeOutputName, printableName } from './output-name.js';
-import { lockOutputFolder, writeOutputFolder } from './write-output.js';
+import { lockOutputFolder } from './write-output.js';
 
 /** Exit codes of the CLI. */
 export const EXIT_CODES = Object.freeze({ OK: 0, SOME_FAILED: 1, USAGE: 2 });
 
 /** Extensions (lower case) a folder input contributes. Files named explicitly are tried whatever their extension. */
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.heic', '.heif', '.avif', '.tif', '.tiff'];
-
-const MESH_FORMATS: readonly MeshFormat[] = ['glb', 'obj', 'ply'];
-/** `--compress` choices (GLB_COMPRESSIONS of core/export/glb.ts, not imported: it loads glTF-Transform). */
-const GLB_COMPRESSIONS: readonly GlbCompression[] = ['none', 'meshopt', 'draco'];
 
 
 /** A writable text stream; `isTTY` decides between progress bars and plain lines. */
@@ -62,22 +54,21 @@ export interface CliIO {
   buildOutputFiles?: OutputBuilder;
 }
 
-/** Parsed command-line options. */
+/** Parsed and checked command-line options, by their names in the option table (`core/pipeline/option-table.ts`). */
 interface CliOptions {
   out: string;
-  format: MeshFormat[];
+  formats: MeshFormat[];
   compress: GlbCompression;
-  detailRes: number;
-  textureRes: number;
+  detailResolution: number;
+  textureResolution: number;
   detailStrength: number;
   detail: DetailMethod;
   model: FaceModelName;
   emotionPrior: EmotionPriorMode;
   head: IctHeadParts;
-  rig: RigMode;
   modelsDir?: string;
   allFaces?: boolean;
-  focal35mm?: number;
+  focalLength35mm?: number;
   maxPixels: number;
   maxBytes: number;
   maxDimension: number;
@@ -125,11 +116,17 @@ export async function run(argv: readonly string[], io: CliIO = {}): Promise<numb
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_CODES.OK : EXIT_CODES.USAGE;
     throw e;
   }
-  const opts = program.opts<CliOptions>();
   const usage = (message: string): number => {
     stderr.write(`facedetail: ${message}\n(run "facedetail --help" for usage)\n`);
     return EXIT_CODES.USAGE;
   };
+  let opts: CliOptions;
+  try {
+    opts = readTableOptions(program, optionSpecs('flag')) as unknown as CliOptions;
+  } catch (e) {
+    if (e instanceof FaceDetailError) return usage(`${e.code}: ${e.message}`);
+    throw e;
+  }
   const outDir = resolve(cwd, opts.out);
   let outExisted = false;
   try {
@@ -176,22 +173,12 @@ async function runLocked(
   }
 
   // ---- one reconstructor for every input ----------------------------------------------------
-  const recOptions: ReconstructorOptions = {
-    textureResolution: opts.textureRes,
-    detailResolution: opts.detailRes,
-    detailStrength: opts.detailStrength,
-    detail: opts.detail,
-    model: opts.model,
-    emotionPrior: opts.emotionPrior,
-    head: opts.head,
-    rig: opts.rig,
-    ...(opts.modelsDir !== undefined ? { modelsDir: resolve(cwd, opts.modelsDir) } : {}),
-    maxPixels: opts.maxPixels,
-    maxBytes: opts.maxBytes,
-    maxDimension: opts.maxDimension,
-    logger: reporter.logger,
-  };
-  if (opts.focal35mm !== undefined) recOptions.focalLength35mm = opts.focal35mm;
+  // The reconstruction and decoder options of the table (allFaces: the CLI asks for every face itself).
+  const recOptions: ReconstructorOptions = { ...(opts.modelsDir !== undefined ? { modelsDir: resolve(cwd, opts.modelsDir) } : {}), logger: reporter.logger };
+  const given = opts as unknown as Record<string, unknown>;
+  for (const s of [...optionSpecs('reconstruct'), ...optionSpecs('decode')]) {
+    if (s.name !== 'allFaces' && given[s.name] !== undefined) (recOptions as Record<string, unknown>)[s.name] = given[s.name];
+  }
   let reconstructor: Reconstructor;
   let build: OutputBuilder;
   try {
@@ -204,7 +191,7 @@ async function runLocked(
     }
     reconstructor = await factory(recOptions);
   } catch (e) {
-    if (e instanceof FaceDetailError && e.code === 'INVALID_OPTION') return usage(e.message);
+    if (e instanceof FaceDetailError && e.code === 'INVALID_OPTION') return usage(`${e.code}: ${e.message}`);
     // Nothing can be reconstructed: every input fails with this error.
     for (const f of files) {
       const r = errorResult(f.display, e, 0);
@@ -217,8 +204,9 @@ async function runLocked(
 
   // ---- the inputs, one after the other -------------------------------------------------------
   try {
+    const glb = opts.formats.includes('glb') ? await glbWriteOptions(opts.compress) : undefined;
     for (const file of files) {
-      const r = await processOne(file, reconstructor, build, opts, outDir, reporter);
+      const r = await processOne(file, reconstructor, build, glb, opts, outDir, reporter);
       results.push(r);
     }
   } finally {
@@ -248,27 +236,9 @@ function buildProgram(stdout: CliStream, stderr: CliStream): Command {
   program
     .description('One photo in, a metric 3D face with fine geometric detail out (GLB/OBJ/PLY mesh + PNG maps).')
     .usage('<inputs...> -o <dir> [options]')
-    .argument('<inputs...>', 'image files, folders (their images) or quoted glob patterns')
-    .requiredOption('-o, --out <dir>', 'output folder; each image gets <dir>/<image name>/')
-    .addOption(new Option('-f, --format <list>', `mesh formats, comma-separated: ${MESH_FORMATS.join(',')}`).argParser(parseFormats).default(['glb'], 'glb'))
-    .addOption(new Option('--compress <method>', 'face.glb geometry compression for the web: none (quantised, opens everywhere), meshopt (three.js with MeshoptDecoder), draco (three.js with DRACOLoader, Blender)').choices(GLB_COMPRESSIONS).default('none'))
-    .addOption(new Option('--detail-res <n>', 'displacement / normal map size in texels (512-2048)').argParser(intIn('--detail-res', 512, 2048)).default(RECONSTRUCT_DEFAULTS.detailResolution))
-    .addOption(new Option('--texture-res <n>', 'texture / albedo / confidence map size in texels (64-4096)').argParser(intIn('--texture-res', 64, 4096)).default(RECONSTRUCT_DEFAULTS.textureResolution))
-    .addOption(new Option('--detail-strength <x>', 'multiplier on the fine detail, 0 = smooth proxy only (0-10)').argParser(numIn('--detail-strength', 0, 10, true)).default(RECONSTRUCT_DEFAULTS.detailStrength))
-    .addOption(new Option('--model <name>', 'face model: facemesh = the 468-point face mesh (built in), ict = the ICT FaceKit morphable model with the full head (a compact copy is bundled; "facedetail model import ict <folder>" imports the full model)').choices(FACE_MODELS).default(RECONSTRUCT_DEFAULTS.model))
-    .addOption(new Option('--emotion-prior <mode>', 'with --model ict: how the detected emotion guides the expression fit').choices(EMOTION_PRIOR_MODES).default(RECONSTRUCT_DEFAULTS.emotionPrior))
-    .addOption(new Option('--head <parts>', 'with --model ict: head parts exported around the face: none, skin (head and neck) or full (+ sockets, mouth, teeth, eyes)').choices(ICT_HEAD_PARTS).default(RECONSTRUCT_DEFAULTS.head))
-    .addOption(new Option('--rig <kind>', 'with --model ict: also write rig.glb, an animatable head: arkit = ARKit\'s 52 blend shapes as morph targets, the photo\'s expression as the default weights').choices(RIG_MODES).default(RECONSTRUCT_DEFAULTS.rig))
-    .option('--models-dir <dir>', 'models folder holding the imported ICT cache, used instead of the bundled model when present (default: $FACEDETAIL_MODELS_DIR, else ~/.cache/facedetail/models)')
-    .addOption(new Option('--detail <method>', 'fine detail from: sfs = shape from shading of this photo, dfdn = the learned detail network, dfdn+sfs = the network refined by shading').choices(DETAIL_METHODS).default(RECONSTRUCT_DEFAULTS.detail))
-    .option('--all-faces', 'reconstruct every face, into <dir>/<image name>_face<i>/ (0 = largest)')
-    .addOption(new Option('--focal-35mm <mm>', `35 mm-equivalent focal length of the camera; overrides EXIF (default: EXIF, else ${ESTIMATE_CAMERA_DEFAULTS.defaultFocalLength35mm})`).argParser(numIn('--focal-35mm', 1, 2000, false)))
-    .addOption(new Option('--max-pixels <n>', 'refuse images with more pixels than this (decompression-bomb guard)').argParser(intIn('--max-pixels', 1, Number.MAX_SAFE_INTEGER)).default(DECODE_DEFAULTS.maxPixels, '50000000'))
-    .addOption(new Option('--max-bytes <n>', 'refuse image files larger than this many bytes').argParser(intIn('--max-bytes', 1, Number.MAX_SAFE_INTEGER)).default(DECODE_DEFAULTS.maxBytes, String(DECODE_DEFAULTS.maxBytes)))
-    .addOption(new Option('--max-dimension <px>', 'downscale photos whose long side exceeds this before analysis (256 or more; raise it for small faces in huge group photos)').argParser(intIn('--max-dimension', 256, 65535)).default(DECODE_DEFAULTS.maxDimension))
-    .option('-r, --recursive', 'search folders recursively')
-    .option('--json', 'print one JSON line per input to stdout (and nothing else there)')
-    .option('-q, --quiet', 'no progress bars or per-image lines; print failures only')
+    .argument('<inputs...>', 'image files, folders (their images) or quoted glob patterns');
+  // Every option from the option table (core/pipeline/option-table.ts).
+  addTableOptions(program, optionSpecs('flag'))
     .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', HELP_EPILOG)
@@ -314,40 +284,6 @@ Examples:
   facedetail portrait.jpg -o out --detail dfdn+sfs
   facedetail "shots/*.jpg" -o out --all-faces --json > results.jsonl
 `;
-
-/** Parses `--format` (also used by `facedetail enqueue`). */
-export function parseFormats(value: string): MeshFormat[] {
-  const list = value.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
-  if (list.length === 0) throw new InvalidArgumentError(`--format expects a comma-separated list of ${MESH_FORMATS.join(', ')}.`);
-  const out: MeshFormat[] = [];
-  for (const f of list) {
-    if (!(MESH_FORMATS as readonly string[]).includes(f)) throw new InvalidArgumentError(`--format: unknown mesh format "${f}"; expected some of ${MESH_FORMATS.join(', ')}.`);
-    if (!out.includes(f as MeshFormat)) out.push(f as MeshFormat);
-  }
-  return out;
-}
-
-/** An integer parser for [lo, hi] (also used by the queue sub-commands). */
-export function intIn(name: string, lo: number, hi: number): (value: string) => number {
-  return (value) => {
-    const v = Number(value.trim());
-    if (value.trim() === '' || !Number.isInteger(v) || v < lo || v > hi) {
-      throw new InvalidArgumentError(hi === Number.MAX_SAFE_INTEGER ? `${name} expects an integer ≥ ${lo}.` : `${name} expects an integer from ${lo} to ${hi}.`);
-    }
-    return v;
-  };
-}
-
-/** A number parser for [lo, hi] (`inclusive`) or (lo, hi). */
-export function numIn(name: string, lo: number, hi: number, inclusive: boolean): (value: string) => number {
-  return (value) => {
-    const v = Number(value.trim());
-    if (value.trim() === '' || !Number.isFinite(v) || (inclusive ? v < lo || v > hi : v <= lo || v >= hi)) {
-      throw new InvalidArgumentError(`${name} expects a number ${inclusive ? 'from' : 'strictly between'} ${lo} ${inclusive ? 'to' : 'and'} ${hi}.`);
-    }
-    return v;
-  };
-}
 
 // ---- inputs ------------------------------------------------------------------------------------
 
@@ -426,6 +362,7 @@ async function processOne(
   file: InputFile,
   reconstructor: Reconstructor,
   build: OutputBuilder,
+  glb: Awaited<ReturnType<typeof glbWriteOptions>> | undefined,
   opts: CliOptions,
   outDir: string,
   reporter: Reporter,
@@ -439,32 +376,22 @@ async function processOne(
     if (ev.done && ev.ms !== undefined) timings[ev.stage] = (timings[ev.stage] ?? 0) + ev.ms;
     progress.event(ev);
   };
-  const timeStage = createStageTimer(onProgress);
-  const timed = <T>(stage: StageName, faceIndex: number | undefined, f: () => Promise<T> | T): Promise<T> => timeStage(stage, f, faceIndex);
   reporter.currentWarnings = warnings;
   try {
-    const { decodeImage } = await import('./decode-image.js'); // sharp loads on first use, not for --help
-    const decoded = await timed('decode', undefined, () => decodeImage(file.path, { maxPixels: opts.maxPixels, maxBytes: opts.maxBytes, maxDimension: opts.maxDimension }));
-    const recs: FaceReconstruction[] = opts.allFaces === true
-      ? await reconstructor.reconstructAll(decoded, { onProgress })
-      : [await reconstructor.reconstruct(decoded, { onProgress })];
-    for (const rec of recs) {
-      const dirName = opts.allFaces === true ? `${file.stem}_face${rec.faceIndex}` : file.stem;
-      const dir = join(outDir, dirName);
-      await timed('export', rec.faceIndex, async () => {
-        const files = await build(rec, {
-          formats: opts.format,
-          ...(opts.format.includes('glb') ? { glb: await glbWriteOptions(opts.compress) } : {}),
-          sourceName: basename(file.path),
-          version: VERSION,
-          imageTimings: { decode: timings['decode'] ?? 0 },
-        });
-        await writeOutputFolder(dir, files, { parent: outDir, version: VERSION });
-      });
-      outputs.push(join(opts.out, dirName));
-      for (const w of rec.warnings) warnings.push(recs.length > 1 ? `face ${rec.faceIndex}: ${w}` : w);
-    }
-    const r: InputResult = { input: file.display, status: 'ok', faces: recs.length, outputs, timingsMs: roundTimings(timings, t0), warnings };
+    const done = await processPhoto(reconstructor, {
+      path: file.path,
+      output: join(outDir, file.stem),
+      parent: outDir,
+      allFaces: opts.allFaces === true,
+      decode: { maxPixels: opts.maxPixels, maxBytes: opts.maxBytes, maxDimension: opts.maxDimension },
+      formats: opts.formats,
+      ...(glb ? { glb } : {}),
+      build,
+      onProgress,
+      onWritten: (dir) => { outputs.push(join(opts.out, basename(dir))); },
+    });
+    warnings.push(...done.warnings);
+    const r: InputResult = { input: file.display, status: 'ok', faces: done.faces.length, outputs, timingsMs: roundTimings(timings, t0), warnings };
     progress.end(r);
     return r;
   } catch (e) {

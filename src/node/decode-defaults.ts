@@ -1,7 +1,9 @@
 /**
  * The options of `decodeImage` and their defaults, in a module of their own with no
- * dependencies, so the CLI can show them (`--help`) without loading the image decoder.
+ * dependencies but the option table, so the CLI can show them (`--help`) without loading the
+ * image decoder.
  */
+import { OPTION_TABLE } from '../core/pipeline/option-table.js';
 
 /** Options of {@link decodeImage}. */
 export interface DecodeImageOptions {
@@ -28,6 +30,11 @@ export interface DecodeImageOptions {
   maxDimension?: number;
 }
 
-/** Defaults of {@link DecodeImageOptions}. */
-export const DECODE_DEFAULTS: Readonly<Required<DecodeImageOptions>> = Object.freeze({ maxPixels: 50e6, minSize: 64, maxBytes: 256 * 1024 * 1024, maxDimension: 4096 });
+/** Defaults of {@link DecodeImageOptions} (the guards' from the option table, `option-table.ts`). */
+export const DECODE_DEFAULTS: Readonly<Required<DecodeImageOptions>> = Object.freeze({
+  maxPixels: OPTION_TABLE.maxPixels.default,
+  minSize: 64,
+  maxBytes: OPTION_TABLE.maxBytes.default,
+  maxDimension: OPTION_TABLE.maxDimension.default,
+});
 

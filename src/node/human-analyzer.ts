@@ -15,6 +15,7 @@ import {
   type HumanFaceAnalyzer,
 } from '../human/analyze-faces.js';
 import { acquireHumanRuntime, defaultHumanModelDir, releaseHumanRuntime } from './human/human-runtime.js';
+import { assignDefaults } from '../core/options.js';
 
 export { EMOTION_CROP_SCALE, HUMAN_LANDMARK_COUNT } from '../human/analyze-faces.js';
 export type { HumanFaceAnalyzer, HumanFaceDiagnostics } from '../human/analyze-faces.js';
@@ -40,7 +41,7 @@ export const HUMAN_ANALYZER_DEFAULTS: Readonly<HumanAnalyzerOptions> = Object.fr
  */
 export async function createHumanAnalyzer(options: Partial<HumanAnalyzerOptions> = {}): Promise<HumanFaceAnalyzer> {
   const { modelDir, ...rest } = options;
-  const opts: HumanAnalysisOptions = { ...HUMAN_ANALYSIS_DEFAULTS, ...rest };
+  const opts: HumanAnalysisOptions = assignDefaults(HUMAN_ANALYSIS_DEFAULTS, rest);
   validateHumanAnalysisOptions(opts); // before loading anything
   const runtime = await acquireHumanRuntime(modelDir ?? defaultHumanModelDir(), opts.logger);
   return createHumanFaceAnalyzer(runtime, opts, () => releaseHumanRuntime(runtime));

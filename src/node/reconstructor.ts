@@ -1,14 +1,13 @@
 import type { FaceAnalyzer } from '../core/analysis/types.js';
-import { estimateCamera } from '../core/camera/estimate-camera.js';
 import { FaceDetailError } from '../core/errors.js';
 import type { FaceModel } from '../core/model/face-model.js';
 import { createFaceMeshModel } from '../core/model/facemesh-model.js';
 import type { IctModelData } from '../core/model/ict-cache.js';
 import { createIctModel } from '../core/model/ict-model.js';
 import { resolveOptions } from '../core/pipeline/defaults.js';
-import { reconstructFace } from '../core/pipeline/reconstruct-face.js';
-import { createStageTimer } from '../core/pipeline/stage-timer.js';
-import type { FaceReconstruction, Logger, ProgressCallback, ReconstructOptions, StageName } from '../core/pipeline/types.js';
+import { analyzePhoto, orchestratePhoto, reconstructFaces, type FacePipelineDeps } from '../core/pipeline/orchestrate.js';
+import type { FaceReconstruction, Logger, ProgressCallback, ReconstructOptions } from '../core/pipeline/types.js';
+import { assignDefaults } from '../core/options.js';
 import type { DetailNetwork } from '../core/detail/dfdn.js';
 import { decodeImage, type DecodedImage } from './decode-image.js';
 import { loadDfdnNetwork, type NodeDetailNetwork } from './dfdn-runtime.js';
@@ -100,29 +99,23 @@ export async function createReconstructor(options: ReconstructorOptions = {}): P
   };
   let disposed = false;
 
+  const deps: FacePipelineDeps = { faceModel: modelFor, detailNetwork: getNetwork };
+  const decodeOptions = { ...(maxPixels !== undefined ? { maxPixels } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}), ...(maxDimension !== undefined ? { maxDimension } : {}) };
+
   async function run(input: string | Uint8Array | DecodedImage, call: ReconstructCallOptions, all: boolean): Promise<FaceReconstruction[]> {
     if (disposed) throw new FaceDetailError('DISPOSED', 'this reconstructor was disposed; create a new one');
     checkInput(input);
     if (typeof call !== 'object' || call === null) throw new FaceDetailError('INVALID_OPTION', `options: expected an object, received ${describeValue(call)}.`);
     const { onProgress, ...rest } = call;
     if (onProgress !== undefined && typeof onProgress !== 'function') throw new FaceDetailError('INVALID_OPTION', `onProgress: expected a function, received ${describeValue(onProgress)}.`);
-    const o = resolveOptions({ ...defaults, ...rest });
-    const shared: Partial<Record<StageName, number>> = {};
-    const timed = createStageTimer(onProgress, (stage, ms) => { shared[stage] = ms; });
-    const decoded = isDecoded(input) ? input : await timed('decode', () => decodeImage(input, { ...(maxPixels !== undefined ? { maxPixels } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}), ...(maxDimension !== undefined ? { maxDimension } : {}) }));
-    const faces = await timed('analyze', () => analyzer.analyze(decoded.image));
-    if (faces.length === 0) throw new FaceDetailError('NO_FACE', 'no face found in the image: use a photo where the face is visible, reasonably frontal and at least ~64 px wide');
-    const camera = estimateCamera(decoded.width, decoded.height, { focalLength35mm: o.focalLength35mm, exifFocalLength35mm: decoded.exif?.focalLength35mm });
-    const selected = all || o.allFaces ? faces : faces.slice(0, 1);
-    const detailNetwork = o.detail === 'sfs' ? undefined : await getNetwork();
-    const model = await modelFor(o);
-    const out: FaceReconstruction[] = [];
-    for (const [faceIndex, analysis] of selected.entries()) {
-      const rec = await reconstructFace({ image: decoded.image, camera, analysis, faceIndex, model, ...(detailNetwork ? { detailNetwork } : {}) }, o, onProgress);
-      rec.timings = { ...shared, ...rec.timings };
-      out.push(rec);
-    }
-    return out;
+    const o = resolveOptions(assignDefaults(defaults, rest));
+    const photo = await orchestratePhoto({
+      decode: isDecoded(input) ? input : () => decodeImage(input, decodeOptions),
+      faces: async (decoded, ctx) => reconstructFaces(decoded, await analyzePhoto(decoded, analyzer, ctx), deps, o, {
+        select: all || o.allFaces ? 'all' : 'largest', onProgress: ctx.onProgress, imageTimings: ctx.timings,
+      }),
+    }, onProgress);
+    return photo.faces;
   }
 
   return {

@@ -10,6 +10,7 @@
 import exifr from 'exifr';
 import { FaceDetailError, type Image } from '../core/index.js';
 import { imageFormatFromHeader, imageSizeFromHeader } from './image-size.js';
+import { assignDefaults } from '../core/options.js';
 
 /** Options of {@link decodeImageBlob}. */
 export interface WebDecodeOptions {
@@ -48,7 +49,7 @@ const HEIC = /\.(heic|heif)$/i;
  * const { image, exif } = await decodeImageBlob(fileInput.files[0], 'me.jpg');
  */
 export async function decodeImageBlob(blob: Blob, name = 'the image', options: Partial<WebDecodeOptions> = {}): Promise<WebDecodedImage> {
-  const o = { ...WEB_DECODE_DEFAULTS, ...options };
+  const o = assignDefaults(WEB_DECODE_DEFAULTS, options);
   const label = `"${name}"`;
   if (blob.size === 0) throw new FaceDetailError('CORRUPT_IMAGE', `${label} is empty (0 bytes).`);
   if (blob.size > o.maxBytes) {

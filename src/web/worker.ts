@@ -1,19 +1,21 @@
 /**
- * The pipeline worker: decode → analyze → camera → reconstructFace → buildOutputFiles, off the
- * page's main thread so the page stays responsive. Protocol: src/web/protocol.ts.
+ * The pipeline worker: the core's one orchestrator (`orchestratePhoto`: decode → analyze →
+ * per-face reconstruction → buildOutputFiles) off the page's main thread, so the page stays
+ * responsive. Protocol: src/web/protocol.ts.
  */
 import {
+  analyzePhoto,
   buildOutputFiles,
   createFaceMeshModel,
   createIctModel,
   dfdnProbeInput,
-  estimateCamera,
   FaceDetailError,
   focalLength35mmOf,
   inferDisplacement,
   loopSubdivide,
+  orchestratePhoto,
   readGlb,
-  reconstructFace,
+  reconstructFaces,
   resolveOptions,
   type DetailNetwork,
   type DfdnStats,
@@ -22,9 +24,9 @@ import {
   type FaceModel,
   type FaceReconstruction,
   type Mesh,
+  type ProgressCallback,
   type StageName,
 } from '../core/index.js';
-import { createStageTimer } from '../core/pipeline/stage-timer.js';
 import { decodeImageBlob, type WebDecodedImage } from './decode-image.js';
 import { loadWebDfdnNetwork, type WebDfdnLocation } from './dfdn-web.js';
 import { createWebHumanAnalyzer } from './human-engine.js';
@@ -107,6 +109,8 @@ function postError(id: number | undefined, e: unknown): void {
 /** The last photo's decoded image and analysis, reused when the user then picks one of its faces. */
 let analysed: { photoId: number; decoded: WebDecodedImage; faces: FaceAnalysis[]; timings: Record<string, number> } | undefined;
 
+const NO_FACE_MESSAGE = 'No face was found in this photo. Use a photo where one face is clearly visible, roughly facing the camera and at least about 64 pixels wide.';
+
 async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
   if (!analyzer) throw new FaceDetailError('INTERNAL', 'the worker was not initialised');
   const { id, options } = msg;
@@ -119,67 +123,69 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     detail: options.detail,
     model: options.model ?? 'facemesh',
   });
+  // Per-stage times shown with each face: the photo's (decode, analyze), then that face's own.
   const timings: Record<string, number> = {};
   let face: number | undefined;
-  const progress = (stage: StageName, done: boolean, ms?: number): void => {
-    if (done && ms !== undefined) timings[stage] = (timings[stage] ?? 0) + ms;
-    const m: Extract<FromWorker, { type: 'progress' }> = { type: 'progress', id, stage, done };
-    if (ms !== undefined) m.ms = ms;
+  let tFace = tStart;
+  const onProgress: ProgressCallback = (ev) => {
+    if (ev.faceIndex !== undefined && ev.faceIndex !== face) {
+      // A new face starts: its times follow the photo's.
+      face = ev.faceIndex;
+      tFace = performance.now();
+      for (const k of Object.keys(timings)) if (!(k in (analysed?.timings ?? {}))) delete timings[k];
+    }
+    if (ev.done && ev.ms !== undefined) timings[ev.stage] = (timings[ev.stage] ?? 0) + ev.ms;
+    const m: Extract<FromWorker, { type: 'progress' }> = { type: 'progress', id, stage: ev.stage, done: ev.done };
+    if (ev.ms !== undefined) m.ms = ev.ms;
     if (face !== undefined) m.face = face;
     scope.postMessage(m);
   };
-  const timed = createStageTimer((ev) => progress(ev.stage, ev.done, ev.ms));
 
   // Decode and analyse once per photo: a second run on the same photo (a face picked, or
   // "reconstruct all") reuses them and reports their times again.
   let reusedMs = 0;
-  if (analysed?.photoId !== msg.photoId) {
-    analysed = undefined;
-    const decoded = await timed('decode', () => decodeImageBlob(msg.file, msg.name));
-    const an = await analyzer;
-    const faces = await timed('analyze', () => an.analyze(decoded.image));
-    analysed = { photoId: msg.photoId, decoded, faces, timings: { ...timings } };
-  } else {
-    for (const [stage, ms] of Object.entries(analysed.timings)) {
-      progress(stage as StageName, true, ms);
+  const cached = analysed?.photoId === msg.photoId ? analysed : undefined;
+  if (!cached) analysed = undefined;
+  else {
+    for (const [stage, ms] of Object.entries(cached.timings)) {
+      onProgress({ stage: stage as StageName, done: true, ms });
       reusedMs += ms;
     }
   }
-  const { decoded, faces } = analysed;
-  if (faces.length === 0) {
-    throw new FaceDetailError('NO_FACE', 'No face was found in this photo. Use a photo where one face is clearly visible, roughly facing the camera and at least about 64 pixels wide.');
-  }
-  if (msg.face === 'ask' && faces.length > 1) {
-    scope.postMessage({ type: 'faces', id, width: decoded.width, height: decoded.height, faces: faces.map((f) => ({ box: f.box, score: f.score })) });
-    scope.postMessage({ type: 'done', id });
-    return;
-  }
-  const picked = msg.face === 'all' ? faces.map((_, i) => i) : [msg.face === 'ask' ? 0 : msg.face];
-  for (const i of picked) {
-    if (!Number.isInteger(i) || i < 0 || i >= faces.length) throw new FaceDetailError('INVALID_OPTION', `face must be an integer from 0 to ${faces.length - 1}; got ${i}`);
-  }
-  const camera = estimateCamera(decoded.width, decoded.height, { focalLength35mm: o.focalLength35mm, exifFocalLength35mm: decoded.exif.focalLength35mm });
-  const detailNetwork = o.detail === 'sfs' ? undefined : await getNetwork();
-  const model = o.model === 'ict' ? await getIctModel() : faceMesh;
-  for (const i of picked) {
-    face = i;
-    const tFace = performance.now();
-    const faceTimings: Record<string, number> = { ...analysed.timings };
-    for (const k of Object.keys(timings)) if (!(k in analysed.timings)) delete timings[k];
-    const rec = await reconstructFace(
-      { image: decoded.image, camera, analysis: faces[i]!, faceIndex: i, model, ...(detailNetwork ? { detailNetwork } : {}) }, o, (ev) => progress(ev.stage, ev.done, ev.ms),
-    );
-    rec.timings = { ...faceTimings, ...rec.timings };
-    const files = await timed('export', () =>
-      buildOutputFiles(rec, { formats: ['glb', 'obj', 'ply'], sourceName: msg.name, version: __FACEDETAIL_VERSION__, imageTimings: { decode: analysed!.timings['decode'] ?? 0 } }),
-    );
-    // decode → every output file in memory, as Node's total (one face: the run's time)
-    const total = picked.length === 1 ? performance.now() - tStart + reusedMs : performance.now() - tFace + (analysed.timings['decode'] ?? 0) + (analysed.timings['analyze'] ?? 0);
-    const view = viewData(rec, msg.name, decoded.width, decoded.height, files);
-    view.timings = { ...timings, total };
-    postResult(id, i, faces.length, files, view);
-    postBase(id, i, rec, o);
-  }
+  const an = await analyzer;
+  let faceCount = 0, single = true;
+  await orchestratePhoto<WebDecodedImage, Record<string, Uint8Array>>({
+    decode: cached ? cached.decoded : () => decodeImageBlob(msg.file, msg.name),
+    faces: async (decoded, ctx) => {
+      const faces = cached ? cached.faces : await analyzePhoto(decoded, an, ctx);
+      analysed = { photoId: msg.photoId, decoded, faces, timings: cached ? cached.timings : { ...timings } };
+      faceCount = faces.length;
+      if (msg.face === 'ask' && faces.length > 1) {
+        scope.postMessage({ type: 'faces', id, width: decoded.width, height: decoded.height, faces: faces.map((f) => ({ box: f.box, score: f.score })) });
+        return [];
+      }
+      const select = msg.face === 'all' ? 'all' : [msg.face === 'ask' ? 0 : msg.face];
+      single = select !== 'all' || faces.length === 1;
+      return reconstructFaces(decoded, faces, { faceModel: (opts) => (opts.model === 'ict' ? getIctModel() : faceMesh), detailNetwork: getNetwork }, o, {
+        select, onProgress: ctx.onProgress, imageTimings: analysed.timings, noFaceMessage: NO_FACE_MESSAGE,
+      });
+    },
+    output: {
+      build: buildOutputFiles,
+      // A reused photo's decode time is its first run's (a fresh run's is this run's, the default).
+      options: { formats: ['glb', 'obj', 'ply'], sourceName: msg.name, version: __FACEDETAIL_VERSION__, ...(cached ? { imageTimings: { decode: cached.timings['decode'] ?? 0 } } : {}) },
+      write: (_rec, files) => files,
+    },
+    onFace: (rec, files) => {
+      const shared = analysed!.timings;
+      // decode → every output file in memory, as Node's total (one face: the run's time)
+      const total = single ? performance.now() - tStart + reusedMs : performance.now() - tFace + (shared['decode'] ?? 0) + (shared['analyze'] ?? 0);
+      const view = viewData(rec, msg.name, analysed!.decoded.width, analysed!.decoded.height, files!);
+      view.timings = { ...timings, total };
+      postResult(id, rec.faceIndex, faceCount, files!, view);
+      postBase(id, rec.faceIndex, rec, o);
+    },
+  }, onProgress);
   scope.postMessage({ type: 'done', id });
 }
 

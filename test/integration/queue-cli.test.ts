@@ -66,7 +66,7 @@ describe('queue command line (no Redis needed)', () => {
   it('usage errors exit 2 with the option named', async () => {
     const err = new Sink();
     expect(await run(['node', 'facedetail', 'worker', '--redis', 'redis://127.0.0.1:1', '--concurrency', '0'], { stdout: new Sink(), stderr: err })).toBe(2);
-    expect(err.text).toMatch(/--concurrency expects an integer from 1 to 64/);
+    expect(err.text).toMatch(/INVALID_OPTION: --concurrency must be an integer from 1 to 64, got 0\./);
     const err2 = new Sink();
     expect(await run(['node', 'facedetail', 'enqueue', 'x.jpg', '--redis', 'redis://127.0.0.1:1'], { stdout: new Sink(), stderr: err2 })).toBe(2);
     expect(err2.text).toMatch(/required option '-o, --out <dir>'/);

@@ -124,7 +124,7 @@ describe('the rig option', () => {
     const { resolveOptions } = await import('../../src/core/pipeline/defaults.js');
     expect(resolveOptions({}).rig).toBe('none');
     expect(resolveOptions({ model: 'ict', rig: 'arkit' }).rig).toBe('arkit');
-    expect(() => resolveOptions({ rig: 'arkit' })).toThrow(new FaceDetailError('INVALID_OPTION', `rig 'arkit' needs model 'ict' (the face mesh has no expression shapes), got model 'facemesh'`));
-    expect(() => resolveOptions({ model: 'ict', rig: 'bones' as never })).toThrow(new FaceDetailError('INVALID_OPTION', `rig must be one of 'none', 'arkit', got "bones"`));
+    expect(() => resolveOptions({ rig: 'arkit' })).toThrow(new FaceDetailError('INVALID_OPTION', `rig 'arkit' needs model 'ict' (the face mesh has no expression shapes), got model 'facemesh'.`));
+    expect(() => resolveOptions({ model: 'ict', rig: 'bones' as never })).toThrow(new FaceDetailError('INVALID_OPTION', `rig must be one of 'none', 'arkit', got "bones".`));
   });
 });

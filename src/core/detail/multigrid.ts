@@ -49,6 +49,7 @@
  * the light) and point smoothers stall (≈ 300 iterations at 256²); the thin plate restores them.
  */
 import { choleskyFactor, choleskySolve, createPcgWork, pcg, type PcgOperator, type PcgWork } from '../numeric/index.js';
+import { assignDefaults } from '../options.js';
 
 /** Cells of zero padding on each side of every grid. */
 export const PAD = 2;
@@ -411,7 +412,7 @@ export interface Multigrid {
  * const z = new Float64Array(grid.size); vCycle(mg, r, z);
  */
 export function buildMultigrid(fine: StencilGrid, options?: MultigridOptions): Multigrid {
-  const o = { ...MULTIGRID_DEFAULTS, ...options };
+  const o = assignDefaults(MULTIGRID_DEFAULTS, options);
   const levels = [fine];
   let g = fine;
   while (g.width > o.coarsestSize || g.height > o.coarsestSize) {
@@ -543,7 +544,7 @@ export function createPCGWork(g: StencilGrid): PCGWork {
  * const res = solvePCG(mg, b, x, { tolerance: 1e-3 }); // res.iterations ≈ 5–15
  */
 export function solvePCG(mg: Multigrid, b: Float64Array, x: Float64Array, options?: PCGOptions, work?: PCGWork): PCGResult {
-  const o = { ...PCG_DEFAULTS, ...options };
+  const o = assignDefaults(PCG_DEFAULTS, options);
   const g = mg.levels[0]!;
   const n = g.size;
   const op: PcgOperator = {

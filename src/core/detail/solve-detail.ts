@@ -10,6 +10,7 @@ import {
   updateMultigrid, type GridShape, type StencilGrid,
 } from './multigrid.js';
 import { detailNormals } from './normal-map.js';
+import { assignDefaults } from '../options.js';
 
 /**
  * Per-image shape-from-shading detail: the appearance loss of Chen et al., "Photo-Realistic
@@ -278,7 +279,7 @@ const now = (): number => (perf ? perf.now() : Date.now());
  */
 export function solveDetail(input: DetailInput, options?: DetailOptions): DetailResult {
   const t0 = now();
-  const o: Required<DetailOptions> = { ...DETAIL_DEFAULTS, ...options };
+  const o: Required<DetailOptions> = assignDefaults(DETAIL_DEFAULTS, options);
   validate(input, o);
   const { geom, texture, confidence, sh, flatMask } = input;
   const W = geom.width, H = geom.height, N = W * H;

@@ -47,6 +47,7 @@ import { FaceDetailError } from '../errors.js';
 import type { Image, SHLighting } from '../types.js';
 import type { UVGeometry } from '../unwrap/uv-geometry.js';
 import { SH_C1, evalSH, shBasis } from './sh.js';
+import { assignDefaults } from '../options.js';
 
 /** Robust loss of the IRLS: Tukey's biweight (redescending), Huber, or plain least squares. */
 export type RobustLoss = 'tukey' | 'huber' | 'none';
@@ -162,7 +163,7 @@ export function fitLighting(
   weights: Float32Array,
   options: Partial<FitLightingOptions> = {},
 ): LightingFit {
-  const opts = { ...FIT_LIGHTING_DEFAULTS, ...options };
+  const opts = assignDefaults(FIT_LIGHTING_DEFAULTS, options);
   const W = geom.width, H = geom.height;
   if (textureLinear.width !== W || textureLinear.height !== H) {
     throw invalid('textureLinear', `a ${W}×${H} image (the UV geometry's size)`, `${textureLinear.width}×${textureLinear.height}`);

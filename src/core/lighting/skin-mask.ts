@@ -16,6 +16,7 @@
 import { FaceDetailError } from '../errors.js';
 import { rasterizeTriangles } from '../raster/rasterize.js';
 import { squaredDistanceTransform } from './distance.js';
+import { assignDefaults } from '../options.js';
 
 /** A closed polygon of base-mesh vertices (looked up in the per-vertex UVs) to exclude / keep flat. */
 export interface MaskRegion {
@@ -87,7 +88,7 @@ export function buildRegionMask(
   options: Partial<SkinMaskOptions> = {},
 ): Float32Array {
   checkSize(width, height);
-  const opts = { ...SKIN_MASK_DEFAULTS, ...options };
+  const opts = assignDefaults(SKIN_MASK_DEFAULTS, options);
   if (!(opts.feather >= 0)) throw invalid('feather', 'a distance ≥ 0 in UV units', opts.feather);
   const out = new Float32Array(width * height);
   const vertexCount = Math.floor(uvs.length / 2);
@@ -117,7 +118,7 @@ export function buildSkinMask(
 ): Float32Array {
   checkSize(width, height);
   if (coverage.length !== width * height) throw invalid('coverage', `length ${width * height} (${width}×${height})`, coverage.length);
-  const opts = { ...SKIN_MASK_DEFAULTS, ...options };
+  const opts = assignDefaults(SKIN_MASK_DEFAULTS, options);
   if (!(opts.borderTop >= 0)) throw invalid('borderTop', 'a distance ≥ 0 in UV units', opts.borderTop);
   if (!(opts.borderOther >= 0)) throw invalid('borderOther', 'a distance ≥ 0 in UV units', opts.borderOther);
   const out = borderWeight(width, height, coverage, opts);
@@ -135,7 +136,7 @@ export function buildSkinMask(
  */
 export function borderWeight(width: number, height: number, coverage: Uint8Array, options: Partial<SkinMaskOptions> = {}): Float32Array {
   checkSize(width, height);
-  const opts = { ...SKIN_MASK_DEFAULTS, ...options };
+  const opts = assignDefaults(SKIN_MASK_DEFAULTS, options);
   const n = width * height;
   const out = new Float32Array(n);
   // Exterior = uncovered texels connected (4-neighbourhood) to the map edge, or all uncovered ones.

@@ -57,6 +57,7 @@ import type { Mesh } from '../types.js';
 import { buildEdgeTable } from './edges.js';
 import { computeVertexNormals } from './normals.js';
 import { computeTangents } from './tangents.js';
+import { assignDefaults } from '../options.js';
 
 /** An extra per-vertex attribute to subdivide: `size` numbers per vertex, interleaved. */
 export interface SubdivisionAttribute {
@@ -134,7 +135,7 @@ const MAX_LEVELS = 8;
  * const mirrorUvFine = attributes[0]!;
  */
 export function loopSubdivide(mesh: Mesh, levels: number, options?: LoopSubdivideOptions): LoopSubdivisionResult {
-  const o = { ...LOOP_SUBDIVIDE_DEFAULTS, ...definedOnly(options) };
+  const o = assignDefaults(LOOP_SUBDIVIDE_DEFAULTS, options);
   const { positions, indices } = mesh;
   if (!Number.isInteger(levels) || levels < 0 || levels > MAX_LEVELS) {
     throw new FaceDetailError('INVALID_OPTION', `loopSubdivide: levels must be an integer in 0…${MAX_LEVELS}, got ${String(levels)}`);
@@ -360,9 +361,3 @@ function validateIndices(fn: string, indices: Uint32Array, V: number): void {
   }
 }
 
-/** Copy of `o` without the keys whose value is undefined (so defaults apply). */
-function definedOnly<T extends object>(o: T | undefined): Partial<T> {
-  const r: Partial<T> = {};
-  if (o) for (const k of Object.keys(o) as (keyof T)[]) if (o[k] !== undefined) r[k] = o[k];
-  return r;
-}

@@ -34,6 +34,7 @@
 import { FaceDetailError } from '../errors.js';
 import { EMOTIONS, type Emotion } from '../types.js';
 import { ICT_EXPRESSION_NAMES } from './ict-cache.js';
+import { assignDefaults } from '../options.js';
 
 /** One Action Unit of a prototype with its intensity in [0, 1] (FACS A…E ≈ 0.2…1). */
 export interface AuIntensity {
@@ -151,7 +152,7 @@ export function emotionPrior(
   options: Partial<EmotionPriorOptions> = {},
   expressionNames: readonly string[] = ICT_EXPRESSION_NAMES,
 ): EmotionPrior {
-  const { baseSigma } = { ...EMOTION_PRIOR_DEFAULTS, ...options };
+  const { baseSigma } = assignDefaults(EMOTION_PRIOR_DEFAULTS, options);
   if (!(baseSigma > 0) || !Number.isFinite(baseSigma)) throw new FaceDetailError('INVALID_OPTION', `baseSigma: expected a positive number, got ${String(baseSigma)}`);
   let sum = 0;
   for (const e of EMOTIONS) {

@@ -10,17 +10,24 @@
  */
 import { createHash } from 'node:crypto';
 import { FaceDetailError, type FaceDetailErrorCode } from '../../core/errors.js';
+import type { GlbCompression } from '../../core/export/glb.js';
+import { checkOptions, optionSpecs } from '../../core/pipeline/option-table.js';
 import type { ReconstructOptions } from '../../core/pipeline/types.js';
 import type { MeshFormat } from '../../core/pipeline/types.js';
 
 /** Default BullMQ queue name. */
 export const DEFAULT_QUEUE_NAME = 'facedetail';
 
-/** The reconstruction options a job may carry (JSON-safe subset of the CLI's options). */
+/**
+ * The options a job may carry: the CLI's, JSON-safe (the `job` rows of the option table,
+ * `core/pipeline/option-table.ts`, which checks them).
+ */
 export interface ReconstructJobOptions extends Partial<Pick<ReconstructOptions,
   'textureResolution' | 'detailResolution' | 'detailStrength' | 'detail' | 'model' | 'emotionPrior' | 'head' | 'focalLength35mm'>> {
   /** Mesh formats to write (default `['glb']`, as the CLI's `--format`; any of glb, obj, ply). */
   formats?: MeshFormat[];
+  /** face.glb's geometry compression (default `'none'`, as the CLI's `--compress`). */
+  compress?: GlbCompression;
   /** Every face of the photo, into `<output>_face<i>/` (default: the largest only, into `<output>/`). */
   allFaces?: boolean;
   /** Decompression-bomb guard (default 50 million pixels). */
@@ -29,6 +36,17 @@ export interface ReconstructJobOptions extends Partial<Pick<ReconstructOptions,
   maxBytes?: number;
   /** Photos whose long side exceeds this are downscaled while decoding (default 4096 px). */
   maxDimension?: number;
+}
+
+/**
+ * Check a job's options against the option table (the same rules and messages as the CLI's
+ * flags); throws `INVALID_OPTION` naming the first bad one.
+ *
+ * @example
+ * checkJobOptions({ detailResolution: 99 }) // throws 'detailResolution must be an integer from 512 to 2048, got 99.'
+ */
+export function checkJobOptions(options: ReconstructJobOptions): void {
+  checkOptions(optionSpecs('job'), options as Readonly<Record<string, unknown>>);
 }
 
 /** The data of one reconstruction job. */

@@ -5,10 +5,10 @@
 import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import { FaceDetailError } from '../../core/errors.js';
-import { resolveOptions } from '../../core/pipeline/defaults.js';
+import { checkOption } from '../../core/options.js';
 import { resolveInputs } from '../cli.js';
 import {
-  DEFAULT_QUEUE_NAME, jobIdFor, parseFailedReason, redisConnection,
+  checkJobOptions, DEFAULT_QUEUE_NAME, jobIdFor, parseFailedReason, redisConnection,
   type ReconstructJobData, type ReconstructJobOptions, type ReconstructJobResult,
 } from './jobs.js';
 
@@ -54,9 +54,9 @@ export interface EnqueuedJob {
 export async function enqueueJobs(jobs: readonly ReconstructJobData[], options: EnqueueJobsOptions): Promise<EnqueuedJob[]> {
   const attempts = options.attempts ?? ENQUEUE_DEFAULTS.attempts;
   const backoffMs = options.backoffMs ?? ENQUEUE_DEFAULTS.backoffMs;
-  if (!Number.isInteger(attempts) || attempts < 1) throw new FaceDetailError('INVALID_OPTION', `attempts: expected an integer ≥ 1, received ${String(attempts)}.`);
-  if (!Number.isFinite(backoffMs) || backoffMs < 0) throw new FaceDetailError('INVALID_OPTION', `backoffMs: expected a number ≥ 0, received ${String(backoffMs)}.`);
-  for (const j of jobs) checkOptions(j.options ?? {});
+  checkOption({ name: 'attempts', type: 'integer', min: 1 }, attempts);
+  checkOption({ name: 'backoffMs', type: 'number', min: 0, max: Number.MAX_VALUE }, backoffMs);
+  for (const j of jobs) checkJobOptions(j.options ?? {});
   return withQueue(options, async (queue) => {
     const out: EnqueuedJob[] = [];
     const BATCH = 1000;
@@ -195,17 +195,5 @@ async function withQueue<T>(options: QueueConnectionOptions, f: (queue: Queue) =
     throw new FaceDetailError('IO_ERROR', `Cannot use the queue "${options.queue ?? DEFAULT_QUEUE_NAME}" at ${options.redis}: ${why}. Is redis-server running there?`, { cause: e });
   } finally {
     await queue.close().catch(() => undefined);
-  }
-}
-
-function checkOptions(o: ReconstructJobOptions): void {
-  const { formats, allFaces, maxPixels, maxBytes, maxDimension, ...rec } = o;
-  resolveOptions(rec); // throws INVALID_OPTION naming the option
-  if (formats !== undefined && (!Array.isArray(formats) || formats.length === 0 || formats.some((f) => !['glb', 'obj', 'ply'].includes(f)))) {
-    throw new FaceDetailError('INVALID_OPTION', `formats must be a non-empty list of glb, obj, ply, got ${JSON.stringify(formats)}.`);
-  }
-  if (allFaces !== undefined && typeof allFaces !== 'boolean') throw new FaceDetailError('INVALID_OPTION', `allFaces must be a boolean, got ${JSON.stringify(allFaces)}.`);
-  for (const [name, v, lo] of [['maxPixels', maxPixels, 1], ['maxBytes', maxBytes, 1], ['maxDimension', maxDimension, 256]] as const) {
-    if (v !== undefined && (!Number.isInteger(v) || v < lo)) throw new FaceDetailError('INVALID_OPTION', `${name} must be an integer ≥ ${lo}, got ${JSON.stringify(v)}.`);
   }
 }

@@ -5,12 +5,11 @@
  * Exit codes as in the main CLI: 0 ok, 1 failure (some input matched nothing, Redis unreachable),
  * 2 usage error.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { FaceDetailError } from '../../core/errors.js';
-import { RECONSTRUCT_DEFAULTS } from '../../core/pipeline/defaults.js';
-import { DETAIL_METHODS, FACE_MODELS, type DetailMethod, type FaceModelName, type MeshFormat } from '../../core/pipeline/types.js';
-import { EMOTION_PRIOR_MODES, ICT_HEAD_PARTS, type EmotionPriorMode, type IctHeadParts } from '../../core/model/ict-types.js';
-import { intIn, numIn, parseFormats, type CliStream } from '../cli.js';
+import { OPTION_TABLE, optionSpecs, type OptionSpec } from '../../core/pipeline/option-table.js';
+import type { CliStream } from '../cli.js';
+import { addTableOptions, readTableOptions } from '../cli-options.js';
 import { printableName } from '../output-name.js';
 import type { Reconstructor, ReconstructorOptions } from '../reconstructor.js';
 import { DEFAULT_QUEUE_NAME, type ReconstructJobOptions } from './jobs.js';
@@ -24,13 +23,22 @@ export interface QueueCliIO {
 }
 
 interface CommonOpts { redis: string; queue: string }
-interface WorkerOpts extends CommonOpts { concurrency: number; root?: string; name?: string; lockDuration: number; stalledInterval: number; modelsDir?: string; quiet?: boolean }
-interface EnqueueOpts extends CommonOpts {
-  out: string; format: MeshFormat[]; detailRes: number; textureRes: number; detailStrength: number; detail: DetailMethod; model: FaceModelName;
-  emotionPrior: EmotionPriorMode; head: IctHeadParts; allFaces?: boolean; focal35mm?: number; maxPixels?: number; maxBytes?: number; maxDimension?: number; recursive?: boolean;
-  attempts: number; json?: boolean; quiet?: boolean;
-}
+interface WorkerOpts extends CommonOpts { concurrency: number; root?: string; name?: string; lockDurationMs: number; stalledIntervalMs: number; modelsDir?: string; quiet?: boolean }
+interface EnqueueOpts extends CommonOpts { out: string; recursive?: boolean; attempts: number; json?: boolean; quiet?: boolean }
 interface StatusOpts extends CommonOpts { json?: boolean }
+
+/** The worker's own flags, checked by the same helper as the option table's. */
+const WORKER_FLAGS: readonly OptionSpec[] = [
+  { name: 'concurrency', group: 'cli', type: 'integer', min: 1, max: 64, default: 1, flag: '--concurrency <n>', description: 'jobs in flight in this process (CPU-bound: for more CPU run one worker per core)' },
+  { name: 'lockDurationMs', group: 'cli', type: 'integer', min: 1000, max: 3_600_000, default: 60_000, flag: '--lock-duration <ms>', description: 'job lock lifetime; a killed worker\'s job is redone after about this long' },
+  { name: 'stalledIntervalMs', group: 'cli', type: 'integer', min: 500, max: 3_600_000, default: 30_000, flag: '--stalled-interval <ms>', description: 'how often to look for stalled jobs' },
+];
+/** `enqueue`'s own flags besides the job options of the table. */
+const ENQUEUE_FLAGS: readonly OptionSpec[] = [
+  OPTION_TABLE.out,
+  OPTION_TABLE.recursive,
+  { name: 'attempts', group: 'cli', type: 'integer', min: 1, max: 100, default: 5, flag: '--attempts <n>', description: 'tries in all for a transient failure (permanent ones are never retried)' },
+];
 
 /** Run a queue sub-command and resolve with the exit code. */
 export async function runQueueCommand(argv: readonly string[], io: QueueCliIO): Promise<number> {
@@ -43,39 +51,26 @@ export async function runQueueCommand(argv: readonly string[], io: QueueCliIO): 
     .option('--queue <name>', 'queue name', DEFAULT_QUEUE_NAME);
   const program = configure(new Command('facedetail').description('Batch reconstruction on a BullMQ queue (Redis).'));
 
-  common(configure(program.command('worker')))
-    .description('take reconstruction jobs from the queue until SIGTERM / SIGINT (the current job is finished first; a second signal abandons it to another worker)')
-    .addOption(new Option('--concurrency <n>', 'jobs in flight in this process (CPU-bound: for more CPU run one worker per core)').argParser(intIn('--concurrency', 1, 64)).default(1))
+  const worker = addTableOptions(common(configure(program.command('worker')))
+    .description('take reconstruction jobs from the queue until SIGTERM / SIGINT (the current job is finished first; a second signal abandons it to another worker)'), WORKER_FLAGS)
     .option('--root <dir>', 'folder that relative job inputs and outputs are resolved against (default: the current folder)')
     .option('--name <name>', 'worker name stored on its jobs (default <hostname>:<pid>)')
-    .addOption(new Option('--lock-duration <ms>', 'job lock lifetime; a killed worker\'s job is redone after about this long').argParser(intIn('--lock-duration', 1000, 3_600_000)).default(60_000))
-    .addOption(new Option('--stalled-interval <ms>', 'how often to look for stalled jobs').argParser(intIn('--stalled-interval', 500, 3_600_000)).default(30_000))
     .option('--models-dir <dir>', 'models folder holding the imported ICT cache (for jobs with model ict)')
     .option('-q, --quiet', 'print errors only')
-    .action((o: WorkerOpts) => { action = () => runWorker(o, io); });
+    .action((o: WorkerOpts) => { action = () => runWorker({ ...o, ...readTableOptions(worker, WORKER_FLAGS) }, io); });
 
-  common(configure(program.command('enqueue')))
+  // The job options are the option table's (the same flags as facedetail's), checked by the same helper.
+  const enqueue = addTableOptions(addTableOptions(common(configure(program.command('enqueue')))
     .description('put one reconstruction job per input image on the queue (inputs as for facedetail: files, folders, globs)')
-    .argument('<inputs...>', 'image files, folders or quoted glob patterns; workers must see the same paths')
-    .requiredOption('-o, --out <dir>', 'output folder; each image gets <dir>/<image name>/')
-    .addOption(new Option('-f, --format <list>', 'mesh formats, comma-separated: glb,obj,ply').argParser(parseFormats).default(['glb'], 'glb'))
-    .addOption(new Option('--detail-res <n>', 'displacement / normal map size (512-2048)').argParser(intIn('--detail-res', 512, 2048)).default(RECONSTRUCT_DEFAULTS.detailResolution))
-    .addOption(new Option('--texture-res <n>', 'texture / albedo / confidence map size (64-4096)').argParser(intIn('--texture-res', 64, 4096)).default(RECONSTRUCT_DEFAULTS.textureResolution))
-    .addOption(new Option('--detail-strength <x>', 'multiplier on the fine detail (0-10)').argParser(numIn('--detail-strength', 0, 10, true)).default(RECONSTRUCT_DEFAULTS.detailStrength))
-    .addOption(new Option('--detail <method>', 'fine detail from: sfs, dfdn, dfdn+sfs').choices(DETAIL_METHODS).default(RECONSTRUCT_DEFAULTS.detail))
-    .addOption(new Option('--model <name>', 'face model').choices(FACE_MODELS).default(RECONSTRUCT_DEFAULTS.model))
-    .addOption(new Option('--emotion-prior <mode>', 'with --model ict').choices(EMOTION_PRIOR_MODES).default(RECONSTRUCT_DEFAULTS.emotionPrior))
-    .addOption(new Option('--head <parts>', 'with --model ict').choices(ICT_HEAD_PARTS).default(RECONSTRUCT_DEFAULTS.head))
-    .option('--all-faces', 'every face, into <dir>/<image name>_face<i>/')
-    .addOption(new Option('--focal-35mm <mm>', '35 mm-equivalent focal length (default: EXIF, else 50)').argParser(numIn('--focal-35mm', 1, 2000, false)))
-    .addOption(new Option('--max-pixels <n>', 'refuse images with more pixels than this (default 50000000)').argParser(intIn('--max-pixels', 1, Number.MAX_SAFE_INTEGER)))
-    .addOption(new Option('--max-bytes <n>', 'refuse image files larger than this many bytes (default 256 MiB)').argParser(intIn('--max-bytes', 1, Number.MAX_SAFE_INTEGER)))
-    .addOption(new Option('--max-dimension <px>', 'downscale photos whose long side exceeds this (default 4096)').argParser(intIn('--max-dimension', 256, 65535)))
-    .option('-r, --recursive', 'search folders recursively')
-    .addOption(new Option('--attempts <n>', 'tries in all for a transient failure (permanent ones are never retried)').argParser(intIn('--attempts', 1, 100)).default(5))
+    .argument('<inputs...>', 'image files, folders or quoted glob patterns; workers must see the same paths'), ENQUEUE_FLAGS), optionSpecs('job'))
     .option('--json', 'print one JSON line per job ({ id, input, output }) to stdout')
     .option('-q, --quiet', 'print failures only')
-    .action((inputs: string[], o: EnqueueOpts) => { action = () => runEnqueue(inputs, o, io); });
+    .action((inputs: string[], o: EnqueueOpts) => {
+      action = () => {
+        const own = readTableOptions(enqueue, ENQUEUE_FLAGS) as unknown as Pick<EnqueueOpts, 'out' | 'recursive' | 'attempts'>;
+        return runEnqueue(inputs, { ...o, ...own }, readTableOptions(enqueue, optionSpecs('job')) as ReconstructJobOptions, io);
+      };
+    });
 
   const queue = configure(program.command('queue')).description('inspect the queue');
   common(configure(queue.command('status')))
@@ -116,8 +111,8 @@ async function runWorker(o: WorkerOpts, io: QueueCliIO): Promise<number> {
     concurrency: o.concurrency,
     root: resolve(io.cwd, o.root ?? '.'),
     ...(o.name !== undefined ? { name: o.name } : {}),
-    lockDurationMs: o.lockDuration,
-    stalledIntervalMs: o.stalledInterval,
+    lockDurationMs: o.lockDurationMs,
+    stalledIntervalMs: o.stalledIntervalMs,
     reconstructor: { logger: { ...logger, info: () => undefined }, ...(o.modelsDir !== undefined ? { modelsDir: resolve(io.cwd, o.modelsDir) } : {}) },
     ...(io.createReconstructor ? { createReconstructor: io.createReconstructor } : {}),
     logger,
@@ -137,17 +132,8 @@ async function runWorker(o: WorkerOpts, io: QueueCliIO): Promise<number> {
   return EXIT_OK;
 }
 
-async function runEnqueue(inputs: string[], o: EnqueueOpts, io: QueueCliIO): Promise<number> {
+async function runEnqueue(inputs: string[], o: EnqueueOpts, options: ReconstructJobOptions, io: QueueCliIO): Promise<number> {
   const { enqueueReconstructions } = await import('./producer.js');
-  const options: ReconstructJobOptions = {
-    formats: o.format, detailResolution: o.detailRes, textureResolution: o.textureRes, detailStrength: o.detailStrength,
-    detail: o.detail, model: o.model, emotionPrior: o.emotionPrior, head: o.head,
-    ...(o.allFaces === true ? { allFaces: true } : {}),
-    ...(o.focal35mm !== undefined ? { focalLength35mm: o.focal35mm } : {}),
-    ...(o.maxPixels !== undefined ? { maxPixels: o.maxPixels } : {}),
-    ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
-    ...(o.maxDimension !== undefined ? { maxDimension: o.maxDimension } : {}),
-  };
   const { jobs, unmatched } = await enqueueReconstructions({ inputs, out: o.out, cwd: io.cwd, recursive: o.recursive === true, options, redis: o.redis, queue: o.queue, attempts: o.attempts });
   for (const u of unmatched) io.stderr.write(`facedetail: IO_ERROR: "${printableName(u)}" matches no file, folder or image.\n`);
   if (jobs.length === 0) {

@@ -17,15 +17,15 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { FaceDetailError } from '../../core/errors.js';
-import { createStageTimer } from '../../core/pipeline/stage-timer.js';
-import { STAGES, type FaceReconstruction, type Logger, type MeshFormat, type ProgressCallback, type StageName } from '../../core/pipeline/types.js';
-import { decodeImage } from '../decode-image.js';
+import { checkOption } from '../../core/options.js';
+import type { OutputBuilder } from '../../core/pipeline/orchestrate.js';
+import { STAGES, type Logger, type ProgressCallback } from '../../core/pipeline/types.js';
+import { glbWriteOptions } from '../draco-encoder.js';
 import type { Reconstructor, ReconstructorOptions } from '../reconstructor.js';
 import { printableName } from '../output-name.js';
-import { VERSION } from '../version.js';
-import { writeOutputFolder } from '../write-output.js';
+import { processPhoto } from '../process-photo.js';
 import {
-  DEFAULT_QUEUE_NAME, failedReason, isPermanentCode, redisConnection,
+  checkJobOptions, DEFAULT_QUEUE_NAME, failedReason, isPermanentCode, redisConnection,
   type ReconstructJobData, type ReconstructJobOptions, type ReconstructJobProgress, type ReconstructJobResult,
 } from './jobs.js';
 
@@ -102,7 +102,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   const connection = redisConnection(options.redis);
   const queueName = options.queue ?? WORKER_DEFAULTS.queue;
   const concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new FaceDetailError('INVALID_OPTION', `concurrency: expected an integer ≥ 1, received ${String(concurrency)}.`);
+  checkOption({ name: 'concurrency', type: 'integer', min: 1 }, concurrency);
   const root = resolve(options.root ?? process.cwd());
   const name = options.name ?? `${hostname()}:${process.pid}`;
   const log = options.logger;
@@ -159,27 +159,23 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   };
 }
 
-type Build = (rec: FaceReconstruction, o: { formats: MeshFormat[]; sourceName: string; version: string; imageTimings: Partial<Record<StageName, number>> }) => Promise<Record<string, Uint8Array>>;
-
-async function outputBuilder(): Promise<Build> {
+async function outputBuilder(): Promise<OutputBuilder> {
   const { buildOutputFilesAsync } = await import('../../core/pipeline/output-files.js');
   const { encodePngNative } = await import('../encode-png.js');
   return (rec, o) => buildOutputFilesAsync(rec, o, encodePngNative);
 }
 
-const ALL_FORMATS: readonly MeshFormat[] = ['glb', 'obj', 'ply'];
-
 /** Per-face stages: every stage but the two an image's faces share (decode, analyze). */
 const PER_FACE_STAGES = STAGES.length - 2;
 
-/** One job: decode, reconstruct, build and write the output folder(s). */
-async function processJob(job: Job<ReconstructJobData, ReconstructJobResult>, ctx: { reconstructor: Reconstructor; build: Build; root: string }): Promise<ReconstructJobResult> {
+/** One job: decode, reconstruct, build and write the output folder(s), as the CLI does (`processPhoto`). */
+async function processJob(job: Job<ReconstructJobData, ReconstructJobResult>, ctx: { reconstructor: Reconstructor; build: OutputBuilder; root: string }): Promise<ReconstructJobResult> {
   const t0 = performance.now();
   const { input, output, options } = checkJobData(job.data);
   const inputPath = resolve(ctx.root, input);
   const outputPath = resolve(ctx.root, output);
-  const { formats = ['glb'], allFaces = false, maxPixels, maxBytes, maxDimension, ...recOptions } = options;
-  const decodeOptions = { ...(maxPixels !== undefined ? { maxPixels } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}), ...(maxDimension !== undefined ? { maxDimension } : {}) };
+  const { formats = ['glb'], compress = 'none', allFaces = false, maxPixels, maxBytes, maxDimension, ...recOptions } = options;
+  const decode = { ...(maxPixels !== undefined ? { maxPixels } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}), ...(maxDimension !== undefined ? { maxDimension } : {}) };
   const timings: Record<string, number> = {};
   const done = new Set<string>();
   let faces = 1;
@@ -194,30 +190,24 @@ async function processJob(job: Job<ReconstructJobData, ReconstructJobResult>, ct
     // Progress is best effort: a lost update (Redis restarting) must not fail the job.
     job.updateProgress(p as unknown as object).catch(() => undefined);
   };
-  const timeStage = createStageTimer(onProgress);
-  const timed = <T>(stage: StageName, faceIndex: number | undefined, f: () => Promise<T>): Promise<T> => timeStage(stage, f, faceIndex);
-
-  const decoded = await timed('decode', undefined, () => decodeImage(inputPath, decodeOptions));
-  const recs = allFaces
-    ? await ctx.reconstructor.reconstructAll(decoded, { ...recOptions, onProgress })
-    : [await ctx.reconstructor.reconstruct(decoded, { ...recOptions, onProgress })];
   const retried = job.attemptsMade > 0 || job.stalledCounter > 0;
-  const outputs: string[] = [];
-  const warnings: string[] = [];
-  for (const rec of recs) {
-    const dir = allFaces ? `${outputPath}_face${rec.faceIndex}` : outputPath;
-    await timed('export', rec.faceIndex, async () => {
-      const files = await ctx.build(rec, { formats, sourceName: basename(inputPath), version: VERSION, imageTimings: { decode: timings['decode'] ?? 0 } });
-      if (retried) await removeLeftovers(dir);
-      await writeOutputFolder(dir, files, { parent: dirname(outputPath), version: VERSION });
-    });
-    outputs.push(dir);
-    for (const w of rec.warnings) warnings.push(recs.length > 1 ? `face ${rec.faceIndex}: ${w}` : w);
-  }
+  const r = await processPhoto(ctx.reconstructor, {
+    path: inputPath,
+    output: outputPath,
+    parent: dirname(outputPath),
+    allFaces,
+    options: recOptions,
+    decode,
+    formats,
+    ...(formats.includes('glb') ? { glb: await glbWriteOptions(compress) } : {}),
+    build: ctx.build,
+    ...(retried ? { beforeWrite: removeLeftovers } : {}),
+    onProgress,
+  });
   const timingsMs: Record<string, number> = {};
   for (const s of STAGES) if (timings[s] !== undefined) timingsMs[s] = Math.round(timings[s]);
   timingsMs['total'] = Math.round(performance.now() - t0);
-  return { outputs, faces: recs.length, timingsMs, warnings };
+  return { outputs: r.outputs, faces: r.faces.length, timingsMs, warnings: r.warnings };
 }
 
 /**
@@ -245,8 +235,6 @@ function checkJobData(data: unknown): { input: string; output: string; options: 
   const o = d['options'] ?? {};
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return bad('"options" is not an object');
   const opts = o as ReconstructJobOptions;
-  if (opts.formats !== undefined && (!Array.isArray(opts.formats) || opts.formats.length === 0 || opts.formats.some((f) => !ALL_FORMATS.includes(f)))) {
-    throw new FaceDetailError('INVALID_OPTION', `job options: formats must be a non-empty list of ${ALL_FORMATS.join(', ')}, got ${JSON.stringify(opts.formats)}.`);
-  }
+  checkJobOptions(opts);
   return { input: d['input'], output: d['output'], options: opts };
 }

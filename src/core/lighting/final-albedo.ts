@@ -1,0 +1,40 @@
+import { linearToSrgb, mapImage } from '../image/image.js';
+import type { Image } from '../types.js';
+import type { UVGeometry } from '../unwrap/uv-geometry.js';
+import { computeAlbedo } from './albedo.js';
+
+/** The texture at texture resolution (linear) and its UV geometry. */
+export interface AlbedoTexture {
+  texLinear: Image;
+  geom: UVGeometry;
+}
+
+/**
+ * The final albedo (a job of the `mesh` stage): the texture divided by the DETAILED shading, at
+ * texture resolution; the light's colour comes from the smooth proxy normals (shared shading,
+ * bounded light colour). `normals` are the detailed normals at the detail resolution `D`
+ * (resampled to the texture's size when it differs).
+ *
+ * @example
+ * const { linear, srgb } = finalAlbedo({ texLinear, geom: tex.geom }, detail.normals, D, lighting.coefficients);
+ */
+export function finalAlbedo(texture: AlbedoTexture, normals: Float32Array, D: number, sh: ArrayLike<number>): { linear: Image; srgb: Image } {
+  const T = texture.texLinear.width;
+  const n = T === D ? normals : resampleNormals(normals, D, T);
+  const linear = computeAlbedo(texture.texLinear, n, texture.geom.coverage, sh, { chromaNormals: texture.geom.normal });
+  return { linear, srgb: mapImage(linear, linearToSrgb) };
+}
+
+/** Nearest-neighbour resample of a per-texel normal field from S² to R² texels. */
+function resampleNormals(n: Float32Array, S: number, R: number): Float32Array {
+  const out = new Float32Array(R * R * 3);
+  for (let y = 0; y < R; y++) {
+    const sy = Math.min(S - 1, Math.floor(((y + 0.5) * S) / R));
+    for (let x = 0; x < R; x++) {
+      const sx = Math.min(S - 1, Math.floor(((x + 0.5) * S) / R));
+      const si = (sy * S + sx) * 3, di = (y * R + x) * 3;
+      out[di] = n[si]!; out[di + 1] = n[si + 1]!; out[di + 2] = n[si + 2]!;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,33 @@
+import { mapImage, srgbToLinear } from '../image/image.js';
+import type { FaceModelTopology } from '../model/face-model.js';
+import type { Image } from '../types.js';
+import type { UVGeometry } from '../unwrap/uv-geometry.js';
+import { fitLighting, type LightingFit } from './fit-lighting.js';
+import { buildRegionMask, buildSkinMask } from './skin-mask.js';
+
+/** The outcome of {@link fitFaceLighting}. */
+export interface FaceLighting {
+  /** The unwrapped texture, linear RGB. */
+  texLinear: Image;
+  lighting: LightingFit;
+  /** Regions kept flat by the detail stage (eyes, brows, lips, nostrils), per texel. */
+  flatMask: Float32Array;
+}
+
+/**
+ * The `lighting` stage: order-2 SH lighting fitted to the unwrapped texture (linear) over skin
+ * texels only, weighted by their confidence; also the flat-region mask the detail stage uses.
+ *
+ * @example
+ * const light = fitFaceLighting(det.texture, det.confidence.data, det.geom, model.topology);
+ */
+export function fitFaceLighting(texture: Image, confidence: Float32Array, geom: UVGeometry, topo: FaceModelTopology): FaceLighting {
+  const D = texture.width;
+  const texLinear = mapImage(texture, srgbToLinear);
+  const skin = buildSkinMask(D, D, topo.uvs, topo.regions, geom.coverage);
+  const weights = new Float32Array(D * D);
+  for (let i = 0; i < weights.length; i++) weights[i] = skin[i]! * confidence[i]!;
+  const lighting = fitLighting(texLinear, geom, weights);
+  const flatMask = buildRegionMask(D, D, topo.uvs, topo.regions);
+  return { texLinear, lighting, flatMask };
+}
