@@ -103,12 +103,15 @@ async function main(): Promise<void> {
     }
     const { camera, box } = cropCamera(face, TILE);
     const [x0, y0, side] = box;
-    const meta = await sharp(file).rotate().metadata();
-    const W = meta.width ?? 0, H = meta.height ?? 0;
+    // Dimensions after the EXIF rotation (metadata() reports the stored, unrotated size).
+    const upright = await sharp(file).rotate().toBuffer({ resolveWithObject: true });
+    const W = upright.info.width, H = upright.info.height;
     // Photo crop (pad outside with black).
     const left = Math.round(x0), top = Math.round(y0), sz = Math.round(side);
     const ext = { top: Math.max(0, -top), left: Math.max(0, -left), bottom: Math.max(0, top + sz - H), right: Math.max(0, left + sz - W) };
-    const photo = await sharp(file).rotate().extend({ ...ext, background: '#000' })
+    // Extend first, as its own step: in one sharp pipeline the extract would run before the extend.
+    const padded = await sharp(upright.data).extend({ ...ext, background: '#000' }).toBuffer();
+    const photo = await sharp(padded)
       .extract({ left: left + ext.left, top: top + ext.top, width: sz, height: sz }).resize(TILE, TILE).png().toBuffer();
     const g = await glbInCamera(face);
     method ||= String(face.detailStats['method']);
