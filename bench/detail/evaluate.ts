@@ -43,6 +43,8 @@ export interface DetailScene {
   gtSmooth: Float32Array;
   gtDisplacement?: Float32Array;
   regions?: Uint8Array;
+  /** Pixels where an occluder (glasses, hair) covers the skin (synthetic scenes): the detail must be 0 there. */
+  occluded?: Uint8Array;
 }
 
 /** Encode to JPEG at `quality` and decode back (what a camera / web photo goes through). */
@@ -162,7 +164,7 @@ export function highpassField(image: Image, base: MethodField, mmPerPixel: numbe
 }
 
 /** Scores of a method on a scene (the scored mask = GT mask ∧ the method's proxy fully covers the pixel). */
-export function scoreField(scene: DetailScene, m: MethodField): DetailFieldScores & { coverage: number } {
+export function scoreField(scene: DetailScene, m: MethodField): DetailFieldScores & { coverage: number; occludedRmsMm: number } {
   const n = scene.mask.length;
   const mask = new Uint8Array(n);
   let inGt = 0, both = 0;
@@ -175,7 +177,20 @@ export function scoreField(scene: DetailScene, m: MethodField): DetailFieldScore
     ...(scene.regions ? { regions: scene.regions } : {}),
   });
   if (!scene.gtDisplacement) { s.creaseF1 = NaN; s.creasePrecision = NaN; s.creaseRecall = NaN; }
-  return { ...s, coverage: inGt ? both / inGt : 0 };
+  return { ...s, coverage: inGt ? both / inGt : 0, occludedRmsMm: occludedRms(scene, m) };
+}
+
+/** RMS (mm) of a method's displacement over the scene's occluded pixels where its mesh is; NaN when there are none. */
+export function occludedRms(scene: DetailScene, m: MethodField): number {
+  if (!scene.occluded) return NaN;
+  let s2 = 0, n = 0;
+  for (let p = 0; p < scene.occluded.length; p++) {
+    if (!scene.occluded[p]) continue;
+    const d = m.displacement[p]!;
+    if (!Number.isFinite(d)) continue;
+    s2 += d * d; n++;
+  }
+  return n ? Math.sqrt(s2 / n) : NaN;
 }
 
 /** Run every method on a scene: two reconstructions (sfs, dfdn) and the two fields derived from the dfdn one's proxy. */

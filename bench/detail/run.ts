@@ -6,7 +6,8 @@
  * with renderer v2, and the Lee Perry-Smith scan (12 poses × 4 lights), scored for the methods
  * zero / sfs / dfdn / highpass with the detail-field metrics. Writes bench/results/detail.json
  * (with the commit) and a contact sheet (render | GT detail | each method's detail).
- * `--quick`: 2 synthetic scenes and 1 scan view at 512 px.
+ * `--quick`: 2 synthetic scenes and 1 scan view at 512 px. `--occluders`: every synthetic scene with
+ * glasses and a hair fringe; rows then also report `occludedRmsMm` (the displacement under them).
  * `--candidate <name>=<model dir>[@<strength>]` (repeatable): an extra row per DFDN model folder
  * (`dfdn.onnx` + `dfdn.json`) and detail strength (default 1), e.g. `--candidate dfdn-v1=/tmp/dfdn-v1`
  * or `--candidate dfdn@0.5=models/dfdn@0.5`, run on the same scenes.
@@ -55,6 +56,8 @@ const withLps = !args.includes('--no-lps') && existsSync(SCAN_DIR);
 const nIds = Number(arg('--ids') ?? 8), nLpsViews = Number(arg('--lps-views') ?? 12);
 /** Synthetic ages (default 35 and 72): `--ages 72` for a run limited to the older faces. */
 const ages = (arg('--ages') ?? '35,72').split(',').map(Number);
+/** `--occluders`: every synthetic scene wears glasses and a hair fringe (the occluder cases: displacement RMS under them). */
+const forceOccluders = args.includes('--occluders');
 for (const a of ages) if (a !== 35 && a !== 72) throw new Error(`--ages: each age must be 35 or 72, got ${a}`);
 
 /** The synthetic scene list: seeds 7001–7008 (7001–7004 tune, 7005–7008 held out), ages 35 / 72, neutral + one expression. */
@@ -74,7 +77,7 @@ function syntheticList(): Array<{ seed: number; age: number; preset: string; siz
 
 interface SceneResult {
   id: string; subject: 'lps' | 'synthetic'; split: 'tune' | 'heldout'; size: number; age?: number; preset?: string;
-  methods: Partial<Record<string, { r: number; rWrinkle: number; creaseF1: number; creasePrecision: number; creaseRecall: number; normalGainDeg: number; coverage: number; shift: [number, number]; regions: Record<string, { r: number; creaseF1: number }> }>>;
+  methods: Partial<Record<string, { r: number; rWrinkle: number; creaseF1: number; creasePrecision: number; creaseRecall: number; normalGainDeg: number; coverage: number; occludedRmsMm: number; shift: [number, number]; regions: Record<string, { r: number; creaseF1: number }> }>>;
   ms: number;
 }
 
@@ -92,12 +95,16 @@ async function main(): Promise<void> {
   const lpsFirst: Array<() => Promise<DetailScene>> = [];
   for (const s of syntheticList()) {
     scenes.push(async () => {
-      const c = synthCase(data, s.seed, { age: s.age, preset: s.preset, size: s.size });
+      const c = synthCase(data, s.seed, { age: s.age, preset: s.preset, size: s.size, ...(forceOccluders ? { glasses: true, hair: true } : {}) });
       const r = renderSynthCase(data, c);
+      const occluded = new Uint8Array(r.render.occluded.length);
+      let anyOccluded = false;
+      for (let p = 0; p < occluded.length; p++) if (r.render.occluded[p]! > 0.5) { occluded[p] = 1; anyOccluded = true; }
       return {
         id: c.id, subject: 'synthetic', split: s.split, size: s.size, age: s.age, preset: s.preset,
         image: await jpegRoundTrip(r.render.image, c.jpegQuality), camera: r.camera, focalLength35mm: c.focalLength35mm, mmPerPixel: r.mmPerPixel,
         mask: r.mask, gtDetailed: r.render.detailedNormal, gtSmooth: r.render.smoothNormal, gtDisplacement: r.render.displacement, regions: r.regions,
+        ...(anyOccluded ? { occluded } : {}),
       };
     });
   }
@@ -120,7 +127,7 @@ async function main(): Promise<void> {
         const s = scoreField(scene, f);
         const regions: Record<string, { r: number; creaseF1: number }> = {};
         for (const [k, v] of Object.entries(s.regions)) regions[DETAIL_REGIONS[Number(k) - 1] ?? `r${k}`] = { r: round(v.r), creaseF1: round(v.creaseF1) };
-        res.methods[m] = { r: round(s.r), rWrinkle: round(s.rWrinkle), creaseF1: round(s.creaseF1), creasePrecision: round(s.creasePrecision), creaseRecall: round(s.creaseRecall), normalGainDeg: round(s.normalGainDeg), coverage: round(s.coverage), shift: s.shift, regions };
+        res.methods[m] = { r: round(s.r), rWrinkle: round(s.rWrinkle), creaseF1: round(s.creaseF1), creasePrecision: round(s.creasePrecision), creaseRecall: round(s.creaseRecall), normalGainDeg: round(s.normalGainDeg), coverage: round(s.coverage), occludedRmsMm: round(s.occludedRmsMm), shift: s.shift, regions };
       }
       res.ms = Math.round(performance.now() - ts);
       results.push(res);
@@ -137,8 +144,8 @@ async function main(): Promise<void> {
     for (const c of candidateRecs) await c.rec.dispose();
   }
   const rows = await writeResults(results, outJson);
-  process.stdout.write(markdownTable(['method', 'split', 'subject', 'r', 'rWrinkle', 'creaseF1', 'normalGainDeg', 'coverage', 'count'],
-    rows.map((r) => [r.method, r.split, r.subject, fmt(r.r), fmt(r.rWrinkle), fmt(r.creaseF1), fmt(r.normalGainDeg), fmt(r.coverage), r.count])) + '\n');
+  process.stdout.write(markdownTable(['method', 'split', 'subject', 'r', 'rWrinkle', 'creaseF1', 'normalGainDeg', 'coverage', 'occludedRmsMm', 'count'],
+    rows.map((r) => [r.method, r.split, r.subject, fmt(r.r), fmt(r.rWrinkle), fmt(r.creaseF1), fmt(r.normalGainDeg), fmt(r.coverage), fmt(r.occludedRmsMm), r.count])) + '\n');
   process.stdout.write(`wrote ${outJson}${sheetRows.length ? ` and ${sheetOut}` : ''} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
 }
 
@@ -172,13 +179,13 @@ const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '—');
 const mean = (xs: number[]): number => { const f = xs.filter(Number.isFinite); return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN; };
 
 /** Rows of the JSON: method × split × subject, means over scenes. */
-function aggregate(rs: SceneResult[]): Array<{ method: string; split: string; subject: string; r: number; rWrinkle: number; creaseF1: number; normalGainDeg: number; coverage: number; count: number }> {
+function aggregate(rs: SceneResult[]): Array<{ method: string; split: string; subject: string; r: number; rWrinkle: number; creaseF1: number; normalGainDeg: number; coverage: number; occludedRmsMm: number; count: number }> {
   const rows = [];
   for (const subject of ['synthetic', 'lps'] as const) for (const split of ['tune', 'heldout'] as const) for (const m of methods) {
     const xs = rs.filter((r) => r.subject === subject && r.split === split).map((r) => r.methods[m]).filter((x): x is NonNullable<typeof x> => !!x);
     const count = rs.filter((r) => r.subject === subject && r.split === split).length;
     if (!count) continue;
-    rows.push({ method: m, split, subject, r: round(mean(xs.map((x) => x.r))), rWrinkle: round(mean(xs.map((x) => x.rWrinkle))), creaseF1: round(mean(xs.map((x) => x.creaseF1))), normalGainDeg: round(mean(xs.map((x) => x.normalGainDeg))), coverage: round(count ? xs.reduce((s, x) => s + x.coverage, 0) / count : NaN), count });
+    rows.push({ method: m, split, subject, r: round(mean(xs.map((x) => x.r))), rWrinkle: round(mean(xs.map((x) => x.rWrinkle))), creaseF1: round(mean(xs.map((x) => x.creaseF1))), normalGainDeg: round(mean(xs.map((x) => x.normalGainDeg))), coverage: round(count ? xs.reduce((s, x) => s + x.coverage, 0) / count : NaN), occludedRmsMm: round(mean(xs.map((x) => x.occludedRmsMm))), count });
   }
   return rows;
 }
