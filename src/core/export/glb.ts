@@ -16,7 +16,7 @@
  * dequantisation is a translation and uniform scale on each mesh's node, so the scene is still in
  * metres. `compress: 'meshopt'` adds EXT_meshopt_compression, `'draco'` KHR_draco_mesh_compression.
  */
-import { Document, Logger, WebIO, type Accessor, type Material, type Texture, type TextureInfo } from '@gltf-transform/core';
+import { Document, Logger, WebIO, type Accessor, type Material, type Scene, type Texture, type TextureInfo } from '@gltf-transform/core';
 import { EXTMeshoptCompression, KHRDracoMeshCompression, KHRMeshQuantization } from '@gltf-transform/extensions';
 import { draco, meshopt, quantize } from '@gltf-transform/functions';
 import { FaceDetailError } from '../errors.js';
@@ -252,6 +252,22 @@ export function checkExtras(fn: string, extras: unknown): Record<string, unknown
 }
 
 /**
+ * Add a perspective camera node (`camera.name`, with its translation / rotation) to `scene`: the
+ * photo's view, shared by the face GLB and the rig GLB.
+ *
+ * @example addCameraNode(doc, doc.createScene('scene'), { name: 'photo', yfov: 0.6, znear: 0.01 })
+ */
+export function addCameraNode(doc: Document, scene: Scene, camera: GlbCamera): void {
+  const cam = doc.createCamera(camera.name).setType('perspective').setYFov(camera.yfov).setZNear(camera.znear);
+  if (camera.zfar !== undefined) cam.setZFar(camera.zfar);
+  if (camera.aspectRatio !== undefined) cam.setAspectRatio(camera.aspectRatio);
+  const node = doc.createNode(camera.name).setCamera(cam);
+  if (camera.translation) node.setTranslation(camera.translation);
+  if (camera.rotation) node.setRotation(camera.rotation);
+  scene.addChild(node);
+}
+
+/**
  * Split a mesh into pieces of at most `maxVertices` vertices each, so each piece can use uint16
  * indices: triangles sorted by their centroid along the mesh's longest bounding-box axis, then
  * cut into runs, so the cuts are planes and only the vertices on them are copied into both
@@ -456,15 +472,7 @@ function buildDocument(fn: string, input: GlbInput): Document {
   scene.addChild(doc.createNode(nodeName).setMesh(faceMesh));
 
   // --- camera: the second node
-  if (camera) {
-    const cam = doc.createCamera(camera.name).setType('perspective').setYFov(camera.yfov).setZNear(camera.znear);
-    if (camera.zfar !== undefined) cam.setZFar(camera.zfar);
-    if (camera.aspectRatio !== undefined) cam.setAspectRatio(camera.aspectRatio);
-    const node = doc.createNode(camera.name).setCamera(cam);
-    if (camera.translation) node.setTranslation(camera.translation);
-    if (camera.rotation) node.setRotation(camera.rotation);
-    scene.addChild(node);
-  }
+  if (camera) addCameraNode(doc, scene, camera);
 
   // --- extra meshes: one node, mesh and flat material each
   for (const e of extraMeshes) {

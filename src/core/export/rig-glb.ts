@@ -20,7 +20,7 @@ import { KHRMeshQuantization } from '@gltf-transform/extensions';
 import { quantize } from '@gltf-transform/functions';
 import { FaceDetailError } from '../errors.js';
 import type { Mesh } from '../types.js';
-import { checkCamera, checkExtras, checkPng, splitMeshWithSources, unitVectors, type GlbCamera } from './glb.js';
+import { addCameraNode, checkCamera, checkExtras, checkPng, splitMeshWithSources, unitVectors, type GlbCamera } from './glb.js';
 import { checkMesh, checkName, checkNumber, describe, invalid } from './validate.js';
 
 /** One morph target of one part: sparse deltas (metres, glTF frame). */
@@ -206,15 +206,7 @@ function buildRigDocument(fn: string, input: RigGlbInput, quantized: boolean): D
   const node = doc.createNode(name).setMesh(mesh);
   if (grid) node.setTranslation(grid.origin).setScale([grid.step, grid.step, grid.step]);
   scene.addChild(node);
-  if (camera) {
-    const cam = doc.createCamera(camera.name).setType('perspective').setYFov(camera.yfov).setZNear(camera.znear);
-    if (camera.zfar !== undefined) cam.setZFar(camera.zfar);
-    if (camera.aspectRatio !== undefined) cam.setAspectRatio(camera.aspectRatio);
-    const camNode = doc.createNode(camera.name).setCamera(cam);
-    if (camera.translation) camNode.setTranslation(camera.translation);
-    if (camera.rotation) camNode.setRotation(camera.rotation);
-    scene.addChild(camNode);
-  }
+  if (camera) addCameraNode(doc, scene, camera);
   return doc;
 }
 
