@@ -200,3 +200,29 @@ def blur_t(x, sigma):
 
 def masked_blur_t(x, w, sigma):
     return blur_t(x * w, sigma) / blur_t(w, sigma).clamp_min(1e-6)
+
+
+UNIT = 0.1  # mm: displacement losses are in units of 0.1 mm
+
+
+def geo_terms(p, t, m):
+    """The two geometry-loss terms over mask m, in units of 0.1 mm: the mean squared displacement
+    error e = (p - t) / UNIT, and the mean squared texel differences of e in x plus in y (the
+    normals' error), each over the texel pairs both inside m."""
+    e = (p - t) / UNIT
+    l2 = ((e * e) * m).sum() / m.sum().clamp_min(1)
+    mx = m[..., :, 1:] * m[..., :, :-1]
+    my = m[..., 1:, :] * m[..., :-1, :]
+    gx = e[..., :, 1:] - e[..., :, :-1]
+    gy = e[..., 1:, :] - e[..., :-1, :]
+    lg = ((gx * gx) * mx).sum() / mx.sum().clamp_min(1) + ((gy * gy) * my).sum() / my.sum().clamp_min(1)
+    return l2, lg
+
+
+def torch_setup(seed):
+    """2 CPU threads, denormals flushed (tiny activations / gradients slowed some steps ~10x on
+    this CPU), seeded torch; returns a seeded numpy generator."""
+    torch.set_num_threads(2)
+    torch.set_flush_denormal(True)
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)

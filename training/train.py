@@ -28,10 +28,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from dfdn_common import LUM, PREP, SH_C0, blur_t, directional_sh, normals_from_disp, samples, sh_basis_t, sh_shade_t
+from dfdn_common import LUM, PREP, SH_C0, UNIT, blur_t, directional_sh, geo_terms, normals_from_disp, samples, sh_basis_t, sh_shade_t, torch_setup
 from model import Discriminator, Generator, macs_per_pixel
 
-UNIT = 0.1  # mm: displacement losses are in units of 0.1 mm
 
 
 def parse():
@@ -285,15 +284,8 @@ def geo_l1(p, t, m, w_grad):
     texels carry no wrinkle, so the L1 subgradient pulls every texel to 0 with unit force and the
     readout shrank before the features found the faint wrinkle shading (output RMS 4e-5 mm after
     500 steps); with L2 the pull is proportional to the error and training takes off."""
-    e = (p - t) / UNIT
-    msum = m.sum().clamp_min(1)
-    l = ((e * e) * m).sum() / msum
-    mx = m[..., :, 1:] * m[..., :, :-1]
-    my = m[..., 1:, :] * m[..., :-1, :]
-    gx = e[..., :, 1:] - e[..., :, :-1]
-    gy = e[..., 1:, :] - e[..., :-1, :]
-    lg = ((gx * gx) * mx).sum() / mx.sum().clamp_min(1) + ((gy * gy) * my).sum() / my.sum().clamp_min(1)
-    return l + w_grad * lg
+    l2, lg = geo_terms(p, t, m)
+    return l2 + w_grad * lg
 
 
 def laplacian(d):
@@ -303,11 +295,7 @@ def laplacian(d):
 
 def main():
     args = parse()
-    torch.set_num_threads(2)
-    # Denormal floats (tiny activations / gradients) slowed some steps ~10x on this CPU.
-    torch.set_flush_denormal(True)
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
+    rng = torch_setup(args.seed)
     os.makedirs(args.out, exist_ok=True)
     data = Data(args, rng)
     G, D = Generator(), Discriminator(w=12)

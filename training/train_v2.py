@@ -26,10 +26,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from dfdn_common import UNIT, geo_terms, torch_setup
 from model import Generator, macs_per_pixel
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-UNIT = 0.1
 
 
 def parse():
@@ -95,14 +95,7 @@ def crops(samples, B, S, rng, p_detail, flip=True):
 def loss_fn(p, t, c, w_grad, w_occ):
     skin = (c == 1).float()
     occ = (c == 2).float()
-    e = (p - t) / UNIT
-    n = skin.sum().clamp_min(1)
-    l2 = (e * e * skin).sum() / n
-    mx = skin[..., :, 1:] * skin[..., :, :-1]
-    my = skin[..., 1:, :] * skin[..., :-1, :]
-    gx = e[..., :, 1:] - e[..., :, :-1]
-    gy = e[..., 1:, :] - e[..., :-1, :]
-    lg = (gx * gx * mx).sum() / mx.sum().clamp_min(1) + (gy * gy * my).sum() / my.sum().clamp_min(1)
+    l2, lg = geo_terms(p, t, skin)
     lo = ((p / UNIT) ** 2 * occ).sum() / occ.sum().clamp_min(1)
     return l2 + w_grad * lg + w_occ * lo, {"l2": float(l2), "grad": float(lg), "occ": float(lo)}
 
@@ -137,10 +130,7 @@ def validate(G, val, S=256):
 
 def main():
     a = parse()
-    torch.set_num_threads(2)
-    torch.set_flush_denormal(True)
-    torch.manual_seed(a.seed)
-    rng = np.random.default_rng(a.seed)
+    rng = torch_setup(a.seed)
     os.makedirs(a.out, exist_ok=True)
     t_load = time.time()
     allS = load(a.data)
