@@ -27,6 +27,7 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { dfdnFeatures } from '../../src/core/detail/dfdn-features.js';
+import { projectTexel } from './project-texels.js';
 import { buildSkinMask } from '../../src/core/lighting/skin-mask.js';
 import { FACEMESH_LANDMARKS } from '../../src/core/model/facemesh-landmarks.js';
 import { faceMeshTopology } from '../../src/core/model/facemesh-model.js';
@@ -155,17 +156,11 @@ async function main(): Promise<void> {
       const dz = new Float32Array(n).fill(NaN);
       for (let i = 0; i < n; i++) {
         if (!geom.coverage[i]) continue;
-        const X = geom.position[3 * i]!, Y = geom.position[3 * i + 1]!, Z = geom.position[3 * i + 2]!;
-        const nx = geom.normal[3 * i]!, ny = geom.normal[3 * i + 1]!, nz = geom.normal[3 * i + 2]!;
-        // Facing the camera (the view ray is P/|P|; an outward normal points against it).
-        if ((nx * X + ny * Y + nz * Z) / Math.hypot(X, Y, Z) > -0.3) continue;
-        const px = (cam.fx * X) / Z + cam.cx - 0.5, py = (cam.fy * Y) / Z + cam.cy - 0.5;
-        const x0 = Math.floor(px), y0 = Math.floor(py);
-        if (x0 < 0 || y0 < 0 || x0 + 1 >= Wi || y0 + 1 >= Hi) continue;
-        const fx = px - x0, fy = py - y0;
+        const taps = projectTexel(geom, cam, i, Wi, Hi);
+        if (!taps) continue;
+        const Z = geom.position[3 * i + 2]!;
         let ok = true, sx = 0, sy = 0, sz = 0, sd = 0;
-        for (const [dx, dy, wgt] of [[0, 0, (1 - fx) * (1 - fy)], [1, 0, fx * (1 - fy)], [0, 1, (1 - fx) * fy], [1, 1, fx * fy]] as const) {
-          const p = (y0 + dy) * Wi + x0 + dx;
+        for (const [p, wgt] of taps) {
           if (!(gt.region[p]! >= 0.999) || !(gt.coverage[p]! >= 0.999)) { ok = false; break; }
           sx += wgt * gt.normal[3 * p]!; sy += wgt * gt.normal[3 * p + 1]!; sz += wgt * gt.normal[3 * p + 2]!;
           sd += wgt * gt.depth[p]!;

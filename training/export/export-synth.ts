@@ -22,6 +22,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { dfdnFeatures } from '../../src/core/detail/dfdn-features.js';
+import { projectTexel } from './project-texels.js';
 import type { FaceReconstruction } from '../../src/core/pipeline/types.js';
 import { loadIctModel } from '../../src/node/model-import/load-ict.js';
 import { createReconstructor } from '../../src/node/reconstructor.js';
@@ -77,16 +78,10 @@ async function main(): Promise<void> {
       let nSkin = 0, nOcc = 0;
       for (let i = 0; i < n; i++) {
         if (!geom.coverage[i]) continue;
-        const X = geom.position[3 * i]!, Y = geom.position[3 * i + 1]!, Z = geom.position[3 * i + 2]!;
-        const nx = geom.normal[3 * i]!, ny = geom.normal[3 * i + 1]!, nz = geom.normal[3 * i + 2]!;
-        if ((nx * X + ny * Y + nz * Z) / Math.hypot(X, Y, Z) > -0.3) continue; // not facing the camera
-        const px = (cam.fx * X) / Z + cam.cx - 0.5, py = (cam.fy * Y) / Z + cam.cy - 0.5;
-        const x0 = Math.floor(px), y0 = Math.floor(py);
-        if (x0 < 0 || y0 < 0 || x0 + 1 >= Wi || y0 + 1 >= Hi) continue;
-        const fx = px - x0, fy = py - y0;
+        const taps = projectTexel(geom, cam, i, Wi, Hi);
+        if (!taps) continue;
         let ok = true, occ = 0, s = 0;
-        for (const [dx, dy, w] of [[0, 0, (1 - fx) * (1 - fy)], [1, 0, fx * (1 - fy)], [0, 1, (1 - fx) * fy], [1, 1, fx * fy]] as const) {
-          const p = (y0 + dy) * Wi + x0 + dx;
+        for (const [p, w] of taps) {
           occ = Math.max(occ, occluded[p]!);
           if (!(coverage[p]! >= 0.999)) { ok = false; continue; }
           s += w * displacement[p]!;
