@@ -11,7 +11,7 @@ import { sampleUV } from '../../src/core/image/image.js';
 import { renderMesh } from '../../src/core/render/render-mesh.js';
 import type { FaceReconstruction } from '../../src/core/pipeline/types.js';
 import type { Camera, Image, Mesh } from '../../src/core/types.js';
-import type { Reconstructor } from '../../src/node/reconstructor.js';
+import type { ReconstructCallOptions, Reconstructor } from '../../src/node/reconstructor.js';
 import { renderView, viewCamera, type BenchView, type LightName } from '../accuracy/scene.js';
 import type { Scan } from '../accuracy/scan.js';
 
@@ -193,23 +193,32 @@ export function occludedRms(scene: DetailScene, m: MethodField): number {
   return n ? Math.sqrt(s2 / n) : NaN;
 }
 
+/**
+ * One reconstruction of a scene's image (given its camera's 35 mm focal length, as EXIF would) and
+ * its detail field; `undefined` when the pipeline finds no usable face (model and dependency
+ * errors are thrown: they would fail every scene).
+ */
+export async function methodField(rec: Reconstructor, scene: DetailScene, call: ReconstructCallOptions): Promise<MethodField | undefined> {
+  const input = { image: scene.image, width: scene.camera.width, height: scene.camera.height, format: 'raw' as const, exif: { focalLength35mm: scene.focalLength35mm } };
+  try {
+    return reconstructionField(await rec.reconstruct(input, call), { width: scene.camera.width, height: scene.camera.height }, scene.mask);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code?.startsWith('MODEL_') || code === 'DEPENDENCY_MISSING') throw e;
+    return undefined;
+  }
+}
+
 /** Run every method on a scene: two reconstructions (sfs, dfdn) and the two fields derived from the dfdn one's proxy. */
 export async function runMethods(rec: Reconstructor, scene: DetailScene, methods: readonly DetailBenchMethod[]): Promise<Partial<Record<DetailBenchMethod, MethodField>>> {
   const out: Partial<Record<DetailBenchMethod, MethodField>> = {};
-  const input = { image: scene.image, width: scene.camera.width, height: scene.camera.height, format: 'raw' as const, exif: { focalLength35mm: scene.focalLength35mm } };
-  const size = { width: scene.camera.width, height: scene.camera.height };
   let base: MethodField | undefined;
   for (const dm of ['dfdn', 'sfs'] as const) {
     if (!methods.includes(dm) && !(dm === 'dfdn' && (methods.includes('zero') || methods.includes('highpass')))) continue;
-    try {
-      const face = await rec.reconstruct(input, { detail: dm });
-      const f = reconstructionField(face, size, scene.mask);
-      if (methods.includes(dm)) out[dm] = f;
-      base ??= f;
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code?.startsWith('MODEL_') || code === 'DEPENDENCY_MISSING') throw e;
-    }
+    const f = await methodField(rec, scene, { detail: dm });
+    if (!f) continue;
+    if (methods.includes(dm)) out[dm] = f;
+    base ??= f;
   }
   if (base) {
     if (methods.includes('zero')) out.zero = zeroField(base);

@@ -24,7 +24,7 @@ import { normalsToImage } from '../accuracy/images.js';
 import type { Image } from '../../src/core/types.js';
 import { DETAIL_REGIONS, renderSynthCase, synthCase } from '../synth/scene.js';
 import {
-  DETAIL_BENCH_METHODS, jpegRoundTrip, lpsScene, lpsViews, reconstructionField, runMethods, scoreField, type DetailBenchMethod, type DetailScene, type MethodField,
+  DETAIL_BENCH_METHODS, jpegRoundTrip, lpsScene, lpsViews, methodField, runMethods, scoreField, type DetailBenchMethod, type DetailScene, type MethodField,
 } from './evaluate.js';
 
 const args = process.argv.slice(2);
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
       const ts = performance.now();
       const scene = await make();
       const fields: Partial<Record<string, MethodField>> = await runMethods(rec, scene, baseMethods);
-      for (const c of candidateRecs) fields[c.name] = await candidateField(c.rec, scene, c.strength);
+      for (const c of candidateRecs) fields[c.name] = await methodField(c.rec, scene, { detail: 'dfdn', detailStrength: c.strength });
       const res: SceneResult = { id: scene.id, subject: scene.subject, split: scene.split, size: scene.size, ...(scene.age ? { age: scene.age, preset: scene.preset } : {}), methods: {}, ms: 0 };
       for (const m of methods) {
         const f = fields[m];
@@ -147,18 +147,6 @@ async function main(): Promise<void> {
   process.stdout.write(markdownTable(['method', 'split', 'subject', 'r', 'rWrinkle', 'creaseF1', 'normalGainDeg', 'coverage', 'occludedRmsMm', 'count'],
     rows.map((r) => [r.method, r.split, r.subject, fmt(r.r), fmt(r.rWrinkle), fmt(r.creaseF1), fmt(r.normalGainDeg), fmt(r.coverage), fmt(r.occludedRmsMm), r.count])) + '\n');
   process.stdout.write(`wrote ${outJson}${sheetRows.length ? ` and ${sheetOut}` : ''} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
-}
-
-/** A candidate DFDN's field on a scene (undefined when the pipeline finds no face). */
-async function candidateField(r: Awaited<ReturnType<typeof createReconstructor>>, scene: DetailScene, detailStrength: number): Promise<MethodField | undefined> {
-  const input = { image: scene.image, width: scene.camera.width, height: scene.camera.height, format: 'raw' as const, exif: { focalLength35mm: scene.focalLength35mm } };
-  try {
-    return reconstructionField(await r.reconstruct(input, { detail: 'dfdn', detailStrength }), { width: scene.camera.width, height: scene.camera.height }, scene.mask);
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code?.startsWith('MODEL_') || code === 'DEPENDENCY_MISSING') throw e;
-    return undefined;
-  }
 }
 
 /** Write the JSON (rows aggregated over the scenes so far); returns the rows. */
