@@ -22,7 +22,8 @@
  *    (a*, b*) > 3 (see `chromaOutlierFraction`).
  *
  * Options: --quick (6 renders at 512 px + 6 photos, JSON to bench/out/), --no-photos,
- * --no-renders, --no-sweep, --all-sizes, --no-write.
+ * --no-renders, --no-sweep, --all-sizes, --no-write; --equalize (the lightness-equalisation study:
+ * bench/results/albedo-equalize.json).
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -31,6 +32,7 @@ import { meshHeadToCamera, renderForEval } from '../../src/core/eval/render-eval
 import { srgbToLinear } from '../../src/core/image/image.js';
 import { albedoDeltaE, chromaOutlierFraction } from '../../src/core/lighting/albedo-metrics.js';
 import { ALBEDO_DEFAULTS, computeAlbedo, type AlbedoOptions } from '../../src/core/lighting/albedo.js';
+import { equalizeLightness, type LightnessEqualizeOptions } from '../../src/core/lighting/lightness-equalize.js';
 import { borderWeight, buildRegionMask } from '../../src/core/lighting/skin-mask.js';
 import { faceMeshTopology } from '../../src/core/model/facemesh-model.js';
 import type { FaceReconstruction } from '../../src/core/pipeline/types.js';
@@ -47,7 +49,7 @@ const quick = args.includes('--quick');
 const log = (s: string): void => { process.stderr.write(s + '\n'); };
 
 /** The albedo variants compared. */
-const VARIANTS: Record<string, Partial<AlbedoOptions>> = {
+const VARIANTS: Record<string, Variant> = {
   before: { mode: 'per-channel', shadingFloor: 0.05 },
   after: { ...ALBEDO_DEFAULTS },
 };
@@ -97,9 +99,19 @@ function compactIntermediates(im: Intermediates, pick: number[]): Intermediates 
   return { texture: { width: n, height: 1, channels: 3, data: tex }, normals: nr, proxyNormals: pn, coverage: cov, confidence: conf, sh: im.sh, position: pos };
 }
 
-function albedoOf(im: Intermediates, opts: Partial<AlbedoOptions>): Image {
-  return computeAlbedo(im.texture, im.normals, im.coverage, im.sh, { ...opts, chromaNormals: im.proxyNormals });
+/** An albedo variant: the division's options, optionally followed by the lightness equalisation. */
+type Variant = Partial<AlbedoOptions> & { equalize?: LightnessEqualizeOptions };
+
+function albedoOf(im: Intermediates, opts: Variant): Image {
+  const { equalize, ...division } = opts;
+  const alb = computeAlbedo(im.texture, im.normals, im.coverage, im.sh, { ...division, chromaNormals: im.proxyNormals });
+  return equalize ? equalizeLightness(alb, im.coverage, equalize) : alb;
 }
+
+/** `--equalize`: the lightness-equalisation grid (σ as a fraction of the map, strength), after the default division. */
+const EQUALIZE_GRID: Record<string, Variant> = Object.fromEntries(
+  [0.015, 0.022, 0.03, 0.045].flatMap((sigmaFraction) => [0.6, 0.8, 1].map((strength) => [`eq σ${sigmaFraction} s${strength}`, { ...ALBEDO_DEFAULTS, equalize: { sigmaFraction, strength, clampLog: 0.7 } }])),
+);
 
 // ------------------------------------------------------------------ known-albedo renders
 
@@ -108,7 +120,7 @@ interface Score { mean: number; median: number; above10: number; chromaMean: num
 interface VariantScore { perChannel: Score; scalar: Score; chromaOutliers: number }
 const score = (e: ReturnType<typeof albedoDeltaE>): Score => ({ mean: e.mean, median: e.median, above10: e.fractionAbove, chromaMean: e.chromaMean, chromaAbove10: e.chromaFractionAbove });
 
-async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>, views: BenchView[], variants: Record<string, Partial<AlbedoOptions>>, doSweep: boolean): Promise<{ rows: RenderRow[]; sweep: SweepRow[] }> {
+async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>, views: BenchView[], variants: Record<string, Variant>, doSweep: boolean): Promise<{ rows: RenderRow[]; sweep: SweepRow[] }> {
   const scan = await loadScan();
   const rows: RenderRow[] = [];
   const sweepAcc = new Map<string, { opts: Partial<AlbedoOptions>; pc: number[]; pcAbove: number[]; chroma: number[]; chromaAbove: number[] }>();
@@ -269,6 +281,41 @@ async function runPhotos(rec: Awaited<ReturnType<typeof createReconstructor>>): 
 const pct = (x: number, d = 2): string => (Number.isFinite(x) ? `${(100 * x).toFixed(d)} %` : '–');
 const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '–');
 
+/**
+ * `--equalize`: every 512 px view scored with the default division and each point of
+ * {@link EQUALIZE_GRID}; the best point on the tuning half (fewest ΔE > 10, then mean) is reported
+ * on the held-out half. Writes bench/results/albedo-equalize.json.
+ */
+async function equalizeStudy(): Promise<void> {
+  const rec = await createReconstructor();
+  try {
+    const all = (quick ? quickSet() : benchSet()).filter((v) => allSizes || quick || v.size === 512);
+    const variants: Record<string, Variant> = { after: { ...ALBEDO_DEFAULTS }, ...EQUALIZE_GRID };
+    const { rows } = await runRenders(rec, all, variants, false);
+    const table = (['tune', 'heldout'] as const).flatMap((split) => Object.entries(variants).map(([name, v]) => {
+      const rs = rows.filter((r) => r.split === split && r.detected && r.variants[name]);
+      const m = (f: (x: VariantScore) => number): number => rs.reduce((a, r) => a + f(r.variants[name]!), 0) / Math.max(1, rs.length);
+      return { variant: name, split, views: rs.length, equalize: v.equalize ?? null, perChannelMeanDeltaE: m((x) => x.perChannel.mean), perChannelAbove10: m((x) => x.perChannel.above10), colourAbove10: m((x) => x.perChannel.chromaAbove10), chromaOutliers: m((x) => x.chromaOutliers) };
+    }));
+    const best = table.filter((t) => t.split === 'tune').sort((a, b) => a.perChannelAbove10 - b.perChannelAbove10 || a.perChannelMeanDeltaE - b.perChannelMeanDeltaE)[0]!;
+    const byLight = [...new Set(rows.map((r) => r.light))].flatMap((light) => ['after', best.variant].map((name) => {
+      const rs = rows.filter((r) => r.light === light && r.split === 'heldout' && r.detected && r.variants[name]);
+      return { light, variant: name, views: rs.length, perChannelAbove10: rs.reduce((a, r) => a + r.variants[name]!.perChannel.above10, 0) / Math.max(1, rs.length) };
+    }));
+    console.log(markdownTable(['variant', 'split', 'views', 'ΔE', 'ΔE > 10', 'colour ΔE > 10', 'chroma outliers'], table.map((t) => [t.variant, t.split, t.views, f2(t.perChannelMeanDeltaE), pct(t.perChannelAbove10), pct(t.colourAbove10), pct(t.chromaOutliers)])));
+    console.log(`best on the tuning half: ${best.variant}`);
+    console.log(markdownTable(['light', 'variant', 'views', 'ΔE > 10 (held out)'], byLight.map((t) => [t.light, t.variant, t.views, pct(t.perChannelAbove10)])));
+    if (!args.includes('--no-write')) {
+      const file = quick ? path.join('bench', 'out', 'albedo-equalize-quick.json') : path.join('bench', 'results', 'albedo-equalize.json');
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, JSON.stringify({ commit: currentCommit(), date: new Date().toISOString(), quick, selectedOnTune: best.variant, table, byLight }, null, 2) + '\n');
+      console.log(`wrote ${file}`);
+    }
+  } finally {
+    await rec.dispose();
+  }
+}
+
 async function main(): Promise<void> {
   const rec = await createReconstructor();
   const out: Record<string, unknown> = { commit: currentCommit(), date: new Date().toISOString(), quick };
@@ -366,4 +413,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (args.includes('--equalize')) await equalizeStudy();
+else await main();

@@ -2,7 +2,7 @@
  * Independent reference renders (Blender Cycles) of the training renderer's scenes, and the
  * side-by-side comparison of the crease darkening.
  *
- *   node --import tsx bench/cycles/run.ts [--count 60] [--first 0] [--cache <dir>] [--samples 64] [--export] [--render] [--compare]
+ *   node --import tsx bench/cycles/run.ts [--count 60] [--first 0] [--cache <dir>] [--samples 64] [--export] [--render] [--compare] [--tune]
  *
  * `--export` writes per scene (seeds 7101…, 512², no occluders, no camera noise / blur / JPEG) the
  * displaced face (ICT layout, Loop level 2, displaced by the generator's map) and the rest of the
@@ -29,10 +29,11 @@ import { ictShape } from '../../src/core/model/ict-fit.js';
 import { ICT_TOPOLOGY_VERTEX_COUNT, ictTopology } from '../../src/core/model/ict-topology.js';
 import type { Mesh } from '../../src/core/types.js';
 import { loadIctModel } from '../../src/node/model-import/load-ict.js';
-import { currentCommit } from '../common.js';
+import { currentCommit, markdownTable } from '../common.js';
+import { SKIN_RENDER_DEFAULTS } from '../../src/core/render/render-skin.js';
 import { caseCamera } from '../proxy/scene.js';
 import { ictFaceMesh } from '../synth/faces.js';
-import { renderSynthCase, synthCase, type SynthCase } from '../synth/scene.js';
+import { renderSynthCase, synthAssets, synthCase, type SynthCase } from '../synth/scene.js';
 
 const args = process.argv.slice(2);
 const arg = (k: string): string | undefined => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : undefined; };
@@ -151,48 +152,71 @@ function creaseContrast(L: Float32Array, crease: Uint8Array, dist: Float32Array,
   return na && nb ? 1 - a / na / (b / nb) : NaN;
 }
 
+/** One scene's cached inputs for the comparison. */
+interface CachedScene {
+  dir: string;
+  S: { width: number; height: number; mmPerPixel: number; age: number; preset: string };
+  cyc: Buffer;
+  mask: Uint8Array;
+  crease: Uint8Array;
+  dist: Float32Array;
+}
+
+async function loadCached(d: string): Promise<CachedScene> {
+  const dir = path.join(cache, d);
+  const S = JSON.parse(await readFile(path.join(dir, 'scene.json'), 'utf8')) as CachedScene['S'];
+  const W = S.width, H = S.height, n = W * H;
+  const cyc = await sharp(path.join(dir, 'cycles.png')).removeAlpha().raw().toBuffer();
+  const disp = new Float32Array((await readFile(path.join(dir, 'gt-displacement.f32'))).buffer.slice(0));
+  const mask = new Uint8Array(await readFile(path.join(dir, 'mask.u8')));
+  const depth = valleyDepth(disp, W, H, mask, 3 / S.mmPerPixel);
+  const crease = new Uint8Array(n);
+  for (let p = 0; p < n; p++) crease[p] = mask[p] && depth[p]! > 0.2 ? 1 : 0;
+  return { dir, S, cyc, mask, crease, dist: distanceTransform(crease, W, H) };
+}
+
+/** Our image against the Cycles one: crease darkening of both, exposure ratio, image differences, high-pass correlation near creases. */
+function measure(sc: CachedScene, ours: Buffer): { co: number; cc: number; k: number; diff: number; diffK: number; hpr: number } {
+  const { S, cyc, mask, crease, dist } = sc;
+  const W = S.width, H = S.height, n = W * H;
+  const Lo = lumLinear(ours, n), Lc = lumLinear(cyc, n);
+  // Exposure: median ratio over the skin.
+  const ratios: number[] = [];
+  for (let p = 0; p < n; p++) if (mask[p] && Lc[p]! > 1e-4) ratios.push(Lo[p]! / Lc[p]!);
+  ratios.sort((a, b) => a - b);
+  const k = ratios[ratios.length >> 1] ?? 1;
+  let diff = 0, diffK = 0, m = 0;
+  for (let p = 0; p < n; p++) {
+    if (!mask[p]) continue;
+    for (let c = 0; c < 3; c++) {
+      const o = ours[3 * p + c]! / 255, y = cyc[3 * p + c]! / 255;
+      diff += Math.abs(o - y);
+      const yl = y <= 0.04045 ? y / 12.92 : ((y + 0.055) / 1.055) ** 2.4, ys = Math.min(1, yl * k);
+      diffK += Math.abs(o - (ys <= 0.0031308 ? 12.92 * ys : 1.055 * ys ** (1 / 2.4) - 0.055));
+    }
+    m += 3;
+  }
+  const co = creaseContrast(Lo, crease, dist, mask, S.mmPerPixel), cc = creaseContrast(Lc, crease, dist, mask, S.mmPerPixel);
+  // Shading detail agreement: correlation of the two log-luminance high-passes (σ = 2 mm) on the skin near creases (≤ 4 mm).
+  const hp = (L: Float32Array): Float32Array => { const lg = L.map((v) => Math.log(1e-3 + v)); const lo = maskedGaussianBlur(lg, 1, W, H, mask, 2 / S.mmPerPixel); return lg.map((v, p) => v - lo[p]!); };
+  const ho = hp(Lo), hc = hp(Lc);
+  let sab = 0, saa = 0, sbb = 0;
+  for (let p = 0; p < n; p++) if (mask[p] && dist[p]! * S.mmPerPixel <= 4) { sab += ho[p]! * hc[p]!; saa += ho[p]! ** 2; sbb += hc[p]! ** 2; }
+  return { co, cc, k, diff: diff / m, diffK: diffK / m, hpr: saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN };
+}
+
 async function compare(): Promise<void> {
   const dirs = (await readdir(cache)).sort().filter((d) => existsSync(path.join(cache, d, 'cycles.png')));
   const rows: Array<Record<string, unknown>> = [];
   const figs: Buffer[] = [];
   for (const d of dirs) {
-    const dir = path.join(cache, d);
-    const S = JSON.parse(await readFile(path.join(dir, 'scene.json'), 'utf8')) as { width: number; height: number; mmPerPixel: number; age: number; preset: string };
+    const sc = await loadCached(d);
+    const { S, cyc, mask, crease } = sc;
     const W = S.width, H = S.height, n = W * H;
-    const ours = await sharp(path.join(dir, 'ours.png')).removeAlpha().raw().toBuffer();
-    const cyc = await sharp(path.join(dir, 'cycles.png')).removeAlpha().raw().toBuffer();
-    const disp = new Float32Array((await readFile(path.join(dir, 'gt-displacement.f32'))).buffer.slice(0));
-    const mask = new Uint8Array(await readFile(path.join(dir, 'mask.u8')));
-    const depth = valleyDepth(disp, W, H, mask, 3 / S.mmPerPixel);
-    const crease = new Uint8Array(n);
-    for (let p = 0; p < n; p++) crease[p] = mask[p] && depth[p]! > 0.2 ? 1 : 0;
-    const dist = distanceTransform(crease, W, H);
-    const Lo = lumLinear(ours, n), Lc = lumLinear(cyc, n);
-    // Exposure: median ratio over the skin.
-    const ratios: number[] = [];
-    for (let p = 0; p < n; p++) if (mask[p] && Lc[p]! > 1e-4) ratios.push(Lo[p]! / Lc[p]!);
-    ratios.sort((a, b) => a - b);
-    const k = ratios[ratios.length >> 1] ?? 1;
-    let diff = 0, diffK = 0, m = 0;
-    for (let p = 0; p < n; p++) {
-      if (!mask[p]) continue;
-      for (let c = 0; c < 3; c++) {
-        const o = ours[3 * p + c]! / 255, y = cyc[3 * p + c]! / 255;
-        diff += Math.abs(o - y);
-        const yl = y <= 0.04045 ? y / 12.92 : ((y + 0.055) / 1.055) ** 2.4, ys = Math.min(1, yl * k);
-        diffK += Math.abs(o - (ys <= 0.0031308 ? 12.92 * ys : 1.055 * ys ** (1 / 2.4) - 0.055));
-      }
-      m += 3;
-    }
-    const co = creaseContrast(Lo, crease, dist, mask, S.mmPerPixel), cc = creaseContrast(Lc, crease, dist, mask, S.mmPerPixel);
-    // Shading detail agreement: correlation of the two log-luminance high-passes (σ = 2 mm) on the skin near creases (≤ 4 mm).
-    const hp = (L: Float32Array): Float32Array => { const lg = L.map((v) => Math.log(1e-3 + v)); const lo = maskedGaussianBlur(lg, 1, W, H, mask, 2 / S.mmPerPixel); return lg.map((v, p) => v - lo[p]!); };
-    const ho = hp(Lo), hc = hp(Lc);
-    let sab = 0, saa = 0, sbb = 0;
-    for (let p = 0; p < n; p++) if (mask[p] && dist[p]! * S.mmPerPixel <= 4) { sab += ho[p]! * hc[p]!; saa += ho[p]! ** 2; sbb += hc[p]! ** 2; }
-    const hpr = saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
-    rows.push({ id: d, age: S.age, preset: S.preset, creaseContrastOurs: r4(co), creaseContrastCycles: r4(cc), highPassCorrelationNearCreases: r4(hpr), exposureRatio: r4(k), meanAbsDiffSrgb: r4(diff / m), meanAbsDiffSrgbExposureMatched: r4(diffK / m), creasePixels: crease.reduce((s, v) => s + v, 0) });
-    process.stderr.write(`${d}: crease contrast ours ${co.toFixed(3)} cycles ${cc.toFixed(3)}, exposure ${k.toFixed(3)}, |diff| ${(diff / m).toFixed(3)} (${(diffK / m).toFixed(3)} matched), high-pass r ${hpr.toFixed(3)}\n`);
+    const ours = await sharp(path.join(sc.dir, 'ours.png')).removeAlpha().raw().toBuffer();
+    const { co, cc, k, diff, diffK, hpr } = measure(sc, ours);
+    rows.push({ id: d, age: S.age, preset: S.preset, creaseContrastOurs: r4(co), creaseContrastCycles: r4(cc), highPassCorrelationNearCreases: r4(hpr), exposureRatio: r4(k), meanAbsDiffSrgb: r4(diff), meanAbsDiffSrgbExposureMatched: r4(diffK), creasePixels: crease.reduce((s, v) => s + v, 0) });
+    process.stderr.write(`${d}: crease contrast ours ${co.toFixed(3)} cycles ${cc.toFixed(3)}, exposure ${k.toFixed(3)}, |diff| ${diff.toFixed(3)} (${diffK.toFixed(3)} matched), high-pass r ${hpr.toFixed(3)}\n`);
     if (figs.length < 4) {
       let x0 = W, x1 = 0, y0 = H, y1 = 0;
       for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (mask[y * W + x]) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
@@ -216,8 +240,47 @@ async function compare(): Promise<void> {
   process.stdout.write(JSON.stringify(doc.summary) + '\n');
 }
 
+
+/** The tuning grid of `--tune`: the training renderer's subsurface share and σ scale, and its AO radius. */
+const TUNE_GRID = (() => {
+  const out: Array<{ weight: number; sigmaScale: number; aoRadiusMm: number }> = [];
+  for (const weight of [0.7, 0.5, 0.3]) for (const sigmaScale of [1, 0.6]) for (const aoRadiusMm of [4, 2]) out.push({ weight, sigmaScale, aoRadiusMm });
+  return out;
+})();
+
+/**
+ * `--tune`: re-render the cached scenes with the training renderer over {@link TUNE_GRID} and
+ * measure each variant against the same Cycles images; writes bench/results/cycles-tune.json.
+ */
+async function tune(data: Awaited<ReturnType<typeof loadIctModel>>): Promise<void> {
+  const sums = TUNE_GRID.map(() => ({ co: 0, cc: 0, absGap: 0, diffK: 0, hpr: 0, n: 0 }));
+  for (const c of cases(data)) {
+    if (!existsSync(path.join(cache, c.id, 'cycles.png'))) continue;
+    const sc = await loadCached(c.id);
+    const assets = synthAssets(data, c.face, Math.min(1024, c.size));
+    for (const [i, g] of TUNE_GRID.entries()) {
+      const base = SKIN_RENDER_DEFAULTS.subsurface.sigmaMm;
+      const r = renderSynthCase(data, c, { levels: 1, assets, skin: { subsurface: { weight: g.weight, sigmaMm: [base[0] * g.sigmaScale, base[1] * g.sigmaScale, base[2] * g.sigmaScale] }, aoRadiusMm: g.aoRadiusMm } });
+      const m = measure(sc, Buffer.from(r.render.image.data.map((v) => Math.round(255 * v))));
+      const s = sums[i]!;
+      s.co += m.co; s.cc += m.cc; s.absGap += Math.abs(m.co - m.cc); s.diffK += m.diffK; s.hpr += m.hpr; s.n++;
+    }
+    process.stderr.write(`tuned ${c.id}\n`);
+  }
+  const rows = TUNE_GRID.map((g, i) => {
+    const s = sums[i]!, n = Math.max(1, s.n);
+    return { ...g, scenes: s.n, creaseContrastOurs: r4(s.co / n), creaseContrastCycles: r4(s.cc / n), meanAbsCreaseGap: r4(s.absGap / n), meanAbsDiffSrgbExposureMatched: r4(s.diffK / n), highPassCorrelationNearCreases: r4(s.hpr / n) };
+  });
+  const best = [...rows].sort((a, b) => a.meanAbsCreaseGap - b.meanAbsCreaseGap)[0];
+  const doc = { commit: currentCommit(), date: new Date().toISOString().slice(0, 10), samples, criterion: 'smallest mean |crease contrast ours − Cycles| per scene', best, rows };
+  await writeFile(path.join('bench', 'results', 'cycles-tune.json'), JSON.stringify(doc, null, 1) + '\n');
+  const keys = Object.keys(rows[0] ?? {});
+  process.stdout.write(markdownTable(keys, rows.map((r) => keys.map((k) => (r as Record<string, number>)[k]!))) + '\n');
+}
+
 const r4 = (x: number): number => (Number.isFinite(x) ? Math.round(x * 1e4) / 1e4 : x);
 
 if (args.includes('--export')) await exportScenes(await loadIctModel(modelsDir ? { modelsDir } : {}));
 if (args.includes('--render')) await renderScenes();
 if (args.includes('--compare')) await compare();
+if (args.includes('--tune')) await tune(await loadIctModel(modelsDir ? { modelsDir } : {}));

@@ -7,7 +7,8 @@
  * zero / sfs / dfdn / highpass with the detail-field metrics. Writes bench/results/detail.json
  * (with the commit) and a contact sheet (render | GT detail | each method's detail).
  * `--quick`: 2 synthetic scenes and 1 scan view at 512 px. `--occluders`: every synthetic scene with
- * glasses and a hair fringe; rows then also report `occludedRmsMm` (the displacement under them).
+ * glasses and a hair fringe; `--hands`: every synthetic scene has a hand on a cheek; with either, rows
+ * also report `occludedRmsMm` (the displacement under the occluders).
  * `--candidate <name>=<model dir>[@<strength>]` (repeatable): an extra row per DFDN model folder
  * (`dfdn.onnx` + `dfdn.json`) and detail strength (default 1), e.g. `--candidate dfdn-v1=/tmp/dfdn-v1`
  * or `--candidate dfdn@0.5=models/dfdn@0.5`, run on the same scenes.
@@ -58,6 +59,8 @@ const nIds = Number(arg('--ids') ?? 8), nLpsViews = Number(arg('--lps-views') ??
 const ages = (arg('--ages') ?? '35,72').split(',').map(Number);
 /** `--occluders`: every synthetic scene wears glasses and a hair fringe (the occluder cases: displacement RMS under them). */
 const forceOccluders = args.includes('--occluders');
+/** `--hands`: every synthetic scene has a hand resting on a cheek (an occluder of skin colour; the detail must be 0 under it). */
+const withHands = args.includes('--hands');
 for (const a of ages) if (a !== 35 && a !== 72) throw new Error(`--ages: each age must be 35 or 72, got ${a}`);
 
 /** The synthetic scene list: seeds 7001–7008 (7001–7004 tune, 7005–7008 held out), ages 35 / 72, neutral + one expression. */
@@ -95,7 +98,7 @@ async function main(): Promise<void> {
   const lpsFirst: Array<() => Promise<DetailScene>> = [];
   for (const s of syntheticList()) {
     scenes.push(async () => {
-      const c = synthCase(data, s.seed, { age: s.age, preset: s.preset, size: s.size, ...(forceOccluders ? { glasses: true, hair: true } : {}) });
+      const c = synthCase(data, s.seed, { age: s.age, preset: s.preset, size: s.size, ...(forceOccluders ? { glasses: true, hair: true } : {}), ...(withHands ? { hand: true } : {}) });
       const r = renderSynthCase(data, c);
       const occluded = new Uint8Array(r.render.occluded.length);
       let anyOccluded = false;

@@ -10,7 +10,7 @@ import type { IctModelData } from '../../src/core/model/ict-cache.js';
 import { ictShape } from '../../src/core/model/ict-fit.js';
 import { ICT_TOPOLOGY_VERTEX_COUNT, ictTopology } from '../../src/core/model/ict-topology.js';
 import { directionalSH } from '../../src/core/lighting/sh.js';
-import { renderSkin, type SkinLight, type SkinRender } from '../../src/core/render/render-skin.js';
+import { renderSkin, type SkinLight, type SkinRender, type SkinRenderOptions } from '../../src/core/render/render-skin.js';
 import type { Camera, Image, Mesh, Pose } from '../../src/core/types.js';
 import { rasterizeUV } from '../../src/core/unwrap/rasterize-uv.js';
 import { caseCamera, ictRenderAssets } from '../proxy/scene.js';
@@ -41,6 +41,8 @@ export interface SynthCase {
   glasses?: { thick: boolean; metal: boolean };
   /** A fringe of hair strands across the forehead (an occluder; see hairMesh). */
   hair?: { strands: number; color: [number, number, number]; seed: number };
+  /** A hand resting on one cheek (an occluder of skin colour; see handMesh). Only when asked for. */
+  hand?: { side: -1 | 1; tone: number; seed: number };
   /** JPEG quality the photo is saved at (the caller encodes), blur σ px, noise σ. */
   jpegQuality: number; blurPx: number; noise: number;
 }
@@ -49,12 +51,12 @@ export interface SynthCase {
  * A seeded scene: identity ~ N(0, 1), the given age and expression preset, yaw ±25°, pitch ±12°,
  * lens 35–85 mm, face 45–60 % of the frame, a key light from a side and above with an area of
  * 0–12°, ambient 0.25–0.45, roughness 0.25 (oily) – 0.55 (dry), glasses on a quarter of the cases,
- * a fringe of hair strands on a quarter (independently),
+ * a fringe of hair strands on a quarter (independently), a hand on a cheek when `o.hand`,
  * JPEG 80–95, blur σ 0–0.6 px, noise σ 0.004–0.012.
  *
  * @example synthCase(data, 3001, { age: 70, preset: 'smile', size: 512 })
  */
-export function synthCase(data: IctModelData, seed: number, o: { age: number; preset: string; size: number; glasses?: boolean; hair?: boolean }): SynthCase {
+export function synthCase(data: IctModelData, seed: number, o: { age: number; preset: string; size: number; glasses?: boolean; hair?: boolean; hand?: boolean }): SynthCase {
   const face = synthFace(data, seed, { age: o.age, preset: o.preset });
   const rnd = mulberry(seed * 104729 + o.size);
   const U = (a: number, b: number): number => a + (b - a) * rnd();
@@ -69,6 +71,8 @@ export function synthCase(data: IctModelData, seed: number, o: { age: number; pr
     jpegQuality: Math.round(U(80, 95)), blurPx: U(0, 0.6), noise: U(0.004, 0.012),
     // Drawn last, so the fields above are those of earlier versions for the same seed.
     ...(o.hair ?? rnd() < 0.25 ? { hair: hairCase(rnd) } : {}),
+    // Hands only when asked for (o.hand): the draw comes last and leaves every other field as before.
+    ...(o.hand ? { hand: { side: rnd() < 0.5 ? -1 : 1, tone: U(0.85, 1.1), seed: Math.floor(rnd() * 2 ** 31) } as const } : {}),
   };
 }
 
@@ -226,7 +230,10 @@ export interface SynthRender {
  *
  * @example const r = renderSynthCase(data, synthCase(data, 3001, { age: 70, preset: 'smile', size: 512 }));
  */
-export function renderSynthCase(data: IctModelData, c: SynthCase, opts: { textureSize?: number; levels?: number; assets?: SynthAssets } = {}): SynthRender {
+export function renderSynthCase(
+  data: IctModelData, c: SynthCase,
+  opts: { textureSize?: number; levels?: number; assets?: SynthAssets; skin?: Pick<SkinRenderOptions, 'subsurface' | 'aoRadiusMm' | 'shadowRadiusMm'> } = {},
+): SynthRender {
   const T = opts.textureSize ?? Math.min(1024, c.size);
   const assets = opts.assets ?? synthAssets(data, c.face, T);
   const { camera, pose } = caseCamera({ ...c, size: c.size, id: c.id, group: 'neutral', identity: c.face.identity, expression: c.face.expression });
@@ -261,6 +268,10 @@ export function renderSynthCase(data: IctModelData, c: SynthCase, opts: { textur
   }
   const foreground: NonNullable<Parameters<typeof renderSkin>[2]['foreground']> = [{ mesh: headMesh, color: [0.5, 0.4, 0.35], vertexColors: colors }];
   if (c.hair) foreground.push({ mesh: hairMesh(data, shape, c.hair, toCam), color: c.hair.color, occluder: true });
+  if (c.hand) {
+    const tone = (k: number): number => (c.hand!.tone * skinMean[k]!) / Math.max(1, ns);
+    foreground.push({ mesh: handMesh(data, shape, c.hand, toCam), color: [tone(0), tone(1), tone(2)], occluder: true });
+  }
   if (c.glasses) foreground.push({ mesh: glassesMesh(data, shape, c.glasses.thick, toCam), color: c.glasses.metal ? [0.55, 0.55, 0.58] : [0.03, 0.025, 0.02], occluder: true });
   const kd = c.key.direction, kl = Math.hypot(...kd);
   const env = directionalSH(0, -0.5, -0.85, [c.ambient, c.ambient * 0.98, c.ambient * 1.03], 0);
@@ -271,7 +282,7 @@ export function renderSynthCase(data: IctModelData, c: SynthCase, opts: { textur
   ];
   const render = renderSkin(fine, camera, {
     lights, displacement: { width: T, height: T, channels: 1, data: assets.map.displacement }, albedo: assets.albedo, textureSize: T,
-    roughness: c.roughness, foreground, occluders: [headMesh], blurPx: c.blurPx, noise: c.noise, noiseSeed: c.seed, supersample: 2,
+    roughness: c.roughness, foreground, occluders: [headMesh], blurPx: c.blurPx, noise: c.noise, noiseSeed: c.seed, supersample: 2, ...opts.skin,
   });
   const W = camera.width, H = camera.height;
   const mask = new Uint8Array(W * H), regions = new Uint8Array(W * H);
@@ -292,7 +303,7 @@ export function renderSynthCase(data: IctModelData, c: SynthCase, opts: { textur
 }
 
 /** Tubes of radius `r` (mm) along polylines (a ring of `ring` vertices per point), as one mesh's points and indices. */
-function tubes(paths: Array<{ path: Array<[number, number, number]>; closed: boolean; r: number }>, ring = 6): { pts: number[]; idx: number[] } {
+function tubes(paths: Array<{ path: Array<[number, number, number]>; closed: boolean; r: number }>, ring = 6, caps = false): { pts: number[]; idx: number[] } {
   const pts: number[] = [], idx: number[] = [];
   for (const { path, closed, r } of paths) {
     const base = pts.length / 3, m = path.length;
@@ -313,6 +324,17 @@ function tubes(paths: Array<{ path: Array<[number, number, number]>; closed: boo
       const A = base + i * ring + k, B = base + i * ring + ((k + 1) % ring), C = base + ((i + 1) % m) * ring + k, D = base + ((i + 1) % m) * ring + ((k + 1) % ring);
       idx.push(A, C, B, B, C, D);
     }
+    if (caps && !closed && m >= 2) {
+      // Each open end closed by a cone of height r along the path (a rounded finger tip, not a hollow pipe).
+      for (const [i, j, sgn] of [[0, 1, -1], [m - 1, m - 2, 1]] as const) {
+        const p = path[i]!, q = path[j]!, d = Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]) || 1, tip = pts.length / 3;
+        pts.push(p[0] + ((p[0] - q[0]) / d) * r, p[1] + ((p[1] - q[1]) / d) * r, p[2] + ((p[2] - q[2]) / d) * r);
+        for (let k = 0; k < ring; k++) {
+          const A = base + i * ring + k, B = base + i * ring + ((k + 1) % ring);
+          if (sgn < 0) idx.push(A, B, tip); else idx.push(B, A, tip);
+        }
+      }
+    }
   }
   return { pts, idx };
 }
@@ -332,6 +354,46 @@ function glassesMesh(data: IctModelData, shape: ArrayLike<number>, thick: boolea
   }
   paths.push({ path: [rims[0]!, [(rims[0]![0] + rims[1]![0]) / 2, rims[0]![1] + 3, rims[0]![2] + 2], rims[1]!], closed: false, r });
   const { pts, idx } = tubes(paths);
+  const positions = toCam(pts), indices = Uint32Array.from(idx);
+  return { positions, indices, normals: computeVertexNormals(positions, indices) };
+}
+
+/**
+ * A hand resting on one cheek: four fingers (tubes of radius 7–8.5 mm, 65–80 mm long, 16–18 mm
+ * apart) rising from below the jaw line toward the temple on side `hand.side` (−1 = the model's −x),
+ * 3–9 mm in front of the skin (the nearest face vertex's height), each slightly curled, and a
+ * thumb along the jaw. Model frame (y up, z toward the viewer) → camera via `toCam`.
+ */
+function handMesh(data: IctModelData, shape: ArrayLike<number>, hand: NonNullable<SynthCase['hand']>, toCam: (a: ArrayLike<number>) => Float32Array): Mesh {
+  const a = ictWrinkleAnchors(shape, data.landmarks68);
+  const rnd = mulberry(hand.seed);
+  const U = (lo: number, hi: number): number => lo + (hi - lo) * rnd();
+  const skinZ = (x: number, y: number): number => {
+    let best = Infinity, z = a.noseTip[2] - 20;
+    for (let v = 0; v < ICT_TOPOLOGY_VERTEX_COUNT; v++) { const d = (shape[3 * v]! - x) ** 2 + (shape[3 * v + 1]! - y) ** 2; if (d < best) { best = d; z = shape[3 * v + 2]!; } }
+    return z;
+  };
+  const eye = hand.side < 0 ? (a.eyeOuterR[0] < a.eyeOuterL[0] ? a.eyeOuterR : a.eyeOuterL) : (a.eyeOuterR[0] < a.eyeOuterL[0] ? a.eyeOuterL : a.eyeOuterR);
+  const mouth = Math.sign(a.mouthCornerR[0]) === Math.sign(eye[0]) ? a.mouthCornerR : a.mouthCornerL;
+  // The fingers' base: below the jaw, between the mouth corner and the face's side; they lean outward.
+  const x0 = (mouth[0] + eye[0]) / 2 + hand.side * U(-2, 8), y0 = mouth[1] - U(30, 45), lean = hand.side * U(0.1, 0.35);
+  const spacing = U(16, 18), lift = U(3, 9);
+  const paths: Array<{ path: Array<[number, number, number]>; closed: boolean; r: number }> = [];
+  for (let f = 0; f < 4; f++) {
+    const len = U(60, 75) - 6 * Math.abs(f - 1.2), r = U(7, 8.5) - 0.4 * f, curl = U(0, 6);
+    const bx = x0 + hand.side * (f - 1.5) * spacing * 0.9, by = y0 + f * 2;
+    const path: Array<[number, number, number]> = [];
+    for (let t = 0; t <= len; t += 3) {
+      const x = bx + lean * t, y = by + t;
+      path.push([x, y, skinZ(x, y) + lift + r + curl * (t / len) ** 2]);
+    }
+    paths.push({ path, closed: false, r });
+  }
+  // The thumb: along the jaw toward the chin.
+  const thumb: Array<[number, number, number]> = [];
+  for (let t = 0; t <= 50; t += 3) { const x = x0 - hand.side * (t * 0.7 - 10), y = y0 - 8 + t * 0.15; thumb.push([x, y, skinZ(x, y) + lift + 9]); }
+  paths.push({ path: thumb, closed: false, r: 9 });
+  const { pts, idx } = tubes(paths, 10, true);
   const positions = toCam(pts), indices = Uint32Array.from(idx);
   return { positions, indices, normals: computeVertexNormals(positions, indices) };
 }

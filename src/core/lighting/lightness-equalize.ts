@@ -1,0 +1,78 @@
+/**
+ * Lightness equalisation of a de-lit albedo: removes the smooth, face-wide lightness variation
+ * that the order-2 SH shading cannot explain (cast shadows of the nose and brows, ambient
+ * occlusion in the eye sockets and under the chin, a hard light's falloff), keeping the albedo's
+ * chroma and its fine pigment (freckles, moles, stubble, brows, lips) untouched.
+ *
+ * With Y the albedo's luminance (Rec. 709) over the covered texels and m the median of ln Y:
+ *
+ *     d(t)    = clamp(ln Y(t) − m, −clampLog, +clampLog)
+ *     low(t)  = Σ w·d / Σ w   over a window of σ = sigmaFraction × texture width
+ *               (three normalised box passes ≈ a Gaussian; w = coverage)
+ *     out_c(t) = albedo_c(t) · exp(−strength · low(t))
+ *
+ * The clamp keeps dark features that are not shading (brows, nostrils, a beard) from pulling the
+ * low-pass down around them; features much narrower than σ stay as they are, features as wide as
+ * the face (a real difference between the forehead's and the cheeks' lightness) are flattened
+ * too — that is the price, chosen on the albedo benchmark's tuning renders. Isomorphic.
+ */
+import { boxSum } from '../detail/box-filter.js';
+import type { Image } from '../types.js';
+import { invalidOption } from '../options.js';
+
+/** Options of {@link equalizeLightness}. */
+export interface LightnessEqualizeOptions {
+  /** σ of the low-pass as a fraction of the texture width (0.04 ≈ 8 mm at the face's scale). */
+  sigmaFraction: number;
+  /** Share of the low-pass lightness removed: 0 = none, 1 = all. */
+  strength: number;
+  /** Bound of |ln Y − median| entering the low-pass. */
+  clampLog: number;
+}
+
+/** Rec. 709 luminance weights. */
+const LUMA = [0.2126, 0.7152, 0.0722] as const;
+
+/**
+ * Equalise the low-frequency lightness of a linear albedo over `coverage` (see the module notes).
+ * Returns a new image; texels outside the coverage are copied.
+ *
+ * @example const flat = equalizeLightness(albedoLinear, geom.coverage, { sigmaFraction: 0.04, strength: 0.8, clampLog: 0.7 });
+ */
+export function equalizeLightness(albedo: Image, coverage: ArrayLike<number>, options: LightnessEqualizeOptions): Image {
+  const { width: W, height: H, channels: C, data } = albedo;
+  const n = W * H;
+  if (C < 3) throw invalidOption('albedo.channels', '≥ 3 (RGB)', C);
+  if (coverage.length !== n) throw invalidOption('coverage', `length ${n}`, coverage.length);
+  if (!(options.sigmaFraction > 0)) throw invalidOption('sigmaFraction', 'a fraction > 0', options.sigmaFraction);
+  if (!(options.strength >= 0 && options.strength <= 1)) throw invalidOption('strength', 'a number from 0 to 1', options.strength);
+  if (!(options.clampLog > 0)) throw invalidOption('clampLog', 'a number > 0', options.clampLog);
+  const out: Image = { width: W, height: H, channels: C, data: Float32Array.from(data) };
+  if (options.strength === 0) return out;
+  const logY = new Float64Array(n), w = new Float64Array(n);
+  const logs: number[] = [];
+  for (let k = 0; k < n; k++) {
+    if (!coverage[k]) continue;
+    const y = LUMA[0] * data[C * k]! + LUMA[1] * data[C * k + 1]! + LUMA[2] * data[C * k + 2]!;
+    if (!(y > 0)) continue;
+    logY[k] = Math.log(y); w[k] = 1;
+    logs.push(logY[k]!);
+  }
+  if (logs.length === 0) return out;
+  logs.sort((a, b) => a - b);
+  const m = logs[logs.length >> 1]!, cl = options.clampLog;
+  const num = new Float64Array(n), den = new Float64Array(n), tmp = new Float64Array(n);
+  for (let k = 0; k < n; k++) if (w[k]) num[k] = Math.max(-cl, Math.min(cl, logY[k]! - m));
+  den.set(w);
+  // Three box passes of radius r ≈ a Gaussian of σ² = 3·((2r+1)² − 1)/12 = r(r+1).
+  const sigma = options.sigmaFraction * W;
+  const r = Math.max(1, Math.round((-1 + Math.sqrt(1 + 4 * sigma * sigma)) / 2));
+  for (let pass = 0; pass < 3; pass++) { boxSum(num, W, H, r, num, tmp); boxSum(den, W, H, r, den, tmp); }
+  const s = options.strength;
+  for (let k = 0; k < n; k++) {
+    if (!w[k] || !(den[k]! > 1e-9)) continue;
+    const f = Math.exp(-s * (num[k]! / den[k]!));
+    for (let c = 0; c < 3; c++) out.data[C * k + c] = data[C * k + c]! * f;
+  }
+  return out;
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { equalizeLightness } from '../../src/core/lighting/lightness-equalize.js';
+import type { Image } from '../../src/core/types.js';
+
+/** A 128² skin albedo (0.6, 0.45, 0.35) times a lightness ramp (left half in a soft shadow), with a 3-texel dark mole at (96, 64). */
+function scene(): { img: Image; coverage: Uint8Array; ramp: (x: number) => number } {
+  const W = 128, H = 128, data = new Float32Array(W * H * 3), coverage = new Uint8Array(W * H).fill(1);
+  const ramp = (x: number): number => 0.5 + 0.5 / (1 + Math.exp(-(x - 64) / 8));
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+    const mole = (x - 96) ** 2 + (y - 64) ** 2 <= 2.25 ? 0.4 : 1;
+    const k = y * W + x, f = ramp(x) * mole;
+    data[3 * k] = 0.6 * f; data[3 * k + 1] = 0.45 * f; data[3 * k + 2] = 0.35 * f;
+  }
+  return { img: { width: W, height: H, channels: 3, data }, coverage, ramp };
+}
+const lum = (d: Float32Array, k: number): number => 0.2126 * d[3 * k]! + 0.7152 * d[3 * k + 1]! + 0.0722 * d[3 * k + 2]!;
+
+describe('lightness equalisation', () => {
+  it('flattens a smooth shadow ramp, keeps a small mole and every texel\'s chromaticity', () => {
+    const { img, coverage } = scene();
+    const out = equalizeLightness(img, coverage, { sigmaFraction: 0.06, strength: 1, clampLog: 0.7 });
+    const W = 128, row = 32 * W; // a row away from the mole
+    const before = Math.log(lum(img.data, row + 120) / lum(img.data, row + 8));
+    const after = Math.log(lum(out.data, row + 120) / lum(out.data, row + 8));
+    expect(before).toBeGreaterThan(0.6); // ln 2 ≈ 0.69 across the ramp
+    expect(Math.abs(after)).toBeLessThan(0.2 * before);
+    // The mole's contrast against its ring 6 texels away stays (a feature ≪ σ).
+    const c = (d: Float32Array): number => lum(d, 64 * W + 96) / lum(d, 64 * W + 102);
+    expect(c(out.data)).toBeCloseTo(c(img.data), 1);
+    // Chromaticity unchanged: one factor per texel.
+    for (const k of [0, row + 8, row + 120, 64 * W + 96]) {
+      expect(out.data[3 * k]! / out.data[3 * k + 1]!).toBeCloseTo(img.data[3 * k]! / img.data[3 * k + 1]!, 5);
+      expect(out.data[3 * k + 2]! / out.data[3 * k + 1]!).toBeCloseTo(img.data[3 * k + 2]! / img.data[3 * k + 1]!, 5);
+    }
+  });
+
+  it('strength 0 is the identity; texels off the coverage are copied; bad options are typed errors', () => {
+    const { img, coverage } = scene();
+    expect(equalizeLightness(img, coverage, { sigmaFraction: 0.06, strength: 0, clampLog: 0.7 }).data).toEqual(img.data);
+    const half = coverage.map((_, k) => (k % 128 < 64 ? 0 : 1));
+    const out = equalizeLightness(img, half, { sigmaFraction: 0.06, strength: 1, clampLog: 0.7 });
+    for (const k of [5, 128 * 40 + 10]) expect(out.data[3 * k]).toBe(img.data[3 * k]);
+    expect(() => equalizeLightness(img, coverage, { sigmaFraction: 0, strength: 1, clampLog: 0.7 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(() => equalizeLightness(img, coverage, { sigmaFraction: 0.05, strength: 2, clampLog: 0.7 })).toThrow(/strength must be a number from 0 to 1, got 2/);
+  });
+});
