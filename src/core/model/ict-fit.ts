@@ -334,6 +334,53 @@ interface State {
  */
 export function fitIct(input: IctFitInput, options: IctFitOptions = {}): IctFitResult {
   const t0 = now();
+  const { ctx, st, prior } = createContext(input, options);
+  const { o, prep, kId, nExpr } = ctx;
+  const data = input.data, mode = o.emotionPrior;
+  let iterations = 0;
+  iterations += lmStage(ctx, st, 0, false, o.rigidIterations);
+  const exprFree = mode !== 'fixed';
+  if (kId > 0 || exprFree) {
+    const kc = Math.min(kId, o.coarseIdentityCount);
+    if (kc < kId) iterations += lmStage(ctx, st, kc, exprFree, o.coarseIterations);
+    iterations += lmStage(ctx, st, kId, exprFree, o.iterations);
+  }
+
+  // Final outputs: reprojection error and all vertices.
+  selectContour(ctx, st);
+  const reprojectionErrorPx = reprojection(ctx, st);
+  const positions = new Float32Array(3 * data.vertexCount);
+  const shape = modelShape(data, st.theta, kId);
+  const R = st.R, t = st.t;
+  for (let v = 0; v < data.vertexCount; v++) {
+    const x = shape[3 * v]!, y = shape[3 * v + 1]!, z = shape[3 * v + 2]!;
+    positions[3 * v] = R[0]! * x + R[1]! * y + R[2]! * z + t[0]!;
+    positions[3 * v + 1] = R[3]! * x + R[4]! * y + R[5]! * z + t[1]!;
+    positions[3 * v + 2] = R[6]! * x + R[7]! * y + R[8]! * z + t[2]!;
+  }
+  const centre = (vs: Uint32Array): number[] => {
+    const c = [0, 0, 0];
+    for (const v of vs) for (let k = 0; k < 3; k++) c[k]! += shape[3 * v + k]!;
+    return c.map((x) => x / Math.max(1, vs.length));
+  };
+  const eL = centre(prep.eyeballLeft), eR = centre(prep.eyeballRight);
+  const identity = new Float32Array(kId);
+  for (let k = 0; k < kId; k++) identity[k] = st.theta[k]!;
+  const expression = new Float32Array(nExpr);
+  for (let e = 0; e < nExpr; e++) expression[e] = st.theta[kId + e]!;
+  const result: IctFitResult = {
+    identity, expression, pose: makePose(Float64Array.from(st.R), Float64Array.from(st.t)),
+    positions, reprojectionErrorPx, iterations,
+    ms: 0,
+    interpupillaryMm: Math.hypot(eL[0]! - eR[0]!, eL[1]! - eR[1]!, eL[2]! - eR[2]!),
+  };
+  if (prior) result.prior = prior;
+  result.ms = now() - t0;
+  return result;
+}
+
+/** Validated options, the prepared model, the residual scale and priors, and the initial state of a fit. */
+function createContext(input: IctFitInput, options: IctFitOptions): { ctx: Ctx; st: State; prior: { mean: Float32Array; variance: Float32Array } | undefined } {
   const { data, correspondence: corr, analysis, camera } = input;
   const o = { ...ICT_FIT_DEFAULTS, ...stripUndefined(options) };
   // The default identity count is capped by the model's (a user-given one is validated).
@@ -375,46 +422,78 @@ export function fitIct(input: IctFitInput, options: IctFitOptions = {}): IctFitR
       hv: new Float64Array(21 * prep.fixedLandmark.length), row: new Float64Array(6 + K), qa: new Float64Array(6),
     },
   };
-  let iterations = 0;
-  iterations += lmStage(ctx, st, 0, false, o.rigidIterations);
-  const exprFree = mode !== 'fixed';
-  if (kId > 0 || exprFree) {
-    const kc = Math.min(kId, o.coarseIdentityCount);
-    if (kc < kId) iterations += lmStage(ctx, st, kc, exprFree, o.coarseIterations);
-    iterations += lmStage(ctx, st, kId, exprFree, o.iterations);
-  }
+  return { ctx, st, prior };
+}
 
-  // Final outputs: reprojection error and all vertices.
+/** Parameters at which {@link probeIctObjective} evaluates the objective. */
+export interface IctProbeParams {
+  /** Row-major 3×3 rotation, model → camera. */
+  rotation: ArrayLike<number>;
+  /** Translation, mm (camera frame). */
+  translation: ArrayLike<number>;
+  /** `identityCount` identity weights (the option's value). */
+  identity: ArrayLike<number>;
+  /** One weight per expression. */
+  expression: ArrayLike<number>;
+}
+
+/** Residuals of the fit's objective by block (each already weighted; cost = Σ r²). */
+export interface IctResidualBlocks {
+  /** Fixed landmark correspondences: (u, v) per point. */
+  landmarks: number[];
+  /** Moving contour: one residual (across the contour) per line. */
+  contour: number[];
+  /** Depth soft term (centred), one per fixed point; empty when `depthWeight` is 0. */
+  depth: number[];
+  /** √w·(θ − target): identity ridge, then the expression prior / ridge. */
+  priors: number[];
+}
+
+/** The fit's objective at fixed parameters; see {@link probeIctObjective}. */
+export interface IctObjectiveProbe {
+  /** Columns of the step: [δ rotation (3), t (3), identity 0 … identityFree − 1, expression (when free)]. */
+  columns: number;
+  /** Cost and residuals at the parameters moved by `step` (R ← exp([δ]×)·R, t + δt, θ + δθ; none: the parameters themselves). */
+  residuals(step?: Float64Array): { cost: number; blocks: IctResidualBlocks };
+  /** Gauss–Newton matrix (full, symmetric, row-major columns × columns) and gradient g = Jᵀr at the parameters. */
+  system(hessian: 'exact' | 'weak-perspective'): { cost: number; H: Float64Array; g: Float64Array };
+}
+
+/**
+ * The objective {@link fitIct} minimises, at given parameters, with the contour selection and the
+ * depth scale of an iteration started there: for checking the analytic Jacobians against finite
+ * differences (test/unit/ict-jacobian.test.ts). Not needed to fit.
+ *
+ * @example
+ * const probe = probeIctObjective(input, {}, params, 8, true);
+ * const { H, g } = probe.system('exact'); // compare with central differences of probe.residuals(step)
+ */
+export function probeIctObjective(input: IctFitInput, options: IctFitOptions, params: IctProbeParams, identityFree: number, expressionFree: boolean): IctObjectiveProbe {
+  const { ctx, st } = createContext(input, options);
+  st.R.set(Array.from(params.rotation));
+  st.t.set(Array.from(params.translation));
+  for (let k = 0; k < ctx.kId; k++) st.theta[k] = params.identity[k]!;
+  for (let e = 0; e < ctx.nExpr; e++) st.theta[ctx.kId + e] = params.expression[e]!;
   selectContour(ctx, st);
-  const reprojectionErrorPx = reprojection(ctx, st);
-  const positions = new Float32Array(3 * data.vertexCount);
-  const shape = modelShape(data, st.theta, kId);
-  const R = st.R, t = st.t;
-  for (let v = 0; v < data.vertexCount; v++) {
-    const x = shape[3 * v]!, y = shape[3 * v + 1]!, z = shape[3 * v + 2]!;
-    positions[3 * v] = R[0]! * x + R[1]! * y + R[2]! * z + t[0]!;
-    positions[3 * v + 1] = R[3]! * x + R[4]! * y + R[5]! * z + t[1]!;
-    positions[3 * v + 2] = R[6]! * x + R[7]! * y + R[8]! * z + t[2]!;
-  }
-  const centre = (vs: Uint32Array): number[] => {
-    const c = [0, 0, 0];
-    for (const v of vs) for (let k = 0; k < 3; k++) c[k]! += shape[3 * v + k]!;
-    return c.map((x) => x / Math.max(1, vs.length));
+  setupDepth(ctx, st);
+  const n = 6 + identityFree + (expressionFree ? ctx.nExpr : 0);
+  const trial: State = { R: new Float64Array(9), t: new Float64Array(3), theta: new Float64Array(st.theta.length) };
+  return {
+    columns: n,
+    residuals(step) {
+      const at = step ? trial : st;
+      if (step) applyStep(st, trial, step, identityFree, expressionFree, ctx.kId, ctx.nExpr);
+      const blocks: IctResidualBlocks = { landmarks: [], contour: [], depth: [], priors: [] };
+      const cost = evaluate(ctx, at, identityFree, expressionFree, undefined, undefined, blocks);
+      return { cost, blocks };
+    },
+    system(hessian) {
+      const H = new Float64Array(n * n), g = new Float64Array(n);
+      const cost = evaluate({ ...ctx, o: { ...ctx.o, hessian } }, st, identityFree, expressionFree, H, g);
+      for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) H[i * n + j] = H[j * n + i]!;
+      return { cost, H, g };
+    },
   };
-  const eL = centre(prep.eyeballLeft), eR = centre(prep.eyeballRight);
-  const identity = new Float32Array(kId);
-  for (let k = 0; k < kId; k++) identity[k] = st.theta[k]!;
-  const expression = new Float32Array(nExpr);
-  for (let e = 0; e < nExpr; e++) expression[e] = st.theta[kId + e]!;
-  const result: IctFitResult = {
-    identity, expression, pose: makePose(Float64Array.from(st.R), Float64Array.from(st.t)),
-    positions, reprojectionErrorPx, iterations,
-    ms: 0,
-    interpupillaryMm: Math.hypot(eL[0]! - eR[0]!, eL[1]! - eR[1]!, eL[2]! - eR[2]!),
-  };
-  if (prior) result.prior = prior;
-  result.ms = now() - t0;
-  return result;
 }
 
 /**
@@ -530,7 +609,7 @@ function setupDepth(ctx: Ctx, st: State): void {
  * Cost (½ not applied) and, when `H` is given, the Gauss–Newton system over the columns
  * [δ (3), t (3), identity 0..kA, expression (if exprFree)]: H (upper triangle, n×n) and g = Jᵀr.
  */
-function evaluate(ctx: Ctx, st: State, kA: number, exprFree: boolean, H?: Float64Array, g?: Float64Array): number {
+function evaluate(ctx: Ctx, st: State, kA: number, exprFree: boolean, H?: Float64Array, g?: Float64Array, res?: IctResidualBlocks): number {
   if (H && g && ctx.o.hessian === 'weak-perspective') return evaluateFast(ctx, st, kA, exprFree, H, g);
   const { prep, camera, L, invSigma, o, kId, nExpr, K } = ctx;
   const n = 6 + kA + (exprFree ? nExpr : 0);
@@ -602,6 +681,7 @@ function evaluate(ctx: Ctx, st: State, kA: number, exprFree: boolean, H?: Float6
     const ru = w * (fx * x * iz + camera.cx - L[3 * li]!);
     const rv = w * (fy * y * iz + camera.cy - L[3 * li + 1]!);
     cost += ru * ru + rv * rv;
+    res?.landmarks.push(ru, rv);
     if (useDepth) {
       dRes![p] = ctx.zScale * z - L[3 * li + 2]!;
       dWt![p] = prep.fixedWeight[p]! * dW;
@@ -627,6 +707,7 @@ function evaluate(ctx: Ctx, st: State, kA: number, exprFree: boolean, H?: Float6
   for (let l = 0; l < prep.contourLandmark.length; l++) {
     const r = contourTerm(ctx, st, l, X, qa);
     cost += r * r;
+    res?.contour.push(r);
     if (H) {
       poseRow(qa[0]!, qa[1]!, qa[2]!, qa[3]!, qa[4]!, qa[5]!, ju);
       shapeRow(ctx.selected[l]!, qa[3]!, qa[4]!, qa[5]!, ju);
@@ -649,28 +730,31 @@ function evaluate(ctx: Ctx, st: State, kA: number, exprFree: boolean, H?: Float6
       const w = dWt![p]!;
       const r = w * (dRes![p]! - mr);
       cost += r * r;
+      res?.depth.push(r);
       if (dRows && mean) {
         for (let i = 0; i < n; i++) ju[i] = w * (dRows[p * n + i]! - mean[i]!);
         accumulate1(r, rowEnd);
       }
     }
   }
-  return cost + addPriors(ctx, st, kA, exprFree, n, H, g);
+  return cost + addPriors(ctx, st, kA, exprFree, n, H, g, res?.priors);
 }
 
 /** Identity and expression prior terms: their cost, and their part of H and g when given. */
-function addPriors(ctx: Ctx, st: State, kA: number, exprFree: boolean, n: number, H?: Float64Array, g?: Float64Array): number {
+function addPriors(ctx: Ctx, st: State, kA: number, exprFree: boolean, n: number, H?: Float64Array, g?: Float64Array, res?: number[]): number {
   const { o, kId, nExpr } = ctx;
   let cost = 0;
   for (let k = 0; k < kId; k++) {
     const a = st.theta[k]!;
     cost += o.identityPrior * a * a;
+    res?.push(Math.sqrt(o.identityPrior) * a);
     if (H && g && k < kA) { H[(6 + k) * n + 6 + k]! += o.identityPrior; g[6 + k]! += o.identityPrior * a; }
   }
   if (o.emotionPrior !== 'fixed') {
     for (let e = 0; e < nExpr; e++) {
       const d = st.theta[kId + e]! - ctx.exprTarget[e]!, w = ctx.exprW[e]!;
       cost += w * d * d;
+      res?.push(Math.sqrt(w) * d);
       if (H && g && exprFree) { const c = 6 + kA + e; H[c * n + c]! += w; g[c]! += w * d; }
     }
   }
