@@ -359,6 +359,21 @@ function glassesMesh(data: IctModelData, shape: ArrayLike<number>, thick: boolea
 }
 
 /**
+ * The skin's height (model z) under a point (x, y): the z of the nearest face vertex in x, y among
+ * those `keep` accepts (the first on ties), `fallback` when none does. For occluders that hover
+ * a few mm off the skin.
+ */
+function skinHeight(shape: ArrayLike<number>, keep: (x: number, y: number) => boolean, fallback: number): (x: number, y: number) => number {
+  const fx: number[] = [], fy: number[] = [], fz: number[] = [];
+  for (let v = 0; v < ICT_TOPOLOGY_VERTEX_COUNT; v++) if (keep(shape[3 * v]!, shape[3 * v + 1]!)) { fx.push(shape[3 * v]!); fy.push(shape[3 * v + 1]!); fz.push(shape[3 * v + 2]!); }
+  return (x, y) => {
+    let best = Infinity, z = fallback;
+    for (let k = 0; k < fx.length; k++) { const d = (fx[k]! - x) ** 2 + (fy[k]! - y) ** 2; if (d < best) { best = d; z = fz[k]!; } }
+    return z;
+  };
+}
+
+/**
  * A hand resting on one cheek: four fingers (tubes of radius 7–8.5 mm, 65–80 mm long, 16–18 mm
  * apart) rising from below the jaw line toward the temple on side `hand.side` (−1 = the model's −x),
  * 3–9 mm in front of the skin (the nearest face vertex's height), each slightly curled, and a
@@ -368,11 +383,7 @@ function handMesh(data: IctModelData, shape: ArrayLike<number>, hand: NonNullabl
   const a = ictWrinkleAnchors(shape, data.landmarks68);
   const rnd = mulberry(hand.seed);
   const U = (lo: number, hi: number): number => lo + (hi - lo) * rnd();
-  const skinZ = (x: number, y: number): number => {
-    let best = Infinity, z = a.noseTip[2] - 20;
-    for (let v = 0; v < ICT_TOPOLOGY_VERTEX_COUNT; v++) { const d = (shape[3 * v]! - x) ** 2 + (shape[3 * v + 1]! - y) ** 2; if (d < best) { best = d; z = shape[3 * v + 2]!; } }
-    return z;
-  };
+  const skinZ = skinHeight(shape, () => true, a.noseTip[2] - 20);
   const eye = hand.side < 0 ? (a.eyeOuterR[0] < a.eyeOuterL[0] ? a.eyeOuterR : a.eyeOuterL) : (a.eyeOuterR[0] < a.eyeOuterL[0] ? a.eyeOuterL : a.eyeOuterR);
   const mouth = Math.sign(a.mouthCornerR[0]) === Math.sign(eye[0]) ? a.mouthCornerR : a.mouthCornerL;
   // The fingers' base: below the jaw, between the mouth corner and the face's side; they lean outward.
@@ -409,14 +420,8 @@ function hairMesh(data: IctModelData, shape: ArrayLike<number>, hair: NonNullabl
   const rnd = mulberry(hair.seed);
   const U = (lo: number, hi: number): number => lo + (hi - lo) * rnd();
   // Face vertices above the eyes (the forehead and temples) for the skin height.
-  const fx: number[] = [], fy: number[] = [], fz: number[] = [];
   const yEye = Math.min(a.eyeOuterR[1], a.eyeOuterL[1]);
-  for (let v = 0; v < ICT_TOPOLOGY_VERTEX_COUNT; v++) if (shape[3 * v + 1]! > yEye) { fx.push(shape[3 * v]!); fy.push(shape[3 * v + 1]!); fz.push(shape[3 * v + 2]!); }
-  const skinZ = (x: number, y: number): number => {
-    let best = Infinity, z = a.browInnerR[2];
-    for (let k = 0; k < fx.length; k++) { const d = (fx[k]! - x) ** 2 + (fy[k]! - y) ** 2; if (d < best) { best = d; z = fz[k]!; } }
-    return z;
-  };
+  const skinZ = skinHeight(shape, (x, y) => y > yEye, a.browInnerR[2]);
   const xL = a.eyeOuterR[0] - 8, xR = a.eyeOuterL[0] + 8, yTop = Math.max(a.browInnerR[1], a.browInnerL[1]);
   const paths: Array<{ path: Array<[number, number, number]>; closed: boolean; r: number }> = [];
   const cx = U(xL, xR), spread = U(10, 45), drift = U(-0.5, 0.5);

@@ -17,8 +17,9 @@
  * too — that is the price, chosen on the albedo benchmark's tuning renders. Isomorphic.
  */
 import { boxSum } from '../detail/box-filter.js';
-import type { Image } from '../types.js';
+import { REC709_LUMA as LUMA } from '../image/image.js';
 import { invalidOption } from '../options.js';
+import type { Image } from '../types.js';
 
 /** Options of {@link equalizeLightness}. */
 export interface LightnessEqualizeOptions {
@@ -29,9 +30,6 @@ export interface LightnessEqualizeOptions {
   /** Bound of |ln Y − median| entering the low-pass. */
   clampLog: number;
 }
-
-/** Rec. 709 luminance weights. */
-const LUMA = [0.2126, 0.7152, 0.0722] as const;
 
 /**
  * Equalise the low-frequency lightness of a linear albedo over `coverage` (see the module notes).
