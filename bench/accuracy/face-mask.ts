@@ -21,6 +21,9 @@ export const EYE_MARGIN_MM = 3;
 /** Margin around the nostril hull, mm. */
 export const NOSTRIL_MARGIN_MM = 1;
 
+/** Margin around the brow-landmark hull of the brow polygons (not excluded from the face region; see browRegionSampler), mm. */
+export const BROW_MARGIN_MM = 5;
+
 /** Size of the UV-space mask texture. */
 const MASK_SIZE = 1024;
 
@@ -55,7 +58,21 @@ export function faceMaskTexture(size = MASK_SIZE): Image {
   return { width: size, height: size, channels: 1, data };
 }
 
+/** The brows (brow-landmark hulls grown by {@link BROW_MARGIN_MM}) as a 1-channel UV-space mask. */
+export function browMaskTexture(size = MASK_SIZE): Image {
+  const data = new Float32Array(size * size);
+  for (let j = 0; j < size; j++) {
+    const v = (j + 0.5) / size;
+    for (let i = 0; i < size; i++) {
+      const u = (i + 0.5) / size;
+      for (const e of FACE_REGION_UV.brows) if (insidePolygon(e.polygon, u, v)) { data[j * size + i] = 1; break; }
+    }
+  }
+  return { width: size, height: size, channels: 1, data };
+}
+
 const textures = new WeakMap<Scan, Image>();
+const browTextures = new WeakMap<Scan, Image>();
 
 /**
  * A per-sample region test for {@link renderForEval}: interpolates the scan's UVs at the sample
@@ -64,7 +81,18 @@ const textures = new WeakMap<Scan, Image>();
 export function faceRegionSampler(scan: Scan): (t: number, b0: number, b1: number, b2: number) => number {
   let tex = textures.get(scan);
   if (!tex) { tex = faceMaskTexture(); textures.set(scan, tex); }
-  const T = tex, S = T.width;
+  return uvMaskSampler(scan, tex);
+}
+
+/** The same for the brows: 1 on the scan's brows and 5 mm around them (where its normal map holds brow hair). */
+export function browRegionSampler(scan: Scan): (t: number, b0: number, b1: number, b2: number) => number {
+  let tex = browTextures.get(scan);
+  if (!tex) { tex = browMaskTexture(); browTextures.set(scan, tex); }
+  return uvMaskSampler(scan, tex);
+}
+
+function uvMaskSampler(scan: Scan, T: Image): (t: number, b0: number, b1: number, b2: number) => number {
+  const S = T.width;
   const I = scan.mesh.indices, UV = scan.mesh.uvs!;
   return (t, b0, b1, b2) => {
     const a = I[3 * t]!, b = I[3 * t + 1]!, c = I[3 * t + 2]!;

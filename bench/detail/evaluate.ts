@@ -12,6 +12,7 @@ import { renderMesh } from '../../src/core/render/render-mesh.js';
 import type { FaceReconstruction } from '../../src/core/pipeline/types.js';
 import type { Camera, Image, Mesh } from '../../src/core/types.js';
 import type { ReconstructCallOptions, Reconstructor } from '../../src/node/reconstructor.js';
+import { browRegionSampler } from '../accuracy/face-mask.js';
 import { renderView, viewCamera, type BenchView, type LightName } from '../accuracy/scene.js';
 import type { Scan } from '../accuracy/scan.js';
 
@@ -45,6 +46,11 @@ export interface DetailScene {
   regions?: Uint8Array;
   /** Pixels where an occluder (glasses, hair) covers the skin (synthetic scenes): the detail must be 0 there. */
   occluded?: Uint8Array;
+  /**
+   * Scan scenes: the brows and 5 mm around them, where the scan's normal map holds the brow hair
+   * (43 % of its detail energy on 10 % of the face): also scored without them (`noBrows`).
+   */
+  brows?: Uint8Array;
 }
 
 /** Encode to JPEG at `quality` and decode back (what a camera / web photo goes through). */
@@ -84,12 +90,15 @@ export function lpsViews(views: number): BenchView[] {
 export function lpsScene(scan: Scan, view: BenchView): DetailScene {
   const r = renderView(scan, view);
   const { pose } = viewCamera(view);
-  const smooth = renderForEval(meshHeadToCamera(scan.mesh, pose), r.camera, { lighting: { type: 'directional', direction: [0, 0, -1] }, supersample: 2 });
-  const mask = new Uint8Array(r.mask.length);
-  for (let p = 0; p < mask.length; p++) mask[p] = r.mask[p]! && r.gt.coverage[p]! >= 1 && smooth.coverage[p]! >= 1 ? 1 : 0;
+  const smooth = renderForEval(meshHeadToCamera(scan.mesh, pose), r.camera, { lighting: { type: 'directional', direction: [0, 0, -1] }, supersample: 2, region: browRegionSampler(scan) });
+  const mask = new Uint8Array(r.mask.length), brows = new Uint8Array(r.mask.length);
+  for (let p = 0; p < mask.length; p++) {
+    mask[p] = r.mask[p]! && r.gt.coverage[p]! >= 1 && smooth.coverage[p]! >= 1 ? 1 : 0;
+    brows[p] = smooth.region[p]! > 0 ? 1 : 0;
+  }
   return {
     id: view.id, subject: 'lps', split: view.split, size: view.size, image: r.image, camera: r.camera, focalLength35mm: view.focalLength35mm,
-    mmPerPixel: r.mmPerPixel, mask, gtDetailed: r.gt.normal, gtSmooth: smooth.normal,
+    mmPerPixel: r.mmPerPixel, mask, gtDetailed: r.gt.normal, gtSmooth: smooth.normal, brows,
   };
 }
 
@@ -163,21 +172,30 @@ export function highpassField(image: Image, base: MethodField, mmPerPixel: numbe
   return { detailed, proxy: base.proxy, field: detailField(detailed, base.proxy, valid), displacement: d, coverage: base.coverage };
 }
 
-/** Scores of a method on a scene (the scored mask = GT mask ∧ the method's proxy fully covers the pixel). */
-export function scoreField(scene: DetailScene, m: MethodField): DetailFieldScores & { coverage: number; occludedRmsMm: number } {
+/**
+ * Scores of a method on a scene (the scored mask = GT mask ∧ the method's proxy fully covers the
+ * pixel); on scenes with `brows`, `noBrows` repeats r and the normal gain with the brows left out.
+ */
+export function scoreField(scene: DetailScene, m: MethodField): DetailFieldScores & { coverage: number; occludedRmsMm: number; noBrows?: { r: number; normalGainDeg: number } } {
   const n = scene.mask.length;
   const mask = new Uint8Array(n);
   let inGt = 0, both = 0;
   for (let p = 0; p < n; p++) { if (!scene.mask[p]) continue; inGt++; if (m.coverage[p]! >= 1) { mask[p] = 1; both++; } }
-  const gtField = detailField(scene.gtDetailed, scene.gtSmooth, scene.mask);
-  const s = evaluateDetailField({
-    width: scene.camera.width, height: scene.camera.height, mmPerPixel: scene.mmPerPixel, mask, gtField, gtDetailed: scene.gtDetailed,
+  const score = (scored: Uint8Array, gtMask: Uint8Array): DetailFieldScores => evaluateDetailField({
+    width: scene.camera.width, height: scene.camera.height, mmPerPixel: scene.mmPerPixel, mask: scored, gtField: detailField(scene.gtDetailed, scene.gtSmooth, gtMask), gtDetailed: scene.gtDetailed,
     ...(scene.gtDisplacement ? { gtDisplacement: scene.gtDisplacement } : {}),
     field: m.field, detailed: m.detailed, proxy: m.proxy, displacement: m.displacement,
     ...(scene.regions ? { regions: scene.regions } : {}),
   });
+  const s = score(mask, scene.mask);
   if (!scene.gtDisplacement) { s.creaseF1 = NaN; s.creasePrecision = NaN; s.creaseRecall = NaN; }
-  return { ...s, coverage: inGt ? both / inGt : 0, occludedRmsMm: occludedRms(scene, m) };
+  let noBrows: { r: number; normalGainDeg: number } | undefined;
+  if (scene.brows) {
+    const b = scene.brows, m2 = Uint8Array.from(mask, (v, p) => (v && !b[p] ? 1 : 0)), g2 = Uint8Array.from(scene.mask, (v, p) => (v && !b[p] ? 1 : 0));
+    const s2 = score(m2, g2);
+    noBrows = { r: s2.r, normalGainDeg: s2.normalGainDeg };
+  }
+  return { ...s, coverage: inGt ? both / inGt : 0, occludedRmsMm: occludedRms(scene, m), ...(noBrows ? { noBrows } : {}) };
 }
 
 /** RMS (mm) of a method's displacement over the scene's occluded pixels where its mesh is; NaN when there are none. */

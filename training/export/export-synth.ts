@@ -1,6 +1,6 @@
 /**
- * DFDN v2 training data: synthetic wrinkled faces (generator v2 + training renderer v2, with
- * glasses and hair occluders) run through the product's own pipeline, so the network learns from
+ * DFDN training data: synthetic wrinkled faces (generator v2 + training renderer v2, with
+ * glasses, hair and hand occluders) run through the product's own pipeline, so the network learns from
  * exactly the features it will see at inference, against a ground truth it cannot get from its
  * own image model.
  *
@@ -12,12 +12,15 @@
  *                 (bilinear; the proxy's low-frequency error against the true surface is not part
  *                 of the target: the network predicts the detail only);
  *   class.u8      0 no ground truth (off the rendered face, or a tap off it), 1 skin (target as
- *                 read), 2 under an occluder (glasses, hair: target 0, "no relief here");
+ *                 read), 2 under an occluder (glasses, hair, a hand: target 0, "no relief here");
  *   meta.json     seed, age, expression preset, size, occluders, the camera error, timings.
  *
  * Seeds must stay below 7000 (7001+ are the detail benchmark's held-out identities).
  *
- *   node --import tsx training/export/export-synth.ts [--out training/data/synth] [--seed-start 1] [--count 100] [--res 1024]
+ *   node --import tsx training/export/export-synth.ts [--out training/data/synth] [--seed-start 1] [--count 100] [--res 1024] [--hands 0.25]
+ *
+ * `--hands` is the share of seeds that get a hand on one cheek (drawn from the seed alone, so a
+ * seed's face, lights and other occluders are the same with or without it; 0 = the v2 data).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -36,15 +39,19 @@ const args = process.argv.slice(2);
 const opt = (name: string, def: string): string => { const i = args.indexOf(name); return i >= 0 && args[i + 1] ? args[i + 1]! : def; };
 const OUT = path.resolve(opt('--out', 'training/data/synth'));
 const SEED0 = Number(opt('--seed-start', '1')), COUNT = Number(opt('--count', '100')), RES = Number(opt('--res', '1024'));
+const HANDS = Number(opt('--hands', '0.25'));
+if (!(HANDS >= 0 && HANDS <= 1)) throw new Error(`--hands must be a share in 0…1, got ${opt('--hands', '')}`);
 if (!(SEED0 >= 1 && SEED0 + COUNT <= 7001)) throw new Error(`--seed-start + --count must stay within 1…7000 (7001+ are the benchmark's), got ${SEED0}…${SEED0 + COUNT - 1}`);
 
 const f32 = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
-/** The scene draw of a training seed: age 25–85, any expression preset, render 768 or 1024 px. */
-function draw(seed: number): { age: number; preset: string; size: number } {
+/** The scene draw of a training seed: age 25–85, any expression preset, render 768 or 1024 px, a hand on a `HANDS` share. */
+function draw(seed: number): { age: number; preset: string; size: number; hand: boolean } {
   const rnd = mulberry(seed * 31337 + 11);
   const presets = Object.keys(EXPRESSION_PRESETS);
-  return { age: Math.round(25 + 60 * rnd()), preset: presets[Math.floor(rnd() * presets.length)]!, size: rnd() < 0.5 ? 768 : 1024 };
+  const d = { age: Math.round(25 + 60 * rnd()), preset: presets[Math.floor(rnd() * presets.length)]!, size: rnd() < 0.5 ? 768 : 1024 };
+  // Its own stream, so the draws above (and every other field of the case) are as in the v2 data.
+  return { ...d, hand: mulberry(seed * 7919 + 5)() < HANDS };
 }
 
 async function main(): Promise<void> {
@@ -95,7 +102,7 @@ async function main(): Promise<void> {
         writeFile(path.join(dir, 'target.f32'), f32(target)),
         writeFile(path.join(dir, 'class.u8'), Buffer.from(cls.buffer)),
         writeFile(path.join(dir, 'meta.json'), JSON.stringify({
-          id: c.id, seed, age: c.face.age, preset: d.preset, size: d.size, width: W, height: H, glasses: c.glasses ?? null, hair: c.hair ? { strands: c.hair.strands } : null,
+          id: c.id, seed, age: c.face.age, preset: d.preset, size: d.size, width: W, height: H, glasses: c.glasses ?? null, hair: c.hair ? { strands: c.hair.strands } : null, hand: c.hand ? { side: c.hand.side } : null,
           skinTexels: nSkin, occludedTexels: nOcc, yawDeg: c.yawDeg, pitchDeg: c.pitchDeg, fittedYawDeg: face.pose.yawDeg, mmPerPixel: face.mmPerPixel,
           renderMs: Math.round(tRender), totalMs: Math.round(performance.now() - ts), commit: currentCommit(),
         }, null, 1)),
