@@ -23,7 +23,9 @@
  *
  * Options: --quick (6 renders at 512 px + 6 photos, JSON to bench/out/), --no-photos,
  * --no-renders, --no-sweep, --all-sizes, --no-write; --equalize (the lightness-equalisation study:
- * bench/results/albedo-equalize.json).
+ * bench/results/albedo-equalize.json); --oracle (where the error comes from: the default division
+ * redone with the scan's true normals in place of ours, then with the lighting refitted on them:
+ * bench/results/albedo-oracle.json).
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -33,7 +35,8 @@ import { srgbToLinear } from '../../src/core/image/image.js';
 import { albedoDeltaE, chromaOutlierFraction } from '../../src/core/lighting/albedo-metrics.js';
 import { ALBEDO_DEFAULTS, computeAlbedo, type AlbedoOptions } from '../../src/core/lighting/albedo.js';
 import { equalizeLightness, type LightnessEqualizeOptions } from '../../src/core/lighting/lightness-equalize.js';
-import { borderWeight, buildRegionMask } from '../../src/core/lighting/skin-mask.js';
+import { fitLighting } from '../../src/core/lighting/fit-lighting.js';
+import { borderWeight, buildRegionMask, buildSkinMask } from '../../src/core/lighting/skin-mask.js';
 import { faceMeshTopology } from '../../src/core/model/facemesh-model.js';
 import type { FaceReconstruction } from '../../src/core/pipeline/types.js';
 import type { Image } from '../../src/core/types.js';
@@ -100,18 +103,34 @@ function compactIntermediates(im: Intermediates, pick: number[]): Intermediates 
 }
 
 /** An albedo variant: the division's options, optionally followed by the lightness equalisation. */
-type Variant = Partial<AlbedoOptions> & { equalize?: LightnessEqualizeOptions };
+type Variant = Partial<AlbedoOptions> & { equalize?: LightnessEqualizeOptions; equalizeWeights?: 'skin' };
+
+const skinMasks = new WeakMap<Uint8Array, Float32Array>();
+/** The lighting stage's skin mask (face-mesh regions, border band) at the intermediates' size. */
+function skinWeights(im: Intermediates): Float32Array {
+  let m = skinMasks.get(im.coverage);
+  if (!m) {
+    const topo = faceMeshTopology();
+    m = buildSkinMask(im.texture.width, im.texture.height, topo.uvs, topo.regions, im.coverage);
+    skinMasks.set(im.coverage, m);
+  }
+  return m;
+}
 
 function albedoOf(im: Intermediates, opts: Variant): Image {
-  const { equalize, ...division } = opts;
+  const { equalize, equalizeWeights, ...division } = opts;
   const alb = computeAlbedo(im.texture, im.normals, im.coverage, im.sh, { ...division, chromaNormals: im.proxyNormals });
-  return equalize ? equalizeLightness(alb, im.coverage, equalize) : alb;
+  return equalize ? equalizeLightness(alb, im.coverage, equalize, equalizeWeights === 'skin' ? skinWeights(im) : undefined) : alb;
 }
 
 /** `--equalize`: the lightness-equalisation grid (σ as a fraction of the map, strength), after the default division. */
-const EQUALIZE_GRID: Record<string, Variant> = Object.fromEntries(
-  [0.015, 0.022, 0.03, 0.045].flatMap((sigmaFraction) => [0.6, 0.8, 1].map((strength) => [`eq σ${sigmaFraction} s${strength}`, { ...ALBEDO_DEFAULTS, equalize: { sigmaFraction, strength, clampLog: 0.7 } }])),
-);
+const EQUALIZE_GRID: Record<string, Variant> = Object.fromEntries([
+  // Session 6's grid was σ ∈ {0.015, 0.022, 0.03, 0.045} × strength ∈ {0.6, 0.8, 1} (coverage-weighted; best σ 0.015, s 0.8):
+  // its best point and two neighbours stay, beside the skin-guided variants.
+  ...[0.01, 0.015].flatMap((sigmaFraction) => [0.6, 0.8].map((strength) => [`eq σ${sigmaFraction} s${strength}`, { ...ALBEDO_DEFAULTS, equalize: { sigmaFraction, strength, clampLog: 0.7 } }])),
+  // Skin-guided: the low-pass over the skin mask only (brows, eyes, lips, nostrils and the border band left out).
+  ...[0.01, 0.015, 0.022].flatMap((sigmaFraction) => [0.6, 0.8].map((strength) => [`skin-eq σ${sigmaFraction} s${strength}`, { ...ALBEDO_DEFAULTS, equalize: { sigmaFraction, strength, clampLog: 0.7 }, equalizeWeights: 'skin' as const }])),
+]);
 
 // ------------------------------------------------------------------ known-albedo renders
 
@@ -120,7 +139,7 @@ interface Score { mean: number; median: number; above10: number; chromaMean: num
 interface VariantScore { perChannel: Score; scalar: Score; chromaOutliers: number }
 const score = (e: ReturnType<typeof albedoDeltaE>): Score => ({ mean: e.mean, median: e.median, above10: e.fractionAbove, chromaMean: e.chromaMean, chromaAbove10: e.chromaFractionAbove });
 
-async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>, views: BenchView[], variants: Record<string, Variant>, doSweep: boolean): Promise<{ rows: RenderRow[]; sweep: SweepRow[] }> {
+async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>, views: BenchView[], variants: Record<string, Variant>, doSweep: boolean, oracle = false): Promise<{ rows: RenderRow[]; sweep: SweepRow[] }> {
   const scan = await loadScan();
   const rows: RenderRow[] = [];
   const sweepAcc = new Map<string, { opts: Partial<AlbedoOptions>; pc: number[]; pcAbove: number[]; chroma: number[]; chromaAbove: number[] }>();
@@ -186,8 +205,9 @@ async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>, 
       return out;
     };
     const truthArr = Float32Array.from(truth);
-    for (const [name, opts] of Object.entries(variants)) {
-      const alb = albedoOf(im, opts);
+    const oracles = oracle ? oracleIntermediates(im, scan, r, cam) : {};
+    for (const [name, opts] of [...Object.entries(variants), ...Object.keys(oracles).map((k) => [k, ALBEDO_DEFAULTS] as const)]) {
+      const alb = albedoOf(oracles[name] ?? im, opts);
       const ours = gather(alb);
       const pc = albedoDeltaE(ours, truthArr, { gain: 'per-channel' }), sc = albedoDeltaE(ours, truthArr, { gain: 'scalar' });
       row.variants[name] = {
@@ -232,6 +252,85 @@ async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>, 
 }
 
 interface SweepRow { options: Partial<AlbedoOptions>; meanDeltaE: number; above10: number; chromaMeanDeltaE: number; chromaAbove10: number; views: number }
+
+/**
+ * `--oracle`: the intermediates with the scan's TRUE normals, to split the albedo error into
+ * geometry and lighting. Each covered texel is projected with our camera (as for the truth colour)
+ * and the ground-truth render's normals are read there (bilinear, renormalised; our normal where
+ * the render has none):
+ * - `oracle fine normals`: the detailed normals the division uses ← the scan's (geometry ⊕ normal
+ *   map); the light colour's smooth normals and the fitted lighting stay ours;
+ * - `oracle normals`: both ← the scan's (smooth normals = the geometry without the normal map);
+ * - `oracle normals + refit`: the same, and the SH lighting refitted on the true smooth normals
+ *   (the pipeline's fit, skin mask and weights): what the division gives with perfect geometry;
+ * - `oracle light`: our normals, with the lighting fitted on the true ones (is it the light
+ *   estimate or the normals the division uses that limits us?);
+ * - `refit (control)`: the refit on our own normals (must score as `after`: checks the refit path).
+ */
+function oracleIntermediates(im: Intermediates, scan: Awaited<ReturnType<typeof loadScan>>, r: ReturnType<typeof renderView>, cam: FaceReconstruction['camera']): Record<string, Intermediates> {
+  const W = r.camera.width, H = r.camera.height, N = im.coverage.length, D = Math.round(Math.sqrt(N));
+  const smooth = renderForEval(meshHeadToCamera(scan.mesh, r.pose), r.camera, { lighting: { type: 'directional', direction: [0, 0, -1] }, supersample: 2 });
+  const sample = (field: Float32Array, cover: Float32Array, fallback: Float32Array): Float32Array => {
+    const out = Float32Array.from(fallback);
+    for (let k = 0; k < N; k++) {
+      if (!im.coverage[k]) continue;
+      const X = im.position[3 * k]!, Y = im.position[3 * k + 1]!, Z = im.position[3 * k + 2]!;
+      if (!(Z > 0)) continue;
+      const tx = (cam.fx * X) / Z + cam.cx - 0.5, ty = (cam.fy * Y) / Z + cam.cy - 0.5, x0 = Math.floor(tx), y0 = Math.floor(ty), ax = tx - x0, ay = ty - y0;
+      if (x0 < 0 || y0 < 0 || x0 >= W - 1 || y0 >= H - 1) continue;
+      const ps = [y0 * W + x0, y0 * W + x0 + 1, (y0 + 1) * W + x0, (y0 + 1) * W + x0 + 1], ws = [(1 - ax) * (1 - ay), ax * (1 - ay), (1 - ax) * ay, ax * ay];
+      if (ps.some((p) => !(cover[p]! >= 1))) continue;
+      let nx = 0, ny = 0, nz = 0;
+      ps.forEach((p, i) => { nx += ws[i]! * field[3 * p]!; ny += ws[i]! * field[3 * p + 1]!; nz += ws[i]! * field[3 * p + 2]!; });
+      const l = Math.hypot(nx, ny, nz);
+      if (!(l > 0.5)) continue;
+      out[3 * k] = nx / l; out[3 * k + 1] = ny / l; out[3 * k + 2] = nz / l;
+    }
+    return out;
+  };
+  const fine = sample(r.gt.normal, r.gt.coverage, im.normals), coarse = sample(smooth.normal, smooth.coverage, im.proxyNormals);
+  const topo = faceMeshTopology();
+  const skin = buildSkinMask(D, D, topo.uvs, topo.regions, im.coverage);
+  const weights = new Float32Array(N);
+  for (let k = 0; k < N; k++) weights[k] = skin[k]! * im.confidence[k]!;
+  const geom = { width: D, height: D, coverage: im.coverage, position: im.position, normal: coarse } as unknown as Parameters<typeof fitLighting>[1];
+  const refit = fitLighting(im.texture, geom, weights).coefficients;
+  const control = fitLighting(im.texture, { ...geom, normal: im.proxyNormals }, weights).coefficients;
+  return {
+    'refit (control)': { ...im, sh: control },
+    'oracle light': { ...im, sh: refit },
+    'oracle fine normals': { ...im, normals: fine },
+    'oracle normals': { ...im, normals: fine, proxyNormals: coarse },
+    'oracle normals + refit': { ...im, normals: fine, proxyNormals: coarse, sh: refit },
+  };
+}
+
+/** `--oracle`: the 512 px views with the default division and the three oracles; writes bench/results/albedo-oracle.json. */
+async function oracleStudy(): Promise<void> {
+  const rec = await createReconstructor();
+  try {
+    const all = (quick ? quickSet() : benchSet()).filter((v) => allSizes || quick || v.size === 512);
+    const { rows } = await runRenders(rec, all, { after: { ...ALBEDO_DEFAULTS } }, false, true);
+    const names = ['after', 'refit (control)', 'oracle light', 'oracle fine normals', 'oracle normals', 'oracle normals + refit'];
+    const agg = (rs: RenderRow[], name: string): { views: number; meanDeltaE: number; above10: number; colourAbove10: number } => {
+      const xs = rs.filter((r) => r.detected && r.variants[name]).map((r) => r.variants[name]!.perChannel);
+      const m = (f: (x: Score) => number): number => xs.reduce((a, x) => a + f(x), 0) / Math.max(1, xs.length);
+      return { views: xs.length, meanDeltaE: m((x) => x.mean), above10: m((x) => x.above10), colourAbove10: m((x) => x.chromaAbove10) };
+    };
+    const table = (['tune', 'heldout'] as const).flatMap((split) => names.map((variant) => ({ variant, split, ...agg(rows.filter((r) => r.split === split), variant) })));
+    const byLight = [...new Set(rows.map((r) => r.light))].flatMap((light) => names.map((variant) => ({ light, variant, ...agg(rows.filter((r) => r.light === light), variant) })));
+    console.log(markdownTable(['variant', 'split', 'views', 'ΔE', 'ΔE > 10', 'colour ΔE > 10'], table.map((t) => [t.variant, t.split, t.views, f2(t.meanDeltaE), pct(t.above10), pct(t.colourAbove10)])));
+    console.log(markdownTable(['light (both halves)', 'variant', 'views', 'ΔE', 'ΔE > 10'], byLight.map((t) => [t.light, t.variant, t.views, f2(t.meanDeltaE), pct(t.above10)])));
+    if (!args.includes('--no-write')) {
+      const file = quick ? path.join('bench', 'out', 'albedo-oracle-quick.json') : path.join('bench', 'results', 'albedo-oracle.json');
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, JSON.stringify({ commit: currentCommit(), date: new Date().toISOString(), quick, table, byLight }, null, 2) + '\n');
+      console.log(`wrote ${file}`);
+    }
+  } finally {
+    await rec.dispose();
+  }
+}
 
 // ------------------------------------------------------------------ photos
 
@@ -295,7 +394,7 @@ async function equalizeStudy(): Promise<void> {
     const table = (['tune', 'heldout'] as const).flatMap((split) => Object.entries(variants).map(([name, v]) => {
       const rs = rows.filter((r) => r.split === split && r.detected && r.variants[name]);
       const m = (f: (x: VariantScore) => number): number => rs.reduce((a, r) => a + f(r.variants[name]!), 0) / Math.max(1, rs.length);
-      return { variant: name, split, views: rs.length, equalize: v.equalize ?? null, perChannelMeanDeltaE: m((x) => x.perChannel.mean), perChannelAbove10: m((x) => x.perChannel.above10), colourAbove10: m((x) => x.perChannel.chromaAbove10), chromaOutliers: m((x) => x.chromaOutliers) };
+      return { variant: name, split, views: rs.length, equalize: v.equalize ?? null, weights: v.equalizeWeights ?? 'coverage', perChannelMeanDeltaE: m((x) => x.perChannel.mean), perChannelAbove10: m((x) => x.perChannel.above10), colourAbove10: m((x) => x.perChannel.chromaAbove10), chromaOutliers: m((x) => x.chromaOutliers) };
     }));
     const best = table.filter((t) => t.split === 'tune').sort((a, b) => a.perChannelAbove10 - b.perChannelAbove10 || a.perChannelMeanDeltaE - b.perChannelMeanDeltaE)[0]!;
     const byLight = [...new Set(rows.map((r) => r.light))].flatMap((light) => ['after', best.variant].map((name) => {
@@ -414,4 +513,5 @@ async function main(): Promise<void> {
 }
 
 if (args.includes('--equalize')) await equalizeStudy();
+else if (args.includes('--oracle')) await oracleStudy();
 else await main();

@@ -34,6 +34,26 @@ describe('lightness equalisation', () => {
     }
   });
 
+  it('with weights, a wide dark region left out of the low-pass keeps its contrast (no halo around it)', () => {
+    const W = 128, H = 128, data = new Float32Array(W * H * 3), coverage = new Uint8Array(W * H).fill(1), weights = new Float32Array(W * H).fill(1);
+    // A flat skin with a "brow": a 40 × 12 band at 0.35× its lightness, far wider than a mole.
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+      const brow = x >= 44 && x < 84 && y >= 58 && y < 70, k = y * W + x, f = brow ? 0.35 : 1;
+      data[3 * k] = 0.6 * f; data[3 * k + 1] = 0.45 * f; data[3 * k + 2] = 0.35 * f;
+      if (brow) weights[k] = 0;
+    }
+    const img: Image = { width: W, height: H, channels: 3, data };
+    const opts = { sigmaFraction: 0.06, strength: 1, clampLog: 0.7 };
+    const plain = equalizeLightness(img, coverage, opts), guided = equalizeLightness(img, coverage, opts, weights);
+    const skinNear = 54 * W + 64, skinFar = 10 * W + 10, browMid = 64 * W + 64;
+    // Unweighted: the brow pulls the low-pass down, the skin next to it is brightened (a halo) and the brow loses contrast.
+    expect(lum(plain.data, skinNear) / lum(plain.data, skinFar)).toBeGreaterThan(1.1);
+    // Weighted: the skin stays flat and the brow keeps its 0.35 contrast.
+    expect(lum(guided.data, skinNear) / lum(guided.data, skinFar)).toBeCloseTo(1, 2);
+    expect(lum(guided.data, browMid) / lum(guided.data, skinNear)).toBeCloseTo(0.35, 2);
+    expect(() => equalizeLightness(img, coverage, opts, new Float32Array(5))).toThrow(/weights must be length 16384, got 5/);
+  });
+
   it('strength 0 is the identity; texels off the coverage are copied; bad options are typed errors', () => {
     const { img, coverage } = scene();
     expect(equalizeLightness(img, coverage, { sigmaFraction: 0.06, strength: 0, clampLog: 0.7 }).data).toEqual(img.data);
