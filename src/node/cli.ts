@@ -62,6 +62,7 @@ interface CliOptions {
   detailResolution: number;
   textureResolution: number;
   detailStrength: number;
+  albedoEqualize: number;
   detail: DetailMethod;
   model: FaceModelName;
   emotionPrior: EmotionPriorMode;

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { equalizeLightness } from '../../src/core/lighting/lightness-equalize.js';
+import { computeAlbedo } from '../../src/core/lighting/albedo.js';
+import { finalAlbedo } from '../../src/core/lighting/final-albedo.js';
+import { LIGHTNESS_EQUALIZE_DEFAULTS, equalizeLightness } from '../../src/core/lighting/lightness-equalize.js';
+import type { UVGeometry } from '../../src/core/unwrap/uv-geometry.js';
 import type { Image } from '../../src/core/types.js';
 
 /** A 128² skin albedo (0.6, 0.45, 0.35) times a lightness ramp (left half in a soft shadow), with a 3-texel dark mole at (96, 64). */
@@ -63,4 +66,25 @@ describe('lightness equalisation', () => {
     expect(() => equalizeLightness(img, coverage, { sigmaFraction: 0, strength: 1, clampLog: 0.7 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
     expect(() => equalizeLightness(img, coverage, { sigmaFraction: 0.05, strength: 2, clampLog: 0.7 })).toThrow(/strength must be a number from 0 to 1, got 2/);
   });
+
+  it('is the final albedo\'s last step: albedoEqualize 0 is the division alone, the default flattens a cast shadow the shading cannot explain', () => {
+    // A flat, frontal patch under ambient + frontal light (SH: constant + z terms), its left half in
+    // a soft cast shadow (the scene's ramp, ×0.5) that a normal-based shading cannot explain.
+    const { img, coverage } = scene();
+    const W = 128, n = W * W, normal = new Float32Array(3 * n);
+    for (let k = 0; k < n; k++) normal[3 * k + 2] = -1;
+    const geom = { width: W, height: W, coverage, normal } as unknown as UVGeometry;
+    const sh = new Float64Array(27);
+    for (let c = 0; c < 3; c++) { sh[9 * c] = 1.2; sh[9 * c + 2] = -0.4; }
+    const off = finalAlbedo({ texLinear: img, geom }, normal, W, sh, { strength: 0 });
+    const division = computeAlbedo(img, normal, coverage, sh, { chromaNormals: normal });
+    expect(Array.from(off.linear.data)).toEqual(Array.from(division.data));
+    const on = finalAlbedo({ texLinear: img, geom }, normal, W, sh, { skin: new Float32Array(n).fill(1) });
+    expect(LIGHTNESS_EQUALIZE_DEFAULTS.strength).toBeGreaterThan(0);
+    const row = 32 * W, spread = (d: Float32Array): number => Math.abs(Math.log(lum(d, row + 120) / lum(d, row + 8)));
+    expect(spread(division.data)).toBeGreaterThan(0.5);
+    expect(spread(on.linear.data)).toBeLessThan(0.6 * spread(division.data));
+    expect(on.srgb.data.length).toBe(on.linear.data.length);
+  });
 });
+

@@ -2,6 +2,7 @@ import { linearToSrgb, mapImage } from '../image/image.js';
 import type { Image } from '../types.js';
 import type { UVGeometry } from '../unwrap/uv-geometry.js';
 import { computeAlbedo } from './albedo.js';
+import { LIGHTNESS_EQUALIZE_DEFAULTS, equalizeLightness } from './lightness-equalize.js';
 
 /** The texture at texture resolution (linear) and its UV geometry. */
 export interface AlbedoTexture {
@@ -13,15 +14,24 @@ export interface AlbedoTexture {
  * The final albedo (a job of the `mesh` stage): the texture divided by the DETAILED shading, at
  * texture resolution; the light's colour comes from the smooth proxy normals (shared shading,
  * bounded light colour). `normals` are the detailed normals at the detail resolution `D`
- * (resampled to the texture's size when it differs).
+ * (resampled to the texture's size when it differs). Then the smooth lightness the shading model
+ * cannot explain (cast shadows, occlusion) is equalised with {@link equalizeLightness}: σ of
+ * {@link LIGHTNESS_EQUALIZE_DEFAULTS}, `equalize.strength` (`albedoEqualize`; 0 = off, default
+ * that of LIGHTNESS_EQUALIZE_DEFAULTS), the low-pass weighted by `equalize.skin` (the skin mask at
+ * the texture's size) when the defaults' weights are `'skin'`, else by the coverage.
  *
  * @example
- * const { linear, srgb } = finalAlbedo({ texLinear, geom: tex.geom }, detail.normals, D, lighting.coefficients);
+ * const { linear, srgb } = finalAlbedo({ texLinear, geom: tex.geom }, detail.normals, D, lighting.coefficients, { strength: 0.8, skin });
  */
-export function finalAlbedo(texture: AlbedoTexture, normals: Float32Array, D: number, sh: ArrayLike<number>): { linear: Image; srgb: Image } {
+export function finalAlbedo(texture: AlbedoTexture, normals: Float32Array, D: number, sh: ArrayLike<number>, equalize: { strength?: number; skin?: ArrayLike<number> } = {}): { linear: Image; srgb: Image } {
   const T = texture.texLinear.width;
   const n = T === D ? normals : resampleNormals(normals, D, T);
-  const linear = computeAlbedo(texture.texLinear, n, texture.geom.coverage, sh, { chromaNormals: texture.geom.normal });
+  const divided = computeAlbedo(texture.texLinear, n, texture.geom.coverage, sh, { chromaNormals: texture.geom.normal });
+  const strength = equalize.strength ?? LIGHTNESS_EQUALIZE_DEFAULTS.strength;
+  const weights = LIGHTNESS_EQUALIZE_DEFAULTS.weights === 'skin' ? equalize.skin : undefined;
+  const linear = strength > 0
+    ? equalizeLightness(divided, texture.geom.coverage, { ...LIGHTNESS_EQUALIZE_DEFAULTS, strength }, weights)
+    : divided;
   return { linear, srgb: mapImage(linear, linearToSrgb) };
 }
 

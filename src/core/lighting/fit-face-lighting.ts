@@ -12,6 +12,8 @@ export interface FaceLighting {
   lighting: LightingFit;
   /** Regions kept flat by the detail stage (eyes, brows, lips, nostrils), per texel. */
   flatMask: Float32Array;
+  /** The skin mask the lighting was fitted over (features and the border band left out), per texel. */
+  skin: Float32Array;
 }
 
 /**
@@ -29,5 +31,5 @@ export function fitFaceLighting(texture: Image, confidence: Float32Array, geom: 
   for (let i = 0; i < weights.length; i++) weights[i] = skin[i]! * confidence[i]!;
   const lighting = fitLighting(texLinear, geom, weights);
   const flatMask = buildRegionMask(D, D, topo.uvs, topo.regions);
-  return { texLinear, lighting, flatMask };
+  return { texLinear, lighting, flatMask, skin };
 }

@@ -34,6 +34,23 @@ export interface LightnessEqualizeOptions {
 }
 
 /**
+ * The low-pass weights of the pipeline's equalisation: `'coverage'` every covered texel;
+ * `'skin'` the lighting stage's skin mask (brows, eyes, lips, nostrils and the hair-prone border
+ * band left out, so they keep their contrast to the skin around them).
+ */
+export type EqualizeWeights = 'coverage' | 'skin';
+
+/**
+ * The pipeline's equalisation (`albedoEqualize` is its strength): chosen on `npm run
+ * bench:albedo -- --equalize`'s tuning renders (fewest texels with ΔE > 10 among the points that
+ * leave the brows and lips no worse than the division alone; the grid and its numbers:
+ * bench/results/albedo-equalize.json); σ as a fraction of the map (0.01 ≈ 2 mm on the face).
+ *
+ * @example equalizeLightness(albedo, coverage, LIGHTNESS_EQUALIZE_DEFAULTS, skinMask)
+ */
+export const LIGHTNESS_EQUALIZE_DEFAULTS: Readonly<LightnessEqualizeOptions & { weights: EqualizeWeights }> = Object.freeze({ sigmaFraction: 0.01, strength: 0.8, clampLog: 0.7, weights: 'skin' });
+
+/**
  * Equalise the low-frequency lightness of a linear albedo over `coverage` (see the module notes).
  * Returns a new image; texels outside the coverage are copied.
  *
@@ -53,18 +70,20 @@ export function equalizeLightness(albedo: Image, coverage: ArrayLike<number>, op
   const out: Image = { width: W, height: H, channels: C, data: Float32Array.from(data) };
   if (options.strength === 0) return out;
   const logY = new Float64Array(n), w = new Float64Array(n), valid = new Uint8Array(n);
-  const logs: number[] = [];
+  // The weighted texels' ln Y, for the median (a typed array: its numeric sort is native).
+  const logs = new Float64Array(n);
+  let count = 0;
   for (let k = 0; k < n; k++) {
     if (!coverage[k]) continue;
     const y = LUMA[0] * data[C * k]! + LUMA[1] * data[C * k + 1]! + LUMA[2] * data[C * k + 2]!;
     if (!(y > 0)) continue;
     logY[k] = Math.log(y); valid[k] = 1;
     w[k] = weights ? Math.max(0, Math.min(1, weights[k]!)) : 1;
-    if (w[k]! > 0.5) logs.push(logY[k]!);
+    if (w[k]! > 0.5) logs[count++] = logY[k]!;
   }
-  if (logs.length === 0) return out;
-  logs.sort((a, b) => a - b);
-  const m = logs[logs.length >> 1]!, cl = options.clampLog;
+  if (count === 0) return out;
+  const sorted = logs.subarray(0, count).sort();
+  const m = sorted[count >> 1]!, cl = options.clampLog;
   const num = new Float64Array(n), den = new Float64Array(n), tmp = new Float64Array(n);
   for (let k = 0; k < n; k++) if (w[k]) num[k] = w[k]! * Math.max(-cl, Math.min(cl, logY[k]! - m));
   den.set(w);

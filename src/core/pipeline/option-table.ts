@@ -78,6 +78,12 @@ export const OPTION_TABLE = Object.freeze({
     description: 'multiplier on the synthesized displacement (0 = proxy only)',
     help: 'multiplier on the fine detail, 0 = smooth proxy only (0-10)',
   },
+  albedoEqualize: {
+    // LIGHTNESS_EQUALIZE_DEFAULTS.strength (the numbers: bench/results/albedo-equalize.json).
+    name: 'albedoEqualize', group: 'reconstruct', type: 'number', min: 0, max: 1, default: 0.8, flag: '--albedo-equalize <s>', job: true,
+    description: 'share (0–1) of the smooth lightness left in the albedo by shadows and occlusion that is removed (0 = off); see *Albedo*',
+    help: 'share of the albedo\'s smooth shadow / occlusion lightness removed, 0 = off (0-1)',
+  },
   detail: {
     name: 'detail', group: 'reconstruct', type: 'choice', choices: DETAIL_METHODS, default: 'dfdn', flag: '--detail <method>', job: true,
     description: 'where the fine detail comes from: `sfs` shape from shading of this photo, `dfdn` the learned detail network, `dfdn+sfs` the network\'s detail refined by the shading solve (see *Learned detail* below)',

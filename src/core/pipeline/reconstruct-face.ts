@@ -9,6 +9,7 @@ import { mapImage, srgbToLinear } from '../image/image.js';
 import { finalAlbedo } from '../lighting/final-albedo.js';
 import { fitFaceLighting } from '../lighting/fit-face-lighting.js';
 import { lightingStats } from '../lighting/fit-lighting.js';
+import { buildSkinMask } from '../lighting/skin-mask.js';
 import { buildProxy } from '../mesh/build-proxy.js';
 import { buildDetailedMesh } from '../mesh/detailed-mesh.js';
 import { completeHead } from '../model/complete-head.js';
@@ -80,7 +81,10 @@ export async function reconstructFace(
     const { smooth, detailed } = buildDetailedMesh(proxy.mesh, displacement, options.meshLevels - options.proxyLevels);
     const maps = detailNormalMaps(detail.normals, det.geom, proxy.mesh, detailed);
     const textureLinear = T === D ? light.texLinear : mapImage(tex.texture, srgbToLinear);
-    const albedo = finalAlbedo({ texLinear: textureLinear, geom: tex.geom }, detail.normals, D, light.lighting.coefficients);
+    const albedo = finalAlbedo({ texLinear: textureLinear, geom: tex.geom }, detail.normals, D, light.lighting.coefficients, {
+      strength: options.albedoEqualize,
+      skin: T === D ? light.skin : options.albedoEqualize > 0 ? buildSkinMask(T, T, topo.uvs, topo.regions, tex.geom.coverage) : undefined,
+    });
     const extras = completeHead(model, fit, { smooth, detailed, levels: options.meshLevels }, {
       albedoLinear: albedo.linear, textureLinear, coverage: tex.geom.coverage, image, landmarks: analysis.landmarks,
     });

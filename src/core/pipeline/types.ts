@@ -43,6 +43,12 @@ export interface ReconstructOptions {
   detailResolution: number;
   /** Multiplier on the synthesized displacement (0 = proxy only). Default 1. */
   detailStrength: number;
+  /**
+   * Share (0–1) of the albedo's smooth lightness variation removed after the division by the
+   * shading (cast shadows and occlusion the lighting model cannot explain; see
+   * `equalizeLightness`); 0 = off. Default 0.8 (chosen on `npm run bench:albedo -- --equalize`).
+   */
+  albedoEqualize: number;
   /** Reconstruct every face (largest first) instead of the largest only. Default false. */
   allFaces: boolean;
   /** Loop subdivision levels of the proxy used for unwrapping (468 → ~29k vertices at 3). Default 3. */

@@ -23,7 +23,7 @@ export const DEFAULT_QUEUE_NAME = 'facedetail';
  * `core/pipeline/option-table.ts`, which checks them).
  */
 export interface ReconstructJobOptions extends Partial<Pick<ReconstructOptions,
-  'textureResolution' | 'detailResolution' | 'detailStrength' | 'detail' | 'model' | 'emotionPrior' | 'head' | 'focalLength35mm'>> {
+  'textureResolution' | 'detailResolution' | 'detailStrength' | 'albedoEqualize' | 'detail' | 'model' | 'emotionPrior' | 'head' | 'focalLength35mm'>> {
   /** Mesh formats to write (default `['glb']`, as the CLI's `--format`; any of glb, obj, ply). */
   formats?: MeshFormat[];
   /** face.glb's geometry compression (default `'none'`, as the CLI's `--compress`). */
