@@ -1,5 +1,6 @@
 import { boxSum, upsampleBilinear } from './box-filter.js';
 import { choleskyFactor, choleskySolve } from '../numeric/index.js';
+import { REC709_LUMA } from '../image/image.js';
 
 /**
  * The albedo the detail solve divides by: a chromaticity-guided low-pass of the shading-normalised
@@ -62,7 +63,7 @@ export interface DetailAlbedoOptions {
 /** Defaults of {@link DetailAlbedoOptions} (radii are always given by the caller). */
 export const DETAIL_ALBEDO_DEFAULTS: Readonly<Omit<DetailAlbedoOptions, 'radiusTexels' | 'guideRadiusTexels'>> = Object.freeze({
   chromaSigma: 0.01,
-  lumaWeights: [0.2126, 0.7152, 0.0722] as const,
+  lumaWeights: REC709_LUMA,
   downsample: 1,
 });
 
