@@ -45,6 +45,8 @@ describe('mat3 (row-major)', () => {
     expect(Array.from(mat3TransformPoint(w, A, t, w))).toEqual(mv.map((x, i) => x + t[i]!));
     const u = Float64Array.from(v);
     expect(Array.from(mat3TransposeMulVec3(u, A, u))).toEqual(mtv);
+    const m = Float64Array.from(v);
+    expect(Array.from(mat3MulVec3(m, A, m))).toEqual(mv);
   });
 
   it('a·b agrees with applying b then a', () => {

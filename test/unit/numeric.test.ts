@@ -1,6 +1,7 @@
 /** core/numeric: dense Cholesky and PCG against known answers. */
 import { describe, expect, it } from 'vitest';
 import { choleskyFactor, choleskySolve } from '../../src/core/numeric/cholesky.js';
+import { luSolve } from '../../src/core/numeric/lu.js';
 import { multigridVCycle, type MultigridCycle } from '../../src/core/numeric/multigrid.js';
 import { pcg, type PcgOperator } from '../../src/core/numeric/pcg.js';
 
@@ -158,5 +159,29 @@ describe('multigridVCycle', () => {
       err = e;
     }
     expect(err).toBeLessThan(1e-4);
+  });
+});
+
+describe('luSolve', () => {
+  it('solves a random square system with two right-hand sides, leaving A and B as they were', () => {
+    const n = 12, r = rng(21);
+    const A = Float64Array.from({ length: n * n }, r), X = Float64Array.from({ length: 2 * n }, r);
+    const B = new Float64Array(2 * n);
+    for (let i = 0; i < n; i++) for (let c = 0; c < 2; c++) for (let k = 0; k < n; k++) B[2 * i + c]! += A[i * n + k]! * X[2 * k + c]!;
+    const A0 = A.slice(), B0 = B.slice();
+    const got = luSolve(A, B, n, 2);
+    expect(got).toBeDefined();
+    expect(maxDiff(got!, X)).toBeLessThan(1e-10);
+    expect(Array.from(A)).toEqual(Array.from(A0));
+    expect(Array.from(B)).toEqual(Array.from(B0));
+  });
+
+  it('pivots through a zero diagonal (a saddle-point system) and reports a singular one', () => {
+    // [[0, 1], [1, 2]]·x = [2, 4] → x = [0, 2]: the first pivot is 0 without the row swap;
+    // [[2, 1], [1, 0]] (zero diagonal block) → x = [1, 2].
+    const x = luSolve(Float64Array.of(0, 1, 1, 2), Float64Array.of(2, 4), 2, 1);
+    expect(Array.from(x!)).toEqual([0, 2]);
+    expect(maxDiff(luSolve(Float64Array.of(2, 1, 1, 0), Float64Array.of(4, 1), 2, 1)!, Float64Array.of(1, 2))).toBeLessThan(1e-15);
+    expect(luSolve(Float64Array.of(1, 2, 2, 4), Float64Array.of(1, 1), 2, 1)).toBeUndefined();
   });
 });

@@ -13,7 +13,7 @@ import type { Vec3Out } from './vec3.js';
 export type Mat3Out = { [index: number]: number };
 
 /**
- * out ← m·v.
+ * out ← m·v. `out` may be `v`.
  *
  * @example
  * const q = new Float64Array(3);
