@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { maskedGaussianBlur } from '../../src/core/eval/angular-error.js';
+import { luminance } from '../../src/core/image/image.js';
 import { distanceTransform, valleyDepth } from '../../src/core/eval/detail-field.js';
 import { displaceMesh } from '../../src/core/mesh/displace.js';
 import { computeVertexNormals } from '../../src/core/mesh/normals.js';
@@ -135,7 +136,7 @@ async function renderScenes(): Promise<void> {
 function lumLinear(buf: Buffer, n: number): Float32Array {
   const lin = (v: number): number => { const c = v / 255; return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
   const out = new Float32Array(n);
-  for (let p = 0; p < n; p++) out[p] = 0.2126 * lin(buf[3 * p]!) + 0.7152 * lin(buf[3 * p + 1]!) + 0.0722 * lin(buf[3 * p + 2]!);
+  for (let p = 0; p < n; p++) out[p] = luminance(lin(buf[3 * p]!), lin(buf[3 * p + 1]!), lin(buf[3 * p + 2]!));
   return out;
 }
 

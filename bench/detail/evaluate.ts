@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { maskedGaussianBlur } from '../../src/core/eval/angular-error.js';
 import { detailField, evaluateDetailField, type DetailFieldScores } from '../../src/core/eval/detail-field.js';
 import { meshHeadToCamera, renderForEval } from '../../src/core/eval/render-eval.js';
-import { sampleUV } from '../../src/core/image/image.js';
+import { luminance, sampleUV } from '../../src/core/image/image.js';
 import { renderMesh } from '../../src/core/render/render-mesh.js';
 import type { FaceReconstruction } from '../../src/core/pipeline/types.js';
 import type { Camera, Image, Mesh } from '../../src/core/types.js';
@@ -153,7 +153,7 @@ export function highpassField(image: Image, base: MethodField, mmPerPixel: numbe
   const L = new Float32Array(n), valid = new Uint8Array(n);
   for (let p = 0; p < n; p++) {
     const lin = (c: number): number => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
-    L[p] = Math.log(1e-3 + 0.2126 * lin(image.data[3 * p]!) + 0.7152 * lin(image.data[3 * p + 1]!) + 0.0722 * lin(image.data[3 * p + 2]!));
+    L[p] = Math.log(1e-3 + luminance(lin(image.data[3 * p]!), lin(image.data[3 * p + 1]!), lin(image.data[3 * p + 2]!)));
     valid[p] = base.coverage[p]! >= 1 ? 1 : 0;
   }
   const low = maskedGaussianBlur(L, 1, W, H, valid, HIGHPASS_SIGMA_MM / mmPerPixel);

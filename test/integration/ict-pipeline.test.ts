@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { validateBytes } from 'gltf-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGlb } from '../../src/core/export/glb.js';
+import { luminance } from '../../src/core/image/image.js';
 import { readPly } from '../../src/core/export/ply.js';
 import { buildOutputFiles } from '../../src/core/pipeline/output-files.js';
 import { EXTRA_MESH_COLORS } from '../../src/core/model/extra-meshes.js';
@@ -61,7 +62,7 @@ describe.skipIf(skip !== undefined)('model: ict end to end', () => {
     // colour, and darker than the sclera and the skin.
     const iris = extras.find((e) => e.material === 'iris')!.color!, skin = extras[0]!.color!;
     expect(iris).not.toEqual([...EXTRA_MESH_COLORS.iris]);
-    const lum = (c: number[]): number => 0.2126 * c[0]! + 0.7152 * c[1]! + 0.0722 * c[2]!;
+    const lum = (c: number[]): number => luminance(c[0]!, c[1]!, c[2]!);
     expect(lum(iris)).toBeLessThan(0.5 * lum(skin));
     // Every border vertex of the detailed face has a head / socket vertex at exactly its position.
     const key = (p: Float32Array, v: number): string => `${p[3 * v]},${p[3 * v + 1]},${p[3 * v + 2]}`;

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { FaceDetailError } from '../../src/core/errors.js';
 import { ALBEDO_DEFAULTS, computeAlbedo, directionalSH, evalSH } from '../../src/core/lighting/index.js';
+import { REC709_LUMA } from '../../src/core/image/image.js';
 import type { Image } from '../../src/core/types.js';
 
-const LUMA = [0.2126, 0.7152, 0.0722] as const;
+const LUMA = REC709_LUMA;
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

@@ -16,6 +16,7 @@ import {
   toSrgbImage,
   triangulatePolygon,
 } from '../../src/core/lighting/index.js';
+import { evalSHGradient } from '../../src/core/lighting/sh.js';
 import type { Image } from '../../src/core/types.js';
 import type { UVGeometry } from '../../src/core/unwrap/uv-geometry.js';
 
@@ -546,5 +547,29 @@ describe('computeAlbedo (per-channel mode)', () => {
     const img: Image = { width: 1, height: 1, channels: 3, data: new Float32Array([0, 0.5, 1]) };
     const back = toSrgbImage(toLinearImage(img));
     expect(worst(back.data, img.data).diff).toBeLessThan(1e-6);
+  });
+});
+
+describe('evalSHGradient', () => {
+  it('is the derivative of evalSH (central differences, random coefficients and normals)', () => {
+    let seed = 5;
+    const r = (): number => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 4294967296 - 0.5; };
+    const sh = Float64Array.from({ length: 27 }, r);
+    const g = new Float64Array(3), h = 1e-6;
+    let worst = 0;
+    for (let trial = 0; trial < 20; trial++) {
+      const n = [r(), r(), r()], len = Math.hypot(n[0]!, n[1]!, n[2]!);
+      const x = n[0]! / len, y = n[1]! / len, z = n[2]! / len;
+      for (let c = 0; c < 3; c++) {
+        evalSHGradient(sh, c, x, y, z, g);
+        const fd = [
+          (evalSH(sh, c, x + h, y, z) - evalSH(sh, c, x - h, y, z)) / (2 * h),
+          (evalSH(sh, c, x, y + h, z) - evalSH(sh, c, x, y - h, z)) / (2 * h),
+          (evalSH(sh, c, x, y, z + h) - evalSH(sh, c, x, y, z - h)) / (2 * h),
+        ];
+        for (let k = 0; k < 3; k++) worst = Math.max(worst, Math.abs(g[k]! - fd[k]!));
+      }
+    }
+    expect(worst).toBeLessThan(1e-8);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { luminance } from '../../src/core/image/image.js';
 import { computeAlbedo } from '../../src/core/lighting/albedo.js';
 import { finalAlbedo } from '../../src/core/lighting/final-albedo.js';
 import { LIGHTNESS_EQUALIZE_DEFAULTS, equalizeLightness } from '../../src/core/lighting/lightness-equalize.js';
@@ -16,7 +17,7 @@ function scene(): { img: Image; coverage: Uint8Array; ramp: (x: number) => numbe
   }
   return { img: { width: W, height: H, channels: 3, data }, coverage, ramp };
 }
-const lum = (d: Float32Array, k: number): number => 0.2126 * d[3 * k]! + 0.7152 * d[3 * k + 1]! + 0.0722 * d[3 * k + 2]!;
+const lum = (d: Float32Array, k: number): number => luminance(d[3 * k]!, d[3 * k + 1]!, d[3 * k + 2]!);
 
 describe('lightness equalisation', () => {
   it('flattens a smooth shadow ramp, keeps a small mole and every texel\'s chromaticity', () => {

@@ -1,3 +1,4 @@
+import { mat3TransformPoint, mat3TransposeMulVec3, vec3Cross, vec3Dot, vec3Normalize } from '../math/index.js';
 import type { Pose } from '../types.js';
 
 const DEG = 180 / Math.PI;
@@ -15,11 +16,11 @@ const DEG = 180 / Math.PI;
  * @example poseFromAxes([1,0,0], [0,-1,0], [0,0,600]).yawDeg // 0: frontal, 600 mm away
  */
 export function poseFromAxes(xAxis: ArrayLike<number>, yAxisHint: ArrayLike<number>, origin: ArrayLike<number>): Pose {
-  const x = normalize3([xAxis[0]!, xAxis[1]!, xAxis[2]!]);
+  const x = vec3Normalize(new Float64Array(3), xAxis);
   const yh = [yAxisHint[0]!, yAxisHint[1]!, yAxisHint[2]!];
-  const d = x[0]! * yh[0]! + x[1]! * yh[1]! + x[2]! * yh[2]!;
-  const y = normalize3([yh[0]! - d * x[0]!, yh[1]! - d * x[1]!, yh[2]! - d * x[2]!]);
-  const z = cross3(x, y);
+  const d = vec3Dot(x, yh);
+  const y = vec3Normalize(new Float64Array(3), [yh[0]! - d * x[0]!, yh[1]! - d * x[1]!, yh[2]! - d * x[2]!]);
+  const z = vec3Cross(new Float64Array(3), x, y);
   // Columns of R are the head axes in camera coordinates.
   const R = new Float64Array([x[0]!, y[0]!, z[0]!, x[1]!, y[1]!, z[1]!, x[2]!, y[2]!, z[2]!]);
   return makePose(R, new Float64Array([origin[0]!, origin[1]!, origin[2]!]));
@@ -37,24 +38,22 @@ export function makePose(R: Float64Array, t: Float64Array): Pose {
 
 /** Head-frame positions (xyz, mm) from camera-frame ones: p_h = Rᵀ (p_c − t). */
 export function cameraToHead(pose: Pose, positions: Float32Array, out = new Float32Array(positions.length)): Float32Array {
-  const R = pose.rotation, t = pose.translation;
+  const R = pose.rotation, t = pose.translation, v = new Float64Array(3);
   for (let i = 0; i < positions.length; i += 3) {
-    const x = positions[i]! - t[0]!, y = positions[i + 1]! - t[1]!, z = positions[i + 2]! - t[2]!;
-    out[i] = R[0]! * x + R[3]! * y + R[6]! * z;
-    out[i + 1] = R[1]! * x + R[4]! * y + R[7]! * z;
-    out[i + 2] = R[2]! * x + R[5]! * y + R[8]! * z;
+    v[0] = positions[i]! - t[0]!; v[1] = positions[i + 1]! - t[1]!; v[2] = positions[i + 2]! - t[2]!;
+    mat3TransposeMulVec3(v, R, v);
+    out[i] = v[0]!; out[i + 1] = v[1]!; out[i + 2] = v[2]!;
   }
   return out;
 }
 
 /** Rotate direction vectors (e.g. normals) from the camera frame into the head frame: Rᵀ v. */
 export function rotateToHead(pose: Pose, vectors: Float32Array, stride = 3, out = new Float32Array(vectors.length)): Float32Array {
-  const R = pose.rotation;
+  const R = pose.rotation, v = new Float64Array(3);
   for (let i = 0; i < vectors.length; i += stride) {
-    const x = vectors[i]!, y = vectors[i + 1]!, z = vectors[i + 2]!;
-    out[i] = R[0]! * x + R[3]! * y + R[6]! * z;
-    out[i + 1] = R[1]! * x + R[4]! * y + R[7]! * z;
-    out[i + 2] = R[2]! * x + R[5]! * y + R[8]! * z;
+    v[0] = vectors[i]!; v[1] = vectors[i + 1]!; v[2] = vectors[i + 2]!;
+    mat3TransposeMulVec3(v, R, v);
+    out[i] = v[0]!; out[i + 1] = v[1]!; out[i + 2] = v[2]!;
     for (let k = 3; k < stride; k++) out[i + k] = vectors[i + k]!;
   }
   return out;
@@ -62,21 +61,11 @@ export function rotateToHead(pose: Pose, vectors: Float32Array, stride = 3, out 
 
 /** Camera-frame positions from head-frame ones: p_c = R p_h + t. */
 export function headToCamera(pose: Pose, positions: Float32Array, out = new Float32Array(positions.length)): Float32Array {
-  const R = pose.rotation, t = pose.translation;
+  const R = pose.rotation, t = pose.translation, v = new Float64Array(3);
   for (let i = 0; i < positions.length; i += 3) {
-    const x = positions[i]!, y = positions[i + 1]!, z = positions[i + 2]!;
-    out[i] = R[0]! * x + R[1]! * y + R[2]! * z + t[0]!;
-    out[i + 1] = R[3]! * x + R[4]! * y + R[5]! * z + t[1]!;
-    out[i + 2] = R[6]! * x + R[7]! * y + R[8]! * z + t[2]!;
+    v[0] = positions[i]!; v[1] = positions[i + 1]!; v[2] = positions[i + 2]!;
+    mat3TransformPoint(v, R, t, v);
+    out[i] = v[0]!; out[i + 1] = v[1]!; out[i + 2] = v[2]!;
   }
   return out;
-}
-
-function normalize3(v: number[]): number[] {
-  const n = Math.hypot(v[0]!, v[1]!, v[2]!) || 1;
-  return [v[0]! / n, v[1]! / n, v[2]! / n];
-}
-
-function cross3(a: number[], b: number[]): number[] {
-  return [a[1]! * b[2]! - a[2]! * b[1]!, a[2]! * b[0]! - a[0]! * b[2]!, a[0]! * b[1]! - a[1]! * b[0]!];
 }

@@ -1,5 +1,5 @@
 import { boxSum } from './box-filter.js';
-import { luminance } from '../image/image.js';
+import { REC709_LUMA, luminance } from '../image/image.js';
 
 /**
  * "Dark is deep": a crease prior from fine-scale shading. Under soft or frontal light a wrinkle
@@ -44,7 +44,7 @@ export function darkIsDeep(
     if (!(w > 0)) continue;
     const k3 = 3 * k;
     const li = luminance(texture[k3]!, texture[k3 + 1]!, texture[k3 + 2]!);
-    const lp = 0.2126 * albedo[k3]! * shading[k3]! + 0.7152 * albedo[k3 + 1]! * shading[k3 + 1]! + 0.0722 * albedo[k3 + 2]! * shading[k3 + 2]!;
+    const lp = REC709_LUMA[0] * albedo[k3]! * shading[k3]! + REC709_LUMA[1] * albedo[k3 + 1]! * shading[k3 + 1]! + REC709_LUMA[2] * albedo[k3 + 2]! * shading[k3 + 2]!;
     if (!(li > 1e-4 && lp > 1e-4)) continue;
     let v = Math.log(li / lp);
     if (v > 0.7) v = 0.7; else if (v < -0.7) v = -0.7;

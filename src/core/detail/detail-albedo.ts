@@ -1,4 +1,6 @@
 import { boxSum, upsampleBilinear } from './box-filter.js';
+import { choleskyFactor, choleskySolve } from '../numeric/index.js';
+import { REC709_LUMA } from '../image/image.js';
 
 /**
  * The albedo the detail solve divides by: a chromaticity-guided low-pass of the shading-normalised
@@ -61,7 +63,7 @@ export interface DetailAlbedoOptions {
 /** Defaults of {@link DetailAlbedoOptions} (radii are always given by the caller). */
 export const DETAIL_ALBEDO_DEFAULTS: Readonly<Omit<DetailAlbedoOptions, 'radiusTexels' | 'guideRadiusTexels'>> = Object.freeze({
   chromaSigma: 0.01,
-  lumaWeights: [0.2126, 0.7152, 0.0722] as const,
+  lumaWeights: REC709_LUMA,
   downsample: 1,
 });
 
@@ -283,29 +285,8 @@ function guidedAlbedo(
   return { albedo, chromaDeviation, albedoEdge };
 }
 
-/** Solve the 4×4 SPD system M·x = b in place (x → b) by Cholesky; leaves b = 0 if not SPD. */
+/** Solve the 4×4 SPD system M·x = b in place (x → b, M ← its factor) by Cholesky; leaves b = 0 if not SPD. */
 function solve4(M: Float64Array, b: Float64Array): void {
-  // M = L Lᵀ, L stored in the lower triangle of M.
-  for (let j = 0; j < 4; j++) {
-    let d = M[5 * j]!;
-    for (let k = 0; k < j; k++) d -= M[4 * j + k]! * M[4 * j + k]!;
-    if (!(d > 1e-300)) { b.fill(0); return; }
-    const l = Math.sqrt(d);
-    M[5 * j] = l;
-    for (let i = j + 1; i < 4; i++) {
-      let v = M[4 * i + j]!;
-      for (let k = 0; k < j; k++) v -= M[4 * i + k]! * M[4 * j + k]!;
-      M[4 * i + j] = v / l;
-    }
-  }
-  for (let i = 0; i < 4; i++) {
-    let v = b[i]!;
-    for (let k = 0; k < i; k++) v -= M[4 * i + k]! * b[k]!;
-    b[i] = v / M[5 * i]!;
-  }
-  for (let i = 3; i >= 0; i--) {
-    let v = b[i]!;
-    for (let k = i + 1; k < 4; k++) v -= M[4 * k + i]! * b[k]!;
-    b[i] = v / M[5 * i]!;
-  }
+  if (!choleskyFactor(M, 4, { minPivot: 1e-300 })) { b.fill(0); return; }
+  choleskySolve(M, 4, b);
 }

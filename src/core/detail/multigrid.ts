@@ -40,7 +40,8 @@
  * cheap 13-point stencil. Transfers: cell-centred bilinear prolongation P (weights 9/16, 3/16,
  * 3/16, 1/16) and restriction R = Pᵀ; smoothing: one forward Gauss–Seidel sweep before, one
  * backward sweep after (so the V-cycle is a symmetric positive-definite preconditioner); the
- * coarsest grid (≤ 8 cells a side) is solved exactly by a dense Cholesky factorisation. A coarse
+ * coarsest grid (≤ 8 cells a side) is solved exactly by a dense Cholesky factorisation (the
+ * cycle itself is the shared `multigridVCycle`, the factorisation the shared Cholesky). A coarse
  * cell is an unknown only if all its children are (see {@link coarsenFields}).
  * Measured on a Gauss–Newton-like system (rank-1 photometric tensor along the light, thin plate,
  * mass; disc-shaped chart) to a relative residual of 1e-6: this V(1,1)-PCG 24 / 30 / 31
@@ -48,7 +49,7 @@
  * the thin plate the photometric term alone is strongly anisotropic (it only sees the slope along
  * the light) and point smoothers stall (≈ 300 iterations at 256²); the thin plate restores them.
  */
-import { choleskyFactor, choleskySolve, createPcgWork, pcg, type PcgOperator, type PcgWork } from '../numeric/index.js';
+import { choleskyFactor, choleskySolve, createPcgWork, multigridVCycle, pcg, type MultigridCycle, type PcgOperator, type PcgWork } from '../numeric/index.js';
 import { assignDefaults } from '../options.js';
 
 /** Cells of zero padding on each side of every grid. */
@@ -400,6 +401,8 @@ export interface Multigrid {
   cholL: Float64Array;
   cholIdx: Int32Array;
   cholTmp: Float64Array;
+  /** The hierarchy as the shared V-cycle sees it (see {@link vCycle}). */
+  cycle: MultigridCycle<Float64Array>;
 }
 
 /**
@@ -419,11 +422,18 @@ export function buildMultigrid(fine: StencilGrid, options?: MultigridOptions): M
     g = createStencilGrid(half(g.width), half(g.height));
     levels.push(g);
   }
+  const b = levels.map((l) => new Float64Array(l.size)), x = levels.map((l) => new Float64Array(l.size));
   const mg: Multigrid = {
-    levels, sweeps: o.sweeps,
-    b: levels.map((l) => new Float64Array(l.size)),
-    x: levels.map((l) => new Float64Array(l.size)),
+    levels, sweeps: o.sweeps, b, x,
     cholL: new Float64Array(0), cholIdx: new Int32Array(0), cholTmp: new Float64Array(0),
+    cycle: {
+      levels: levels.length, rhs: b, iterate: x,
+      // Forward Gauss–Seidel before, backward after: the cycle is a symmetric preconditioner.
+      smooth: (l, bl, xl, phase) => { for (let s = 0; s < o.sweeps; s++) gaussSeidel(levels[l]!, bl, xl, phase === 'pre'); },
+      restrictResidual: (l, bl, xl, bc) => residualRestrict(levels[l]!, bl, xl, levels[l + 1]!, bc),
+      prolongAdd: (l, xc, xl) => prolongAdd(levels[l + 1]!, xc, levels[l]!, xl),
+      solveCoarsest: (bl, xl) => solveCoarsest(mg, bl, xl),
+    },
   };
   updateMultigrid(mg, false);
   return mg;
@@ -470,11 +480,11 @@ function factorCoarsest(mg: Multigrid): void {
   mg.cholTmp = new Float64Array(n);
 }
 
+/** x ← A⁻¹b on the coarsest level's cells (x is 0 on entry, so it stays 0 outside them). */
 function solveCoarsest(mg: Multigrid, b: Float64Array, x: Float64Array): void {
   const L = mg.cholL, idx = mg.cholIdx, y = mg.cholTmp, n = idx.length;
   for (let a = 0; a < n; a++) y[a] = b[idx[a]!]!;
   choleskySolve(L, n, y);
-  x.fill(0);
   for (let a = 0; a < n; a++) x[idx[a]!] = y[a]!;
 }
 
@@ -483,22 +493,7 @@ function solveCoarsest(mg: Multigrid, b: Float64Array, x: Float64Array): void {
  * a valid PCG preconditioner). `r` and `z` are level-0 vectors; `z` is overwritten.
  */
 export function vCycle(mg: Multigrid, r: Float64Array, z: Float64Array): void {
-  cycle(mg, 0, r, z);
-}
-
-function cycle(mg: Multigrid, l: number, b: Float64Array, x: Float64Array): void {
-  const g = mg.levels[l]!;
-  if (l === mg.levels.length - 1) {
-    solveCoarsest(mg, b, x);
-    return;
-  }
-  x.fill(0);
-  for (let s = 0; s < mg.sweeps; s++) gaussSeidel(g, b, x, true);
-  const c = mg.levels[l + 1]!, bc = mg.b[l + 1]!, xc = mg.x[l + 1]!;
-  residualRestrict(g, b, x, c, bc);
-  cycle(mg, l + 1, bc, xc);
-  prolongAdd(c, xc, g, x);
-  for (let s = 0; s < mg.sweeps; s++) gaussSeidel(g, b, x, false);
+  multigridVCycle(mg.cycle, 0, r, z);
 }
 
 /** Preconditioner of {@link solvePCG}. */

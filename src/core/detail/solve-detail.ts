@@ -1,6 +1,7 @@
 import { DARK_IS_DEEP_DEFAULTS, darkIsDeep } from './dark-is-deep.js';
 import { FaceDetailError } from '../errors.js';
-import { SH_C0, SH_C1, SH_C2, SH_C20, SH_C22 } from '../lighting/sh.js';
+import { REC709_LUMA } from '../image/image.js';
+import { evalSH, evalSHGradient } from '../lighting/sh.js';
 import type { Image } from '../types.js';
 import type { UVGeometry } from '../unwrap/uv-geometry.js';
 import { boxSum, upsampleBilinear } from './box-filter.js';
@@ -72,8 +73,8 @@ import { assignDefaults } from '../options.js';
  * Coarse-to-fine over resolutions (inputs box-averaged down to ≤ `coarsestSize` texels a side):
  * Gauss–Newton at the coarsest level (optionally followed by albedo refinements with the detailed
  * shading), then one Gauss–Newton step per finer level from the prolongated solution. Each step linearises
- * s(n(d)) around the current d (chain rule through the normalisation; ∂s/∂n is the gradient of
- * the SH polynomial, as `evalSHGradient`), giving a 2×2 tensor Q per texel of a 13-point SPD
+ * s(n(d)) around the current d (chain rule through the normalisation; s and ∂s/∂n are
+ * `evalSH` and `evalSHGradient`), giving a 2×2 tensor Q per texel of a 13-point SPD
  * system that PCG solves with a geometric-multigrid V-cycle ({@link solvePCG}), warm-started
  * from d, to an inexact-Newton tolerance (residual reduced 10×, at most 8 iterations at the
  * coarsest level and 2 at finer ones: tighter solves changed the result by < 1 %). A step that
@@ -294,8 +295,7 @@ export function solveDetail(input: DetailInput, options?: DetailOptions): Detail
     for (let k = 0; k < N; k++) { tex[3 * k] = src[C * k]!; tex[3 * k + 1] = src[C * k + 1]!; tex[3 * k + 2] = src[C * k + 2]!; }
   }
   const shading = new Float32Array(3 * N);
-  const shScaled = scaleSH(sh);
-  shadeNormals(geom.normal, cov, shScaled, shading);
+  shadeNormals(geom.normal, cov, sh, shading);
   const s0 = o.albedoRefinements > 0 ? new Float32Array(shading) : shading;
   let lumSum = 0, covered = 0, texelSum = 0;
   for (let k = 0; k < N; k++) {
@@ -359,7 +359,7 @@ export function solveDetail(input: DetailInput, options?: DetailOptions): Detail
 
   // --- solve: coarsest level, albedo refinement, then coarse to fine --------------------
   const huber = o.huberDelta > 0 && Number.isFinite(o.huberDelta) ? o.huberDelta : Infinity;
-  const ctx: LinearizeContext = { invM, omega: OMEGA, huber, lambdaGrad: o.lambdaGradient, shScaled };
+  const ctx: LinearizeContext = { invM, omega: OMEGA, huber, lambdaGrad: o.lambdaGradient, sh, grad: new Float64Array(3) };
   const pcg = { tolerance: o.cgTolerance, maxIterations: o.maxCgIterations };
   const lc = levels.length - 1;
   let t = now();
@@ -378,7 +378,7 @@ export function solveDetail(input: DetailInput, options?: DetailOptions): Detail
     }
     const dFull = unpad(gl, dl, W, H);
     const nFull = detailNormals(dFull, geom);
-    shadeNormals(nFull, cov, shScaled, shading);
+    shadeNormals(nFull, cov, sh, shading);
     ms.solve += now() - t;
     prepareData();
     t = now();
@@ -432,19 +432,18 @@ export function solveDetail(input: DetailInput, options?: DetailOptions): Detail
 }
 
 /** Luminance weights of the data term (Rec. 709). */
-const OMEGA = [0.2126, 0.7152, 0.0722] as const;
+const OMEGA = REC709_LUMA;
 
-/** s_c(n) per covered texel for 3 channels (the SH polynomial with premultiplied coefficients). */
-function shadeNormals(normals: Float32Array, cov: Uint8Array, shScaled: Float64Array, out: Float32Array): void {
-  const N = cov.length, k = shScaled;
+/** s_c(n) per covered texel for 3 channels. */
+function shadeNormals(normals: Float32Array, cov: Uint8Array, sh: ArrayLike<number>, out: Float32Array): void {
+  const N = cov.length;
   for (let t = 0; t < N; t++) {
     const k3 = 3 * t;
     if (cov[t] === 0) { out[k3] = 0; out[k3 + 1] = 0; out[k3 + 2] = 0; continue; }
     const x = normals[k3]!, y = normals[k3 + 1]!, z = normals[k3 + 2]!;
-    const xy = x * y, yz = y * z, xz = x * z, z3 = 3 * z * z - 1, xx = x * x - y * y;
-    out[k3] = k[0]! + k[1]! * y + k[2]! * z + k[3]! * x + k[4]! * xy + k[5]! * yz + k[6]! * z3 + k[7]! * xz + k[8]! * xx;
-    out[k3 + 1] = k[9]! + k[10]! * y + k[11]! * z + k[12]! * x + k[13]! * xy + k[14]! * yz + k[15]! * z3 + k[16]! * xz + k[17]! * xx;
-    out[k3 + 2] = k[18]! + k[19]! * y + k[20]! * z + k[21]! * x + k[22]! * xy + k[23]! * yz + k[24]! * z3 + k[25]! * xz + k[26]! * xx;
+    out[k3] = evalSH(sh, 0, x, y, z);
+    out[k3 + 1] = evalSH(sh, 1, x, y, z);
+    out[k3 + 2] = evalSH(sh, 2, x, y, z);
   }
 }
 
@@ -726,16 +725,10 @@ interface LinearizeContext {
   huber: number;
   /** λ_grad (dimensionless). */
   lambdaGrad: number;
-  /** SH coefficients premultiplied by the basis constants: s_c = Σ k_c,i · monomial_i. */
-  shScaled: Float64Array;
-}
-
-/** Premultiply the 27 SH coefficients by the basis constants (monomials 1, y, z, x, xy, yz, 3z²−1, xz, x²−y²). */
-function scaleSH(sh: ArrayLike<number>): Float64Array {
-  const c = [SH_C0, SH_C1, SH_C1, SH_C1, SH_C2, SH_C2, SH_C20, SH_C2, SH_C22];
-  const out = new Float64Array(27);
-  for (let ch = 0; ch < 3; ch++) for (let i = 0; i < 9; i++) out[ch * 9 + i] = sh[ch * 9 + i]! * c[i]!;
-  return out;
+  /** The 27 SH shading coefficients. */
+  sh: ArrayLike<number>;
+  /** Scratch for {@link evalSHGradient}. */
+  grad: Float64Array;
 }
 
 /**
@@ -745,10 +738,7 @@ function scaleSH(sh: ArrayLike<number>): Float64Array {
 function linearize(L: ProblemLevel, g: StencilGrid, d: Float64Array, hu: Float64Array | null, hv: Float64Array | null, ctx: LinearizeContext): number {
   const { invM, omega, huber } = ctx;
   const lg = ctx.lambdaGrad;
-  const k = ctx.shScaled;
-  const a0 = k[0]!, a1 = k[1]!, a2 = k[2]!, a3 = k[3]!, a4 = k[4]!, a5 = k[5]!, a6 = k[6]!, a7 = k[7]!, a8 = k[8]!;
-  const b0 = k[9]!, b1 = k[10]!, b2 = k[11]!, b3 = k[12]!, b4 = k[13]!, b5 = k[14]!, b6 = k[15]!, b7 = k[16]!, b8 = k[17]!;
-  const c0 = k[18]!, c1 = k[19]!, c2 = k[20]!, c3 = k[21]!, c4 = k[22]!, c5 = k[23]!, c6 = k[24]!, c7 = k[25]!, c8 = k[26]!;
+  const sh = ctx.sh, grad = ctx.grad;
   const m0 = invM[0]!, m1 = invM[1]!, m2 = invM[2]!, w0 = omega[0], w1 = omega[1], w2 = omega[2];
   const s = g.stride;
   const { quu, quv, qvv } = g;
@@ -791,11 +781,8 @@ function linearize(L: ProblemLevel, g: StencilGrid, d: Float64Array, hu: Float64
       if (!(len > 1e-9)) continue;
       const il = 1 / len;
       const nx = mx * il, ny = my * il, nz = mz * il;
-      // Shading and its gradient w.r.t. n per channel (the SH polynomial, inlined).
-      const xy = nx * ny, yz = ny * nz, xz = nx * nz, z3 = 3 * nz * nz - 1, xx = nx * nx - ny * ny;
-      const s0 = a0 + a1 * ny + a2 * nz + a3 * nx + a4 * xy + a5 * yz + a6 * z3 + a7 * xz + a8 * xx;
-      const s1 = b0 + b1 * ny + b2 * nz + b3 * nx + b4 * xy + b5 * yz + b6 * z3 + b7 * xz + b8 * xx;
-      const s2 = c0 + c1 * ny + c2 * nz + c3 * nx + c4 * xy + c5 * yz + c6 * z3 + c7 * xz + c8 * xx;
+      // Shading per channel.
+      const s0 = evalSH(sh, 0, nx, ny, nz), s1 = evalSH(sh, 1, nx, ny, nz), s2 = evalSH(sh, 2, nx, ny, nz);
       const r0 = alb[k3]!, r1 = alb[k3 + 1]!, r2c = alb[k3 + 2]!;
       const e0 = (tex[k3]! - r0 * s0) * m0;
       const e1 = (tex[k3 + 1]! - r1 * s1) * m1;
@@ -810,17 +797,10 @@ function linearize(L: ProblemLevel, g: StencilGrid, d: Float64Array, hu: Float64
       if (!write) continue;
       let Quu = 0, Quv = 0, Qvv = 0, Hu = 0, Hv = 0;
       for (let c = 0; c < 3; c++) {
-        let gx: number, gy: number, gz: number, e: number, kap: number, wc: number;
-        if (c === 0) {
-          gx = a3 + a4 * ny + a7 * nz + 2 * a8 * nx; gy = a1 + a4 * nx + a5 * nz - 2 * a8 * ny; gz = a2 + a5 * ny + 6 * a6 * nz + a7 * nx;
-          e = e0; kap = r0 * m0; wc = w0;
-        } else if (c === 1) {
-          gx = b3 + b4 * ny + b7 * nz + 2 * b8 * nx; gy = b1 + b4 * nx + b5 * nz - 2 * b8 * ny; gz = b2 + b5 * ny + 6 * b6 * nz + b7 * nx;
-          e = e1; kap = r1 * m1; wc = w1;
-        } else {
-          gx = c3 + c4 * ny + c7 * nz + 2 * c8 * nx; gy = c1 + c4 * nx + c5 * nz - 2 * c8 * ny; gz = c2 + c5 * ny + 6 * c6 * nz + c7 * nx;
-          e = e2; kap = r2c * m2; wc = w2;
-        }
+        // ∇s_c with respect to n.
+        evalSHGradient(sh, c, nx, ny, nz, grad);
+        const gx = grad[0]!, gy = grad[1]!, gz = grad[2]!;
+        const e = c === 0 ? e0 : c === 1 ? e1 : e2, kap = c === 0 ? r0 * m0 : c === 1 ? r1 * m1 : r2c * m2, wc = c === 0 ? w0 : c === 1 ? w1 : w2;
         // ∂s/∂m = (∇s − (∇s·n)n)/|m|; ∂m/∂gu = −A, ∂m/∂gv = −B.
         const gn = gx * nx + gy * ny + gz * nz;
         const px = (gx - gn * nx) * il, py = (gy - gn * ny) * il, pz = (gz - gn * nz) * il;

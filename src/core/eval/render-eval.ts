@@ -7,6 +7,7 @@
  */
 import { renderMesh, type RenderOptions } from '../render/render-mesh.js';
 import type { Camera, Image, Mesh, Pose } from '../types.js';
+import { mat3MulVec3, mat3TransformPoint } from '../math/index.js';
 
 /** Options of {@link renderForEval}: those of renderMesh plus sampling and a region mask. */
 export interface RenderEvalOptions extends RenderOptions {
@@ -103,12 +104,12 @@ export function renderForEval(mesh: Mesh, camera: Camera, options: RenderEvalOpt
 export function meshHeadToCamera(mesh: Mesh, pose: Pose): Mesh {
   const R = pose.rotation, t = pose.translation;
   const rot = (src: Float32Array, stride: number, translate: boolean): Float32Array => {
-    const out = new Float32Array(src.length);
+    const out = new Float32Array(src.length), v = new Float64Array(3);
     for (let i = 0; i < src.length; i += stride) {
-      const x = src[i]!, y = src[i + 1]!, z = src[i + 2]!;
-      out[i] = R[0]! * x + R[1]! * y + R[2]! * z + (translate ? t[0]! : 0);
-      out[i + 1] = R[3]! * x + R[4]! * y + R[5]! * z + (translate ? t[1]! : 0);
-      out[i + 2] = R[6]! * x + R[7]! * y + R[8]! * z + (translate ? t[2]! : 0);
+      v[0] = src[i]!; v[1] = src[i + 1]!; v[2] = src[i + 2]!;
+      if (translate) mat3TransformPoint(v, R, t, v);
+      else mat3MulVec3(v, R, v);
+      out[i] = v[0]!; out[i + 1] = v[1]!; out[i + 2] = v[2]!;
       for (let k = 3; k < stride; k++) out[i + k] = src[i + k]!;
     }
     return out;

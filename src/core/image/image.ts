@@ -9,7 +9,7 @@ export const REC709_LUMA = [0.2126, 0.7152, 0.0722] as const;
  * @example luminance(1, 1, 1) // 1
  */
 export function luminance(r: number, g: number, b: number): number {
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return REC709_LUMA[0] * r + REC709_LUMA[1] * g + REC709_LUMA[2] * b;
 }
 
 /** A new zero-filled image. */

@@ -11,6 +11,7 @@
  *   a clean skin albedo has ≈ 1 % (a 2-D Gaussian puts e^(−4.5) = 1.1 % beyond d = 3).
  */
 import { deltaE2000, linearRgbToLab } from './color.js';
+import { REC709_LUMA, luminance } from '../image/image.js';
 
 /** Options of {@link albedoDeltaE}. */
 export interface AlbedoDeltaEOptions {
@@ -92,8 +93,8 @@ export function albedoDeltaE(ours: ArrayLike<number>, truth: ArrayLike<number>, 
   // Start from the ratio of mean luminances.
   let yo = 0, yt = 0;
   for (let i = 0; i < n; i++) {
-    yo += 0.2126 * base[0] * ours[3 * i]! + 0.7152 * base[1] * ours[3 * i + 1]! + 0.0722 * base[2] * ours[3 * i + 2]!;
-    yt += 0.2126 * truth[3 * i]! + 0.7152 * truth[3 * i + 1]! + 0.0722 * truth[3 * i + 2]!;
+    yo += REC709_LUMA[0] * base[0] * ours[3 * i]! + REC709_LUMA[1] * base[1] * ours[3 * i + 1]! + REC709_LUMA[2] * base[2] * ours[3 * i + 2]!;
+    yt += luminance(truth[3 * i]!, truth[3 * i + 1]!, truth[3 * i + 2]!);
   }
   const g0 = yo > 0 ? yt / yo : 1;
   const g = Math.exp(goldenMin((x) => meanAt(Math.exp(x)), Math.log(g0) - Math.log(3), Math.log(g0) + Math.log(3), options.searchIterations ?? 40));

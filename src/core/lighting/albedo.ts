@@ -40,7 +40,7 @@
  * Outside the coverage, and where the normal is missing, the texture is copied unchanged.
  */
 import { FaceDetailError } from '../errors.js';
-import { createImage, linearToSrgb, mapImage, srgbToLinear } from '../image/image.js';
+import { REC709_LUMA, createImage, linearToSrgb, mapImage, srgbToLinear } from '../image/image.js';
 import type { Image } from '../types.js';
 import { evalSH } from './sh.js';
 
@@ -124,7 +124,7 @@ export const ALBEDO_DEFAULTS: Readonly<AlbedoOptions> = Object.freeze({
   lightChromaFloor: 0.15,
   shadowFill: 'median',
   maxAlbedo: 1,
-  lumaWeights: [0.2126, 0.7152, 0.0722],
+  lumaWeights: REC709_LUMA,
 } as const);
 
 /**

@@ -48,6 +48,7 @@ import type { Image, SHLighting } from '../types.js';
 import type { UVGeometry } from '../unwrap/uv-geometry.js';
 import { SH_C1, evalSH, shBasis } from './sh.js';
 import { assignDefaults } from '../options.js';
+import { choleskyFactor, choleskySolve } from '../numeric/index.js';
 
 /** Robust loss of the IRLS: Tukey's biweight (redescending), Huber, or plain least squares. */
 export type RobustLoss = 'tukey' | 'huber' | 'none';
@@ -267,10 +268,9 @@ function fitSamples(Y: Float64Array, I: Float64Array, w: Float64Array, N: number
       for (let c = 0; c < 3; c++) B[c * 9 + p] = B[c * 9 + p]! + lam[p]! * target[c * 9 + p]!;
     }
     Pold.set(P);
-    if (!cholesky9(A, Lc)) break;
-    for (let c = 0; c < 3; c++) {
-      choleskySolve9(Lc, B, c * 9, X, c * 9);
-    }
+    Lc.set(A); // factored in place: L in the copy's lower triangle
+    if (!choleskyFactor(Lc, 9)) break;
+    for (let c = 0; c < 3; c++) choleskySolve(Lc, 9, B, X, c * 9, c * 9);
     P.set(X);
     if (opts.loss === 'none') break;
     // Residuals and robust scale.
@@ -435,38 +435,6 @@ function uniformFit(meanI: number[], N: number): LightingFit {
     conditionNumber: NaN,
     degenerate: true,
   };
-}
-
-/** In-place-free Cholesky of a symmetric positive-definite 9×9 (row-major) into lower-triangular L. */
-function cholesky9(A: Float64Array, L: Float64Array): boolean {
-  L.fill(0);
-  for (let i = 0; i < 9; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * 9 + j]!;
-      for (let k = 0; k < j; k++) s -= L[i * 9 + k]! * L[j * 9 + k]!;
-      if (i === j) {
-        if (!(s > 0)) return false;
-        L[i * 9 + i] = Math.sqrt(s);
-      } else {
-        L[i * 9 + j] = s / L[j * 9 + j]!;
-      }
-    }
-  }
-  return true;
-}
-
-/** Solve L Lᵀ x = b for one 9-vector right-hand side at `bo`, writing x at `xo`. */
-function choleskySolve9(L: Float64Array, b: Float64Array, bo: number, x: Float64Array, xo: number): void {
-  for (let i = 0; i < 9; i++) {
-    let s = b[bo + i]!;
-    for (let k = 0; k < i; k++) s -= L[i * 9 + k]! * x[xo + k]!;
-    x[xo + i] = s / L[i * 9 + i]!;
-  }
-  for (let i = 8; i >= 0; i--) {
-    let s = x[xo + i]!;
-    for (let k = i + 1; k < 9; k++) s -= L[k * 9 + i]! * x[xo + k]!;
-    x[xo + i] = s / L[i * 9 + i]!;
-  }
 }
 
 /** Ratio of the largest to the smallest eigenvalue of a symmetric 9×9 (cyclic Jacobi). */

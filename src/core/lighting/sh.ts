@@ -12,12 +12,12 @@
  * const b = new Float64Array(9); shBasis(0, 0, -1, b); // normal facing the camera
  */
 
-/** Orthonormal real SH constants. */
-export const SH_C0 = 0.28209479177387814;
+/** Orthonormal real SH constants (band 1's is exported for the lighting fit's band-2 target). */
+const SH_C0 = 0.28209479177387814;
 export const SH_C1 = 0.4886025119029199;
-export const SH_C2 = 1.0925484305920792;
-export const SH_C20 = 0.31539156525252005;
-export const SH_C22 = 0.5462742152960396;
+const SH_C2 = 1.0925484305920792;
+const SH_C20 = 0.31539156525252005;
+const SH_C22 = 0.5462742152960396;
 
 /**
  * Cosine-lobe convolution factors Â_l / π for bands 0, 1, 2 (Ramamoorthi & Hanrahan 2001):
@@ -50,15 +50,22 @@ export function evalSH(coeffs: ArrayLike<number>, c: number, x: number, y: numbe
 
 /**
  * Gradient of channel c's shading with respect to the (unnormalised) normal components, at unit
- * normal (x, y, z), written to `out[0..3)`. Used by the detail solver's Gauss–Newton Jacobian.
+ * normal (x, y, z), written to `out[0..3)`: the derivative of {@link evalSH}'s polynomial. The
+ * detail solver's Gauss–Newton Jacobian chains it through the normalisation of the normal.
+ *
+ * @example
+ * const g = new Float64Array(3);
+ * evalSHGradient(sh, 1, 0, 0, -1, g); // ∂s_green/∂n at a normal facing the camera
  */
 export function evalSHGradient(coeffs: ArrayLike<number>, c: number, x: number, y: number, z: number, out: Float64Array | Float32Array): void {
   const o = c * 9;
-  const a1 = coeffs[o + 1]!, a2 = coeffs[o + 2]!, a3 = coeffs[o + 3]!;
-  const a4 = coeffs[o + 4]!, a5 = coeffs[o + 5]!, a6 = coeffs[o + 6]!, a7 = coeffs[o + 7]!, a8 = coeffs[o + 8]!;
-  out[0] = SH_C1 * a3 + SH_C2 * (a4 * y + a7 * z) + SH_C22 * a8 * 2 * x;
-  out[1] = SH_C1 * a1 + SH_C2 * (a4 * x + a5 * z) - SH_C22 * a8 * 2 * y;
-  out[2] = SH_C1 * a2 + SH_C2 * (a5 * y + a7 * x) + SH_C20 * a6 * 6 * z;
+  // Coefficients of the monomials y, z, x, xy, yz, 3z² − 1, xz, x² − y².
+  const a1 = SH_C1 * coeffs[o + 1]!, a2 = SH_C1 * coeffs[o + 2]!, a3 = SH_C1 * coeffs[o + 3]!;
+  const a4 = SH_C2 * coeffs[o + 4]!, a5 = SH_C2 * coeffs[o + 5]!, a6 = SH_C20 * coeffs[o + 6]!;
+  const a7 = SH_C2 * coeffs[o + 7]!, a8 = SH_C22 * coeffs[o + 8]!;
+  out[0] = a3 + a4 * y + a7 * z + 2 * a8 * x;
+  out[1] = a1 + a4 * x + a5 * z - 2 * a8 * y;
+  out[2] = a2 + a5 * y + 6 * a6 * z + a7 * x;
 }
 
 /**

@@ -39,6 +39,7 @@
  * canonical faces differ in proportions: mouth-to-nose and brow heights, 3–6 mm residuals).
  */
 import { FaceDetailError } from '../errors.js';
+import { luSolve } from '../numeric/index.js';
 import type { Logger } from '../pipeline/types.js';
 import { ICT_REGIONS, type IctModelData } from './ict-cache.js';
 import { ICT_CALIBRATED_COLUMNS, ICT_CALIBRATED_TABLE, ICT_CALIBRATION_INFO } from './ict-correspondence-calibrated.js';
@@ -365,7 +366,8 @@ function fitWarp(src: Float64Array, dst: Float64Array, lambda: number): Warp {
     A[n * m + i] = 1; A[(n + 1) * m + i] = pts[2 * i]!; A[(n + 2) * m + i] = pts[2 * i + 1]!;
     rhs[2 * i] = dst[2 * i]!; rhs[2 * i + 1] = dst[2 * i + 1]!;
   }
-  const coef = solveDense(A, rhs, m, 2);
+  const coef = luSolve(A, rhs, m, 2);
+  if (!coef) throw new FaceDetailError('INTERNAL', 'computeIctCorrespondence: singular warp system (duplicate pairs?)');
   return (u, v, out) => {
     sim(u, v, tmp);
     const x = tmp[0]!, y = tmp[1]!;
@@ -383,35 +385,6 @@ function fitWarp(src: Float64Array, dst: Float64Array, lambda: number): Warp {
 function tpsKernel(dx: number, dy: number): number {
   const r2 = dx * dx + dy * dy;
   return r2 > 1e-12 ? 0.5 * r2 * Math.log(r2) : 0; // r² log r
-}
-
-/** Solve A X = B (A m×m, B m×k, row-major) by Gaussian elimination with partial pivoting. */
-function solveDense(A: Float64Array, B: Float64Array, m: number, k: number): Float64Array {
-  const a = A.slice(), b = B.slice();
-  for (let col = 0; col < m; col++) {
-    let piv = col;
-    for (let r = col + 1; r < m; r++) if (Math.abs(a[r * m + col]!) > Math.abs(a[piv * m + col]!)) piv = r;
-    if (Math.abs(a[piv * m + col]!) < 1e-12) throw new FaceDetailError('INTERNAL', 'computeIctCorrespondence: singular warp system (duplicate pairs?)');
-    if (piv !== col) {
-      for (let c = 0; c < m; c++) { const t = a[col * m + c]!; a[col * m + c] = a[piv * m + c]!; a[piv * m + c] = t; }
-      for (let c = 0; c < k; c++) { const t = b[col * k + c]!; b[col * k + c] = b[piv * k + c]!; b[piv * k + c] = t; }
-    }
-    const d = a[col * m + col]!;
-    for (let r = col + 1; r < m; r++) {
-      const f = a[r * m + col]! / d;
-      if (f === 0) continue;
-      for (let c = col; c < m; c++) a[r * m + c]! -= f * a[col * m + c]!;
-      for (let c = 0; c < k; c++) b[r * k + c]! -= f * b[col * k + c]!;
-    }
-  }
-  for (let row = m - 1; row >= 0; row--) {
-    for (let c = 0; c < k; c++) {
-      let s = b[row * k + c]!;
-      for (let j = row + 1; j < m; j++) s -= a[row * m + j]! * b[j * k + c]!;
-      b[row * k + c] = s / a[row * m + row]!;
-    }
-  }
-  return b;
 }
 
 // ---------------------------------------------------------------------------------------------

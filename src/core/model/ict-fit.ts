@@ -43,6 +43,7 @@
  * console.log(fit.pose.yawDeg, fit.reprojectionErrorPx, fit.interpupillaryMm, fit.ms);
  */
 import type { FaceAnalysis } from '../analysis/types.js';
+import { mat3FromAxisAngle, mat3Multiply, mat3MulVec3, mat3TransformPoint, mat3TransposeMulVec3 } from '../math/index.js';
 import { choleskyFactor, choleskySolve } from '../numeric/index.js';
 import { makePose } from '../camera/pose.js';
 import { FaceDetailError } from '../errors.js';
@@ -351,12 +352,11 @@ export function fitIct(input: IctFitInput, options: IctFitOptions = {}): IctFitR
   const reprojectionErrorPx = reprojection(ctx, st);
   const positions = new Float32Array(3 * data.vertexCount);
   const shape = modelShape(data, st.theta, kId);
-  const R = st.R, t = st.t;
+  const X = new Float64Array(3);
   for (let v = 0; v < data.vertexCount; v++) {
-    const x = shape[3 * v]!, y = shape[3 * v + 1]!, z = shape[3 * v + 2]!;
-    positions[3 * v] = R[0]! * x + R[1]! * y + R[2]! * z + t[0]!;
-    positions[3 * v + 1] = R[3]! * x + R[4]! * y + R[5]! * z + t[1]!;
-    positions[3 * v + 2] = R[6]! * x + R[7]! * y + R[8]! * z + t[2]!;
+    X[0] = shape[3 * v]!; X[1] = shape[3 * v + 1]!; X[2] = shape[3 * v + 2]!;
+    mat3TransformPoint(X, st.R, st.t, X);
+    positions[3 * v] = X[0]!; positions[3 * v + 1] = X[1]!; positions[3 * v + 2] = X[2]!;
   }
   const centre = (vs: Uint32Array): number[] => {
     const c = [0, 0, 0];
@@ -567,20 +567,19 @@ function pointPos(prep: IctFitPrepared, theta: Float64Array, p: number, out: Flo
 /** Pick, per contour line, the candidate outermost in the image along the projected outward direction. */
 function selectContour(ctx: Ctx, st: State): void {
   const { prep, camera } = ctx;
-  const R = st.R, t = st.t, X = new Float64Array(3);
+  const X = new Float64Array(3), d = new Float64Array(3), c = new Float64Array(3);
   const nFixed = prep.fixedLandmark.length;
   for (let l = 0; l < prep.contourLandmark.length; l++) {
-    const ox = prep.contourOut[3 * l]!, oy = prep.contourOut[3 * l + 1]!, oz = prep.contourOut[3 * l + 2]!;
-    const dx = R[0]! * ox + R[1]! * oy + R[2]! * oz, dy = R[3]! * ox + R[4]! * oy + R[5]! * oz;
+    mat3MulVec3(d, st.R, prep.contourOut.subarray(3 * l, 3 * l + 3));
+    const dx = d[0]!, dy = d[1]!;
     const dl = Math.hypot(dx, dy) || 1;
     ctx.contourDir[2 * l] = dx / dl; ctx.contourDir[2 * l + 1] = dy / dl;
     let best = -Infinity, bestP = nFixed + prep.lineStart[l]!;
     for (let q = prep.lineStart[l]!; q < prep.lineStart[l + 1]!; q++) {
       const p = nFixed + q;
       pointPos(prep, st.theta, p, X);
-      const x = R[0]! * X[0]! + R[1]! * X[1]! + R[2]! * X[2]! + t[0]!;
-      const y = R[3]! * X[0]! + R[4]! * X[1]! + R[5]! * X[2]! + t[1]!;
-      const z = R[6]! * X[0]! + R[7]! * X[1]! + R[8]! * X[2]! + t[2]!;
+      mat3TransformPoint(c, st.R, st.t, X);
+      const x = c[0]!, y = c[1]!, z = c[2]!;
       const s = dx * (camera.fx * x / z) + dy * (camera.fy * y / z);
       if (s > best) { best = s; bestP = p; }
     }
@@ -591,12 +590,12 @@ function selectContour(ctx: Ctx, st: State): void {
 /** Depth term set-up at the start of an iteration: pixels per mm and the target mean. */
 function setupDepth(ctx: Ctx, st: State): void {
   const { prep, L } = ctx;
-  const X = new Float64Array(3);
+  const X = new Float64Array(3), q = new Float64Array(3);
   let zs = 0, ws = 0, zt = 0;
   for (let p = 0; p < prep.fixedLandmark.length; p++) {
     const w = prep.fixedWeight[p]!;
     pointPos(prep, st.theta, p, X);
-    zs += w * (st.R[6]! * X[0]! + st.R[7]! * X[1]! + st.R[8]! * X[2]! + st.t[2]!);
+    zs += w * mat3TransformPoint(q, st.R, st.t, X)[2]!;
     zt += w * L[3 * prep.fixedLandmark[p]! + 2]!;
     ws += w;
   }
@@ -615,7 +614,7 @@ function evaluate(ctx: Ctx, st: State, kA: number, exprFree: boolean, H?: Float6
   const n = 6 + kA + (exprFree ? nExpr : 0);
   const R = st.R, t = st.t, B = prep.basis;
   const fx = camera.fx, fy = camera.fy;
-  const X = new Float64Array(3);
+  const X = new Float64Array(3), q = new Float64Array(3), G = new Float64Array(3), a = new Float64Array(3);
   const ju = new Float64Array(n), jv = new Float64Array(n);
   const nFixed = prep.fixedLandmark.length;
   let cost = 0;
@@ -630,9 +629,9 @@ function evaluate(ctx: Ctx, st: State, kA: number, exprFree: boolean, H?: Float6
 
   // Fill the shape part of a Jacobian row for point p and camera-frame gradient a (3).
   const shapeRow = (p: number, a0: number, a1: number, a2: number, row: Float64Array): void => {
-    const G0 = R[0]! * a0 + R[3]! * a1 + R[6]! * a2;
-    const G1 = R[1]! * a0 + R[4]! * a1 + R[7]! * a2;
-    const G2 = R[2]! * a0 + R[5]! * a1 + R[8]! * a2;
+    a[0] = a0; a[1] = a1; a[2] = a2;
+    mat3TransposeMulVec3(G, R, a);
+    const G0 = G[0]!, G1 = G[1]!, G2 = G[2]!;
     const bx = p * 3 * K, by = bx + K, bz = by + K;
     for (let k = 0; k < kA; k++) row[6 + k] = G0 * B[bx + k]! + G1 * B[by + k]! + G2 * B[bz + k]!;
     if (exprFree) {
@@ -640,13 +639,7 @@ function evaluate(ctx: Ctx, st: State, kA: number, exprFree: boolean, H?: Float6
       for (let e = 0; e < nExpr; e++) row[c0 + e] = G0 * B[bx + kId + e]! + G1 * B[by + kId + e]! + G2 * B[bz + kId + e]!;
     }
   };
-  // Pose part: d(pc)/dδ = −[q]×, d(pc)/dt = I; row_j = a · (e_j × q).
-  const poseRow = (q0: number, q1: number, q2: number, a0: number, a1: number, a2: number, row: Float64Array): void => {
-    row[0] = -a1 * q2 + a2 * q1;
-    row[1] = a0 * q2 - a2 * q0;
-    row[2] = -a0 * q1 + a1 * q0;
-    row[3] = a0; row[4] = a1; row[5] = a2;
-  };
+  const poseRow = poseRowInto;
   // Weak-perspective Hessian: only the pose rows are accumulated per point; the shape × shape
   // block comes from the precomputed moments (see addShapeBlock).
   const rowEnd = n;
@@ -673,9 +666,8 @@ function evaluate(ctx: Ctx, st: State, kA: number, exprFree: boolean, H?: Float6
   for (let p = 0; p < nFixed; p++) {
     const li = prep.fixedLandmark[p]!, w = prep.fixedWeight[p]! * invSigma;
     pointPos(prep, st.theta, p, X);
-    const q0 = R[0]! * X[0]! + R[1]! * X[1]! + R[2]! * X[2]!;
-    const q1 = R[3]! * X[0]! + R[4]! * X[1]! + R[5]! * X[2]!;
-    const q2 = R[6]! * X[0]! + R[7]! * X[1]! + R[8]! * X[2]!;
+    mat3MulVec3(q, R, X);
+    const q0 = q[0]!, q1 = q[1]!, q2 = q[2]!;
     const x = q0 + t[0]!, y = q1 + t[1]!, z = q2 + t[2]!;
     const iz = 1 / z;
     const ru = w * (fx * x * iz + camera.cx - L[3 * li]!);
@@ -773,7 +765,7 @@ function evaluateFast(ctx: Ctx, st: State, kA: number, exprFree: boolean, H: Flo
   const R = st.R, t = st.t, B = prep.basis;
   const fx = camera.fx, fy = camera.fy;
   const nFixed = prep.fixedLandmark.length;
-  const X = new Float64Array(3);
+  const X = new Float64Array(3), q = new Float64Array(3), G = new Float64Array(3), a = new Float64Array(3);
   H.fill(0); g.fill(0);
   const useDepth = o.depthWeight > 0;
   const dW = Math.sqrt(o.depthWeight) * invSigma, zs = ctx.zScale;
@@ -782,10 +774,9 @@ function evaluateFast(ctx: Ctx, st: State, kA: number, exprFree: boolean, H: Flo
   let cost = 0, ws = 0, mr = 0;
   for (let p = 0; p < nFixed; p++) {
     pointPos(prep, st.theta, p, X);
-    const q0 = R[0]! * X[0]! + R[1]! * X[1]! + R[2]! * X[2]!;
-    const q1 = R[3]! * X[0]! + R[4]! * X[1]! + R[5]! * X[2]!;
-    const q2 = R[6]! * X[0]! + R[7]! * X[1]! + R[8]! * X[2]!;
-    cam[3 * p] = q0; cam[3 * p + 1] = q1; cam[3 * p + 2] = q2;
+    mat3MulVec3(q, R, X);
+    const q2 = q[2]!;
+    cam[3 * p] = q[0]!; cam[3 * p + 1] = q[1]!; cam[3 * p + 2] = q2;
     if (useDepth) {
       const w2 = (prep.fixedWeight[p]! * dW) ** 2;
       dres[p] = zs * (q2 + t[2]!) - L[3 * prep.fixedLandmark[p]! + 2]!;
@@ -878,7 +869,9 @@ function evaluateFast(ctx: Ctx, st: State, kA: number, exprFree: boolean, H: Flo
     cost += r * r;
     const a0 = qa[3]!, a1 = qa[4]!, a2 = qa[5]!;
     poseRowInto(qa[0]!, qa[1]!, qa[2]!, a0, a1, a2, row);
-    const G0 = R[0]! * a0 + R[3]! * a1 + R[6]! * a2, G1 = R[1]! * a0 + R[4]! * a1 + R[7]! * a2, G2 = R[2]! * a0 + R[5]! * a1 + R[8]! * a2;
+    a[0] = a0; a[1] = a1; a[2] = a2;
+    mat3TransposeMulVec3(G, R, a);
+    const G0 = G[0]!, G1 = G[1]!, G2 = G[2]!;
     const bx = p * 3 * K, by = bx + K, bz = by + K;
     for (let j = 0; j < m; j++) {
       const k = j < kA ? j : kId + (j - kA);
@@ -909,11 +902,9 @@ function contourTerm(ctx: Ctx, st: State, l: number, X: Float64Array, qa: Float6
   const dx = ctx.contourDir[2 * l]!, dy = ctx.contourDir[2 * l + 1]!;
   const w = o.contourWeight * invSigma;
   pointPos(prep, st.theta, ctx.selected[l]!, X);
-  const q0 = R[0]! * X[0]! + R[1]! * X[1]! + R[2]! * X[2]!;
-  const q1 = R[3]! * X[0]! + R[4]! * X[1]! + R[5]! * X[2]!;
-  const q2 = R[6]! * X[0]! + R[7]! * X[1]! + R[8]! * X[2]!;
+  mat3MulVec3(qa, R, X);
+  const q0 = qa[0]!, q1 = qa[1]!, q2 = qa[2]!;
   const x = q0 + t[0]!, y = q1 + t[1]!, z = q2 + t[2]!, iz = 1 / z;
-  qa[0] = q0; qa[1] = q1; qa[2] = q2;
   qa[3] = w * dx * fx * iz; qa[4] = w * dy * fy * iz; qa[5] = -w * (dx * fx * x + dy * fy * y) * iz * iz;
   return w * (dx * (fx * x * iz + camera.cx - L[3 * li]!) + dy * (fy * y * iz + camera.cy - L[3 * li + 1]!));
 }
@@ -1063,19 +1054,8 @@ function lmStage(ctx: Ctx, st: State, kA: number, exprFree: boolean, maxIter: nu
 }
 
 function applyStep(st: State, out: State, d: Float64Array, kA: number, exprFree: boolean, kId: number, nExpr: number): void {
-  // R ← exp([δ]×)·R (Rodrigues).
-  const wx = d[0]!, wy = d[1]!, wz = d[2]!;
-  const th = Math.hypot(wx, wy, wz);
-  const E = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
-  if (th > 1e-12) {
-    const kx = wx / th, ky = wy / th, kz = wz / th, c = Math.cos(th), s = Math.sin(th), v = 1 - c;
-    E[0] = c + kx * kx * v; E[1] = kx * ky * v - kz * s; E[2] = kx * kz * v + ky * s;
-    E[3] = ky * kx * v + kz * s; E[4] = c + ky * ky * v; E[5] = ky * kz * v - kx * s;
-    E[6] = kz * kx * v - ky * s; E[7] = kz * ky * v + kx * s; E[8] = c + kz * kz * v;
-  }
-  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) {
-    out.R[3 * r + c] = E[3 * r]! * st.R[c]! + E[3 * r + 1]! * st.R[3 + c]! + E[3 * r + 2]! * st.R[6 + c]!;
-  }
+  // R ← exp([δ]×)·R.
+  mat3Multiply(out.R, mat3FromAxisAngle(new Float64Array(9), d[0]!, d[1]!, d[2]!), st.R);
   for (let k = 0; k < 3; k++) out.t[k] = st.t[k]! + d[3 + k]!;
   out.theta.set(st.theta);
   for (let k = 0; k < kA; k++) out.theta[k] = st.theta[k]! + d[6 + k]!;
@@ -1087,14 +1067,12 @@ function applyStep(st: State, out: State, d: Float64Array, kA: number, exprFree:
 /** RMS 2D distance (px) over the fixed landmarks (weight > 0) and the contour landmarks' chosen points (when the contour is used). */
 function reprojection(ctx: Ctx, st: State): number {
   const { prep, camera, L } = ctx;
-  const X = new Float64Array(3);
+  const X = new Float64Array(3), q = new Float64Array(3);
   let s = 0, n = 0;
   const add = (p: number, li: number): void => {
     pointPos(prep, st.theta, p, X);
-    const R = st.R, t = st.t;
-    const x = R[0]! * X[0]! + R[1]! * X[1]! + R[2]! * X[2]! + t[0]!;
-    const y = R[3]! * X[0]! + R[4]! * X[1]! + R[5]! * X[2]! + t[1]!;
-    const z = R[6]! * X[0]! + R[7]! * X[1]! + R[8]! * X[2]! + t[2]!;
+    mat3TransformPoint(q, st.R, st.t, X);
+    const x = q[0]!, y = q[1]!, z = q[2]!;
     s += (camera.fx * x / z + camera.cx - L[3 * li]!) ** 2 + (camera.fy * y / z + camera.cy - L[3 * li + 1]!) ** 2;
     n++;
   };
@@ -1111,7 +1089,7 @@ function initialPose(st: State, prep: IctFitPrepared, analysis: FaceAnalysis, ca
   const cp = Math.cos(pitchDeg * d), sp = Math.sin(pitchDeg * d);
   const cr = Math.cos(rollDeg * d), sr = Math.sin(rollDeg * d);
   const Ry = [cy, 0, sy, 0, 1, 0, -sy, 0, cy], Rx = [1, 0, 0, 0, cp, -sp, 0, sp, cp], Rz = [cr, -sr, 0, sr, cr, 0, 0, 0, 1];
-  const Rrel = mul3(mul3(Ry, Rx), Rz);
+  const Rrel = mat3Multiply(new Float64Array(9), mat3Multiply(new Float64Array(9), Ry, Rx), Rz);
   // R = F·R_rel, F = diag(1, −1, −1).
   for (let i = 0; i < 9; i++) st.R[i] = i < 3 ? Rrel[i]! : -Rrel[i]!;
   const L = analysis.landmarks, X = new Float64Array(3);
@@ -1120,7 +1098,7 @@ function initialPose(st: State, prep: IctFitPrepared, analysis: FaceAnalysis, ca
   let qx = 0, qy = 0, qz = 0, lx = 0, ly = 0;
   for (let p = 0; p < nF; p++) {
     pointPos(prep, st.theta, p, X);
-    for (let r = 0; r < 3; r++) q[3 * p + r] = st.R[3 * r]! * X[0]! + st.R[3 * r + 1]! * X[1]! + st.R[3 * r + 2]! * X[2]!;
+    mat3MulVec3(q.subarray(3 * p, 3 * p + 3), st.R, X);
     qx += q[3 * p]!; qy += q[3 * p + 1]!; qz += q[3 * p + 2]!;
     const li = prep.fixedLandmark[p]!;
     lx += L[3 * li]!; ly += L[3 * li + 1]!;
@@ -1136,12 +1114,6 @@ function initialPose(st: State, prep: IctFitPrepared, analysis: FaceAnalysis, ca
   st.t[0] = ((lx - camera.cx) * Z) / camera.fx - qx;
   st.t[1] = ((ly - camera.cy) * Z) / camera.fy - qy;
   st.t[2] = Z - qz;
-}
-
-function mul3(a: number[], b: number[]): number[] {
-  const o = new Array<number>(9).fill(0);
-  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) for (let k = 0; k < 3; k++) o[3 * r + c]! += a[3 * r + k]! * b[3 * k + c]!;
-  return o;
 }
 
 function validate(input: IctFitInput, o: Required<Omit<IctFitOptions, 'emotionPriorOptions'>>): void {

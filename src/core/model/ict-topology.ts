@@ -33,6 +33,7 @@ import { ICT_REGIONS, type IctModelData } from './ict-cache.js';
 import type { IctCorrespondence } from './ict-types.js';
 import { FACEMESH_LANDMARKS as LM } from './facemesh-landmarks.js';
 import { hullLoop } from './region-loop.js';
+import { convexHull } from '../math/index.js';
 
 /** Vertices of the pipeline topology: ICT's narrow face, the prefix [0, 6706). */
 export const ICT_TOPOLOGY_VERTEX_COUNT = ICT_REGIONS.find((r) => r.name === 'narrowFace')!.last + 1;
@@ -378,13 +379,7 @@ export function convexifyLoop(pts: ReadonlyArray<readonly [number, number]>): Ar
 
 /** Indices of the convex hull vertices of a simple polygon, in the polygon's order. */
 function convexHullIndices(pts: ReadonlyArray<readonly [number, number]>): number[] {
-  const idx = pts.map((_, i) => i).sort((a, b) => pts[a]![0] - pts[b]![0] || pts[a]![1] - pts[b]![1]);
-  const cross = (o: number, a: number, b: number): number =>
-    (pts[a]![0] - pts[o]![0]) * (pts[b]![1] - pts[o]![1]) - (pts[a]![1] - pts[o]![1]) * (pts[b]![0] - pts[o]![0]);
-  const lower: number[] = [], upper: number[] = [];
-  for (const p of idx) { while (lower.length >= 2 && cross(lower[lower.length - 2]!, lower[lower.length - 1]!, p) <= 0) lower.pop(); lower.push(p); }
-  for (let k = idx.length - 1; k >= 0; k--) { const p = idx[k]!; while (upper.length >= 2 && cross(upper[upper.length - 2]!, upper[upper.length - 1]!, p) <= 0) upper.pop(); upper.push(p); }
-  const hull = [...lower.slice(0, -1), ...upper.slice(0, -1)];
+  const hull = convexHull(Float64Array.from(pts.flat()));
   return hull.sort((a, b) => a - b); // polygon order (a simple polygon visits its hull vertices in hull order)
 }
 

@@ -15,6 +15,7 @@
 import { detailNormals, encodeTangentNormalMap } from '../detail/normal-map.js';
 import { cameraToHead, rotateToHead } from '../camera/pose.js';
 import { FaceDetailError } from '../errors.js';
+import { mat3TransposeMulVec3 } from '../math/index.js';
 import { computeTangents } from '../mesh/tangents.js';
 import type { ExtraMeshMaterial, FaceModel, ProxyFit, RigMeshes } from '../model/face-model.js';
 import type { Image, Mesh, Pose } from '../types.js';
@@ -164,7 +165,7 @@ export function buildArkitRig(input: ArkitRigInput, options: ArkitRigOptions = {
 /** Per ARKit target, the deltas (vertex-major source, S shapes) combined, rotated to the head frame and thresholded. */
 function sparseTargets(deltas: Float32Array, S: number, mapping: readonly ArkitTargetMapping[], pose: Pose, thresholdMm: number): SparseTarget[] {
   const V = deltas.length / (3 * S), R = pose.rotation, t2 = thresholdMm * thresholdMm;
-  const idx: number[] = [], val: number[] = [];
+  const idx: number[] = [], val: number[] = [], d = new Float64Array(3);
   return mapping.map((m) => {
     idx.length = 0; val.length = 0;
     if (m.sources.length === 0) return { indices: new Uint32Array(0), deltas: new Float32Array(0) };
@@ -177,7 +178,9 @@ function sparseTargets(deltas: Float32Array, S: number, mapping: readonly ArkitT
       if (x * x + y * y + z * z <= t2) continue;
       // Head frame: Rᵀ d.
       idx.push(v);
-      val.push(R[0]! * x + R[3]! * y + R[6]! * z, R[1]! * x + R[4]! * y + R[7]! * z, R[2]! * x + R[5]! * y + R[8]! * z);
+      d[0] = x; d[1] = y; d[2] = z;
+      mat3TransposeMulVec3(d, R, d);
+      val.push(d[0]!, d[1]!, d[2]!);
     }
     return { indices: Uint32Array.from(idx), deltas: Float32Array.from(val) };
   });
