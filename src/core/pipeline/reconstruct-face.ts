@@ -81,8 +81,9 @@ export async function reconstructFace(
     const maps = detailNormalMaps(detail.normals, det.geom, proxy.mesh, detailed);
     const textureLinear = T === D ? light.texLinear : mapImage(tex.texture, srgbToLinear);
     const albedo = finalAlbedo({ texLinear: textureLinear, geom: tex.geom }, detail.normals, D, light.lighting.coefficients);
-    const extras = completeHead(model, fit, { smooth, detailed, levels: options.meshLevels }, {
+    const { extras, headTexture } = completeHead(model, fit, { smooth, detailed, levels: options.meshLevels }, {
       albedoLinear: albedo.linear, textureLinear, coverage: tex.geom.coverage, image, landmarks: analysis.landmarks,
+      camera, sh: light.lighting.coefficients, confidence: tex.confidence.data,
     });
     // The ARKit rig: the same fit with a neutral expression, the same detail, its own normal map.
     const rig = options.rig === 'arkit'
@@ -99,6 +100,7 @@ export async function reconstructFace(
       maps,
       albedo: albedo.srgb,
       extraMeshes: extras.map((e) => ({ ...e, mesh: meshToHead(fit.pose, e.mesh) })),
+      headTexture,
       rig,
     };
   });
@@ -113,6 +115,7 @@ export async function reconstructFace(
     detailedMesh: out.detailed,
     ...(out.extraMeshes.length > 0 ? { extraMeshes: out.extraMeshes } : {}),
     ...(out.rig ? { rig: out.rig } : {}),
+    ...(out.headTexture ? { headTextureStats: out.headTexture } : {}),
     fitStats: { model: model.name, reprojectionErrorPx: fit.reprojectionErrorPx },
     maps: {
       texture: tex.texture,
