@@ -50,7 +50,7 @@ function concat(a: Mesh, b: Mesh): Mesh {
   };
 }
 
-function scene() {
+function scene(photo: readonly number[] = PHOTO) {
   const face = grid(-HALF_FACE, HALF_FACE, -HALF_FACE, HALF_FACE, Z, 2, (x, y) => [(x + HALF_FACE) / 40, (y + HALF_FACE) / 40]);
   // The ring: u, v over [0, 1] × [0, 0.8]; the hidden patch (60 mm behind the face) inside the ring's hole in UV.
   const ringUv = (x: number, y: number): [number, number] => [(x + HALF_HEAD) / 120, ((y + HALF_HEAD) / 120) * 0.8];
@@ -58,7 +58,7 @@ function scene() {
   const hidden = grid(-12, 12, -12, 12, Z + 60, 2, (x, y) => [0.4 + ((x + 12) / 24) * 0.2, 0.3 + ((y + 12) / 24) * 0.2]);
   const head = concat(ring, hidden);
   const image: Image = { width: 512, height: 512, channels: 3, data: new Float32Array(512 * 512 * 3) };
-  for (let k = 0; k < 512 * 512; k++) for (let c = 0; c < 3; c++) image.data[3 * k + c] = linearToSrgb(PHOTO[c]!);
+  for (let k = 0; k < 512 * 512; k++) for (let c = 0; c < 3; c++) image.data[3 * k + c] = linearToSrgb(photo[c]!);
   const faceAlbedo: Image = { width: 32, height: 32, channels: 3, data: new Float32Array(32 * 32 * 3) };
   for (let k = 0; k < 32 * 32; k++) for (let c = 0; c < 3; c++) faceAlbedo.data[3 * k + c] = FACE[c]!;
   // White light, shading 1 for every normal: only the DC term.
@@ -72,7 +72,8 @@ const dist = (a: ArrayLike<number>, b: ArrayLike<number>): number => Math.hypot(
 describe('paintHeadTexture', () => {
   it('paints the photo where the head is seen, the skin fill where it is hidden, and meets the face without a step', () => {
     const { face, head, image, faceAlbedo, sh } = scene();
-    const tex = paintHeadTexture({ image, camera, head, occluders: [face], face, faceAlbedoLinear: faceAlbedo, sh, skin: SKIN }, { width: 256, height: 256 });
+    // The skin gate off: the photo's colour is skin-like but not the face's.
+    const tex = paintHeadTexture({ image, camera, head, occluders: [face], face, faceAlbedoLinear: faceAlbedo, sh, skin: SKIN }, { width: 256, height: 256, skinGateSigma: 0 });
     const at = (u: number, v: number): Float32Array => { const o = new Float32Array(3); sampleUV(tex.linear, u, v, o); return o; };
     // Seen, 35 mm from the face's border (beyond the 30 mm junction reach): the de-lit photo.
     expect(dist(at((55 + HALF_HEAD) / 120, 0.4), PHOTO)).toBeLessThan(0.01);
@@ -90,6 +91,19 @@ describe('paintHeadTexture', () => {
     expect(dist(mid, FACE)).toBeGreaterThan(0.005);
     expect(tex.stats.seenFraction).toBeGreaterThan(0.9);
     console.log(`[head-texture] junction step: flat ${tex.stats.junctionStepFlat.toFixed(4)}, blend ${tex.stats.junctionStepBlend.toFixed(4)}, final ${tex.stats.junctionStep.toFixed(4)}`);
+  });
+
+  it('leaves what is plainly not skin (a navy collar) to the fill, unless the skin gate is off', () => {
+    const NAVY = [0.02, 0.03, 0.08] as const;
+    const { face, head, image, faceAlbedo, sh } = scene(NAVY);
+    const uv = [(55 + HALF_HEAD) / 120, 0.4] as const, o = new Float32Array(3);
+    const gated = paintHeadTexture({ image, camera, head, occluders: [face], face, faceAlbedoLinear: faceAlbedo, sh, skin: SKIN }, { width: 256, height: 256 });
+    sampleUV(gated.linear, uv[0], uv[1], o);
+    expect(dist(o, SKIN)).toBeLessThan(0.01);
+    expect(gated.stats.seenFraction).toBeLessThan(0.01);
+    const plain = paintHeadTexture({ image, camera, head, occluders: [face], face, faceAlbedoLinear: faceAlbedo, sh, skin: SKIN }, { width: 256, height: 256, skinGateSigma: 0 });
+    sampleUV(plain.linear, uv[0], uv[1], o);
+    expect(dist(o, NAVY)).toBeLessThan(0.01);
   });
 
   it('rejects a head without UVs', () => {

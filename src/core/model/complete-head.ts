@@ -61,14 +61,15 @@ export function completeHead(model: FaceModel, fit: ProxyFit, face: DetailedFace
   const head = extras.find((e) => e.material === 'skin' && e.mesh.uvs && e.mesh.normals);
   if (!head || !colors.camera || !colors.sh) return { extras };
   let fill = skin;
+  let faceSeen: Uint8Array | undefined;
   if (colors.confidence) {
     const seenSkin = colors.coverage.map((c, k) => (c && colors.confidence![k]! >= HEAD_FILL_MIN_CONFIDENCE ? 1 : 0));
-    if (seenSkin.some((c) => c !== 0)) fill = medianAlbedo(colors.albedoLinear, seenSkin);
+    if (seenSkin.some((c) => c !== 0)) { fill = medianAlbedo(colors.albedoLinear, seenSkin); faceSeen = seenSkin; }
   }
   const tex = paintHeadTexture({
     image: colors.image, camera: colors.camera, head: head.mesh,
     occluders: [face.detailed, ...extras.filter((e) => e !== head).map((e) => e.mesh)],
-    face: face.detailed, faceAlbedoLinear: colors.albedoLinear, sh: colors.sh, skin: fill,
+    face: face.detailed, faceAlbedoLinear: colors.albedoLinear, sh: colors.sh, skin: fill, ...(faceSeen ? { faceSeen } : {}),
   }, colors.headTexture);
   head.texture = tex.srgb;
   return { extras, headTexture: tex.stats };

@@ -13,9 +13,10 @@
  * 2. **de-lit** with the face's SH lighting exactly as the face albedo is (`computeAlbedo`,
  *    shared brightness, bounded light colour), without its shadow fill: where the shading falls
  *    into the guard zone (S < 2F) the photo's weight goes to 0 instead;
- * 3. **weight** w = confidence × shading weight × a soft erosion of the seen area
- *    ({@link HeadTextureOptions.edgeTexels}), so the photo fades out over a few texels where the
- *    depth test cuts it (behind an ear, under the jaw) instead of stopping;
+ * 3. **weight** w = confidence × shading weight × skin gate (what is plainly not skin — a cap, a
+ *    collar, the background — goes to the fill; {@link HeadTextureOptions.skinGateSigma}) × a soft
+ *    erosion of the seen area ({@link HeadTextureOptions.edgeTexels}), so the photo fades out over
+ *    a few texels where the depth test cuts it (behind an ear, under the jaw) instead of stopping;
  * 4. **blend**: h = w · photo + (1 − w) · skin, the skin fill being the face's median albedo
  *    (already de-lit: a constant, the lowest frequency there is);
  * 5. **junction**: along the face's outer border (the head's vertices there are the detailed
@@ -67,6 +68,14 @@ export interface HeadTextureOptions {
   borderSmoothMm: number;
   /** Texels of padding around the UV charts (bilinear and mipmapped lookups). @example 4 */
   padTexels: number;
+  /**
+   * Skin gate: the photo's weight is multiplied by exp(−½ d²), d the distance of the de-lit
+   * colour from the face's skin in robust standard deviations (log chromaticity ln R/G, ln B/G
+   * and log luminance, each scaled by this many times its MAD-based spread over the seen face),
+   * so what is plainly not skin — a cap, a collar, a suit, the background — is left to the fill.
+   * 0 turns the gate off. @example 3
+   */
+  skinGateSigma: number;
 }
 
 /** Defaults of {@link HeadTextureOptions}. */
@@ -82,6 +91,7 @@ export const HEAD_TEXTURE_DEFAULTS: Readonly<HeadTextureOptions> = Object.freeze
   junctionFineMm: 4,
   borderSmoothMm: 10,
   padTexels: 4,
+  skinGateSigma: 3,
 });
 
 /** What {@link paintHeadTexture} paints from (camera frame, mm). */
@@ -100,6 +110,8 @@ export interface HeadTextureInput {
   sh: ArrayLike<number>;
   /** The skin fill, linear RGB (the face's median albedo). */
   skin: readonly [number, number, number];
+  /** Texels of `faceAlbedoLinear` the photo saw well (the skin gate's statistics); default every non-black texel. */
+  faceSeen?: Uint8Array;
 }
 
 /** What {@link paintHeadTexture} returns. */
@@ -115,7 +127,7 @@ export interface HeadTexture {
 
 /** Statistics of a painted head texture (`result.json` → `headTexture`). */
 export interface HeadTextureStats {
-  /** Share of the head's texels with a photo weight > 0. */
+  /** Share of the head's texels with a photo weight ≥ 0.1. */
   seenFraction: number;
   /** Head vertices on the face's border (the junction). */
   junctionVertices: number;
@@ -164,8 +176,9 @@ export function paintHeadTexture(input: HeadTextureInput, options: Partial<HeadT
   const photo = computeAlbedo(mapImage(raw.texture, srgbToLinear), geom.normal, raw.observed, input.sh, { shadowFill: 'none' });
   const shadeW = shadingWeight(geom.normal, raw.observed, input.sh);
 
-  // 3. Weight: confidence × shading × soft erosion of the seen area (charts' own borders excluded).
+  // 3. Weight: confidence × shading × skin gate × soft erosion of the seen area (charts' own borders excluded).
   const seenShare = boxRatio(raw.observed, geom.coverage, W, H, o.edgeTexels);
+  const gate = o.skinGateSigma > 0 ? skinGate(photo, raw.observed, geom.coverage, input.faceAlbedoLinear, input.faceSeen, o.skinGateSigma) : undefined;
   const w = new Float32Array(n);
   let seen = 0, covered = 0;
   for (let k = 0; k < n; k++) {
@@ -173,8 +186,8 @@ export function paintHeadTexture(input: HeadTextureInput, options: Partial<HeadT
     covered++;
     if (!raw.observed[k]) continue;
     const erode = smoothstep01(2 * seenShare[k]! - 1);
-    w[k] = raw.confidence.data[k]! * shadeW[k]! * erode;
-    if (w[k]! > 0) seen++;
+    w[k] = raw.confidence.data[k]! * shadeW[k]! * erode * (gate ? gate[k]! : 1);
+    if (w[k]! >= 0.1) seen++;
   }
 
   // 4. Blend into the skin fill.
@@ -314,6 +327,50 @@ function junctionCorrection(head: Mesh, face: Mesh, faceAlbedo: Image, headTex: 
       out[3 * v + c] = fLong * sm[c]! + fShort * fine;
     }
   }
+  return out;
+}
+
+/** Log-chromaticity and log-luminance features of a linear RGB colour (floored at 1e-3). */
+function skinFeatures(r: number, g: number, b: number, out: Float64Array): void {
+  const R = Math.max(1e-3, r), G = Math.max(1e-3, g), B = Math.max(1e-3, b);
+  out[0] = Math.log(R / G); out[1] = Math.log(B / G); out[2] = Math.log(0.2126 * R + 0.7152 * G + 0.0722 * B);
+}
+
+/**
+ * Per head texel, the skin gate in [0, 1] (see {@link HeadTextureOptions.skinGateSigma}): the face's
+ * feature medians and MAD spreads (floored: 0.05 chroma, 0.15 luminance), the de-lit photo's
+ * distance from them, then a 2-texel box mean over the seen texels (no speckle on hair).
+ */
+function skinGate(photo: Image, seen: Uint8Array, coverage: Uint8Array, face: Image, faceSeen: Uint8Array | undefined, sigma: number): Float32Array {
+  const nf = face.width * face.height, f = new Float64Array(3);
+  const feats: number[][] = [[], [], []];
+  for (let k = 0; k < nf; k++) {
+    const r = face.data[3 * k]!, g = face.data[3 * k + 1]!, b = face.data[3 * k + 2]!;
+    if (faceSeen ? !faceSeen[k] : r + g + b <= 0) continue;
+    skinFeatures(r, g, b, f);
+    for (let c = 0; c < 3; c++) feats[c]!.push(f[c]!);
+  }
+  const n = seen.length, out = new Float32Array(n);
+  if (feats[0]!.length === 0) return out.fill(1);
+  const med = [0, 0, 0], spread = [0, 0, 0];
+  for (let c = 0; c < 3; c++) {
+    const v = Float64Array.from(feats[c]!).sort();
+    med[c] = v[v.length >> 1]!;
+    const dev = v.map((x) => Math.abs(x - med[c]!)).sort();
+    spread[c] = Math.max(c < 2 ? 0.05 : 0.15, 1.4826 * dev[dev.length >> 1]!) * sigma;
+  }
+  const raw = new Float32Array(n);
+  for (let k = 0; k < n; k++) {
+    if (!seen[k]) continue;
+    skinFeatures(photo.data[3 * k]!, photo.data[3 * k + 1]!, photo.data[3 * k + 2]!, f);
+    let d2 = 0;
+    for (let c = 0; c < 3; c++) d2 += ((f[c]! - med[c]!) / spread[c]!) ** 2;
+    raw[k] = Math.exp(-0.5 * d2);
+  }
+  const W = photo.width, H = photo.height, a = new Float64Array(n), b = new Float64Array(n), tmp = new Float64Array(n);
+  boxSum(raw, W, H, 2, a, tmp);
+  boxSum(seen, W, H, 2, b, tmp);
+  for (let k = 0; k < n; k++) out[k] = coverage[k] && b[k]! > 0 ? a[k]! / b[k]! : 0;
   return out;
 }
 
