@@ -64,7 +64,9 @@ export function completeHead(model: FaceModel, fit: ProxyFit, face: DetailedFace
   let faceSeen: Uint8Array | undefined;
   if (colors.confidence) {
     const seenSkin = colors.coverage.map((c, k) => (c && colors.confidence![k]! >= HEAD_FILL_MIN_CONFIDENCE ? 1 : 0));
-    if (seenSkin.some((c) => c !== 0)) { fill = medianAlbedo(colors.albedoLinear, seenSkin); faceSeen = seenSkin; }
+    // The median on every 7th seen texel (a regular subsample: the sort of 1M texels took 0.6 s).
+    const sample = seenSkin.map((c, k) => (c && k % 7 === 0 ? 1 : 0));
+    if (sample.some((c) => c !== 0)) { fill = medianAlbedo(colors.albedoLinear, sample); faceSeen = seenSkin; }
   }
   const tex = paintHeadTexture({
     image: colors.image, camera: colors.camera, head: head.mesh,
