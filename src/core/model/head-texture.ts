@@ -17,13 +17,14 @@
  *    collar, the background — goes to the fill; {@link HeadTextureOptions.skinGateSigma}) × a soft
  *    erosion of the seen area ({@link HeadTextureOptions.edgeTexels}), so the photo fades out over
  *    a few texels where the depth test cuts it (behind an ear, under the jaw) instead of stopping;
- * 4. **blend**: h = w · photo + (1 − w) · skin, the skin fill being the face's median albedo
+ * 4. **blend**: h = w · photo + (1 − w) · skin, the skin fill being the median albedo of the face's well-seen texels
  *    (already de-lit: a constant, the lowest frequency there is);
  * 5. **junction**: along the face's outer border (the head's vertices there are the detailed
  *    face's own), the difference face albedo − h is measured per border vertex; its smooth part
  *    (Gaussian along the border, {@link HeadTextureOptions.borderSmoothMm}) is added to the head
  *    with a falloff over {@link HeadTextureOptions.junctionMm} from the border, the rest (the
- *    border's fine detail) over {@link HeadTextureOptions.junctionFineMm}. So the head's colour
+ *    border's fine detail, lightly smoothed: {@link HeadTextureOptions.borderFineMm}) over
+ *    {@link HeadTextureOptions.junctionFineMm}. So the head's colour
  *    at the border is the face's, and no colour step is left (measured by {@link junctionStep}).
  */
 import { createImage, linearToSrgb, mapImage, sampleUV, srgbToLinear } from '../image/image.js';
@@ -66,6 +67,8 @@ export interface HeadTextureOptions {
   junctionFineMm: number;
   /** σ of the smoothing of the border differences along the border, mm. @example 10 */
   borderSmoothMm: number;
+  /** σ of the light smoothing of the fine part of the border differences, mm. @example 1 */
+  borderFineMm: number;
   /** Texels of padding around the UV charts (bilinear and mipmapped lookups). @example 4 */
   padTexels: number;
   /**
@@ -90,6 +93,7 @@ export const HEAD_TEXTURE_DEFAULTS: Readonly<HeadTextureOptions> = Object.freeze
   junctionMm: 30,
   junctionFineMm: 4,
   borderSmoothMm: 10,
+  borderFineMm: 1,
   padTexels: 4,
   skinGateSigma: 3,
 });
@@ -290,17 +294,10 @@ function junctionCorrection(head: Mesh, face: Mesh, faceAlbedo: Image, headTex: 
     sampleUV(headTex, head.uvs![2 * h]!, head.uvs![2 * h + 1]!, b);
     for (let c = 0; c < 3; c++) diff[3 * i + c] = a[c]! - b[c]!;
   }
-  // The smooth part: a Gaussian along the border (the border points are few: O(B²)).
-  const smooth = new Float64Array(3 * B), inv2s2 = 1 / (2 * o.borderSmoothMm ** 2);
-  for (let i = 0; i < B; i++) {
-    let ws = 0, r = 0, g = 0, bl = 0;
-    for (let k = 0; k < B; k++) {
-      const d2 = (bp[3 * i] ! - bp[3 * k]!) ** 2 + (bp[3 * i + 1]! - bp[3 * k + 1]!) ** 2 + (bp[3 * i + 2]! - bp[3 * k + 2]!) ** 2;
-      const wk = Math.exp(-d2 * inv2s2);
-      ws += wk; r += wk * diff[3 * k]!; g += wk * diff[3 * k + 1]!; bl += wk * diff[3 * k + 2]!;
-    }
-    smooth[3 * i] = r / ws; smooth[3 * i + 1] = g / ws; smooth[3 * i + 2] = bl / ws;
-  }
+  // The smooth part (σ borderSmoothMm) and the fine part, itself lightly smoothed (σ
+  // borderFineMm: the differences of single border vertices alternate, which combed the texture
+  // along the border of small photos).
+  const smooth = gaussianAlongBorder(bp, diff, o.borderSmoothMm), fineDiff = gaussianAlongBorder(bp, diff, o.borderFineMm);
   // Per head vertex, from its nearest border point: the smooth part with the long falloff, the
   // fine part with the short one (the smooth part varies slowly along the border, so switching
   // nearest points leaves no visible step; a Gaussian over the neighbours cost 0.4 s at 131k vertices).
@@ -329,7 +326,7 @@ function junctionCorrection(head: Mesh, face: Mesh, faceAlbedo: Image, headTex: 
     const dist = Math.sqrt(bd);
     const fLong = 1 - smoothstep01(dist / R), fShort = 1 - smoothstep01(dist / o.junctionFineMm);
     for (let c = 0; c < 3; c++) {
-      const sm = smooth[3 * best + c]!, fine = diff[3 * best + c]! - sm;
+      const sm = smooth[3 * best + c]!, fine = fineDiff[3 * best + c]! - sm;
       out[3 * v + c] = fLong * sm + fShort * fine;
     }
   }
@@ -383,6 +380,21 @@ function skinGate(photo: Image, seen: Uint8Array, coverage: Uint8Array, face: Im
   boxSum(raw, W, H, 2, a, tmp);
   boxSum(seen, W, H, 2, b, tmp);
   for (let k = 0; k < n; k++) out[k] = coverage[k] && b[k]! > 0 ? a[k]! / b[k]! : 0;
+  return out;
+}
+
+/** Per border point, the Gaussian-weighted mean (σ mm, 3D distance) of `values` (3 per point) over the border points: O(B²), B is a few hundred. */
+function gaussianAlongBorder(points: Float64Array, values: Float64Array, sigma: number): Float64Array {
+  const B = points.length / 3, out = new Float64Array(3 * B), inv2s2 = 1 / (2 * sigma * sigma);
+  for (let i = 0; i < B; i++) {
+    let ws = 0, r = 0, g = 0, b = 0;
+    for (let k = 0; k < B; k++) {
+      const d2 = (points[3 * i]! - points[3 * k]!) ** 2 + (points[3 * i + 1]! - points[3 * k + 1]!) ** 2 + (points[3 * i + 2]! - points[3 * k + 2]!) ** 2;
+      const w = Math.exp(-d2 * inv2s2);
+      ws += w; r += w * values[3 * k]!; g += w * values[3 * k + 1]!; b += w * values[3 * k + 2]!;
+    }
+    out[3 * i] = r / ws; out[3 * i + 1] = g / ws; out[3 * i + 2] = b / ws;
+  }
   return out;
 }
 
