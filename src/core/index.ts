@@ -59,3 +59,6 @@ export type { IctModelData } from './model/ict-cache.js';
 export { parseIctCompact, ICT_COMPACT_FILE } from './model/ict-compact.js';
 export { FACE_MODELS } from './pipeline/types.js';
 export type { FaceModelName } from './pipeline/types.js';
+export { paintHeadTexture, findJunction, junctionStep, HEAD_TEXTURE_DEFAULTS } from './model/head-texture.js';
+export type { HeadTexture, HeadTextureInput, HeadTextureOptions, HeadTextureStats, HeadJunction } from './model/head-texture.js';
+export { ICT_HEAD_UV_LAYOUT } from './model/ict-head-uv.js';

@@ -7,8 +7,8 @@
  */
 import type { FromZipWorker, ToZipWorker } from './protocol.js';
 
-/** Files in the OBJ zip besides face.obj and face.mtl. */
-const MAPS = ['albedo.png', 'texture.png', 'normal.png', 'displacement.png', 'confidence.png'] as const;
+/** Files in the OBJ zip besides face.obj and face.mtl (`head_albedo.png` only with the ICT model's head; missing files are skipped). */
+const MAPS = ['albedo.png', 'texture.png', 'normal.png', 'displacement.png', 'confidence.png', 'head_albedo.png'] as const;
 /**
  * Files per face in the all-faces zip: the GLB and the OBJ carry the mesh, so the PLY is left
  * out (a 6-face zip is then ~40 MB, not ~75 MB).

@@ -3,8 +3,9 @@
  * ARKit's 52 names, stays under the 12 MB budget with the detail, `jawOpen` opens the mouth and
  * every named target moves only its region (measured on the file read back, as a viewer sees it),
  * and a round trip: fitting the exported rig's own targets to the fitted face recovers the
- * default weights. Blender (headless) imports it with 52 shape keys, skipped with a printed reason
- * when `blender` is absent. Skipped without the shared photos.
+ * default weights. face.glb and rig.glb both carry the head texture (`head_albedo.png`) on the
+ * head. Blender (headless) imports it with 52 shape keys, skipped with a printed reason when
+ * `blender` is absent. Skipped without the shared photos.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -15,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 // @ts-expect-error -- gltf-validator ships no type declarations
 import { validateBytes } from 'gltf-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readGlb } from '../../src/core/export/glb.js';
+import { decodePng } from '../../src/core/export/png.js';
 import { readRigGlb, type RigGlbContents } from '../../src/core/export/rig-glb.js';
 import { choleskyFactor, choleskySolve } from '../../src/core/numeric/cholesky.js';
 import { buildOutputFiles } from '../../src/core/pipeline/output-files.js';
@@ -51,13 +54,14 @@ describe.skipIf(skip !== undefined)('rig: arkit end to end', () => {
   let face: FaceReconstruction;
   let bytes: Uint8Array;
   let rig: RigGlbContents;
+  let files: Record<string, Uint8Array>;
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'facedetail-rig-'));
     // An empty models folder: the bundled compact ICT model, whatever the user has imported.
     rec = await createReconstructor({ model: 'ict', rig: 'arkit', modelsDir: tmp });
     face = await rec.reconstruct(PHOTO);
-    const files = await buildOutputFiles(face, { formats: ['glb'], sourceName: 'grace_hopper.jpg', version: 'test' });
+    files = await buildOutputFiles(face, { formats: ['glb'], sourceName: 'grace_hopper.jpg', version: 'test' });
     bytes = files['rig.glb']!;
     rig = await readRigGlb(bytes);
   });
@@ -78,6 +82,33 @@ describe.skipIf(skip !== undefined)('rig: arkit end to end', () => {
     expect(bytes.length).toBeLessThanOrEqual(12e6);
     expect(face.rig!.missing).toEqual(['tongueOut']);
     expect(maxMotion(rig, 'tongueOut', () => true)).toBe(0);
+  });
+
+  it('face.glb and rig.glb carry the head texture on the head: baseColorTexture, UVs, a decodable 1024 × 512 PNG', async () => {
+    const headImage = (glb: Uint8Array, primitivesOf: (json: ReturnType<typeof readGlb>['json']) => Array<{ attributes: Record<string, number>; material?: number }>) => {
+      const { json, images } = readGlb(glb);
+      const prims = primitivesOf(json).filter((p) => json.materials?.[p.material!]?.['name'] === 'head');
+      expect(prims.length).toBeGreaterThan(0);
+      for (const p of prims) expect(p.attributes['TEXCOORD_0']).toBeDefined();
+      const info = json.materials![prims[0]!.material!]!['pbrMetallicRoughness'] as { baseColorTexture?: { index: number } };
+      expect(info.baseColorTexture).toBeDefined();
+      const source = json.textures![info.baseColorTexture!.index]!.source!;
+      return decodePng(images.find((i) => i.index === source)!.bytes).image;
+    };
+    const faceGlb = files['face.glb']!;
+    const report = await validateBytes(faceGlb, { maxIssues: 100 });
+    expect(report.issues.numErrors, JSON.stringify(report.issues.messages.slice(0, 5))).toBe(0);
+    const inFace = headImage(faceGlb, (json) => json.meshes!.find((m) => m.name === 'head')!.primitives);
+    const inRig = headImage(bytes, (json) => json.meshes![0]!.primitives);
+    for (const img of [inFace, inRig]) expect([img.width, img.height]).toEqual([1024, 512]);
+    expect(files['head_albedo.png']).toBeDefined();
+    // Painted where the photo sees the head, filled elsewhere; no colour step at the face's border.
+    const st = face.headTextureStats!;
+    console.log(`[rig] head texture: ${(100 * st.seenFraction).toFixed(1)} % of the head's texels seen; junction step (linear RGB) flat ${st.junctionStepFlat.toFixed(4)} → blend ${st.junctionStepBlend.toFixed(4)} → final ${st.junctionStep.toFixed(4)}; face.glb ${(faceGlb.length / 1e6).toFixed(2)} MB`);
+    expect(st.seenFraction).toBeGreaterThan(0.05);
+    expect(st.seenFraction).toBeLessThan(0.8);
+    expect(st.junctionStep).toBeLessThan(0.03);
+    expect(st.junctionStep).toBeLessThan(0.25 * st.junctionStepFlat);
   });
 
   it('jawOpen = 1 opens the mouth: chin, lower lip and lower teeth move, the skull does not', () => {

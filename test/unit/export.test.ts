@@ -323,6 +323,22 @@ describe('writeGlb', () => {
     expect(Object.keys(json.meshes![1]!.primitives[0]!.attributes).sort()).toEqual(['NORMAL', 'POSITION']);
   });
 
+  it('writes an extra mesh with its own base-colour texture (UVs kept, white factor), valid; a texture without UVs is refused', async () => {
+    const face = patch(10, 10, 0.1), head = patch(10, 10, 0.3);
+    const tex: Image = { width: 8, height: 4, channels: 3, data: new Float32Array(8 * 4 * 3).fill(0.5) };
+    const png = encodePng(tex);
+    const glb = await writeGlb({ mesh: face, extraMeshes: [{ name: 'head', mesh: head, color: [0.6, 0.4, 0.3], baseColorPng: png }] });
+    const report = await validate(glb);
+    expect(report.issues.numErrors, JSON.stringify(report.issues.messages.slice(0, 3))).toBe(0);
+    const { json, images } = readGlb(glb);
+    const material = json.materials![json.meshes![1]!.primitives[0]!.material!]!;
+    expect(material).toMatchObject({ name: 'head', pbrMetallicRoughness: { baseColorTexture: { index: 0 } } });
+    expect(Object.keys(json.meshes![1]!.primitives[0]!.attributes).sort()).toEqual(['NORMAL', 'POSITION', 'TEXCOORD_0']);
+    expect(decodePng(images[json.textures![0]!.source!]!.bytes).image.width).toBe(8);
+    const { uvs: _uvs, ...bare } = head;
+    await expectReject(() => writeGlb({ mesh: face, extraMeshes: [{ name: 'head', mesh: bare, color: [0.6, 0.4, 0.3], baseColorPng: png }] }), 'INVALID_OPTION', 'input.extraMeshes[0].mesh.uvs is required');
+  });
+
   it('compresses with meshopt (isomorphic encoder) and Draco (injected encoder), both valid and smaller', async () => {
     const mesh = patch(120, 90, 0.2);
     const input = { mesh, normalPng: normalMap, camera: { yfov: 0.7, znear: 0.01 } };
@@ -414,6 +430,20 @@ function parseObj(text: string): ParsedObj {
 }
 
 describe('writeObj', () => {
+  it('writes a textured extra mesh with its own vt lines (indices after the face\'s) and map_Kd', () => {
+    const face = patch(1, 1, 0.1), head = patch(1, 1, 0.3);
+    const { obj, mtl } = writeObj(face, {
+      mtlFileName: 'face.mtl', materialName: 'face', diffuseMap: 'albedo.png',
+      extraMeshes: [{ name: 'head', mesh: head, color: [0.6, 0.4, 0.3], diffuseMap: 'head_albedo.png' }, { name: 'teeth', mesh: head, color: [0.7, 0.7, 0.6] }],
+    });
+    expect(obj.match(/^vt /gm)).toHaveLength(8); // 4 face + 4 head, none for the teeth
+    const headFaces = obj.split('o head\n')[1]!.split('o teeth\n')[0]!.match(/^f .*$/gm)!;
+    expect(headFaces[0]).toMatch(/^f [5-8]\/[5-8]\/[5-8] [5-8]\/[5-8]\/[5-8] [5-8]\/[5-8]\/[5-8]$/);
+    expect(obj.split('o teeth\n')[1]!.match(/^f .*$/m)![0]).toMatch(/^f 9\/\/9|^f \d+\/\/\d+/);
+    expect(mtl).toMatch(/newmtl head\nKa 0 0 0\nKd 1 1 1\n[\s\S]*?map_Kd head_albedo.png/);
+    expect(mtl).toMatch(/newmtl teeth\nKa 0 0 0\nKd 0.7000 0.7000 0.6000/);
+  });
+
   it('round-trips positions, flipped UVs, normals and 1-based faces', () => {
     const m = patch(6, 5, 200); // millimetres
     const { obj, mtl } = writeObj(m, {

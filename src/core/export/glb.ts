@@ -4,7 +4,8 @@
  * The writer takes data already in glTF's frame and units: metres, +Y up, +Z toward the viewer,
  * counter-clockwise front faces (the caller converts from the internal camera frame). It writes
  * one textured mesh (one PBR material with optional embedded PNG textures), an optional
- * perspective camera node, optional flat-coloured extra meshes and the scene's extras, and the
+ * perspective camera node, optional extra meshes (flat-coloured, or with a base-colour texture of
+ * their own) and the scene's extras, and the
  * result passes the Khronos glTF-Validator with no errors (see test/unit/export.test.ts).
  *
  * Size (see {@link GlbWriteOptions}): a mesh above 65 535 vertices is split into primitives of at
@@ -108,18 +109,20 @@ export interface GlbInput {
    * @example { facedetail: { version: '0.1.0', units: 'm', focalSource: 'exif' } }
    */
   extras?: Record<string, unknown>;
-  /** Untextured meshes added as further nodes of the scene (after the face and the camera). */
+  /** Extra meshes added as further nodes of the scene (after the face and the camera), flat-coloured or with their own base-colour texture. */
   extraMeshes?: GlbExtraMesh[];
 }
 
-/** An untextured extra mesh written as its own node, mesh and material (e.g. the head around the face). */
+/** An extra mesh written as its own node, mesh and material (e.g. the head around the face). */
 export interface GlbExtraMesh {
   /** Node, mesh and material name. @example 'head' */
   name: string;
-  /** Positions (metres, glTF frame), optional normals, indices; no UVs. */
+  /** Positions (metres, glTF frame), optional normals, indices; `uvs` used only with `baseColorPng`. */
   mesh: Mesh;
-  /** Linear RGB base colour in [0, 1]. */
+  /** Linear RGB base colour in [0, 1] (the factor; with a texture it is not applied: the factor is white). */
   color: [number, number, number];
+  /** PNG bytes of an sRGB base-colour texture in `mesh.uvs` (v down), embedded in the GLB. */
+  baseColorPng?: Uint8Array;
 }
 
 /** Defaults of {@link GlbInput}. */
@@ -436,7 +439,10 @@ function buildDocument(fn: string, input: GlbInput): Document {
     checkMesh(fn, e.mesh, `${what}.mesh`);
     const color = checkVec(fn, `${what}.color`, e.color, 3);
     color.forEach((c, i) => { checkNumber(fn, `${what}.color[${i}]`, c, { min: 0, max: 1 }); });
-    return { name, mesh: e.mesh, color };
+    if (e.baseColorPng === undefined) return { name, mesh: e.mesh, color };
+    const png = checkPng(fn, `${what}.baseColorPng`, e.baseColorPng);
+    if (!e.mesh.uvs) invalid(fn, `${what}.mesh.uvs is required with ${what}.baseColorPng`);
+    return { name, mesh: e.mesh, color, png };
   });
 
   const doc = new Document();
@@ -476,9 +482,16 @@ function buildDocument(fn: string, input: GlbInput): Document {
 
   // --- extra meshes: one node, mesh and flat material each
   for (const e of extraMeshes) {
-    const flat = doc.createMaterial(e.name).setBaseColorFactor([e.color[0]!, e.color[1]!, e.color[2]!, 1]).setMetallicFactor(0).setRoughnessFactor(0.6);
-    const { uvs: _uvs, tangents: _tangents, ...untextured } = e.mesh;
-    scene.addChild(doc.createNode(e.name).setMesh(addMesh(doc, buffer, e.name, untextured, flat)));
+    const m = doc.createMaterial(e.name).setMetallicFactor(0).setRoughnessFactor(0.6);
+    const { uvs, tangents: _tangents, ...untextured } = e.mesh;
+    if ('png' in e && e.png && uvs) {
+      m.setBaseColorTexture(texture(e.png, `${e.name}_baseColor`));
+      sampler(m.getBaseColorTextureInfo());
+      scene.addChild(doc.createNode(e.name).setMesh(addMesh(doc, buffer, e.name, { ...untextured, uvs }, m)));
+      continue;
+    }
+    m.setBaseColorFactor([e.color[0]!, e.color[1]!, e.color[2]!, 1]);
+    scene.addChild(doc.createNode(e.name).setMesh(addMesh(doc, buffer, e.name, untextured, m)));
   }
   return doc;
 }

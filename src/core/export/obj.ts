@@ -35,10 +35,12 @@ export interface ObjOptions {
   /** Free text written as `#` comment lines at the top of both files (may span lines). @example 'facedetail 0.1.0, units: mm' */
   comment?: string;
   /**
-   * Untextured meshes appended as further objects (`o name`), each with its own material
-   * (`Kd` = `color`, linear RGB): e.g. the head around the face. Names must not contain spaces.
+   * Meshes appended as further objects (`o name`), each with its own material (`Kd` = `color`,
+   * linear RGB): e.g. the head around the face. Names must not contain spaces. With `diffuseMap`
+   * (a texture path relative to the MTL) and `mesh.uvs`, the object also gets `vt` lines and the
+   * material `Kd 1 1 1` with that `map_Kd` (e.g. the head texture).
    */
-  extraMeshes?: Array<{ name: string; mesh: Mesh; color: [number, number, number] }>;
+  extraMeshes?: Array<{ name: string; mesh: Mesh; color: [number, number, number]; diffuseMap?: string }>;
 }
 
 /** Defaults of {@link ObjOptions}. */
@@ -194,29 +196,35 @@ export function writeObj(mesh: Mesh, options: ObjOptions): { obj: string; mtl: s
     if (q % 3 === 2) w.ch(NL);
   }
 
-  // Extra meshes: own object and flat material each; no `vt`, so faces are `f v//vn` (or `f v`).
-  let vBase = n, vnBase = nr ? n : 0;
+  // Extra meshes: own object and material each; `vt` only for a textured one, so faces are
+  // `f v/vt/vn`, `f v//vn` (or `f v`).
+  let vBase = n, vnBase = nr ? n : 0, vtBase = t ? n : 0;
   const extraMtl: string[] = [];
   (options.extraMeshes ?? []).forEach((e, k) => {
     const name = checkName(fn, `options.extraMeshes[${k}].name`, e.name);
     if (/\s/.test(name)) invalid(fn, `options.extraMeshes[${k}].name must not contain white space, got ${describe(name)}`);
     const { vertexCount: en } = checkMesh(fn, e.mesh);
     const ep = e.mesh.positions, enr = e.mesh.normals;
+    const map = e.diffuseMap === undefined ? undefined : checkName(fn, `options.extraMeshes[${k}].diffuseMap`, e.diffuseMap);
+    const et = map !== undefined ? e.mesh.uvs : undefined;
     w.text(`o ${name}\n`);
     for (let i = 0; i < en; i++) w.ch(118).ch(SP).fixed(ep[3 * i]!, POS_DIGITS).ch(SP).fixed(ep[3 * i + 1]!, POS_DIGITS).ch(SP).fixed(ep[3 * i + 2]!, POS_DIGITS).ch(NL);
+    if (et) for (let i = 0; i < en; i++) w.ch(118).ch(116).ch(SP).fixed(et[2 * i]!, UV_DIGITS).ch(SP).fixed(1 - et[2 * i + 1]!, UV_DIGITS).ch(NL);
     if (enr) for (let i = 0; i < en; i++) w.ch(118).ch(110).ch(SP).fixed(enr[3 * i]!, NRM_DIGITS).ch(SP).fixed(enr[3 * i + 1]!, NRM_DIGITS).ch(SP).fixed(enr[3 * i + 2]!, NRM_DIGITS).ch(NL);
     w.text(`usemtl ${name}\ns off\n`);
     const ei = e.mesh.indices;
     for (let q = 0; q < ei.length; q++) {
       if (q % 3 === 0) w.ch(102);
       w.ch(SP).int(ei[q]! + 1 + vBase);
-      if (enr) w.ch(SLASH).ch(SLASH).int(ei[q]! + 1 + vnBase);
+      if (et) w.ch(SLASH).int(ei[q]! + 1 + vtBase);
+      if (enr) (et ? w.ch(SLASH) : w.ch(SLASH).ch(SLASH)).int(ei[q]! + 1 + vnBase);
       if (q % 3 === 2) w.ch(NL);
     }
     vBase += en;
     if (enr) vnBase += en;
+    if (et) vtBase += en;
     const c = e.color.map((x) => Math.min(1, Math.max(0, x)).toFixed(4)).join(' ');
-    extraMtl.push(`newmtl ${name}`, 'Ka 0 0 0', `Kd ${c}`, 'Ks 0 0 0', 'Ns 10', 'd 1', 'illum 1');
+    extraMtl.push(`newmtl ${name}`, 'Ka 0 0 0', et ? 'Kd 1 1 1' : `Kd ${c}`, 'Ks 0 0 0', 'Ns 10', 'd 1', 'illum 1', ...(et ? [`map_Kd ${map}`] : []));
   });
 
   const mtl: string[] = commentLines(options.comment);

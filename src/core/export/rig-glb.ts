@@ -1,8 +1,9 @@
 /**
  * The ARKit rig as a glTF 2.0 binary (rig.glb), written with glTF-Transform, and a reader for it.
  *
- * One mesh (`head`) holds every part as a primitive — the textured face, then the flat-coloured
- * head, sockets, mouth, teeth, eyes, irises — so that viewers show one object with one set of
+ * One mesh (`head`) holds every part as a primitive — the textured face, the head and neck skin
+ * (its own base-colour texture when given), then the flat-coloured sockets, mouth, teeth, eyes,
+ * irises — so that viewers show one object with one set of
  * blend shapes (Blender: one object, 52 shape keys; three.js: one `morphTargetDictionary`). Every
  * primitive has the same morph targets, in the order of `mesh.extras.targetNames`; `mesh.weights`
  * holds the default weights. Targets are POSITION deltas only (no NORMAL deltas: they would add
@@ -41,6 +42,11 @@ export interface RigGlbPart {
   targets: readonly RigGlbTarget[];
   /** `true`: the part uses the base-colour and normal textures (needs `mesh.uvs`). */
   textured?: boolean;
+  /**
+   * PNG bytes of this part's own sRGB base colour (needs `mesh.uvs`; e.g. the head texture): its
+   * material gets this texture and no normal map. Ignored when `textured`.
+   */
+  baseColorPng?: Uint8Array;
   /** Linear RGB of an untextured part. @example [0.9, 0.88, 0.8] */
   color?: [number, number, number];
 }
@@ -165,7 +171,8 @@ function buildRigDocument(fn: string, input: RigGlbInput, quantized: boolean): D
     const what = `input.parts[${k}]`;
     checkName(fn, `${what}.name`, p.name);
     checkMesh(fn, p.mesh, `${what}.mesh`);
-    if (p.textured && !p.mesh.uvs) invalid(fn, `${what}.mesh.uvs is required for a textured part`);
+    if ((p.textured || p.baseColorPng !== undefined) && !p.mesh.uvs) invalid(fn, `${what}.mesh.uvs is required for a textured part`);
+    if (p.baseColorPng !== undefined) checkPng(fn, `${what}.baseColorPng`, p.baseColorPng);
     if (p.targets?.length !== names.length) invalid(fn, `${what}.targets must have one target per name (${names.length}), got ${describe(p.targets)}`);
     const nv = p.mesh.positions.length / 3;
     p.targets.forEach((t: RigGlbTarget, j: number) => {
@@ -196,7 +203,7 @@ function buildRigDocument(fn: string, input: RigGlbInput, quantized: boolean): D
       const prim = doc.createPrimitive().setMaterial(material).setMode(4);
       prim.setAttribute('POSITION', attribute(position(piece.positions), 'VEC3'));
       if (piece.normals) prim.setAttribute('NORMAL', attribute(unitVectors(piece.normals, 3), 'VEC3'));
-      if (part.textured && piece.uvs) prim.setAttribute('TEXCOORD_0', attribute(piece.uvs, 'VEC2'));
+      if ((part.textured || part.baseColorPng) && piece.uvs) prim.setAttribute('TEXCOORD_0', attribute(piece.uvs, 'VEC2'));
       if (part.textured && piece.tangents && piece.normals) prim.setAttribute('TANGENT', attribute(unitVectors(piece.tangents, 4), 'VEC4'));
       prim.setIndices(doc.createAccessor().setType('SCALAR').setArray(Uint16Array.from(piece.indices)).setBuffer(buffer));
       addTargets(doc, prim, part, sources, names, (d) => attribute(delta(d), 'VEC3'));
@@ -212,13 +219,18 @@ function buildRigDocument(fn: string, input: RigGlbInput, quantized: boolean): D
 
 function partMaterial(doc: Document, part: RigGlbPart, baseColorPng?: Uint8Array, normalPng?: Uint8Array): Material {
   const m = doc.createMaterial(part.name).setMetallicFactor(0).setRoughnessFactor(0.6);
+  const sampler = (info: ReturnType<Material['getBaseColorTextureInfo']>): void => {
+    info?.setMagFilter(LINEAR).setMinFilter(LINEAR_MIPMAP_LINEAR).setWrapS(CLAMP_TO_EDGE).setWrapT(CLAMP_TO_EDGE);
+  };
+  if (!part.textured && part.baseColorPng) {
+    m.setBaseColorTexture(doc.createTexture(`${part.name}_baseColor`).setImage(part.baseColorPng).setMimeType('image/png'));
+    sampler(m.getBaseColorTextureInfo());
+    return m;
+  }
   if (!part.textured) {
     const c = part.color ?? [0.5, 0.4, 0.35];
     return m.setBaseColorFactor([c[0], c[1], c[2], 1]);
   }
-  const sampler = (info: ReturnType<Material['getBaseColorTextureInfo']>): void => {
-    info?.setMagFilter(LINEAR).setMinFilter(LINEAR_MIPMAP_LINEAR).setWrapS(CLAMP_TO_EDGE).setWrapT(CLAMP_TO_EDGE);
-  };
   if (baseColorPng) { m.setBaseColorTexture(doc.createTexture(`${part.name}_baseColor`).setImage(baseColorPng).setMimeType('image/png')); sampler(m.getBaseColorTextureInfo()); }
   if (normalPng) { m.setNormalTexture(doc.createTexture(`${part.name}_normal`).setImage(normalPng).setMimeType('image/png')); sampler(m.getNormalTextureInfo()); }
   return m;

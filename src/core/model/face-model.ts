@@ -1,5 +1,5 @@
 import type { FaceAnalysis } from '../analysis/types.js';
-import type { Camera, Mesh, Pose } from '../types.js';
+import type { Camera, Image, Mesh, Pose } from '../types.js';
 
 /** A named region of the face surface given as a closed polygon of vertex indices (in UV). */
 export interface FaceRegion {
@@ -46,7 +46,8 @@ export type ExtraMeshMaterial = 'skin' | 'socket' | 'mouth' | 'teeth' | 'eye' | 
 
 /**
  * A mesh that completes the detailed face in the exports (head and neck, eye and mouth sockets,
- * teeth, eyeballs): no detail, no UVs, one flat colour.
+ * teeth, eyeballs): no detail, one flat colour; the head and neck skin (ICT) also has UVs and a
+ * texture of its own (the photo projected onto it, see `head-texture.ts`).
  */
 export interface ExtraMesh {
   /** Node / group name in the exported files (e.g. `head`, `teeth`). */
@@ -54,8 +55,10 @@ export interface ExtraMesh {
   material: ExtraMeshMaterial;
   /** Positions (and normals), camera frame from a model, head frame in a `FaceReconstruction`; mm. */
   mesh: Mesh;
-  /** Linear RGB colour in [0, 1] (set by the pipeline). */
+  /** Linear RGB colour in [0, 1] (set by the pipeline); with a `texture`, the colour it is filled with where unseen. */
   color?: [number, number, number];
+  /** Base colour texture in the mesh's `uvs`, sRGB RGB (set by the pipeline; ICT's `head`: `head_albedo.png`). */
+  texture?: Image;
 }
 
 /** The detailed face mesh the extra meshes must join (camera frame, mm). */

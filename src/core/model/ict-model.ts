@@ -16,6 +16,7 @@ import type { DetailedFaceMesh, ExtraMesh, ExtraMeshMaterial, FaceModel, ProxyFi
 import { FACEMESH_LANDMARKS as LM } from './facemesh-landmarks.js';
 import { ICT_REGIONS, type IctModelData } from './ict-cache.js';
 import { ictCorrespondencePositions } from './ict-correspondence.js';
+import { ictHeadCornerUvs, splitUvSeams, subdivideCornerUvs } from './ict-head-uv.js';
 import { fitIct, type IctFitOptions, type IctFitResult } from './ict-fit.js';
 import { ictTopology, ICT_TOPOLOGY_VERTEX_COUNT } from './ict-topology.js';
 import { ICT_HEAD_PARTS, type IctCorrespondence, type IctHeadParts } from './ict-types.js';
@@ -296,12 +297,20 @@ function buildExtraMeshes(
       ? (v, f) => { fineAttr.set(carry.face.subarray(f * s, (f + 1) * s), v * s); }
       : undefined);
     const split = parts.sharedSkin * 4 ** face.levels;
-    const part = (from: number, to: number, name: string, material: ExtraMeshMaterial): void => {
+    const part = (from: number, to: number, name: string, material: ExtraMeshMaterial, cornerUvs?: Float32Array): void => {
       if (to <= from) return;
       const m = compactIndices({ positions: fine.positions, indices: fine.indices.subarray(3 * from, 3 * to), normals }, fineAttr && { data: fineAttr, size: s });
+      if (cornerUvs) {
+        // ICT's own UVs (packed tiles), the seam vertices split; the carried attribute follows.
+        const { mesh, sources } = splitUvSeams(m.mesh, cornerUvs);
+        const attribute = m.attribute && new Float32Array(sources.length * s);
+        if (attribute) sources.forEach((v, i) => { attribute.set(m.attribute!.subarray(v * s, (v + 1) * s), i * s); });
+        out.push({ name, material, mesh, ...(attribute ? { attribute } : {}) });
+        return;
+      }
       out.push({ name, material, mesh: m.mesh, ...(m.attribute ? { attribute: m.attribute } : {}) });
     };
-    part(0, split, 'head', 'skin');
+    part(0, split, 'head', 'skin', subdivideCornerUvs(ictHeadCornerUvs(data, parts.shared.slice(0, parts.sharedSkin)), face.levels));
     part(split, fine.indices.length / 3, 'sockets', 'socket');
   }
   const plain = (tris: number[], name: string, material: ExtraMeshMaterial): void => {

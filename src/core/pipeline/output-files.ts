@@ -38,6 +38,8 @@ export type PngEncoder = (image: Image, options: EncodePngOptions) => Uint8Array
 const RESIDUAL_NORMAL = '#residual-normal.png';
 /** The rig GLB's own residual normal map (relative to the rig's coarser detailed face). */
 const RIG_NORMAL = '#rig-normal.png';
+/** The head and neck skin's texture (model `'ict'` with a head), written as a file and embedded in the GLBs. */
+const HEAD_ALBEDO = 'head_albedo.png';
 
 /** The PNGs a face needs, and how to turn their bytes into the output files. */
 interface OutputPlan {
@@ -48,7 +50,7 @@ interface OutputPlan {
 /**
  * Every output file of one face, as bytes, keyed by file name: face.glb / face.obj + face.mtl /
  * face.ply (per `formats`), texture.png, albedo.png, confidence.png, displacement.png (16-bit),
- * normal.png and result.json. Units: GLB in metres (glTF), OBJ/PLY in millimetres; all in the
+ * normal.png, head_albedo.png (the head's texture, when an extra mesh has one) and result.json. Units: GLB in metres (glTF), OBJ/PLY in millimetres; all in the
  * head frame (+X subject's left, +Y up, +Z out of the face). Asynchronous because the GLB is
  * written with glTF-Transform.
  *
@@ -95,12 +97,18 @@ function planOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): 
   ];
   if (options.formats.includes('glb')) pngs.push({ name: RESIDUAL_NORMAL, image: rec.maps.residualNormal, options: { bitDepth: 8 } });
   if (rec.rig) pngs.push({ name: RIG_NORMAL, image: rec.rig.residualNormal, options: { bitDepth: 8 } });
+  const headTexture = (rec.extraMeshes ?? []).find((e) => e.texture && e.mesh.uvs)?.texture;
+  if (headTexture) pngs.push({ name: HEAD_ALBEDO, image: headTexture, options: { bitDepth: 8 } });
 
   const finish = async (png: Record<string, Uint8Array>): Promise<Record<string, Uint8Array>> => {
     const files: Record<string, Uint8Array> = {};
     for (const job of pngs) if (!job.name.startsWith('#')) files[job.name] = png[job.name]!;
     const mesh = rec.detailedMesh;
-    const extras = (rec.extraMeshes ?? []).map((e) => ({ name: e.name, mesh: e.mesh, color: e.color ?? [0.5, 0.4, 0.35] as [number, number, number] }));
+    const extras = (rec.extraMeshes ?? []).map((e) => ({
+      name: e.name, mesh: e.mesh, color: e.color ?? [0.5, 0.4, 0.35] as [number, number, number],
+      ...(e.texture && e.mesh.uvs ? { texture: e.texture } : {}),
+    }));
+    const headPng = png[HEAD_ALBEDO];
     if (options.formats.includes('glb')) {
       const metres: Mesh = { ...mesh, positions: scalePositions(mesh.positions, 0.001) };
       files['face.glb'] = await writeGlb({
@@ -112,7 +120,9 @@ function planOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): 
         camera: glTFCamera(rec),
         generator: `facedetail ${options.version}`,
         extras: { units: 'metres', frame: 'head: +X subject left, +Y up, +Z out of the face', source: options.sourceName },
-        extraMeshes: extras.map((e) => ({ ...e, mesh: { ...e.mesh, positions: scalePositions(e.mesh.positions, 0.001) } })),
+        extraMeshes: extras.map(({ texture, ...e }) => ({
+          ...e, mesh: { ...e.mesh, positions: scalePositions(e.mesh.positions, 0.001) }, ...(texture && headPng ? { baseColorPng: headPng } : {}),
+        })),
       }, options.glb);
     }
     if (options.formats.includes('obj')) {
@@ -121,7 +131,7 @@ function planOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): 
         materialName: 'face',
         diffuseMap: 'albedo.png',
         comment: `facedetail ${options.version} — detailed face mesh, millimetres, head frame (+X subject left, +Y up, +Z out of the face)`,
-        extraMeshes: extras,
+        extraMeshes: extras.map(({ texture, ...e }) => ({ ...e, ...(texture ? { diffuseMap: HEAD_ALBEDO } : {}) })),
       });
       files['face.obj'] = utf8(obj);
       files['face.mtl'] = utf8(mtl);
@@ -135,7 +145,7 @@ function planOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): 
     }
     if (rec.rig) {
       files['rig.glb'] = await writeRigGlb({
-        parts: rigPartsInMetres(rec.rig),
+        parts: rigPartsInMetres(rec.rig, headPng),
         targetNames: rec.rig.names,
         weights: rec.rig.weights,
         baseColorPng: png['albedo.png']!,
@@ -190,6 +200,7 @@ export function resultJson(rec: FaceReconstruction, options: OutputFilesOptions,
     normalMap: { convention: 'tangent space, MikkTSpace-style tangents (the GLB carries them; they match the reference MikkTSpace that Blender computes), +X = +u, +Y = up in the image (OpenGL / glTF)', relativeTo: 'normal.png: smooth proxy; GLB normalTexture: the detailed mesh (residual)' },
     mesh: { vertices: rec.detailedMesh.positions.length / 3, triangles: rec.detailedMesh.indices.length / 3, proxyVertices: rec.proxy.positions.length / 3 },
     detail: rec.detailStats,
+    ...(rec.headTextureStats ? { headTexture: { file: HEAD_ALBEDO, ...rec.headTextureStats } } : {}),
     ...(rec.rig ? { rig: { file: 'rig.glb', kind: 'arkit', targets: rec.rig.names.length, missingInModel: rec.rig.missing, defaultWeights: Object.fromEntries(rec.rig.names.map((n, i) => [n, rec.rig!.weights[i]])), ...rec.rig.stats } } : {}),
     timingsMs: { ...options.imageTimings, ...rec.timings },
     warnings: rec.warnings,
@@ -210,14 +221,15 @@ function normalizeDisplacement(map: Image, e: DisplacementEncoding): Image {
   return { width: map.width, height: map.height, channels: 1, data };
 }
 
-/** The rig's parts for {@link writeRigGlb}: metres (the rig is in mm). */
-function rigPartsInMetres(rig: ArkitRig): RigGlbPart[] {
+/** The rig's parts for {@link writeRigGlb}: metres (the rig is in mm); the head and neck skin with the head texture when there is one. */
+function rigPartsInMetres(rig: ArkitRig, headPng?: Uint8Array): RigGlbPart[] {
   return rig.parts.map((p) => ({
     name: p.name,
     mesh: { ...p.mesh, positions: scalePositions(p.mesh.positions, 0.001) },
     targets: p.targets.map((t) => ({ indices: t.indices, deltas: scalePositions(t.deltas, 0.001) })),
     textured: p.material === 'face',
     ...(p.color ? { color: p.color } : {}),
+    ...(headPng && p.material === 'skin' && p.mesh.uvs ? { baseColorPng: headPng } : {}),
   }));
 }
 
@@ -281,9 +293,9 @@ function quatFromMatrix(m: number[][]): [number, number, number, number] {
 
 /**
  * The detailed mesh with the extra meshes appended (one PLY holds one mesh): their UVs are 0, their
- * colours the flat material colour (sRGB 8-bit).
+ * colours the flat material colour (sRGB 8-bit), or sampled from the mesh's own texture (the head).
  */
-function mergeExtraMeshes(mesh: Mesh, colors: Uint8Array, extras: Array<{ mesh: Mesh; color: [number, number, number] }>): { mesh: Mesh; colors: Uint8Array } {
+function mergeExtraMeshes(mesh: Mesh, colors: Uint8Array, extras: Array<{ mesh: Mesh; color: [number, number, number]; texture?: Image }>): { mesh: Mesh; colors: Uint8Array } {
   if (extras.length === 0) return { mesh, colors };
   const n0 = mesh.positions.length / 3;
   const nv = extras.reduce((k, e) => k + e.mesh.positions.length / 3, n0);
@@ -299,8 +311,12 @@ function mergeExtraMeshes(mesh: Mesh, colors: Uint8Array, extras: Array<{ mesh: 
     positions.set(e.mesh.positions, 3 * v);
     if (e.mesh.normals) normals.set(e.mesh.normals, 3 * v);
     for (let j = 0; j < e.mesh.indices.length; j++) indices[i + j] = e.mesh.indices[j]! + v;
-    const srgb = e.color.map((c) => Math.round(255 * (c <= 0.0031308 ? 12.92 * c : 1.055 * Math.pow(c, 1 / 2.4) - 0.055)));
-    for (let j = 0; j < k; j++) col.set(srgb, 3 * (v + j));
+    if (e.texture && e.mesh.uvs) {
+      col.set(vertexColors(e.mesh, e.texture), 3 * v);
+    } else {
+      const srgb = e.color.map((c) => Math.round(255 * (c <= 0.0031308 ? 12.92 * c : 1.055 * Math.pow(c, 1 / 2.4) - 0.055)));
+      for (let j = 0; j < k; j++) col.set(srgb, 3 * (v + j));
+    }
     v += k; i += e.mesh.indices.length;
   }
   const out: Mesh = { positions, indices, ...(mesh.normals ? { normals } : {}), ...(uvs ? { uvs } : {}) };

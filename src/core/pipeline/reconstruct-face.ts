@@ -85,8 +85,9 @@ export async function reconstructFace(
       strength: options.albedoEqualize,
       skin: T === D ? light.skin : options.albedoEqualize > 0 ? buildSkinMask(T, T, topo.uvs, topo.regions, tex.geom.coverage) : undefined,
     });
-    const extras = completeHead(model, fit, { smooth, detailed, levels: options.meshLevels }, {
+    const { extras, headTexture } = completeHead(model, fit, { smooth, detailed, levels: options.meshLevels }, {
       albedoLinear: albedo.linear, textureLinear, coverage: tex.geom.coverage, image, landmarks: analysis.landmarks,
+      camera, sh: light.lighting.coefficients, confidence: tex.confidence.data,
     });
     // The ARKit rig: the same fit with a neutral expression, the same detail, its own normal map.
     const rig = options.rig === 'arkit'
@@ -103,6 +104,7 @@ export async function reconstructFace(
       maps,
       albedo: albedo.srgb,
       extraMeshes: extras.map((e) => ({ ...e, mesh: meshToHead(fit.pose, e.mesh) })),
+      headTexture,
       rig,
     };
   });
@@ -117,6 +119,7 @@ export async function reconstructFace(
     detailedMesh: out.detailed,
     ...(out.extraMeshes.length > 0 ? { extraMeshes: out.extraMeshes } : {}),
     ...(out.rig ? { rig: out.rig } : {}),
+    ...(out.headTexture ? { headTextureStats: out.headTexture } : {}),
     fitStats: { model: model.name, reprojectionErrorPx: fit.reprojectionErrorPx },
     maps: {
       texture: tex.texture,

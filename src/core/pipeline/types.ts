@@ -1,6 +1,7 @@
 import type { FaceAnalysis } from '../analysis/types.js';
 import type { DetailInput, DetailOptions } from '../detail/solve-detail.js';
 import type { ExtraMesh } from '../model/face-model.js';
+import type { HeadTextureStats } from '../model/head-texture.js';
 import type { EmotionPriorMode, IctHeadParts } from '../model/ict-types.js';
 import type { ArkitRig } from '../rig/build-rig.js';
 import type { Camera, Image, Mesh, Pose } from '../types.js';
@@ -119,9 +120,13 @@ export interface FaceReconstruction {
    * Undetailed meshes completing the head around {@link detailedMesh} (model `'ict'`: head and
    * neck skin, eye and mouth sockets, gums and tongue, teeth, eyeballs, per the `head` option),
    * head frame, mm, with normals and a flat linear colour; they share the detailed mesh's border
-   * positions exactly. Absent for the face-mesh model.
+   * positions exactly. The head and neck skin (`head`) also has UVs and a `texture`
+   * (`head_albedo.png`: the photo projected onto it, blended into the skin colour). Absent for
+   * the face-mesh model.
    */
   extraMeshes?: ExtraMesh[];
+  /** How the head texture came out (share seen by the photo, colour step at the face/head junction), when there is one. */
+  headTextureStats?: HeadTextureStats;
   /** The ARKit blend-shape rig (head frame, mm), with `rig: 'arkit'` only. */
   rig?: ArkitRig;
   /** The proxy fit: which model, and its RMS landmark reprojection error (px; 0 for the face mesh). */

@@ -57,7 +57,7 @@ export interface RigPart {
   material: 'face' | ExtraMeshMaterial;
   /** Linear RGB of a flat-coloured part. */
   color?: [number, number, number];
-  /** Neutral base, head frame, mm, with normals (the face also UVs and tangents). */
+  /** Neutral base, head frame, mm, with normals (the face also UVs and tangents; the head and neck skin UVs in the head texture's layout). */
   mesh: Mesh;
   /** One target per {@link ArkitRig.names}, same order. */
   targets: SparseTarget[];
@@ -137,7 +137,7 @@ export function buildArkitRig(input: ArkitRigInput, options: ArkitRigOptions = {
   };
   parts.push({ name: 'face', material: 'face', mesh: faceHead, targets: sparseTargets(src.face.deltas, S, mapping, pose, thresholdMm) });
   for (const e of src.extras) {
-    const mesh: Mesh = { positions: cameraToHead(pose, e.mesh.positions), indices: e.mesh.indices, normals: rotateToHead(pose, e.mesh.normals!) };
+    const mesh: Mesh = { positions: cameraToHead(pose, e.mesh.positions), indices: e.mesh.indices, normals: rotateToHead(pose, e.mesh.normals!), ...(e.mesh.uvs ? { uvs: e.mesh.uvs } : {}) };
     const color = input.colors?.[e.material] ?? e.color;
     parts.push({ name: e.name, material: e.material, ...(color ? { color } : {}), mesh, targets: sparseTargets(e.deltas, S, mapping, pose, thresholdMm) });
   }
