@@ -12,8 +12,8 @@
  * const b = new Float64Array(9); shBasis(0, 0, -1, b); // normal facing the camera
  */
 
-/** Orthonormal real SH constants (band 1's is exported for the lighting fit's band-2 target). */
-const SH_C0 = 0.28209479177387814;
+/** Orthonormal real SH constants (band 0's is exported for a constant light, band 1's for the lighting fit's band-2 target). */
+export const SH_C0 = 0.28209479177387814;
 export const SH_C1 = 0.4886025119029199;
 const SH_C2 = 1.0925484305920792;
 const SH_C20 = 0.31539156525252005;
