@@ -432,22 +432,25 @@ async function equalizeStudy(): Promise<void> {
     }));
     // The pick: fewest ΔE > 10 on the tuning half (then the lowest mean) among the points that do
     // not make the brows and lips worse than the division alone (mean ΔE there), so the
-    // equalisation cannot win by flattening real pigment.
+    // equalisation cannot win by flattening real pigment; `bestSkinGuided` the same among the
+    // skin-guided points (the pipeline's weights: the scan's light brows cannot show what the
+    // photos do, see bench/albedo/pigment-contrast.ts and LIGHTNESS_EQUALIZE_DEFAULTS).
     const tuneRows = table.filter((t) => t.split === 'tune');
     const ref = tuneRows.find((t) => t.variant === 'division only')!;
-    const best = tuneRows.filter((t) => t.featuresMeanDeltaE <= ref.featuresMeanDeltaE || t === ref)
-      .sort((a, b) => a.perChannelAbove10 - b.perChannelAbove10 || a.perChannelMeanDeltaE - b.perChannelMeanDeltaE)[0]!;
+    const ranked = tuneRows.filter((t) => t.featuresMeanDeltaE <= ref.featuresMeanDeltaE || t === ref)
+      .sort((a, b) => a.perChannelAbove10 - b.perChannelAbove10 || a.perChannelMeanDeltaE - b.perChannelMeanDeltaE);
+    const best = ranked[0]!, bestSkinGuided = ranked.find((t) => t.weights === 'skin');
     const byLight = [...new Set(rows.map((r) => r.light))].flatMap((light) => ['division only', best.variant].map((name) => {
       const rs = rows.filter((r) => r.light === light && r.split === 'heldout' && r.detected && r.variants[name]);
       return { light, variant: name, views: rs.length, perChannelAbove10: rs.reduce((a, r) => a + r.variants[name]!.perChannel.above10, 0) / Math.max(1, rs.length) };
     }));
     console.log(markdownTable(['variant', 'split', 'views', 'ΔE', 'ΔE > 10', 'colour ΔE > 10', 'chroma outliers', 'brows+lips ΔE', 'brows+lips ΔE > 10'], table.map((t) => [t.variant, t.split, t.views, f2(t.perChannelMeanDeltaE), pct(t.perChannelAbove10), pct(t.colourAbove10), pct(t.chromaOutliers), f2(t.featuresMeanDeltaE), pct(t.featuresAbove10)])));
-    console.log(`best on the tuning half (brows and lips no worse than the division alone): ${best.variant}`);
+    console.log(`best on the tuning half (brows and lips no worse than the division alone): ${best.variant}; skin-guided: ${bestSkinGuided?.variant ?? 'none'}`);
     console.log(markdownTable(['light', 'variant', 'views', 'ΔE > 10 (held out)'], byLight.map((t) => [t.light, t.variant, t.views, pct(t.perChannelAbove10)])));
     if (!args.includes('--no-write')) {
       const file = quick ? path.join('bench', 'out', 'albedo-equalize-quick.json') : path.join('bench', 'results', 'albedo-equalize.json');
       await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, JSON.stringify({ commit: currentCommit(), date: new Date().toISOString(), quick, selectedOnTune: best.variant, table, byLight }, null, 2) + '\n');
+      await writeFile(file, JSON.stringify({ commit: currentCommit(), date: new Date().toISOString(), quick, selectedOnTune: best.variant, selectedSkinGuided: bestSkinGuided?.variant ?? null, table, byLight }, null, 2) + '\n');
       console.log(`wrote ${file}`);
     }
   } finally {

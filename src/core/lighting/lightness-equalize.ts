@@ -41,14 +41,20 @@ export interface LightnessEqualizeOptions {
 export type EqualizeWeights = 'coverage' | 'skin';
 
 /**
- * The pipeline's equalisation (`albedoEqualize` is its strength): chosen on `npm run
- * bench:albedo -- --equalize`'s tuning renders (fewest texels with ΔE > 10 among the points that
- * leave the brows and lips no worse than the division alone; the grid and its numbers:
- * bench/results/albedo-equalize.json); σ as a fraction of the map (0.01 ≈ 2 mm on the face).
+ * The pipeline's equalisation (`albedoEqualize` is its strength), chosen on two measurements:
+ * `npm run bench:albedo -- --equalize` (the scan's renders with a known albedo: fewest texels with
+ * ΔE > 10 on the tuning half; bench/results/albedo-equalize.json) and
+ * `bench/albedo/pigment-contrast.ts` on real photos (the share of the photo's brow and lip
+ * contrast kept; bench/results/albedo-pigment.json). The coverage-weighted low-pass scores best on
+ * the renders (σ 0.007, s 0.8: held-out 5.77 %) but keeps only a quarter of the brow and lip
+ * contrast on photos (the scan's brows are light and shadowed in its renders, so they do not show
+ * it); the skin-guided one is best among the points that keep it (σ 0.007, s 0.8: held-out 6.34 %,
+ * keeps 0.79 / 0.87 of it, as the division alone 0.82 / 0.91). σ as a fraction of the map
+ * (0.007 ≈ 1.5 mm on the face).
  *
  * @example equalizeLightness(albedo, coverage, LIGHTNESS_EQUALIZE_DEFAULTS, skinMask)
  */
-export const LIGHTNESS_EQUALIZE_DEFAULTS: Readonly<LightnessEqualizeOptions & { weights: EqualizeWeights }> = Object.freeze({ sigmaFraction: 0.01, strength: 0.8, clampLog: 0.7, weights: 'skin' });
+export const LIGHTNESS_EQUALIZE_DEFAULTS: Readonly<LightnessEqualizeOptions & { weights: EqualizeWeights }> = Object.freeze({ sigmaFraction: 0.007, strength: 0.8, clampLog: 0.7, weights: 'skin' });
 
 /**
  * Equalise the low-frequency lightness of a linear albedo over `coverage` (see the module notes).

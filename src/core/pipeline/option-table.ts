@@ -81,7 +81,7 @@ export const OPTION_TABLE = Object.freeze({
   albedoEqualize: {
     // LIGHTNESS_EQUALIZE_DEFAULTS.strength (the numbers: bench/results/albedo-equalize.json).
     name: 'albedoEqualize', group: 'reconstruct', type: 'number', min: 0, max: 1, default: 0.8, flag: '--albedo-equalize <s>', job: true,
-    description: 'share (0–1) of the smooth lightness left in the albedo by shadows and occlusion that is removed (0 = off); see *Albedo*',
+    description: 'share (0–1) of the smooth lightness left in the albedo by shadows and occlusion that is removed (0 = off); see *Albedo colour*',
     help: 'share of the albedo\'s smooth shadow / occlusion lightness removed, 0 = off (0-1)',
   },
   detail: {
