@@ -81,7 +81,7 @@ describe.skipIf(!havePhoto)('face.glb in three.js and Blender', () => {
       const bytes = glb[name];
       const quiet = console.error;
       console.error = () => undefined; // "Couldn't load texture": Node has no image decoder
-      let gltf: Awaited<ReturnType<GLTFLoader['parseAsync']>>;
+      let gltf: Awaited<ReturnType<InstanceType<typeof GLTFLoader>['parseAsync']>>;
       try { gltf = await loader.parseAsync(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, ''); } finally { console.error = quiet; }
       let vertices = 0, triangles = 0, withTangents = 0;
       gltf.scene.traverse((o) => {

@@ -217,7 +217,7 @@ describe.skipIf(skipReason !== undefined)('import of the real ICT FaceKit distri
     };
     invalid(header, ab(blob.subarray(0, blob.length - 4096)), /truncated/);
     const flipped = new Uint8Array(blob);
-    flipped[12345] ^= 0x10;
+    flipped[12345] = flipped[12345]! ^ 0x10;
     invalid(header, ab(flipped), /checksum/);
     invalid({ ...header, version: 1 }, ab(blob), /version 1/);
     invalid({ ...header, vertexCount: 100 }, ab(blob), /section neutral/);

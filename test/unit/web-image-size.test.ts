@@ -1,5 +1,5 @@
 /** The web app's header sniffer (src/web/image-size.ts) on files sharp writes in each format. */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { imageFormatFromHeader, imageSizeFromHeader } from '../../src/web/image-size.js';
 
@@ -7,13 +7,13 @@ const make = (w: number, h: number) => sharp({ create: { width: w, height: h, ch
 
 describe('imageSizeFromHeader', () => {
   it.each([
-    ['png', (s: sharp.Sharp) => s.png()],
-    ['jpeg', (s: sharp.Sharp) => s.jpeg()],
-    ['jpeg with EXIF', (s: sharp.Sharp) => s.withMetadata({ orientation: 6 }).jpeg()],
-    ['progressive jpeg', (s: sharp.Sharp) => s.jpeg({ progressive: true })],
-    ['gif', (s: sharp.Sharp) => s.gif()],
-    ['webp lossy', (s: sharp.Sharp) => s.webp()],
-    ['webp lossless', (s: sharp.Sharp) => s.webp({ lossless: true })],
+    ['png', (s: Sharp) => s.png()],
+    ['jpeg', (s: Sharp) => s.jpeg()],
+    ['jpeg with EXIF', (s: Sharp) => s.withMetadata({ orientation: 6 }).jpeg()],
+    ['progressive jpeg', (s: Sharp) => s.jpeg({ progressive: true })],
+    ['gif', (s: Sharp) => s.gif()],
+    ['webp lossy', (s: Sharp) => s.webp()],
+    ['webp lossless', (s: Sharp) => s.webp({ lossless: true })],
   ])('reads %s', async (_name, encode) => {
     const bytes = new Uint8Array(await encode(make(317, 211)).toBuffer());
     expect(imageSizeFromHeader(bytes)).toEqual({ width: 317, height: 211 });
@@ -28,11 +28,11 @@ describe('imageSizeFromHeader', () => {
 
 describe('imageFormatFromHeader', () => {
   it.each([
-    ['png', (s: sharp.Sharp) => s.png()],
-    ['jpeg', (s: sharp.Sharp) => s.jpeg()],
-    ['gif', (s: sharp.Sharp) => s.gif()],
-    ['webp', (s: sharp.Sharp) => s.webp()],
-    ['avif', (s: sharp.Sharp) => s.avif()],
+    ['png', (s: Sharp) => s.png()],
+    ['jpeg', (s: Sharp) => s.jpeg()],
+    ['gif', (s: Sharp) => s.gif()],
+    ['webp', (s: Sharp) => s.webp()],
+    ['avif', (s: Sharp) => s.avif()],
   ] as const)('recognises %s, also cut to its first 16 bytes', async (format, encode) => {
     const bytes = new Uint8Array(await encode(make(64, 64)).toBuffer());
     expect(imageFormatFromHeader(bytes)).toBe(format);
