@@ -18,9 +18,10 @@ import { validateBytes } from 'gltf-validator';
 import { MeshoptDecoder } from 'meshoptimizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGlb } from '../../src/core/export/glb.js';
-import { buildOutputFiles } from '../../src/core/pipeline/output-files.js';
+import { buildOutputFilesAsync } from '../../src/core/pipeline/output-files.js';
 import type { FaceReconstruction } from '../../src/core/pipeline/types.js';
 import { loadDracoEncoder } from '../../src/node/draco-encoder.js';
+import { encodePngNative } from '../../src/node/encode-png.js';
 import { createReconstructor } from '../../src/node/reconstructor.js';
 import { mikkTSpaceTangents } from '../fixtures/mikktspace.js';
 
@@ -51,7 +52,8 @@ describe.skipIf(!havePhoto)('face.glb in three.js and Blender', () => {
   beforeAll(async () => {
     const rec = await createReconstructor();
     try { face = await rec.reconstruct(PHOTO); } finally { await rec.dispose(); }
-    const build = async (o: Parameters<typeof buildOutputFiles>[1]['glb']) => (await buildOutputFiles(face, { formats: ['glb'], sourceName: 'grace_hopper.jpg', version: 'test', ...(o ? { glb: o } : {}) }))['face.glb']!;
+    // As the CLI writes them: the native PNG encoder (the browser's pure-JS one writes larger maps).
+    const build = async (o: Parameters<typeof buildOutputFilesAsync>[1]['glb']) => (await buildOutputFilesAsync(face, { formats: ['glb'], sourceName: 'grace_hopper.jpg', version: 'test', ...(o ? { glb: o } : {}) }, encodePngNative))['face.glb']!;
     glb.quantized = await build(undefined);
     glb.float32 = await build({ quantize: false });
     glb.meshopt = await build({ compress: 'meshopt' });
