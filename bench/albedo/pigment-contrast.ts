@@ -11,14 +11,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { currentCommit } from '../common.js';
-import { decode } from 'fast-png';
 import { equalizeLightness } from '../../src/core/lighting/lightness-equalize.js';
 import { buildRegionMask, buildSkinMask } from '../../src/core/lighting/skin-mask.js';
 import { faceMeshTopology } from '../../src/core/model/facemesh-model.js';
-import { srgbToLinear } from '../../src/core/image/image.js';
+import { decodePng } from '../../src/core/export/png.js';
+import { luminance, mapImage, srgbToLinear } from '../../src/core/image/image.js';
 import type { Image } from '../../src/core/types.js';
-const load = (f: string): Image => { const p = decode(readFileSync(f)); const n = p.width * p.height, C = p.channels, d = new Float32Array(3 * n);
-  const max = p.depth === 16 ? 65535 : 255; for (let k = 0; k < n; k++) for (let c = 0; c < 3; c++) d[3 * k + c] = srgbToLinear(p.data[C * k + c]! / max); return { width: p.width, height: p.height, channels: 3, data: d }; };
+/** A PNG as a linear float image (the project's decoder). */
+const load = (f: string): Image => mapImage(decodePng(new Uint8Array(readFileSync(f))).image, srgbToLinear);
 const topo = faceMeshTopology();
 const rows: Record<string, number[]> = {};
 const perPhoto: Array<{ photo: string; kept: Record<string, { brows: number; lips: number }> }> = [];
@@ -28,13 +28,13 @@ for (const dir of process.argv.slice(2)) {
   perPhoto.push({ photo: ph, kept });
   const tex = load(`${dir}/texture.png`), alb = load(`${dir}/albedo.png`);
   const W = alb.width, n = W * W;
-  const conf = decode(readFileSync(`${dir}/confidence.png`));
+  const conf = decodePng(new Uint8Array(readFileSync(`${dir}/confidence.png`))).image;
   const cov = new Uint8Array(n); for (let k = 0; k < n; k++) cov[k] = conf.data[conf.channels * k]! > 0 ? 1 : 0;
-  const seen = (k: number): boolean => conf.data[conf.channels * k]! / (conf.depth === 16 ? 65535 : 255) > 0.5;
+  const seen = (k: number): boolean => conf.data[conf.channels * k]! > 0.5;
   const skin = buildSkinMask(W, W, topo.uvs, topo.regions, cov);
   const brows = buildRegionMask(W, W, topo.uvs, topo.regions.filter((r) => /Brow/.test(r.name)).map((r) => ({ ...r, dilate: 0 })), { feather: 0 });
   const lips = buildRegionMask(W, W, topo.uvs, topo.regions.filter((r) => /lips/.test(r.name)).map((r) => ({ ...r, dilate: 0 })), { feather: 0 });
-  const lnY = (im: Image, k: number): number => Math.log(0.2126 * im.data[3 * k]! + 0.7152 * im.data[3 * k + 1]! + 0.0722 * im.data[3 * k + 2]! + 1e-4);
+  const lnY = (im: Image, k: number): number => Math.log(luminance(im.data[3 * k]!, im.data[3 * k + 1]!, im.data[3 * k + 2]!) + 1e-4);
   const med = (im: Image, m: ArrayLike<number>): number => { const v: number[] = []; for (let k = 0; k < n; k++) if (m[k]! > 0.5 && cov[k] && seen(k)) v.push(lnY(im, k)); v.sort((a, b) => a - b); return v[v.length >> 1]!; };
   const variants: Record<string, Image> = {
     'division only': alb,

@@ -27,7 +27,7 @@
  *    {@link HeadTextureOptions.junctionFineMm}. So the head's colour
  *    at the border is the face's, and no colour step is left (measured by {@link junctionStep}).
  */
-import { createImage, linearToSrgb, mapImage, sampleUV, srgbToLinear } from '../image/image.js';
+import { createImage, linearToSrgb, luminance, mapImage, sampleUV, srgbToLinear } from '../image/image.js';
 import { computeAlbedo } from '../lighting/albedo.js';
 import { evalSH } from '../lighting/sh.js';
 import { buildEdgeTable } from '../mesh/edges.js';
@@ -336,7 +336,7 @@ function junctionCorrection(head: Mesh, face: Mesh, faceAlbedo: Image, headTex: 
 /** Log-chromaticity and log-luminance features of a linear RGB colour (floored at 1e-3). */
 function skinFeatures(r: number, g: number, b: number, out: Float64Array): void {
   const R = Math.max(1e-3, r), G = Math.max(1e-3, g), B = Math.max(1e-3, b);
-  out[0] = Math.log(R / G); out[1] = Math.log(B / G); out[2] = Math.log(0.2126 * R + 0.7152 * G + 0.0722 * B);
+  out[0] = Math.log(R / G); out[1] = Math.log(B / G); out[2] = Math.log(luminance(R, G, B));
 }
 
 /**
@@ -405,7 +405,7 @@ function shadingWeight(normals: Float32Array, seen: Uint8Array, sh: ArrayLike<nu
   for (let k = 0; k < n; k++) {
     if (!seen[k]) continue;
     const x = normals[3 * k]!, y = normals[3 * k + 1]!, z = normals[3 * k + 2]!;
-    S[k] = 0.2126 * evalSH(sh, 0, x, y, z) + 0.7152 * evalSH(sh, 1, x, y, z) + 0.0722 * evalSH(sh, 2, x, y, z);
+    S[k] = luminance(evalSH(sh, 0, x, y, z), evalSH(sh, 1, x, y, z), evalSH(sh, 2, x, y, z));
     mean += S[k]!; count++;
   }
   const F = Math.max(1e-6, 0.3 * (count > 0 ? mean / count : 1));
