@@ -348,6 +348,19 @@ describe('borderWeight / buildSkinMask', () => {
     expect(skin[80 * W + 128]).toBe(1);
     expect(() => buildSkinMask(W, W, uv, regions, new Uint8Array(10))).toThrow(FaceDetailError);
   });
+
+  it('the masks are cached by content: a repeat is equal, a caller’s change to its copy stays its own, other regions or options differ', () => {
+    const uv = new Float32Array([0.4, 0.4, 0.6, 0.4, 0.6, 0.6, 0.4, 0.6]);
+    const regions = [{ name: 'lips', loop: new Uint32Array([0, 1, 2, 3]), dilate: 0.01 }];
+    const first = buildSkinMask(W, W, uv, regions, geom.coverage);
+    const copy = first.slice();
+    first.fill(0.5);
+    expect(buildSkinMask(W, W, uv.slice(), regions, geom.coverage.slice())).toEqual(copy);
+    const wider = buildSkinMask(W, W, uv, [{ ...regions[0]!, dilate: 0.05 }], geom.coverage);
+    expect(wider).not.toEqual(copy);
+    expect(buildSkinMask(W, W, uv, regions, geom.coverage, { borderOther: 0.1 })).not.toEqual(copy);
+    expect(buildRegionMask(W, W, uv, regions, { feather: 0.02 })).not.toEqual(buildRegionMask(W, W, uv, regions));
+  });
 });
 
 // ---------------------------------------------------------------- lighting fit

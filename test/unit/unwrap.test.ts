@@ -4,7 +4,7 @@ import { renderDepth } from '../../src/core/raster/depth.js';
 import { rasterizeTriangles } from '../../src/core/raster/rasterize.js';
 import type { Camera, Image, Mesh } from '../../src/core/types.js';
 import { FILL_SOURCE, fillTexture, membraneFill } from '../../src/core/unwrap/fill.js';
-import { rasterizeAttribute, rasterizeUV } from '../../src/core/unwrap/rasterize-uv.js';
+import { clearUVLayoutCache, rasterizeAttribute, rasterizeUV, uvFrame, uvLayoutCacheStats } from '../../src/core/unwrap/rasterize-uv.js';
 import { unwrapTexture } from '../../src/core/unwrap/unwrap-texture.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -112,6 +112,51 @@ function worst(values: ArrayLike<number>): [number, number] {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+describe('UV layout cache', () => {
+  const curved = (bend: number) => gridMesh(12, 9, [0.05, 0.1], [0.95, 0.9],
+    (u, v) => [80 * u, 60 * v, 500 + bend * Math.sin(3 * u + v)],
+    (u) => normalize([-bend * 3 * Math.cos(3 * u), 0, -1]));
+
+  it('a second face with the same UVs and triangles reuses the layout and gives what a cold rasterization gives', () => {
+    clearUVLayoutCache();
+    const a = curved(5), b = curved(11);
+    rasterizeUV(a, 96, 80);
+    const before = uvLayoutCacheStats();
+    const warm = rasterizeUV({ ...b, uvs: b.uvs!.slice(), indices: b.indices.slice() }, 96, 80);
+    expect(uvLayoutCacheStats().hits).toBe(before.hits + 1);
+    clearUVLayoutCache();
+    const cold = rasterizeUV(b, 96, 80);
+    expect(uvLayoutCacheStats()).toEqual({ hits: 0, misses: 1 });
+    for (const k of ['coverage', 'triangle', 'position', 'normal', 'dPdu', 'dPdv', 'bary'] as const) expect(warm[k]).toEqual(cold[k]);
+  });
+
+  it('other UVs or another size miss; a caller changing its result does not change the next one', () => {
+    clearUVLayoutCache();
+    const m = curved(5);
+    const first = rasterizeUV(m, 64, 64);
+    first.coverage.fill(0);
+    first.triangle.fill(-1);
+    const again = rasterizeUV(m, 64, 64);
+    expect(again.coverage.some((c) => c === 1)).toBe(true);
+    const shifted = { ...m, uvs: m.uvs!.map((x, i) => (i % 2 === 0 ? x * 0.9 : x)) };
+    const misses = uvLayoutCacheStats().misses;
+    rasterizeUV(shifted, 64, 64);
+    rasterizeUV(m, 64, 48);
+    expect(uvLayoutCacheStats().misses).toBe(misses + 2);
+  });
+
+  it('uvFrame gives exactly rasterizeUV’s normals and rasterizeAttribute’s tangents', () => {
+    const m = curved(8);
+    const tangents = new Float32Array((m.positions.length / 3) * 4).map((_, i) => Math.sin(i * 0.37));
+    const mesh = { ...m, tangents };
+    const g = rasterizeUV(mesh, 70, 50);
+    const f = uvFrame(mesh, 70, 50);
+    expect(f.coverage).toEqual(g.coverage);
+    expect(f.normal).toEqual(g.normal);
+    expect(f.tangent).toEqual(rasterizeAttribute(g, mesh, tangents, 4));
+  });
+});
 
 describe('rasterizeUV', () => {
   it('reproduces a plane patch exactly: positions, normals, Jacobian (v down), coverage', () => {

@@ -1,5 +1,5 @@
 import type { Image, Mesh } from '../types.js';
-import { rasterizeAttribute, rasterizeUV } from '../unwrap/rasterize-uv.js';
+import { rasterizeAttribute, uvFrame } from '../unwrap/rasterize-uv.js';
 import type { UVGeometry } from '../unwrap/uv-geometry.js';
 import { encodeTangentNormalMap } from './normal-map.js';
 
@@ -16,8 +16,7 @@ export function detailNormalMaps(normals: Float32Array, proxyGeom: UVGeometry, p
   const D = proxyGeom.width;
   const proxyFrame = { tangent: rasterizeAttribute(proxyGeom, proxy, proxy.tangents!, 4), normal: proxyGeom.normal };
   const normal = encodeTangentNormalMap(normals, proxyFrame, proxyGeom.coverage);
-  const detGeom = rasterizeUV(detailed, D, D);
-  const residualFrame = { tangent: rasterizeAttribute(detGeom, detailed, detailed.tangents!, 4), normal: detGeom.normal };
-  const residual = encodeTangentNormalMap(normals, residualFrame, detGeom.coverage);
+  const residualFrame = uvFrame(detailed, D, D);
+  const residual = encodeTangentNormalMap(normals, residualFrame, residualFrame.coverage);
   return { normal, residual };
 }

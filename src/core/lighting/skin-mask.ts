@@ -17,6 +17,20 @@ import { FaceDetailError } from '../errors.js';
 import { rasterizeTriangles } from '../raster/rasterize.js';
 import { squaredDistanceTransform } from './distance.js';
 import { assignDefaults } from '../options.js';
+import { ContentCache, type KeyPart } from '../cache/content-cache.js';
+
+/**
+ * Recent masks: they depend on the face model's UVs and regions, the coverage (itself the UV
+ * layout's) and the map size only, so every face of a batch shares them. 4 B per texel, ≤ 64 MB.
+ */
+const MASKS = new ContentCache<Float32Array>(64 * 2 ** 20);
+
+function maskKey(kind: string, width: number, height: number, uvs: Float32Array, regions: readonly MaskRegion[], opts: SkinMaskOptions, coverage?: Uint8Array): KeyPart[] {
+  const key: KeyPart[] = [kind, width, height, uvs, ...(coverage ? [coverage] : []), regions.length];
+  for (const r of regions) key.push(r.name, r.loop, r.dilate);
+  for (const k of Object.keys(opts).sort()) key.push(k, String(opts[k as keyof SkinMaskOptions]));
+  return key;
+}
 
 /** A closed polygon of base-mesh vertices (looked up in the per-vertex UVs) to exclude / keep flat. */
 export interface MaskRegion {
@@ -90,10 +104,12 @@ export function buildRegionMask(
   checkSize(width, height);
   const opts = assignDefaults(SKIN_MASK_DEFAULTS, options);
   if (!(opts.feather >= 0)) throw invalid('feather', 'a distance ≥ 0 in UV units', opts.feather);
-  const out = new Float32Array(width * height);
-  const vertexCount = Math.floor(uvs.length / 2);
-  for (const region of regions) addRegion(out, width, height, uvs, vertexCount, region, opts.feather);
-  return out;
+  return MASKS.get(maskKey('region', width, height, uvs, regions, opts), () => {
+    const out = new Float32Array(width * height);
+    const vertexCount = Math.floor(uvs.length / 2);
+    for (const region of regions) addRegion(out, width, height, uvs, vertexCount, region, opts.feather);
+    return out;
+  }, (m) => m.byteLength).slice();
 }
 
 /**
@@ -121,10 +137,12 @@ export function buildSkinMask(
   const opts = assignDefaults(SKIN_MASK_DEFAULTS, options);
   if (!(opts.borderTop >= 0)) throw invalid('borderTop', 'a distance ≥ 0 in UV units', opts.borderTop);
   if (!(opts.borderOther >= 0)) throw invalid('borderOther', 'a distance ≥ 0 in UV units', opts.borderOther);
-  const out = borderWeight(width, height, coverage, opts);
-  const regionMask = buildRegionMask(width, height, uvs, regions, opts);
-  for (let i = 0; i < out.length; i++) out[i] = out[i]! * (1 - regionMask[i]!);
-  return out;
+  return MASKS.get(maskKey('skin', width, height, uvs, regions, opts, coverage), () => {
+    const out = borderWeight(width, height, coverage, opts);
+    const regionMask = buildRegionMask(width, height, uvs, regions, opts);
+    for (let i = 0; i < out.length; i++) out[i] = out[i]! * (1 - regionMask[i]!);
+    return out;
+  }, (m) => m.byteLength).slice();
 }
 
 /**

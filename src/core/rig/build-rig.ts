@@ -19,7 +19,7 @@ import { mat3TransposeMulVec3 } from '../math/index.js';
 import { computeTangents } from '../mesh/tangents.js';
 import type { ExtraMeshMaterial, FaceModel, ProxyFit, RigMeshes } from '../model/face-model.js';
 import type { Image, Mesh, Pose } from '../types.js';
-import { rasterizeAttribute, rasterizeUV } from '../unwrap/rasterize-uv.js';
+import { rasterizeUV, uvFrame } from '../unwrap/rasterize-uv.js';
 import { ARKIT_BLENDSHAPE_NAMES, arkitMapping, arkitWeights, type ArkitTargetMapping } from './arkit.js';
 
 /** Options of {@link buildArkitRig}. */
@@ -216,7 +216,6 @@ function mergeError(src: RigMeshes, mapping: readonly ArkitTargetMapping[], weig
 function bakeResidualNormal(smooth: Mesh, detailed: Mesh, displacement: Image): Image {
   const D = displacement.width;
   const normals = detailNormals(displacement.data, rasterizeUV(smooth, D, D));
-  const detGeom = rasterizeUV(detailed, D, D);
-  const frame = { tangent: rasterizeAttribute(detGeom, detailed, detailed.tangents!, 4), normal: detGeom.normal };
-  return encodeTangentNormalMap(normals, frame, detGeom.coverage);
+  const frame = uvFrame(detailed, D, D);
+  return encodeTangentNormalMap(normals, frame, frame.coverage);
 }

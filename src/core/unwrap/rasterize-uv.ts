@@ -9,6 +9,7 @@
  */
 import { FaceDetailError } from '../errors.js';
 import { computeVertexNormals } from '../mesh/normals.js';
+import { ContentCache } from '../cache/content-cache.js';
 import { rasterizeTriangles } from '../raster/rasterize.js';
 import type { Mesh } from '../types.js';
 import type { UVGeometry } from './uv-geometry.js';
@@ -70,19 +71,20 @@ export function rasterizeUV(mesh: Mesh, width: number, height: number): UVGeomet
     }
   }
 
-  const coverage = new Uint8Array(n);
-  const triangle = new Int32Array(n).fill(-1);
-  const bary = new Float32Array(3 * n);
+  const layout = uvLayout(uvs, I, width, height);
+  const { triangle: tri, bary: b64 } = layout;
+  const coverage = layout.coverage.slice();
+  const triangle = tri.slice();
+  const bary = new Float32Array(b64);
   const position = new Float32Array(3 * n);
   const normal = new Float32Array(3 * n);
   const dPdu = new Float32Array(3 * n);
   const dPdv = new Float32Array(3 * n);
-  rasterizeTriangles(width, height, st, I, (x, y, t, b0, b1, b2) => {
-    const k = y * width + x;
-    coverage[k] = 1;
-    triangle[k] = t;
+  for (let k = 0; k < n; k++) {
+    const t = tri[k]!;
+    if (t < 0) continue;
     const o = 3 * k;
-    bary[o] = b0; bary[o + 1] = b1; bary[o + 2] = b2;
+    const b0 = b64[o]!, b1 = b64[o + 1]!, b2 = b64[o + 2]!;
     const i0 = 3 * I[3 * t]!, i1 = 3 * I[3 * t + 1]!, i2 = 3 * I[3 * t + 2]!;
     position[o] = b0 * P[i0]! + b1 * P[i1]! + b2 * P[i2]!;
     position[o + 1] = b0 * P[i0 + 1]! + b1 * P[i1 + 1]! + b2 * P[i2 + 1]!;
@@ -96,9 +98,115 @@ export function rasterizeUV(mesh: Mesh, width: number, height: number): UVGeomet
     const j = 6 * t;
     dPdu[o] = jac[j]!; dPdu[o + 1] = jac[j + 1]!; dPdu[o + 2] = jac[j + 2]!;
     dPdv[o] = jac[j + 3]!; dPdv[o + 1] = jac[j + 4]!; dPdv[o + 2] = jac[j + 5]!;
-  });
+  }
 
   return { width, height, coverage, triangle, position, normal, dPdu, dPdv, bary };
+}
+
+/**
+ * Which triangle covers each texel centre of a `width`×`height` map, and where: what a UV
+ * rasterization depends on besides the vertex positions. It depends on the UVs, the triangles and
+ * the map size only, so it is the same for every face of a face model: {@link uvLayout} keeps the
+ * recent ones.
+ */
+export interface UVLayout {
+  width: number;
+  height: number;
+  /** 1 where a texel centre lies inside a triangle with non-zero UV area. */
+  coverage: Uint8Array;
+  /** Covering triangle per texel, −1 where none. */
+  triangle: Int32Array;
+  /** Barycentrics (b0, b1, b2) of each covered texel centre, float64 as the rasterizer computes them; 0 elsewhere. */
+  bary: Float64Array;
+}
+
+/** Recent UV layouts (proxy and detailed mesh at the map sizes in use): 29 B per texel each, ≤ 256 MB. */
+const LAYOUTS = new ContentCache<UVLayout>(256 * 2 ** 20);
+
+/**
+ * The {@link UVLayout} of triangles `indices` with per-vertex `uvs` (v down, [0, 1]) at
+ * `width`×`height`: from a small cache keyed by the arrays' content (an exact comparison, not a
+ * hash alone), else rasterized (the shared rasterizer, top-left rule: every texel centre has at
+ * most one owner). The result is shared: do not modify it.
+ *
+ * @example
+ * const layout = uvLayout(mesh.uvs!, mesh.indices, 1024, 1024); // the second face of a batch: no rasterization
+ */
+export function uvLayout(uvs: Float32Array, indices: Uint32Array, width: number, height: number): UVLayout {
+  checkSize('uvLayout', width, height);
+  return LAYOUTS.get([uvs, indices, width, height], () => rasterizeLayout(uvs, indices, width, height), (l) => l.coverage.byteLength + l.triangle.byteLength + l.bary.byteLength);
+}
+
+/** Drop the cached UV layouts (frees their memory; the next rasterization recomputes them). */
+export function clearUVLayoutCache(): void {
+  LAYOUTS.clear();
+}
+
+/** Hits and misses of the UV layout cache (tests, benchmarks). */
+export function uvLayoutCacheStats(): { hits: number; misses: number } {
+  return { ...LAYOUTS.stats };
+}
+
+/**
+ * The tangent frame of `mesh` per texel (what a tangent-space normal map is encoded against): the
+ * unit interpolated vertex normal (as {@link rasterizeUV} computes it) and the interpolated
+ * `mesh.tangents` (xyzw, not renormalised, as {@link rasterizeAttribute}), on the cached
+ * {@link uvLayout}, without the positions and Jacobians a full {@link rasterizeUV} computes.
+ * `coverage` is the shared layout's: do not modify it.
+ *
+ * @example
+ * const frame = uvFrame(detailed, 1024, 1024);
+ * const residual = encodeTangentNormalMap(normals, frame, frame.coverage);
+ */
+export function uvFrame(mesh: Mesh, width: number, height: number): { coverage: Uint8Array; normal: Float32Array; tangent: Float32Array } {
+  const { positions: P, indices: I, uvs, tangents } = mesh;
+  const nv = Math.floor(P.length / 3);
+  if (!uvs || uvs.length < 2 * nv) throw new FaceDetailError('INVALID_OPTION', `uvFrame: mesh.uvs must hold 2 numbers per vertex (${2 * nv}), got ${uvs ? uvs.length : 'none'}`);
+  if (!tangents || tangents.length < 4 * nv) throw new FaceDetailError('INVALID_OPTION', `uvFrame: mesh.tangents must hold 4 numbers per vertex (${4 * nv}), got ${tangents ? tangents.length : 'none'}`);
+  const N = mesh.normals && mesh.normals.length >= 3 * nv ? mesh.normals : computeVertexNormals(P, I);
+  const layout = uvLayout(uvs, I, width, height);
+  const { triangle: tri, bary: b64 } = layout;
+  const n = width * height;
+  const normal = new Float32Array(3 * n);
+  const tangent = new Float32Array(4 * n);
+  for (let k = 0; k < n; k++) {
+    const t = tri[k]!;
+    if (t < 0) continue;
+    const o = 3 * k;
+    const v0 = I[3 * t]!, v1 = I[3 * t + 1]!, v2 = I[3 * t + 2]!;
+    const b0 = b64[o]!, b1 = b64[o + 1]!, b2 = b64[o + 2]!;
+    const i0 = 3 * v0, i1 = 3 * v1, i2 = 3 * v2;
+    const nx = b0 * N[i0]! + b1 * N[i1]! + b2 * N[i2]!;
+    const ny = b0 * N[i0 + 1]! + b1 * N[i1 + 1]! + b2 * N[i2 + 1]!;
+    const nz = b0 * N[i0 + 2]! + b1 * N[i1 + 2]! + b2 * N[i2 + 2]!;
+    const len = Math.sqrt(nx * nx + ny * ny + nz * nz);
+    const il = len > 0 ? 1 / len : 0;
+    normal[o] = nx * il; normal[o + 1] = ny * il; normal[o + 2] = nz * il;
+    // As rasterizeAttribute: the barycentrics rounded to float32 (UVGeometry.bary).
+    const f0 = Math.fround(b0), f1 = Math.fround(b1), f2 = Math.fround(b2);
+    const a0 = 4 * v0, a1 = 4 * v1, a2 = 4 * v2, q = 4 * k;
+    for (let c = 0; c < 4; c++) tangent[q + c] = f0 * tangents[a0 + c]! + f1 * tangents[a1 + c]! + f2 * tangents[a2 + c]!;
+  }
+  return { coverage: layout.coverage, normal, tangent };
+}
+
+function rasterizeLayout(uvs: Float32Array, indices: Uint32Array, width: number, height: number): UVLayout {
+  const nv = Math.floor(uvs.length / 2), n = width * height;
+  const st = new Float64Array(2 * nv);
+  for (let v = 0; v < nv; v++) {
+    st[2 * v] = uvs[2 * v]! * width;
+    st[2 * v + 1] = uvs[2 * v + 1]! * height;
+  }
+  const coverage = new Uint8Array(n);
+  const triangle = new Int32Array(n).fill(-1);
+  const bary = new Float64Array(3 * n);
+  rasterizeTriangles(width, height, st, indices, (x, y, t, b0, b1, b2) => {
+    const k = y * width + x;
+    coverage[k] = 1;
+    triangle[k] = t;
+    bary[3 * k] = b0; bary[3 * k + 1] = b1; bary[3 * k + 2] = b2;
+  });
+  return { width, height, coverage, triangle, bary };
 }
 
 /**
