@@ -20,6 +20,7 @@
 import { Document, Logger, WebIO, type Accessor, type Material, type Scene, type Texture, type TextureInfo } from '@gltf-transform/core';
 import { EXTMeshoptCompression, KHRDracoMeshCompression, KHRMeshQuantization } from '@gltf-transform/extensions';
 import { draco, meshopt, quantize } from '@gltf-transform/functions';
+import { ContentCache } from '../cache/content-cache.js';
 import { FaceDetailError } from '../errors.js';
 import type { Mesh } from '../types.js';
 import { checkMesh, checkName, checkNumber, describe, invalid, textDecode } from './validate.js';
@@ -84,15 +85,19 @@ export interface GlbInput {
   sceneName?: string;
   /** Material parameters; see {@link GLB_MATERIAL_DEFAULTS}. */
   material?: GlbMaterial;
-  /** PNG bytes of the sRGB base colour (albedo) map, embedded in the GLB. */
-  baseColorPng?: Uint8Array;
+  /**
+   * PNG bytes of the sRGB base colour (albedo) map, embedded in the GLB. Every PNG of a
+   * {@link GlbInput} may also be a promise of its bytes ({@link PngBytes}): the geometry is built
+   * and quantised while it is still being encoded (Node encodes maps off the main thread).
+   */
+  baseColorPng?: PngBytes;
   /**
    * PNG bytes of the tangent-space normal map (glTF convention: red = +X right, green = +Y toward
    * the top of the image, i.e. decreasing stored v). Give `mesh.tangents` with it: without them
    * viewers generate their own tangent space and the validator warns
    * (MESH_PRIMITIVE_GENERATED_TANGENT_SPACE).
    */
-  normalPng?: Uint8Array;
+  normalPng?: PngBytes;
   /** Strength of the normal map (glTF `normalTexture.scale`). @example 1 */
   normalScale?: number;
   /** Texture wrap mode for both axes. @example 'clamp' */
@@ -122,7 +127,26 @@ export interface GlbExtraMesh {
   /** Linear RGB base colour in [0, 1] (the factor; with a texture it is not applied: the factor is white). */
   color: [number, number, number];
   /** PNG bytes of an sRGB base-colour texture in `mesh.uvs` (v down), embedded in the GLB. */
-  baseColorPng?: Uint8Array;
+  baseColorPng?: PngBytes;
+}
+
+/** PNG bytes, or a promise of them (an encoder still running). */
+export type PngBytes = Uint8Array | PromiseLike<Uint8Array>;
+
+/** A texture whose PNG was still being encoded when the document was built. */
+interface PendingImage { texture: Texture; what: string; png: PromiseLike<Uint8Array> }
+
+async function awaitPng(fn: string, p: PendingImage): Promise<Uint8Array> {
+  try {
+    return await p.png;
+  } catch (e) {
+    if (e instanceof FaceDetailError) throw e;
+    throw new FaceDetailError('INTERNAL', `${fn}: the PNG encoder of ${p.what} failed: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function isPending(v: unknown): v is PromiseLike<Uint8Array> {
+  return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
 }
 
 /** Defaults of {@link GlbInput}. */
@@ -295,53 +319,94 @@ export function splitMesh(mesh: Mesh, maxVertices = MAX_UINT16_VERTICES): Mesh[]
 export function splitMeshWithSources(mesh: Mesh, maxVertices = MAX_UINT16_VERTICES): Array<{ mesh: Mesh; sources: Uint32Array }> {
   const nv = mesh.positions.length / 3;
   if (nv <= maxVertices) return [{ mesh, sources: Uint32Array.from({ length: nv }, (_, i) => i) }];
+  // With UVs the cut depends on the topology alone (UVs and triangles), so every face of a face
+  // model shares one plan; without, on the positions.
+  const uvs = mesh.uvs && mesh.uvs.length >= 2 * nv ? mesh.uvs : undefined;
+  const plan = uvs
+    ? SPLIT_PLANS.get([mesh.indices, uvs, maxVertices], () => planSplit(sortTriangles(mesh.indices, uvs, 2), nv, maxVertices), planBytes)
+    : planSplit(sortTriangles(mesh.indices, mesh.positions, 3), nv, maxVertices);
+  return plan.map(({ indices, sources }) => {
+    const pick = (src: Float32Array, dim: number): Float32Array => {
+      const out = new Float32Array(sources.length * dim);
+      for (let i = 0; i < sources.length; i++) {
+        const v = sources[i]! * dim, o = i * dim;
+        for (let c = 0; c < dim; c++) out[o + c] = src[v + c]!;
+      }
+      return out;
+    };
+    const part: Mesh = { positions: pick(mesh.positions, 3), indices: indices.slice() };
+    if (mesh.normals) part.normals = pick(mesh.normals, 3);
+    if (mesh.uvs) part.uvs = pick(mesh.uvs, 2);
+    if (mesh.tangents) part.tangents = pick(mesh.tangents, 4);
+    return { mesh: part, sources: sources.slice() };
+  });
+}
+
+/** One piece of a split: its triangles (indices into `sources`) and the input vertex of each of its vertices. */
+type SplitPlan = Array<{ indices: Uint32Array; sources: Uint32Array }>;
+
+/** Recent split plans of meshes with UVs (the detailed face of every photo has the same). */
+const SPLIT_PLANS = new ContentCache<SplitPlan>(64 * 2 ** 20);
+
+function planBytes(plan: SplitPlan): number {
+  return plan.reduce((s, p) => s + p.indices.byteLength + p.sources.byteLength, 0);
+}
+
+/** Cut the sorted triangles `idx` into runs that each use at most `maxVertices` vertices. */
+function planSplit(idx: Uint32Array, nv: number, maxVertices: number): SplitPlan {
   const local = new Int32Array(nv).fill(-1);
-  const parts: Array<{ mesh: Mesh; sources: Uint32Array }> = [];
-  const idx = sortTriangles(mesh);
+  const plan: SplitPlan = [];
+  const order = new Uint32Array(Math.min(nv, maxVertices));
   let start = 0;
   while (start < idx.length) {
     // Grow the piece triangle by triangle until one more could exceed the vertex budget.
-    const order: number[] = [];
-    let end = start;
+    let count = 0, end = start;
     for (; end < idx.length; end += 3) {
       let fresh = 0;
       for (let c = 0; c < 3; c++) if (local[idx[end + c]!] === -1) fresh++;
-      if (order.length + fresh > maxVertices) break;
+      if (count + fresh > maxVertices) break;
       for (let c = 0; c < 3; c++) {
         const v = idx[end + c]!;
-        if (local[v] === -1) { local[v] = order.length; order.push(v); }
+        if (local[v] === -1) { local[v] = count; order[count++] = v; }
       }
     }
     const indices = new Uint32Array(end - start);
     for (let k = start; k < end; k++) indices[k - start] = local[idx[k]!]!;
-    const pick = (src: Float32Array, dim: number): Float32Array => {
-      const out = new Float32Array(order.length * dim);
-      order.forEach((v, i) => { for (let c = 0; c < dim; c++) out[i * dim + c] = src[v * dim + c]!; });
-      return out;
-    };
-    const part: Mesh = { positions: pick(mesh.positions, 3), indices };
-    if (mesh.normals) part.normals = pick(mesh.normals, 3);
-    if (mesh.uvs) part.uvs = pick(mesh.uvs, 2);
-    if (mesh.tangents) part.tangents = pick(mesh.tangents, 4);
-    parts.push({ mesh: part, sources: Uint32Array.from(order) });
-    for (const v of order) local[v] = -1;
+    const sources = order.slice(0, count);
+    plan.push({ indices, sources });
+    for (const v of sources) local[v] = -1;
     start = end;
   }
-  return parts;
+  return plan;
 }
 
-/** The mesh's indices with the triangles sorted by centroid along the longest bounding-box axis. */
-function sortTriangles(mesh: Mesh): Uint32Array {
-  const p = mesh.positions, idx = mesh.indices, nt = idx.length / 3;
+/**
+ * `idx` with the triangles sorted by centroid along the longest bounding-box axis of the
+ * per-vertex coordinates `p` (`dim` per vertex: positions or UVs).
+ */
+function sortTriangles(idx: Uint32Array, p: Float32Array, dim: number): Uint32Array {
+  const nt = idx.length / 3, nv = Math.floor(p.length / dim);
   const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
-  for (let i = 0; i < p.length; i++) { const c = i % 3; if (p[i]! < lo[c]!) lo[c] = p[i]!; if (p[i]! > hi[c]!) hi[c] = p[i]!; }
-  const ext = [0, 1, 2].map((c) => hi[c]! - lo[c]!);
+  for (let v = 0; v < nv; v++) {
+    for (let c = 0; c < dim; c++) { const x = p[v * dim + c]!; if (x < lo[c]!) lo[c] = x; if (x > hi[c]!) hi[c] = x; }
+  }
+  const ext = lo.slice(0, dim).map((l, c) => hi[c]! - l);
   const axis = ext.indexOf(Math.max(...ext));
   const key = new Float64Array(nt);
-  for (let t = 0; t < nt; t++) key[t] = p[3 * idx[3 * t]! + axis]! + p[3 * idx[3 * t + 1]! + axis]! + p[3 * idx[3 * t + 2]! + axis]!;
-  const order = Uint32Array.from({ length: nt }, (_, t) => t).sort((a, b) => key[a]! - key[b]! || a - b);
+  for (let t = 0; t < nt; t++) key[t] = p[dim * idx[3 * t]! + axis]! + p[dim * idx[3 * t + 1]! + axis]! + p[dim * idx[3 * t + 2]! + axis]!;
+  // Order by key, ties by triangle index (a stable argsort), with the engine's native numeric
+  // sort instead of a comparator: each triangle goes to the first slot of its key's run in the
+  // sorted keys plus the number of earlier triangles with the same key.
+  const sorted = key.slice().sort();
+  const taken = new Uint32Array(nt);
   const out = new Uint32Array(idx.length);
-  order.forEach((t, k) => { out[3 * k] = idx[3 * t]!; out[3 * k + 1] = idx[3 * t + 1]!; out[3 * k + 2] = idx[3 * t + 2]!; });
+  for (let t = 0; t < nt; t++) {
+    const k = key[t]!;
+    let lo = 0, hi = nt;
+    while (lo < hi) { const mid = (lo + hi) >>> 1; if (sorted[mid]! < k) lo = mid + 1; else hi = mid; }
+    const slot = lo + taken[lo]!++;
+    out[3 * slot] = idx[3 * t]!; out[3 * slot + 1] = idx[3 * t + 1]!; out[3 * slot + 2] = idx[3 * t + 2]!;
+  }
   return out;
 }
 
@@ -362,7 +427,7 @@ function sortTriangles(mesh: Mesh): Uint32Array {
 export async function writeGlb(input: GlbInput, options: GlbWriteOptions = {}): Promise<Uint8Array> {
   const fn = 'writeGlb';
   const opts = checkWriteOptions(fn, options);
-  const doc = buildDocument(fn, input);
+  const { doc, pending } = buildDocument(fn, input);
   const io = new WebIO().registerExtensions([KHRMeshQuantization, EXTMeshoptCompression, KHRDracoMeshCompression]);
   // Shared border vertices (face ↔ head) must land on the same grid: one quantisation volume.
   const grid = { quantizationVolume: 'scene' as const, quantizeNormal: 8, quantizeTexcoord: 16 };
@@ -379,6 +444,7 @@ export async function writeGlb(input: GlbInput, options: GlbWriteOptions = {}): 
     } else if (opts.quantize) {
       await doc.transform(quantize({ ...grid, quantizePosition: opts.positionBits }));
     }
+    for (const p of pending) p.texture.setImage(checkPng(fn, p.what, await awaitPng(fn, p)));
     return await io.writeBinary(doc);
   } catch (e) {
     if (e instanceof FaceDetailError) throw e;
@@ -401,7 +467,7 @@ function checkWriteOptions(fn: string, options: GlbWriteOptions): Required<Omit<
 }
 
 /** Validate `input` and build the glTF-Transform document (float attributes, uint16 indices). */
-function buildDocument(fn: string, input: GlbInput): Document {
+function buildDocument(fn: string, input: GlbInput): { doc: Document; pending: PendingImage[] } {
   if (input === null || typeof input !== 'object') invalid(fn, `input must be a GlbInput object, got ${describe(input)}`);
   const mesh = input.mesh;
   checkMesh(fn, mesh, 'input.mesh');
@@ -410,8 +476,9 @@ function buildDocument(fn: string, input: GlbInput): Document {
   const sceneName = checkName(fn, 'input.sceneName', input.sceneName ?? GLB_DEFAULTS.sceneName);
   const generator = checkName(fn, 'input.generator', input.generator ?? GLB_DEFAULTS.generator);
   const copyright = input.copyright === undefined ? undefined : checkName(fn, 'input.copyright', input.copyright);
-  const baseColorPng = input.baseColorPng === undefined ? undefined : checkPng(fn, 'input.baseColorPng', input.baseColorPng);
-  const normalPng = input.normalPng === undefined ? undefined : checkPng(fn, 'input.normalPng', input.normalPng);
+  const pngArg = (name: string, v: unknown): PngBytes | undefined => v === undefined ? undefined : isPending(v) ? v : checkPng(fn, name, v);
+  const baseColorPng = pngArg('input.baseColorPng', input.baseColorPng);
+  const normalPng = pngArg('input.normalPng', input.normalPng);
   if (mesh.tangents && !mesh.normals) invalid(fn, `input.mesh.tangents require input.mesh.normals (glTF viewers ignore tangents without normals)`);
   if ((baseColorPng || normalPng) && !mesh.uvs) invalid(fn, `input.mesh.uvs is required when a texture (baseColorPng/normalPng) is given`);
   const normalScale = checkNumber(fn, 'input.normalScale', input.normalScale ?? GLB_DEFAULTS.normalScale);
@@ -440,7 +507,7 @@ function buildDocument(fn: string, input: GlbInput): Document {
     const color = checkVec(fn, `${what}.color`, e.color, 3);
     color.forEach((c, i) => { checkNumber(fn, `${what}.color[${i}]`, c, { min: 0, max: 1 }); });
     if (e.baseColorPng === undefined) return { name, mesh: e.mesh, color };
-    const png = checkPng(fn, `${what}.baseColorPng`, e.baseColorPng);
+    const png = pngArg(`${what}.baseColorPng`, e.baseColorPng)!;
     if (!e.mesh.uvs) invalid(fn, `${what}.mesh.uvs is required with ${what}.baseColorPng`);
     return { name, mesh: e.mesh, color, png };
   });
@@ -465,13 +532,19 @@ function buildDocument(fn: string, input: GlbInput): Document {
     const w = wrap === 'repeat' ? REPEAT : CLAMP_TO_EDGE;
     info?.setMagFilter(LINEAR).setMinFilter(LINEAR_MIPMAP_LINEAR).setWrapS(w).setWrapT(w);
   };
-  const texture = (png: Uint8Array, name: string): Texture => doc.createTexture(name).setImage(png).setMimeType('image/png');
+  const pending: PendingImage[] = [];
+  const texture = (png: PngBytes, name: string, what: string): Texture => {
+    const t = doc.createTexture(name).setMimeType('image/png');
+    if (isPending(png)) pending.push({ texture: t, what, png });
+    else t.setImage(png);
+    return t;
+  };
   if (baseColorPng) {
-    material.setBaseColorTexture(texture(baseColorPng, `${mat.name}_baseColor`));
+    material.setBaseColorTexture(texture(baseColorPng, `${mat.name}_baseColor`, 'input.baseColorPng'));
     sampler(material.getBaseColorTextureInfo());
   }
   if (normalPng) {
-    material.setNormalTexture(texture(normalPng, `${mat.name}_normal`)).setNormalScale(normalScale);
+    material.setNormalTexture(texture(normalPng, `${mat.name}_normal`, 'input.normalPng')).setNormalScale(normalScale);
     sampler(material.getNormalTextureInfo());
   }
   const faceMesh = addMesh(doc, buffer, meshName, mesh, material);
@@ -485,7 +558,7 @@ function buildDocument(fn: string, input: GlbInput): Document {
     const m = doc.createMaterial(e.name).setMetallicFactor(0).setRoughnessFactor(0.6);
     const { uvs, tangents: _tangents, ...untextured } = e.mesh;
     if ('png' in e && e.png && uvs) {
-      m.setBaseColorTexture(texture(e.png, `${e.name}_baseColor`));
+      m.setBaseColorTexture(texture(e.png, `${e.name}_baseColor`, `input.extraMeshes[${extraMeshes.indexOf(e)}].baseColorPng`));
       sampler(m.getBaseColorTextureInfo());
       scene.addChild(doc.createNode(e.name).setMesh(addMesh(doc, buffer, e.name, { ...untextured, uvs }, m)));
       continue;
@@ -493,7 +566,7 @@ function buildDocument(fn: string, input: GlbInput): Document {
     m.setBaseColorFactor([e.color[0]!, e.color[1]!, e.color[2]!, 1]);
     scene.addChild(doc.createNode(e.name).setMesh(addMesh(doc, buffer, e.name, untextured, m)));
   }
-  return doc;
+  return { doc, pending };
 }
 
 /** A glTF mesh from `mesh` (float32 attributes; split for uint16 indices). */

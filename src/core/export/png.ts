@@ -96,21 +96,8 @@ export function encodePng(img: Image, options: EncodePngOptions = {}): Uint8Arra
   const bitDepth = options.bitDepth ?? ENCODE_PNG_DEFAULTS.bitDepth;
   if (bitDepth !== 8 && bitDepth !== 16) invalid(fn, `options.bitDepth must be 8 or 16, got ${describe(bitDepth)}`);
   const text = options.text;
-  if (text !== undefined) {
-    if (text === null || typeof text !== 'object' || Array.isArray(text)) invalid(fn, `options.text must be an object of strings, got ${describe(text)}`);
-    for (const [k, v] of Object.entries(text)) {
-      checkKeyword(k);
-      checkTextValue(k, v);
-    }
-  }
-
-  const max = bitDepth === 16 ? 65535 : 255;
-  const out = bitDepth === 16 ? new Uint16Array(count) : new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const v = data[i]!;
-    if (Number.isNaN(v)) invalid(fn, `img.data[${i}] is NaN (pixel ${Math.floor(i / channels) % width}, ${Math.floor(i / channels / width)})`);
-    out[i] = v <= 0 ? 0 : v >= 1 ? max : Math.round(v * max);
-  }
+  if (text !== undefined) checkPngText(fn, text);
+  const out = quantizePngSamples(fn, img, bitDepth);
   try {
     const level = Math.max(0, Math.min(9, Math.round(options.compressionLevel ?? 4))) as 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
     return fastPngEncode({ width, height, channels, depth: bitDepth, data: out, ...(text ? { text: { ...text } } : {}) }, { zlib: { level } });
@@ -172,4 +159,87 @@ export function decodePng(bytes: Uint8Array): DecodedPngImage {
     }
   }
   return { image: { width, height, channels, data }, bitDepth: depth, text: { ...png.text } };
+}
+
+/**
+ * Check `text` as {@link EncodePngOptions.text} (keywords printable Latin-1, 1–79 characters;
+ * values Latin-1 without NUL); throws INVALID_OPTION naming `fn` otherwise.
+ */
+export function checkPngText(fn: string, text: unknown): asserts text is Record<string, string> {
+  if (text === null || typeof text !== 'object' || Array.isArray(text)) invalid(fn, `options.text must be an object of strings, got ${describe(text)}`);
+  for (const [k, v] of Object.entries(text)) {
+    checkKeyword(k);
+    checkTextValue(k, v);
+  }
+}
+
+/**
+ * The samples of `img` as PNG integers: × 255 or × 65535, rounded to nearest, clamped to the
+ * range; NaN is rejected (INVALID_OPTION naming the pixel). Shared by every encoder so the pixels
+ * are the same whichever writes the file.
+ *
+ * @example const codes = quantizePngSamples('encodePng', disp, 16) as Uint16Array;
+ */
+export function quantizePngSamples(fn: string, img: Image, bitDepth: 8 | 16): Uint8Array | Uint16Array {
+  const { width, channels, data } = img;
+  const count = data.length;
+  const max = bitDepth === 16 ? 65535 : 255;
+  const out = bitDepth === 16 ? new Uint16Array(count) : new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const v = data[i]!;
+    if (Number.isNaN(v)) invalid(fn, `img.data[${i}] is NaN (pixel ${Math.floor(i / channels) % width}, ${Math.floor(i / channels / width)})`);
+    out[i] = v <= 0 ? 0 : v >= 1 ? max : Math.round(v * max);
+  }
+  return out;
+}
+
+/** CRC-32 (ISO 3309, as PNG chunks use), table-driven. */
+let crcTable: Uint32Array | undefined;
+function crc32(bytes: Uint8Array, start: number, end: number): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = start; i < end; i++) c = crcTable[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * `png` with one `tEXt` chunk per entry of `text` inserted right after its IHDR chunk (the
+ * spec allows them anywhere between IHDR and IEND), for encoders that cannot write text (Node's
+ * native one). Keywords and values are checked as {@link EncodePngOptions.text}.
+ *
+ * @example const bytes = addPngText(nativePng, { 'facedetail:scale_mm': '0.01' });
+ */
+export function addPngText(png: Uint8Array, text: Record<string, string>): Uint8Array {
+  const fn = 'addPngText';
+  checkPngText(fn, text);
+  const SIG = [137, 80, 78, 71, 13, 10, 26, 10];
+  if (png.length < 33 || SIG.some((b, i) => png[i] !== b) || String.fromCharCode(png[12]!, png[13]!, png[14]!, png[15]!) !== 'IHDR') {
+    invalid(fn, 'png must be a PNG file starting with its IHDR chunk');
+  }
+  const ihdrEnd = 8 + 12 + ((png[8]! << 24) | (png[9]! << 16) | (png[10]! << 8) | png[11]!);
+  const chunks: Uint8Array[] = [];
+  for (const [k, v] of Object.entries(text)) {
+    const len = k.length + 1 + v.length;
+    const c = new Uint8Array(12 + len);
+    const dv = new DataView(c.buffer);
+    dv.setUint32(0, len);
+    c.set([116, 69, 88, 116], 4); // 'tEXt'
+    for (let i = 0; i < k.length; i++) c[8 + i] = k.charCodeAt(i);
+    for (let i = 0; i < v.length; i++) c[9 + k.length + i] = v.charCodeAt(i); // c[8 + k.length] = 0 separates them
+    dv.setUint32(8 + len, crc32(c, 4, 8 + len));
+    chunks.push(c);
+  }
+  const out = new Uint8Array(png.length + chunks.reduce((s, c) => s + c.length, 0));
+  out.set(png.subarray(0, ihdrEnd), 0);
+  let at = ihdrEnd;
+  for (const c of chunks) { out.set(c, at); at += c.length; }
+  out.set(png.subarray(ihdrEnd), at);
+  return out;
 }

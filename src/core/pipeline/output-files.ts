@@ -1,5 +1,5 @@
 import { focalLength35mmOf, verticalFov } from '../camera/estimate-camera.js';
-import { writeGlb, type GlbWriteOptions } from '../export/glb.js';
+import { writeGlb, type GlbWriteOptions, type PngBytes } from '../export/glb.js';
 import { writeObj } from '../export/obj.js';
 import { writePly } from '../export/ply.js';
 import { writeRigGlb, type RigGlbPart } from '../export/rig-glb.js';
@@ -44,7 +44,8 @@ const HEAD_ALBEDO = 'head_albedo.png';
 /** The PNGs a face needs, and how to turn their bytes into the output files. */
 interface OutputPlan {
   pngs: { name: string; image: Image; options: EncodePngOptions }[];
-  finish(png: Record<string, Uint8Array>): Promise<Record<string, Uint8Array>>;
+  /** `png`: each job's bytes, or a promise of them (the GLB geometry is built while they encode). */
+  finish(png: Record<string, PngBytes>): Promise<Record<string, Uint8Array>>;
 }
 
 /**
@@ -73,10 +74,20 @@ export async function buildOutputFiles(rec: FaceReconstruction, options: OutputF
  */
 export async function buildOutputFilesAsync(rec: FaceReconstruction, options: OutputFilesOptions, encode: PngEncoder): Promise<Record<string, Uint8Array>> {
   const plan = planOutputFiles(rec, options);
-  const bytes = await Promise.all(plan.pngs.map((job) => encode(job.image, job.options)));
-  const png: Record<string, Uint8Array> = {};
-  plan.pngs.forEach((job, i) => { png[job.name] = bytes[i]!; });
-  return plan.finish(png);
+  // Every encoder starts now; the meshes are written while they run (Node: on libuv's threads).
+  const png: Record<string, Promise<Uint8Array>> = {};
+  const all: Promise<Uint8Array>[] = [];
+  for (const job of plan.pngs) {
+    const p = Promise.resolve().then(() => encode(job.image, job.options));
+    p.catch(() => undefined); // observed below (Promise.all / the GLB writer): no unhandled rejection meanwhile
+    png[job.name] = p;
+    all.push(p);
+  }
+  try {
+    return await plan.finish(png);
+  } finally {
+    await Promise.allSettled(all); // never leave an encoder running past the call
+  }
 }
 
 function planOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): OutputPlan {
@@ -100,9 +111,8 @@ function planOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): 
   const headTexture = (rec.extraMeshes ?? []).find((e) => e.texture && e.mesh.uvs)?.texture;
   if (headTexture) pngs.push({ name: HEAD_ALBEDO, image: headTexture, options: { bitDepth: 8 } });
 
-  const finish = async (png: Record<string, Uint8Array>): Promise<Record<string, Uint8Array>> => {
+  const finish = async (png: Record<string, PngBytes>): Promise<Record<string, Uint8Array>> => {
     const files: Record<string, Uint8Array> = {};
-    for (const job of pngs) if (!job.name.startsWith('#')) files[job.name] = png[job.name]!;
     const mesh = rec.detailedMesh;
     const extras = (rec.extraMeshes ?? []).map((e) => ({
       name: e.name, mesh: e.mesh, color: e.color ?? [0.5, 0.4, 0.35] as [number, number, number],
@@ -145,18 +155,20 @@ function planOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): 
     }
     if (rec.rig) {
       files['rig.glb'] = await writeRigGlb({
-        parts: rigPartsInMetres(rec.rig, headPng),
+        parts: rigPartsInMetres(rec.rig, headPng && await headPng),
         targetNames: rec.rig.names,
         weights: rec.rig.weights,
-        baseColorPng: png['albedo.png']!,
-        normalPng: png[RIG_NORMAL]!,
+        baseColorPng: await png['albedo.png']!,
+        normalPng: await png[RIG_NORMAL]!,
         camera: glTFCamera(rec),
         generator: `facedetail ${options.version}`,
         extras: { units: 'metres', frame: 'head: +X subject left, +Y up, +Z out of the face', source: options.sourceName, rig: 'arkit', missingInModel: [...rec.rig.missing] },
       });
     }
     files['result.json'] = utf8(JSON.stringify(resultJson(rec, options, dispEnc), null, 2) + '\n');
-    return files;
+    const maps: Record<string, Uint8Array> = {};
+    for (const job of pngs) if (!job.name.startsWith('#')) maps[job.name] = await png[job.name]!;
+    return { ...maps, ...files };
   };
   return { pngs, finish };
 }
