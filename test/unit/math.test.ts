@@ -1,4 +1,5 @@
 /** core/math: vector / matrix / rotation helpers and the convex hull against direct answers. */
+import { selectKth } from '../../src/core/math/select.js';
 import { describe, expect, it } from 'vitest';
 import { convexHull } from '../../src/core/math/hull.js';
 import { mat3FromAxisAngle, mat3Multiply, mat3MulVec3, mat3TransformPoint, mat3TransposeMulVec3 } from '../../src/core/math/mat3.js';
@@ -112,5 +113,36 @@ describe('convexHull', () => {
         }
       }
     }
+  });
+});
+
+describe('selectKth', () => {
+  it('returns exactly what a full sort puts at k, and partitions around it (random, duplicates, sorted, reversed)', () => {
+    let seed = 12345;
+    const rnd = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32; };
+    const cases: Float64Array[] = [];
+    for (const n of [1, 2, 3, 17, 100, 1001, 20000]) {
+      cases.push(Float64Array.from({ length: n }, () => rnd() * 10 - 5));
+      cases.push(Float64Array.from({ length: n }, () => Math.floor(rnd() * 4))); // many ties
+      cases.push(Float64Array.from({ length: n }, (_, i) => i));
+      cases.push(Float64Array.from({ length: n }, (_, i) => n - i));
+    }
+    for (const c of cases) {
+      const sorted = c.slice().sort();
+      for (const k of new Set([0, c.length >> 1, c.length - 1, Math.floor(rnd() * c.length)])) {
+        const a = c.slice();
+        const v = selectKth(a, k);
+        expect(v).toBe(sorted[k]);
+        expect(a[k]).toBe(sorted[k]);
+        let partitioned = true;
+        for (let i = 0; i < a.length; i++) if (i < k ? a[i]! > v : i > k && a[i]! < v) partitioned = false;
+        expect(partitioned).toBe(true);
+        const perm = a.slice().sort(); // a permutation of the input
+        expect(perm.every((x, i) => x === sorted[i])).toBe(true);
+      }
+    }
+    const f32 = Float32Array.from({ length: 999 }, () => rnd());
+    expect(selectKth(f32.slice(), 499)).toBe(f32.slice().sort()[499]);
+    expect(() => selectKth(new Float64Array(3), 3)).toThrow(RangeError);
   });
 });

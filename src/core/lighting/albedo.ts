@@ -39,6 +39,7 @@
  *
  * Outside the coverage, and where the normal is missing, the texture is copied unchanged.
  */
+import { selectKth } from '../math/select.js';
 import { FaceDetailError } from '../errors.js';
 import { REC709_LUMA, createImage, linearToSrgb, mapImage, srgbToLinear } from '../image/image.js';
 import type { Image } from '../types.js';
@@ -192,6 +193,7 @@ function sharedAlbedo(tex: Image, normals: Float32Array, coverage: Uint8Array, s
   mean = count > 0 ? mean / count : 1;
   const F = Math.max(1e-6, opts.shadingFloor * (mean > 0 ? mean : 1));
   const beta = opts.lightChromaBound, hi = opts.maxAlbedo;
+  const bLo = Math.exp(-beta), bUp = Math.exp(beta);
   const G = Math.max(1e-6, opts.lightChromaFloor * (mean > 0 ? mean : 1));
   const out = createImage(W, H, C);
   const src = tex.data, dst = out.data;
@@ -207,7 +209,7 @@ function sharedAlbedo(tex: Image, normals: Float32Array, coverage: Uint8Array, s
       const x = cn[3 * k]!, y = cn[3 * k + 1]!, z = cn[3 * k + 2]!;
       const s0 = evalSH(sh, 0, x, y, z), s1 = evalSH(sh, 1, x, y, z), s2 = evalSH(sh, 2, x, y, z);
       const L = w0 * s0 + w1 * s1 + w2 * s2 + G;
-      k3[0] = boundRatio((s0 + G) / L, beta); k3[1] = boundRatio((s1 + G) / L, beta); k3[2] = boundRatio((s2 + G) / L, beta);
+      k3[0] = boundRatio((s0 + G) / L, bLo, bUp); k3[1] = boundRatio((s1 + G) / L, bLo, bUp); k3[2] = boundRatio((s2 + G) / L, bLo, bUp);
       const norm = w0 * k3[0]! + w1 * k3[1]! + w2 * k3[2]!;
       for (let c = 0; c < 3; c++) k3[c] = k3[c]! / norm;
     } else {
@@ -258,13 +260,12 @@ function medianAlbedoWhere(d: Float32Array, C: number, n: number, use: (k: numbe
     j++;
   }
   const med: [number, number, number] = [0, 0, 0];
-  for (let c = 0; c < 3; c++) { const v = vals[c]!.subarray(0, j).sort(); med[c] = v[j >> 1]!; }
+  for (let c = 0; c < 3; c++) med[c] = selectKth(vals[c]!.subarray(0, j), j >> 1);
   return med;
 }
 
-/** exp(clamp(ln r, −β, β)), with r ≤ 0 treated as the lower bound. */
-function boundRatio(r: number, beta: number): number {
-  const lo = Math.exp(-beta), up = Math.exp(beta);
+/** exp(clamp(ln r, −β, β)) given lo = e^−β and up = e^β, with r ≤ 0 treated as the lower bound. */
+function boundRatio(r: number, lo: number, up: number): number {
   return r > up ? up : r > lo ? r : lo;
 }
 

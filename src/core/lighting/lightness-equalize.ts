@@ -19,6 +19,7 @@
  * too — that is the price, chosen on the albedo benchmark's tuning renders. Isomorphic.
  */
 import { boxSum } from '../detail/box-filter.js';
+import { selectKth } from '../math/select.js';
 import { REC709_LUMA as LUMA } from '../image/image.js';
 import { invalidOption } from '../options.js';
 import type { Image } from '../types.js';
@@ -76,7 +77,7 @@ export function equalizeLightness(albedo: Image, coverage: ArrayLike<number>, op
   const out: Image = { width: W, height: H, channels: C, data: Float32Array.from(data) };
   if (options.strength === 0) return out;
   const logY = new Float64Array(n), w = new Float64Array(n), valid = new Uint8Array(n);
-  // The weighted texels' ln Y, for the median (a typed array: its numeric sort is native).
+  // The weighted texels' ln Y, for the median (selected, not sorted).
   const logs = new Float64Array(n);
   let count = 0;
   for (let k = 0; k < n; k++) {
@@ -88,8 +89,7 @@ export function equalizeLightness(albedo: Image, coverage: ArrayLike<number>, op
     if (w[k]! > 0.5) logs[count++] = logY[k]!;
   }
   if (count === 0) return out;
-  const sorted = logs.subarray(0, count).sort();
-  const m = sorted[count >> 1]!, cl = options.clampLog;
+  const m = selectKth(logs.subarray(0, count), count >> 1), cl = options.clampLog;
   const num = new Float64Array(n), den = new Float64Array(n), tmp = new Float64Array(n);
   for (let k = 0; k < n; k++) if (w[k]) num[k] = w[k]! * Math.max(-cl, Math.min(cl, logY[k]! - m));
   den.set(w);
