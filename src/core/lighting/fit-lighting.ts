@@ -239,14 +239,37 @@ function fitSamples(Y: Float64Array, I: Float64Array, w: Float64Array, N: number
       const om = w[t]! * rw[t]!;
       if (om === 0) continue;
       sw += om;
+      // Unrolled (the same products, summed in the same order, as the p ≤ q double loop).
       const o = 9 * t;
+      const y0 = Y[o + 0]!, y1 = Y[o + 1]!, y2 = Y[o + 2]!, y3 = Y[o + 3]!, y4 = Y[o + 4]!, y5 = Y[o + 5]!, y6 = Y[o + 6]!, y7 = Y[o + 7]!, y8 = Y[o + 8]!;
       const i0 = om * I[3 * t]!, i1 = om * I[3 * t + 1]!, i2 = om * I[3 * t + 2]!;
-      for (let p = 0; p < 9; p++) {
-        const yp = Y[o + p]!;
-        const oyp = om * yp;
-        for (let q = p; q < 9; q++) A[p * 9 + q]! += oyp * Y[o + q]!;
-        B[p]! += i0 * yp; B[9 + p]! += i1 * yp; B[18 + p]! += i2 * yp;
-      }
+      const w0 = om * y0;
+      A[0]! += w0 * y0; A[1]! += w0 * y1; A[2]! += w0 * y2; A[3]! += w0 * y3; A[4]! += w0 * y4; A[5]! += w0 * y5; A[6]! += w0 * y6; A[7]! += w0 * y7; A[8]! += w0 * y8;
+      B[0]! += i0 * y0; B[9]! += i1 * y0; B[18]! += i2 * y0;
+      const w1 = om * y1;
+      A[10]! += w1 * y1; A[11]! += w1 * y2; A[12]! += w1 * y3; A[13]! += w1 * y4; A[14]! += w1 * y5; A[15]! += w1 * y6; A[16]! += w1 * y7; A[17]! += w1 * y8;
+      B[1]! += i0 * y1; B[10]! += i1 * y1; B[19]! += i2 * y1;
+      const w2 = om * y2;
+      A[20]! += w2 * y2; A[21]! += w2 * y3; A[22]! += w2 * y4; A[23]! += w2 * y5; A[24]! += w2 * y6; A[25]! += w2 * y7; A[26]! += w2 * y8;
+      B[2]! += i0 * y2; B[11]! += i1 * y2; B[20]! += i2 * y2;
+      const w3 = om * y3;
+      A[30]! += w3 * y3; A[31]! += w3 * y4; A[32]! += w3 * y5; A[33]! += w3 * y6; A[34]! += w3 * y7; A[35]! += w3 * y8;
+      B[3]! += i0 * y3; B[12]! += i1 * y3; B[21]! += i2 * y3;
+      const w4 = om * y4;
+      A[40]! += w4 * y4; A[41]! += w4 * y5; A[42]! += w4 * y6; A[43]! += w4 * y7; A[44]! += w4 * y8;
+      B[4]! += i0 * y4; B[13]! += i1 * y4; B[22]! += i2 * y4;
+      const w5 = om * y5;
+      A[50]! += w5 * y5; A[51]! += w5 * y6; A[52]! += w5 * y7; A[53]! += w5 * y8;
+      B[5]! += i0 * y5; B[14]! += i1 * y5; B[23]! += i2 * y5;
+      const w6 = om * y6;
+      A[60]! += w6 * y6; A[61]! += w6 * y7; A[62]! += w6 * y8;
+      B[6]! += i0 * y6; B[15]! += i1 * y6; B[24]! += i2 * y6;
+      const w7 = om * y7;
+      A[70]! += w7 * y7; A[71]! += w7 * y8;
+      B[7]! += i0 * y7; B[16]! += i1 * y7; B[25]! += i2 * y7;
+      const w8 = om * y8;
+      A[80]! += w8 * y8;
+      B[8]! += i0 * y8; B[17]! += i1 * y8; B[26]! += i2 * y8;
     }
     if (!(sw > 0)) break;
     const inv = 1 / sw;
@@ -352,13 +375,14 @@ function fitSamples(Y: Float64Array, I: Float64Array, w: Float64Array, N: number
  */
 function residuals(Y: Float64Array, I: Float64Array, w: Float64Array, N: number, P: Float64Array, r: Float64Array, meanI: number[]): number {
   const f0 = 1 / meanI[0]!, f1 = 1 / meanI[1]!, f2 = 1 / meanI[2]!;
+  const c00 = P[0]!, c01 = P[1]!, c02 = P[2]!, c03 = P[3]!, c04 = P[4]!, c05 = P[5]!, c06 = P[6]!, c07 = P[7]!, c08 = P[8]!, c10 = P[9]!, c11 = P[10]!, c12 = P[11]!, c13 = P[12]!, c14 = P[13]!, c15 = P[14]!, c16 = P[15]!, c17 = P[16]!, c18 = P[17]!, c20 = P[18]!, c21 = P[19]!, c22 = P[20]!, c23 = P[21]!, c24 = P[22]!, c25 = P[23]!, c26 = P[24]!, c27 = P[25]!, c28 = P[26]!;
   for (let t = 0; t < N; t++) {
     const o = 9 * t;
-    let p0 = 0, p1 = 0, p2 = 0;
-    for (let q = 0; q < 9; q++) {
-      const y = Y[o + q]!;
-      p0 += P[q]! * y; p1 += P[9 + q]! * y; p2 += P[18 + q]! * y;
-    }
+    // Unrolled: the same sums in the same order as a loop over the 9 basis functions.
+    const y0 = Y[o + 0]!, y1 = Y[o + 1]!, y2 = Y[o + 2]!, y3 = Y[o + 3]!, y4 = Y[o + 4]!, y5 = Y[o + 5]!, y6 = Y[o + 6]!, y7 = Y[o + 7]!, y8 = Y[o + 8]!;
+    const p0 = c00 * y0 + c01 * y1 + c02 * y2 + c03 * y3 + c04 * y4 + c05 * y5 + c06 * y6 + c07 * y7 + c08 * y8;
+    const p1 = c10 * y0 + c11 * y1 + c12 * y2 + c13 * y3 + c14 * y4 + c15 * y5 + c16 * y6 + c17 * y7 + c18 * y8;
+    const p2 = c20 * y0 + c21 * y1 + c22 * y2 + c23 * y3 + c24 * y4 + c25 * y5 + c26 * y6 + c27 * y7 + c28 * y8;
     const e0 = (I[3 * t]! - p0) * f0;
     const e1 = (I[3 * t + 1]! - p1) * f1;
     const e2 = (I[3 * t + 2]! - p2) * f2;
