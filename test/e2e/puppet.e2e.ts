@@ -1,0 +1,185 @@
+/**
+ * Live puppeteering in the web app (Chromium, as web.e2e.ts): reconstruct faceapi_neutral.jpg
+ * with the ICT model and the ARKit rig, then "Animate with webcam" with Chromium's fake camera
+ * playing a video made here from shared photos (YUV4MPEG2, 640×480, 15 fps): blocks of a neutral
+ * face, an open-mouthed (surprised) face and a smiling face, each block tagged by the colour of
+ * its top-left 16×16 pixels (black / white / grey) so that every processed frame can be told
+ * apart. The rig's weights must follow the video: jawOpen higher on the surprised frames, the
+ * smile higher on the smiling ones, than on the neutral frames. Then Stop, a slider, and "Export
+ * rig" with the slider's weight as the default. Prints the fps and the per-frame times (not
+ * gated). Screenshot: test/e2e/out/puppet-viewer.png (git-ignored). Skips, saying why, without
+ * Chromium or the photos.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readRigGlb } from '../../src/core/export/rig-glb.js';
+import { launchBrowser, OUT, openApp, pageApi, photo, ROOT, skipReasonFor, type PageApi } from './helpers.js';
+import { serveStatic, type StaticServer } from './static-server.js';
+
+const PHOTOS = ['faceapi_neutral.jpg', 'faceapi_surprised.jpg', 'faceapi_happy.jpg'];
+const skipReason = skipReasonFor(PHOTOS);
+if (skipReason) console.log(`web app puppet e2e test skipped: ${skipReason}`);
+
+const W = 640, H = 480, FPS = 15, BLOCK = 30; // frames per block: 2 s
+/** The video's blocks: photo, crop around the face (similar framing), tag luminance. */
+const BLOCKS = [
+  { name: 'neutral', file: 'faceapi_neutral.jpg', crop: { left: 154, top: 8, width: 300, height: 225 }, tag: 0 },
+  { name: 'surprised', file: 'faceapi_surprised.jpg', crop: { left: 53, top: 1, width: 400, height: 300 }, tag: 255 },
+  { name: 'neutral', file: 'faceapi_neutral.jpg', crop: { left: 154, top: 8, width: 300, height: 225 }, tag: 0 },
+  { name: 'happy', file: 'faceapi_happy.jpg', crop: { left: 160, top: 0, width: 340, height: 255 }, tag: 128 },
+] as const;
+const classOf = (tag: number): 'neutral' | 'happy' | 'surprised' => (tag < 64 ? 'neutral' : tag < 192 ? 'happy' : 'surprised');
+
+/** One I420 frame (full-range BT.601, as C420jpeg) of a photo letterboxed to W×H, with its tag square. */
+async function i420Frame(file: string, crop: { left: number; top: number; width: number; height: number }, tag: number): Promise<Uint8Array> {
+  const rgb = await sharp(photo(file)).extract(crop).resize(W, H, { fit: 'contain', background: '#000' }).removeAlpha().raw().toBuffer();
+  for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) rgb.fill(tag, 3 * (y * W + x), 3 * (y * W + x) + 3);
+  const out = new Uint8Array((W * H * 3) / 2);
+  const U = W * H, V = U + U / 4;
+  for (let i = 0; i < W * H; i++) out[i] = Math.round(0.299 * rgb[3 * i]! + 0.587 * rgb[3 * i + 1]! + 0.114 * rgb[3 * i + 2]!);
+  for (let y = 0; y < H / 2; y++) {
+    for (let x = 0; x < W / 2; x++) {
+      let r = 0, g = 0, b = 0;
+      for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) {
+        const p = 3 * ((2 * y + dy) * W + 2 * x + dx);
+        r += rgb[p]!; g += rgb[p + 1]!; b += rgb[p + 2]!;
+      }
+      r /= 4; g /= 4; b /= 4;
+      const c = y * (W / 2) + x;
+      out[U + c] = Math.max(0, Math.min(255, Math.round(128 - 0.168736 * r - 0.331264 * g + 0.5 * b)));
+      out[V + c] = Math.max(0, Math.min(255, Math.round(128 + 0.5 * r - 0.418688 * g - 0.081312 * b)));
+    }
+  }
+  return out;
+}
+
+/** The YUV4MPEG2 video of {@link BLOCKS} (Chromium loops it). */
+async function writeVideo(path: string): Promise<void> {
+  const frames = await Promise.all(BLOCKS.map((b) => i420Frame(b.file, b.crop, b.tag)));
+  const header = Buffer.from(`YUV4MPEG2 W${W} H${H} F${FPS}:1 Ip A1:1 C420jpeg\n`);
+  const tag = Buffer.from('FRAME\n');
+  const parts: Uint8Array[] = [header];
+  for (const f of frames) for (let k = 0; k < BLOCK; k++) parts.push(tag, f);
+  writeFileSync(path, Buffer.concat(parts));
+}
+
+interface PuppetApi {
+  state: string; names: string[]; weights: number[]; frames: number; fps: number;
+  video: { width: number; height: number } | undefined;
+  history: Array<{ t: number; tag: number; source: string; weights: number[]; meshMs: number; fitMs: number; renderMs: number; roundTripMs: number; convertMs: number; grabMs: number }>;
+  error: { code: string; message: string } | undefined;
+}
+const puppetApi = (page: Page): Promise<PuppetApi> => page.evaluate(() => (window as unknown as { facedetailPuppet: PuppetApi }).facedetailPuppet);
+
+describe.skipIf(skipReason !== undefined)('web app: animate the rig with the webcam', () => {
+  let server: StaticServer;
+  let browser: Browser;
+  let page: Page;
+  let dir: string;
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    dir = await mkdtemp(join(tmpdir(), 'facedetail-puppet-'));
+    const video = join(dir, 'faces.y4m');
+    await writeVideo(video);
+    server = await serveStatic(join(ROOT, 'dist-web')); // built once by global-setup.ts
+    browser = await launchBrowser(true, [`--use-file-for-fake-video-capture=${video}`]);
+    page = await openApp(browser, server.url);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('drives the rig from the camera: the weights follow the video; sliders and Export rig', async () => {
+    const t0 = Date.now();
+    await page.selectOption('#opt-model', 'ict');
+    await page.check('#opt-rig');
+    await page.selectOption('#opt-detail', 'sfs');
+    const before = (await pageApi(page)).runs;
+    await page.setInputFiles('#file', photo('faceapi_neutral.jpg'));
+    await page.waitForFunction((n) => {
+      const api = (window as unknown as { facedetail: PageApi }).facedetail;
+      return api.runs > n && (api.state === 'done' || api.state === 'error');
+    }, before, { timeout: 240_000 });
+    const api = await pageApi(page);
+    expect(api.state, JSON.stringify(api.error)).toBe('done');
+    const tRec = Date.now();
+    await expect.poll(() => page.isVisible('#puppet-start')).toBe(true);
+
+    await page.click('#puppet-start');
+    await page.waitForFunction(() => {
+      const p = (window as unknown as { facedetailPuppet: PuppetApi }).facedetailPuppet;
+      return p.state === 'error' || (p.state === 'running' && p.frames > 0);
+    }, null, { timeout: 60_000 });
+    let p = await puppetApi(page);
+    expect(p.state, JSON.stringify(p.error)).toBe('running');
+    expect(p.names).toHaveLength(52);
+    expect(p.video).toEqual({ width: W, height: H });
+    const tStart = Date.now();
+
+    // Collect until every block has steady frames (the last three processed frames of one tag), at most 45 s.
+    const steady = (h: PuppetApi['history']): Record<string, PuppetApi['history']> => {
+      const out: Record<string, PuppetApi['history']> = { neutral: [], happy: [], surprised: [] };
+      for (let i = 2; i < h.length; i++) {
+        const c = classOf(h[i]!.tag);
+        if (classOf(h[i - 1]!.tag) === c && classOf(h[i - 2]!.tag) === c) out[c]!.push(h[i]!);
+      }
+      return out;
+    };
+    let shot = false;
+    for (;;) {
+      await page.waitForTimeout(1000);
+      p = await puppetApi(page);
+      const last = p.history[p.history.length - 1];
+      if (!shot && last && classOf(last.tag) === 'surprised' && p.weights[p.names.indexOf('jawOpen')]! > 0.2) {
+        const png = await page.locator('#view-panel').screenshot();
+        writeFileSync(join(OUT, 'puppet-viewer.png'), png);
+        mkdirSync(join(ROOT, 'scratch'), { recursive: true });
+        writeFileSync(join(ROOT, 'scratch', 'puppet-viewer.png'), png);
+        shot = true;
+      }
+      const s = steady(p.history);
+      if ((s['neutral']!.length >= 6 && s['happy']!.length >= 4 && s['surprised']!.length >= 4 && shot) || Date.now() - tStart > 45_000) break;
+    }
+    const h = p.history, s = steady(h);
+    const jaw = p.names.indexOf('jawOpen'), sl = p.names.indexOf('mouthSmileLeft'), sr = p.names.indexOf('mouthSmileRight');
+    const mean = (xs: PuppetApi['history'], f: (w: number[]) => number): number => xs.reduce((a, x) => a + f(x.weights), 0) / Math.max(1, xs.length);
+    const jawOf = (c: string): number => mean(s[c]!, (w) => w[jaw]!);
+    const smileOf = (c: string): number => mean(s[c]!, (w) => (w[sl]! + w[sr]!) / 2);
+    const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? Number.NaN;
+    const seconds = (h[h.length - 1]!.t - h[0]!.t) / 1000;
+    console.log(`puppet: ${h.length} frames in ${seconds.toFixed(1)} s = ${((h.length - 1) / seconds).toFixed(1)} fps (page readout ${p.fps.toFixed(1)}); per frame: face mesh median ${med(h.map((x) => x.meshMs)).toFixed(1)} ms, fit median ${med(h.filter((x) => x.fitMs > 0).map((x) => x.fitMs)).toFixed(1)} ms, render median ${med(h.map((x) => x.renderMs)).toFixed(1)} ms, grab → result median ${med(h.map((x) => x.roundTripMs)).toFixed(1)} ms (grab ${med(h.map((x) => x.grabMs)).toFixed(1)}, pixels in the worker ${med(h.map((x) => x.convertMs)).toFixed(1)}); detections ${h.filter((x) => x.source === 'detected').length}, no face ${h.filter((x) => x.source === 'none').length}`);
+    for (const c of ['neutral', 'surprised', 'happy']) console.log(`  ${c}: ${s[c]!.length} steady frames, jawOpen ${jawOf(c).toFixed(3)}, smile ${smileOf(c).toFixed(3)}`);
+    console.log(`  reconstruction ${((tRec - t0) / 1000).toFixed(1)} s, animation set-up ${((tStart - tRec) / 1000).toFixed(1)} s`);
+    expect(shot, 'a surprised frame with the jaw open was seen').toBe(true);
+    for (const c of ['neutral', 'surprised', 'happy']) expect(s[c]!.length, c).toBeGreaterThanOrEqual(3);
+    expect(jawOf('surprised')).toBeGreaterThan(jawOf('neutral') + 0.1);
+    expect(smileOf('happy')).toBeGreaterThan(smileOf('neutral') + 0.05);
+    expect(h.filter((x) => x.source === 'none').length).toBeLessThan(h.length / 4);
+
+    // Stop; a slider sets its weight; Export rig writes it as the default weight.
+    await page.click('#puppet-stop');
+    expect((await puppetApi(page)).state).toBe('stopped');
+    await page.evaluate(() => {
+      const el = document.querySelector<HTMLInputElement>('#puppet-sliders input[data-shape="jawOpen"]')!;
+      el.value = '0.9';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await expect.poll(async () => (await puppetApi(page)).weights[jaw]).toBeCloseTo(0.9, 5);
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#puppet-export')]);
+    expect(dl.suggestedFilename()).toBe('faceapi_neutral_rig.glb');
+    const path = join(OUT, 'puppet-rig.glb');
+    await dl.saveAs(path);
+    const rig = await readRigGlb(new Uint8Array(readFileSync(path)));
+    expect(rig.targetNames).toHaveLength(52);
+    expect(rig.weights[rig.targetNames.indexOf('jawOpen')]).toBeCloseTo(0.9, 5);
+    console.log(`  test ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  });
+});
