@@ -8,9 +8,9 @@
  *
  * Frames: from the camera track itself where the browser can (Chromium's MediaStreamTrackProcessor:
  * WebCodecs VideoFrames in the capture's own memory, which the worker reads without a canvas),
- * else from the <video> element. Pacing: one frame in flight; frames that arrive meanwhile are
- * dropped, so a slow machine skips frames instead of queueing them and the rig lags by at most
- * one frame's work.
+ * else from the <video> element. Pacing: one frame in flight; of the frames that arrive
+ * meanwhile only the newest is kept and sent as soon as the result is back, so a slow machine
+ * skips frames instead of queueing them, and the rig lags by at most about two frames' work.
  */
 import { setRigGlbWeights } from '../core/export/rig-weights.js';
 import { saveBytes } from './downloads.js';
@@ -93,6 +93,8 @@ export class PuppetController {
   /** The camera track's frames (MediaStreamTrackProcessor), when the browser has it. */
   private reader: ReadableStreamDefaultReader<VideoFrame> | undefined;
   private inFlight = false;
+  /** The newest track frame not sent yet. */
+  private pending: VideoFrame | undefined;
   private grabMs = 0;
   private sliders: HTMLInputElement[] = [];
   private outputs: HTMLOutputElement[] = [];
@@ -226,6 +228,8 @@ export class PuppetController {
     const was = this.running || this.api.state === 'starting';
     this.running = false;
     this.inFlight = false;
+    this.pending?.close();
+    this.pending = undefined;
     void this.reader?.cancel().catch(() => undefined);
     this.reader = undefined;
     for (const t of this.stream?.getTracks() ?? []) t.stop();
@@ -257,12 +261,22 @@ export class PuppetController {
       try { r = await reader.read(); } catch { return; }
       if (r.done) return;
       const frame = r.value;
-      if (!this.running || this.inFlight || reader !== this.reader) { frame.close(); continue; }
-      this.inFlight = true;
-      this.grabbedAt = performance.now();
-      this.grabMs = 0;
-      this.host.post({ type: 'puppet-frame', id: this.id, frame, timeMs: this.grabbedAt }, [frame]);
+      if (!this.running || reader !== this.reader) { frame.close(); continue; }
+      // Busy: keep the newest frame for when the result is back (no wait for the camera then).
+      this.pending?.close();
+      this.pending = frame;
+      if (!this.inFlight) this.sendPending();
     }
+  }
+
+  private sendPending(): void {
+    const frame = this.pending;
+    if (!frame || !this.running) return;
+    this.pending = undefined;
+    this.inFlight = true;
+    this.grabbedAt = performance.now();
+    this.grabMs = 0;
+    this.host.post({ type: 'puppet-frame', id: this.id, frame, timeMs: this.grabbedAt }, [frame]);
   }
 
   /** Grabs the next camera frame for the worker (one in flight). */
@@ -307,7 +321,8 @@ export class PuppetController {
     if (this.api.history.length > 600) this.api.history.shift();
     this.els.fps.textContent = `${this.api.fps.toFixed(1)} fps · face mesh ${r.meshMs.toFixed(0)} ms · fit ${r.fitMs.toFixed(0)} ms${r.found ? '' : ' · no face in view'}`;
     this.els.fps.dataset['fps'] = this.api.fps.toFixed(2);
-    this.next();
+    if (this.reader) this.sendPending();
+    else this.next();
   }
 
   /** Puts {@link weights} on the rig and the sliders. */

@@ -138,7 +138,7 @@ describe.skipIf(skipReason !== undefined)('web app: animate the rig with the web
       await page.waitForTimeout(1000);
       p = await puppetApi(page);
       const last = p.history[p.history.length - 1];
-      if (!shot && last && classOf(last.tag) === 'surprised' && p.weights[p.names.indexOf('jawOpen')]! > 0.2) {
+      if (!shot && last && classOf(last.tag) === 'surprised' && p.weights[p.names.indexOf('jawOpen')]! > 0.5) {
         const png = await page.locator('#view-panel').screenshot();
         writeFileSync(join(OUT, 'puppet-viewer.png'), png);
         mkdirSync(join(ROOT, 'scratch'), { recursive: true });
