@@ -2,9 +2,11 @@
  * A camera frame's pixels as the core's float RGB image, in the worker. A WebCodecs `VideoFrame`
  * is read with `copyTo` in its own format (I420, NV12, RGBA/BGRA…), converted here: a camera's
  * frame is usually in CPU memory, and this avoids drawing it into a canvas and reading that back
- * (measured in headless Chromium with SwiftShader on this project's 2-core machine: ~600 ms per
- * 640×480 frame through an OffscreenCanvas, ~5 ms with copyTo). Anything else (an ImageBitmap,
- * a format this does not know) goes through an OffscreenCanvas.
+ * (measured in headless Chromium with SwiftShader on this project's loaded 2-core machine, per
+ * 640×480 frame: ~600 ms through an OffscreenCanvas; 9–13 ms with copyTo of a frame from
+ * MediaStreamTrackProcessor, conversion included; a `VideoFrame` made from the <video> element
+ * is GPU-backed there and its copyTo took ~1.1 s). Anything else (an ImageBitmap, a format this
+ * does not know) goes through an OffscreenCanvas.
  */
 import type { Image } from '../core/index.js';
 

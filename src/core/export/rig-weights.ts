@@ -2,7 +2,7 @@
  * New default weights for a rig GLB (`setRigGlbWeights`), without glTF-Transform: only the JSON
  * chunk is rewritten, so the web page can use it without loading the writer. Isomorphic.
  */
-import { describe, invalid } from './validate.js';
+import { describe, invalid, textDecode, utf8Encode } from './validate.js';
 
 /**
  * A copy of a rig GLB with new default weights (`mesh.weights` of every mesh that has
@@ -22,7 +22,7 @@ export function setRigGlbWeights(bytes: Uint8Array, weights: Readonly<Record<str
   const jsonLength = dv.getUint32(12, true);
   if (dv.getUint32(16, true) !== 0x4e4f534a || 20 + jsonLength > bytes.byteLength) invalid(fn, 'the GLB does not start with a JSON chunk');
   for (const [name, w] of Object.entries(weights)) if (!Number.isFinite(w)) invalid(fn, `weights.${name} must be a finite number, got ${describe(w)}`);
-  const json = JSON.parse(new TextDecoder().decode(bytes.subarray(20, 20 + jsonLength))) as { meshes?: Array<{ weights?: number[]; extras?: { targetNames?: unknown } }> };
+  const json = JSON.parse(textDecode(bytes.subarray(20, 20 + jsonLength))) as { meshes?: Array<{ weights?: number[]; extras?: { targetNames?: unknown } }> };
   let rigs = 0;
   for (const mesh of json.meshes ?? []) {
     const names = mesh.extras?.targetNames;
@@ -31,7 +31,7 @@ export function setRigGlbWeights(bytes: Uint8Array, weights: Readonly<Record<str
     mesh.weights = names.map((n, i) => (typeof n === 'string' && weights[n] !== undefined ? weights[n] : mesh.weights?.[i] ?? 0));
   }
   if (rigs === 0) invalid(fn, 'the GLB has no mesh with extras.targetNames (not a rig)');
-  let text = new TextEncoder().encode(JSON.stringify(json));
+  let text = utf8Encode(JSON.stringify(json));
   const padded = (text.byteLength + 3) & ~3;
   if (padded !== text.byteLength) {
     const t = new Uint8Array(padded).fill(0x20);
