@@ -92,21 +92,11 @@ describe.skipIf(skipReason !== undefined)('web app: animate the rig with the web
       }
       return out;
     };
-    let shot = false;
     for (;;) {
       await page.waitForTimeout(1000);
       p = await puppetApi(page);
-      const last = p.history[p.history.length - 1];
-      if (!shot && last && classOf(last.tag) === 'surprised' && p.weights[p.names.indexOf('jawOpen')]! > 0.5) {
-        await page.waitForTimeout(300); // SwiftShader presents the frame a little after the weights change
-        const png = await page.locator('#view-panel').screenshot();
-        writeFileSync(join(OUT, 'puppet-viewer.png'), png);
-        mkdirSync(join(ROOT, 'scratch'), { recursive: true });
-        writeFileSync(join(ROOT, 'scratch', 'puppet-viewer.png'), png);
-        shot = true;
-      }
       const s = steady(p.history);
-      if ((s['neutral']!.length >= 6 && s['happy']!.length >= 4 && s['surprised']!.length >= 4 && shot) || Date.now() - tStart > 45_000) break;
+      if ((s['neutral']!.length >= 6 && s['happy']!.length >= 4 && s['surprised']!.length >= 4) || Date.now() - tStart > 45_000) break;
     }
     const h = p.history, s = steady(h);
     const jaw = p.names.indexOf('jawOpen'), sl = p.names.indexOf('mouthSmileLeft'), sr = p.names.indexOf('mouthSmileRight');
@@ -118,15 +108,28 @@ describe.skipIf(skipReason !== undefined)('web app: animate the rig with the web
     console.log(`puppet: ${h.length} frames in ${seconds.toFixed(1)} s = ${((h.length - 1) / seconds).toFixed(1)} fps (page readout ${p.fps.toFixed(1)}); per frame: face mesh median ${med(h.map((x) => x.meshMs)).toFixed(1)} ms, fit median ${med(h.filter((x) => x.fitMs > 0).map((x) => x.fitMs)).toFixed(1)} ms, render median ${med(h.map((x) => x.renderMs)).toFixed(1)} ms, grab → result median ${med(h.map((x) => x.roundTripMs)).toFixed(1)} ms (grab ${med(h.map((x) => x.grabMs)).toFixed(1)}, pixels in the worker ${med(h.map((x) => x.convertMs)).toFixed(1)}); detections ${h.filter((x) => x.source === 'detected').length}, no face ${h.filter((x) => x.source === 'none').length}`);
     for (const c of ['neutral', 'surprised', 'happy']) console.log(`  ${c}: ${s[c]!.length} steady frames, jawOpen ${jawOf(c).toFixed(3)}, smile ${smileOf(c).toFixed(3)}`);
     console.log(`  reconstruction ${((tRec - t0) / 1000).toFixed(1)} s, animation set-up ${((tStart - tRec) / 1000).toFixed(1)} s`);
-    expect(shot, 'a surprised frame with the jaw open was seen').toBe(true);
     for (const c of ['neutral', 'surprised', 'happy']) expect(s[c]!.length, c).toBeGreaterThanOrEqual(3);
     expect(jawOf('surprised')).toBeGreaterThan(jawOf('neutral') + 0.1);
     expect(smileOf('happy')).toBeGreaterThan(smileOf('neutral') + 0.05);
     expect(h.filter((x) => x.source === 'none').length).toBeLessThan(h.length / 4);
 
-    // Stop; a slider sets its weight; Export rig writes it as the default weight.
+    // Stop on an open-mouthed frame (the rig keeps its pose) and look at it: SwiftShader presents
+    // frames late on this machine, so the screenshot waits for the stopped pose.
+    await page.waitForFunction(() => {
+      const q = (window as unknown as { facedetailPuppet: PuppetApi }).facedetailPuppet;
+      const last = q.history[q.history.length - 1];
+      return last !== undefined && last.tag > 192 && q.weights[q.names.indexOf('jawOpen')]! > 0.5;
+    }, null, { timeout: 30_000, polling: 50 });
     await page.click('#puppet-stop');
     expect((await puppetApi(page)).state).toBe('stopped');
+    await page.waitForTimeout(1500);
+    const png = await page.locator('#view-panel').screenshot();
+    writeFileSync(join(OUT, 'puppet-viewer.png'), png);
+    mkdirSync(join(ROOT, 'scratch'), { recursive: true });
+    writeFileSync(join(ROOT, 'scratch', 'puppet-viewer.png'), png);
+    console.log(`  screenshot at jawOpen ${(await puppetApi(page)).weights[jaw]!.toFixed(2)}: test/e2e/out/puppet-viewer.png`);
+
+    // A slider sets its weight; Export rig writes it as the default weight.
     await page.evaluate(() => {
       const el = document.querySelector<HTMLInputElement>('#puppet-sliders input[data-shape="jawOpen"]')!;
       el.value = '0.9';
