@@ -83,6 +83,8 @@ export class PuppetController {
   readonly api: PuppetApi = { state: 'off', names: [], weights: [], frames: 0, fps: 0, video: undefined, history: [], error: undefined };
   private rig: PuppetRig | undefined;
   private names: string[] = [];
+  /** Per name, the index of its mirror image (`eyeBlinkLeft` ↔ `eyeBlinkRight`; itself when unsided). */
+  private mirrorIndex: number[] = [];
   private weights = new Float32Array(0);
   private defaults = new Float32Array(0);
   private stream: MediaStream | undefined;
@@ -103,6 +105,8 @@ export class PuppetController {
     start: el<HTMLButtonElement>('puppet-start'),
     stop: el<HTMLButtonElement>('puppet-stop'),
     show: el<HTMLInputElement>('puppet-show'),
+    mirror: el<HTMLInputElement>('puppet-mirror'),
+    shapes: el<HTMLDetailsElement>('puppet-shapes'),
     neutral: el<HTMLButtonElement>('puppet-neutral'),
     photo: el<HTMLButtonElement>('puppet-photo'),
     exportRig: el<HTMLButtonElement>('puppet-export'),
@@ -119,11 +123,15 @@ export class PuppetController {
     this.els.neutral.addEventListener('click', () => { this.weights.fill(0); void this.applyWeights(); });
     this.els.photo.addEventListener('click', () => { this.weights.set(this.defaults); void this.applyWeights(); });
     this.els.exportRig.addEventListener('click', () => this.exportRig());
+    this.els.shapes.addEventListener('toggle', () => { if (this.els.shapes.open) void this.setShown(true); });
   }
 
   /** The shown result's rig (or none: the panel hides and any animation stops). */
   setRig(rig: PuppetRig | undefined): void {
-    if (rig && this.rig && rig.glb === this.rig.glb) return;
+    if (rig && this.rig && rig.glb === this.rig.glb) {
+      if (!this.host.viewer.showingRig && !this.running) this.els.show.checked = false;
+      return;
+    }
     this.stop();
     this.rig = rig;
     this.els.panel.hidden = rig === undefined;
@@ -169,6 +177,11 @@ export class PuppetController {
     if (this.rig !== rig) return;
     if (this.names.length === 0) {
       this.names = names;
+      this.mirrorIndex = names.map((n, i) => {
+        const other = n.endsWith('Left') ? `${n.slice(0, -4)}Right` : n.endsWith('Right') ? `${n.slice(0, -5)}Left` : n;
+        const k = names.indexOf(other);
+        return k < 0 ? i : k;
+      });
       this.defaults = Float32Array.from(this.host.viewer.rigWeights(names));
       this.weights = this.defaults.slice();
       this.buildSliders();
@@ -312,8 +325,12 @@ export class PuppetController {
     this.api.fps = this.stamps.length > 1 ? ((this.stamps.length - 1) * 1000) / (t - this.stamps[0]!) : 0;
     this.api.video = { width: r.width, height: r.height };
     if (r.found) {
-      this.weights = Float32Array.from(r.weights);
-      this.host.viewer.setRigRotation(r.quaternion);
+      // Mirror (as a mirror, the usual avatar convention): the subject's left ↔ right shapes, and the
+      // rotation reflected in the x = 0 plane (yaw and roll reversed: q → (x, −y, −z, w)).
+      const mirror = this.els.mirror.checked;
+      this.weights = mirror ? Float32Array.from(this.mirrorIndex, (k) => r.weights[k]!) : Float32Array.from(r.weights);
+      const q = r.quaternion;
+      this.host.viewer.setRigRotation(mirror ? [q[0]!, -q[1]!, -q[2]!, q[3]!] : q);
       void this.applyWeights();
     }
     const sample: PuppetSample = { t, tag: r.tag, source: r.source, weights: Array.from(this.weights), meshMs: r.meshMs, fitMs: r.fitMs, convertMs: r.convertMs, grabMs: this.grabMs, renderMs: this.host.viewer.renderMs, roundTripMs: t - this.grabbedAt };
