@@ -131,7 +131,8 @@ describe.skipIf(skipReason !== undefined)('web app: animate the rig with the web
     writeFileSync(join(OUT, 'puppet-viewer.png'), png);
     mkdirSync(join(ROOT, 'scratch'), { recursive: true });
     writeFileSync(join(ROOT, 'scratch', 'puppet-viewer.png'), png);
-    console.log(`  screenshot at jawOpen ${(await puppetApi(page)).weights[jaw]!.toFixed(2)}: test/e2e/out/puppet-viewer.png`);
+    const held = await puppetApi(page);
+    console.log(`  screenshot at jawOpen ${held.weights[jaw]!.toFixed(2)} (last frames: ${held.history.slice(-4).map((x) => `${classOf(x.tag)} ${x.weights[jaw]!.toFixed(2)}`).join(', ')}): test/e2e/out/puppet-viewer.png`);
 
     // A slider sets its weight; Export rig writes it as the default weight.
     await page.evaluate(() => {
