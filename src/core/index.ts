@@ -33,7 +33,7 @@ export { runDfdn, inferDisplacement, parseDfdnMetadata, dfdnProbeInput, dfdnFeat
 export type { DetailNetwork, DfdnMetadata, DfdnInferenceOptions, DfdnStats } from './detail/index.js';
 export { encodePng, decodePng, writeGlb, readGlb, writeObj, writePly, readPly, GLB_WRITE_DEFAULTS, GLB_COMPRESSIONS } from './export/index.js';
 export type { GlbWriteOptions, GlbCompression, DracoEncoderModule } from './export/index.js';
-export { writeRigGlb, readRigGlb, RIG_GLB_DEFAULTS } from './export/index.js';
+export { writeRigGlb, readRigGlb, setRigGlbWeights, RIG_GLB_DEFAULTS } from './export/index.js';
 export type { RigGlbInput, RigGlbPart, RigGlbTarget, RigGlbContents, RigGlbWriteOptions } from './export/index.js';
 export * from './rig/index.js';
 export { renderMesh } from './render/render-mesh.js';

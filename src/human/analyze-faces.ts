@@ -112,10 +112,30 @@ export interface HumanFaceDiagnostics {
   crop: FaceCrop;
 }
 
+/** One video frame's face from {@link HumanFaceAnalyzer.trackFace}. */
+export interface TrackedFaceLandmarks {
+  /** 468 × (x, y, z), as {@link FaceAnalysis.landmarks}. */
+  landmarks: Float32Array;
+  /** Face-mesh confidence. */
+  score: number;
+  /** Head angles from the landmarks (a cold fit's initial pose). */
+  rotation: HeadRotation;
+  /** `tracked`: one face-mesh pass on a crop around the previous frame's landmarks; `detected`: the full analysis (detector first). */
+  source: 'tracked' | 'detected';
+}
+
 /** A {@link FaceAnalyzer} that can also report how it got its answer. */
 export interface HumanFaceAnalyzer extends FaceAnalyzer {
   /** As `analyze`, with per-face diagnostics. */
   analyzeDetailed(image: Image): Promise<{ analysis: FaceAnalysis; diagnostics: HumanFaceDiagnostics }[]>;
+  /**
+   * Video tracking, as MediaPipe's face-mesh tracker: with the previous frame's landmarks, one
+   * face-mesh pass on a crop around them (no detector, no emotions; the crop is 1.5× the face,
+   * so ordinary head motion between frames stays inside it); without them, or when that pass
+   * loses the face (confidence under `minConfidence`), the full analysis of the frame, largest
+   * face. Undefined when no face is found.
+   */
+  trackFace(image: Image, previous?: Float32Array): Promise<TrackedFaceLandmarks | undefined>;
 }
 
 
@@ -156,8 +176,19 @@ export function createHumanFaceAnalyzer(
     validateImage(image);
     return engine.run(() => analyzeImage(engine, image, opts));
   };
+  const trackFace = async (image: Image, previous?: Float32Array): Promise<TrackedFaceLandmarks | undefined> => {
+    if (previous && previous.length >= 3 * HUMAN_LANDMARK_COUNT) {
+      if (disposed) throw new FaceDetailError('DISPOSED', 'this face analyser was disposed; create a new one');
+      validateImage(image);
+      const r = await engine.run(async () => runFaceMesh(engine, image, faceCropFromLandmarks(previous, HUMAN_LANDMARK_COUNT)));
+      if (r.score >= opts.minConfidence) return { landmarks: r.landmarks, score: r.score, rotation: headRotationFromLandmarks(r.landmarks), source: 'tracked' };
+    }
+    const [face] = await analyzeDetailed(image);
+    return face ? { landmarks: face.analysis.landmarks, score: face.analysis.score, rotation: face.analysis.rotation, source: 'detected' } : undefined;
+  };
   return {
     analyzeDetailed,
+    trackFace,
     analyze: async (image) => (await analyzeDetailed(image)).map((f) => f.analysis),
     dispose: async () => {
       if (disposed) return;

@@ -7,6 +7,7 @@ import { DETAIL_METHODS, EMOTIONS, STAGES, type DetailMethod, type StageName } f
 import { makeAllFacesBundle, makeBundle, saveBytes, Zipper, type BundleKind } from './downloads.js';
 import { drawOverlay } from './overlay.js';
 import type { DfdnProbeResult, FaceChoice, FoundFace, FromWorker, ToWorker, ViewData, WebRunOptions } from './protocol.js';
+import { PuppetController } from './puppet.js';
 import { FaceViewer, VIEWER_DEFAULTS, type ViewerSettings } from './viewer.js';
 
 type State = 'loading' | 'idle' | 'running' | 'choosing' | 'done' | 'error';
@@ -83,6 +84,7 @@ const els = {
   optStrength: $<HTMLInputElement>('opt-strength'),
   optDetail: $<HTMLSelectElement>('opt-detail'),
   optModel: $<HTMLSelectElement>('opt-model'),
+  optRig: $<HTMLInputElement>('opt-rig'),
   optFocal: $<HTMLInputElement>('opt-focal'),
   status: $<HTMLDivElement>('status'),
   error: $<HTMLDivElement>('error'),
@@ -159,6 +161,8 @@ let photoSeq = 0;
 let current: Run | undefined;
 /** The photo of the latest run: "Run again" and the face picker use it. */
 let lastPhoto: Photo | undefined;
+/** The run whose results are shown (the worker knows their rigs by it). */
+let shownRunId: number | undefined;
 /** What the viewer shows: the results of one run (kept until a later run has a result). */
 let shown: { photo: Photo; bitmap: ImageBitmap; results: FaceResult[]; index: number } | undefined;
 /** The faces of the last photo that had several, for the picker. */
@@ -191,6 +195,7 @@ function startWorker(): void {
 
 /** Stops the worker (and whatever it was computing) and starts a fresh one. */
 function restartWorker(): void {
+  puppet.onWorkerRestart();
   worker.terminate();
   for (const p of probes.values()) p.reject(new Error('the worker was restarted'));
   probes.clear();
@@ -199,6 +204,10 @@ function restartWorker(): void {
 
 function onWorkerMessage(msg: FromWorker): void {
   const run = current;
+  if (msg.type === 'puppet-ready' || msg.type === 'puppet-frame' || (msg.type === 'error' && puppet.owns(msg.id))) {
+    puppet.onWorkerMessage(msg);
+    return;
+  }
   switch (msg.type) {
     case 'ready':
       ready = true;
@@ -288,6 +297,7 @@ function startRun(photo: Photo, choice: FaceChoice): void {
     return;
   }
   if (current?.inWorker) cancelRun();
+  puppet.stop();
   api.runs++;
   hideError();
   hidePicker();
@@ -372,6 +382,7 @@ async function addResult(run: Run, r: FaceResult): Promise<void> {
   if (run.results.length === 1) {
     // The run's first face replaces what was shown (kept until now, also through errors).
     shown = { photo: run.photo, bitmap, results: run.results, index: 0 };
+    shownRunId = run.id;
     await display(0);
     if (run.id !== runId) return;
     const box = els.viewer.getBoundingClientRect();
@@ -430,6 +441,9 @@ async function display(index: number): Promise<void> {
   renderFaceTabs();
   setDownloads(true);
   updateViewerNote();
+  const rigGlb = r.files['rig.glb'];
+  const base = v.sourceName.replace(/\.[^.]*$/, '') || 'face';
+  puppet.setRig(rigGlb && shownRunId !== undefined ? { glb: rigGlb, runId: shownRunId, face: r.face, stem: r.faceCount > 1 ? `${base}_face${r.face}` : base } : undefined);
 }
 
 function renderFaceTabs(): void {
@@ -628,8 +642,15 @@ function readOptionsUnchecked(): WebRunOptions {
     focalLength35mm: focal,
     detail: (DETAIL_METHODS as readonly string[]).includes(els.optDetail.value) ? els.optDetail.value as DetailMethod : 'dfdn',
     model: els.optModel.value === 'ict' ? 'ict' : 'facemesh',
+    rig: els.optModel.value === 'ict' && els.optRig.checked ? 'arkit' : 'none',
   };
 }
+/** The rig needs the ICT model: the checkbox is enabled with it only. */
+function syncRigOption(): void {
+  els.optRig.disabled = els.optModel.value !== 'ict';
+}
+els.optModel.addEventListener('input', syncRigOption);
+syncRigOption();
 for (const f of NUMBER_FIELDS) f.el.addEventListener('input', () => validateForm());
 els.form.addEventListener('submit', (e) => { e.preventDefault(); if (lastPhoto) startRun(lastPhoto, rerunChoice()); });
 
@@ -793,6 +814,13 @@ for (const el of [els.texture, els.normalMap, els.strength, els.lightAz, els.lig
 }
 els.resetView.addEventListener('click', () => viewer.resetView());
 viewer.apply({ ...VIEWER_DEFAULTS });
+const puppet = new PuppetController({
+  viewer,
+  post: (msg, transfer) => worker.postMessage(msg, transfer ?? []),
+  showError: (code, message) => showError(code, message),
+  cameraError: (e) => cameraError(e),
+  setStatus: (text) => setStatus(text),
+});
 
 function redrawOverlay(): void {
   const r = shown?.results[shown.index];

@@ -2,7 +2,7 @@
  * Messages between the page (src/web/main.ts) and the pipeline worker (src/web/worker.ts).
  * Everything is structured-cloneable; typed arrays travel as transferables.
  */
-import type { DetailMethod, DfdnStats, Emotion, FaceDetailErrorCode, FaceModelName, StageName } from '../core/index.js';
+import type { DetailMethod, DfdnStats, Emotion, FaceDetailErrorCode, FaceModelName, RigMode, StageName } from '../core/index.js';
 
 /** Options the page lets the user choose (the rest are the core's defaults). */
 export interface WebRunOptions {
@@ -18,6 +18,8 @@ export interface WebRunOptions {
   detail: DetailMethod;
   /** Face model: the face mesh (default) or the bundled ICT FaceKit model (full head). */
   model?: FaceModelName;
+  /** With model `ict`: `arkit` also builds the ARKit blend-shape rig (`rig.glb`), which the webcam animation drives. */
+  rig?: RigMode;
 }
 
 /**
@@ -42,7 +44,40 @@ export type ToWorker =
    */
   | { type: 'run'; id: number; photoId: number; file: Blob; name: string; options: WebRunOptions; face: FaceChoice }
   /** Debug / test hook: run the detail network on `dfdnProbeInput(size, seed)` (compare with Node, time it). */
-  | { type: 'dfdn-probe'; id: number; size: number; seed: number };
+  | { type: 'dfdn-probe'; id: number; size: number; seed: number }
+  /**
+   * Webcam animation of face `face` of run `runId` (its rig): the worker fits the photo's
+   * identity once and answers `puppet-ready` (or an `error` with this `id`).
+   */
+  | { type: 'puppet-start'; id: number; runId: number; face: number }
+  /** One video frame (transferred: a WebCodecs VideoFrame where the browser has them, else an ImageBitmap); answered by one `puppet-frame`. `timeMs`: the page's clock when it was grabbed. */
+  | { type: 'puppet-frame'; id: number; frame: VideoFrame | ImageBitmap; timeMs: number }
+  /** The animation stopped: the worker drops its tracker. */
+  | { type: 'puppet-stop'; id: number };
+
+/** One tracked frame (see core `TrackedFrame`), or `found: false` when the frame has no face. */
+export interface PuppetFrameResult {
+  found: boolean;
+  /** The 52 ARKit weights (smoothed), ARKit order; the previous ones when no face was found. */
+  weights: Float32Array;
+  /** Root rotation [x, y, z, w] (y-up viewer frame, frontal = identity). */
+  quaternion: number[];
+  /** Face-mesh pass (or detection) and expression fit, ms. */
+  meshMs: number;
+  fitMs: number;
+  /** Reading the frame's pixels in the worker, ms. */
+  convertMs: number;
+  /** How the landmarks were found: one pass around the last frame's, or a fresh detection. */
+  source: 'tracked' | 'detected' | 'none';
+  reprojectionErrorPx: number;
+  /**
+   * Mean luminance (0–255) of the frame's top-left 8×8 pixels: a tag the end-to-end test's video
+   * carries (its blocks are marked there) so that it can tell which frame a result is of.
+   */
+  tag: number;
+  width: number;
+  height: number;
+}
 
 /** Result of a `dfdn-probe`: a sample of the displacement (every `step`-th texel) and its moments. */
 export interface DfdnProbeResult {
@@ -100,6 +135,9 @@ export type FromWorker =
   /** The run has finished (after its last result). */
   | { type: 'done'; id: number }
   | { type: 'dfdn-probe'; id: number; result: DfdnProbeResult }
+  /** The tracker is ready: `names` are the 52 ARKit names (the order of every weight array), `weights` the rig's defaults. */
+  | { type: 'puppet-ready'; id: number; names: string[]; ms: number }
+  | { type: 'puppet-frame'; id: number; result: PuppetFrameResult }
   | { type: 'error'; id: number | undefined; code: FaceDetailErrorCode | 'UNKNOWN'; message: string };
 
 /**

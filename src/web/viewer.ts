@@ -6,6 +6,7 @@
  */
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
+import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
 import type { ViewData, ViewMesh } from './protocol.js';
 
 /** What the controls choose. */
@@ -45,8 +46,12 @@ export class FaceViewer {
   private loaded: Loaded | undefined;
   private settings: ViewerSettings = { ...VIEWER_DEFAULTS };
   private frame = 0;
+  /** Wall time of the last render call, ms (the GPU work it waited for included only where the driver blocks). */
+  renderMs = 0;
   /** True while the camera is at the framed front view (cleared when the user orbits or zooms). */
   private framed = false;
+  /** The ARKit rig (rig.glb) while it is shown instead of the face: its root (head rotation) and its morphing meshes. */
+  private rig: { root: THREE.Group; meshes: THREE.Mesh[]; dispose: () => void } | undefined;
 
   constructor(private readonly canvas: HTMLCanvasElement) {
     this.renderer = new THREE.WebGLRenderer({ canvas, antialias: true, preserveDrawingBuffer: true });
@@ -73,6 +78,7 @@ export class FaceViewer {
       pngTexture(view.png.normal, false),
       pngTexture(view.png.residualNormal, false),
     ]);
+    this.hideRig();
     this.disposeLoaded();
     this.loaded = {
       proxy: geometry(view.proxy),
@@ -88,7 +94,7 @@ export class FaceViewer {
     this.camera.near = s.radius * 0.05;
     this.camera.far = s.radius * 50;
     this.resetView();
-    this.mesh.visible = true;
+    this.mesh.visible = this.rig === undefined;
     this.apply(this.settings);
   }
 
@@ -141,8 +147,88 @@ export class FaceViewer {
     return this.loaded?.detailedBase !== undefined;
   }
 
+  /**
+   * Shows the rig (rig.glb bytes: metres, head frame) in place of the face, at the same place
+   * (millimetres), with its morph targets driven by {@link setRigWeights}. Returns the target names.
+   */
+  async showRig(glb: Uint8Array): Promise<string[]> {
+    this.hideRig();
+    const buf = glb.buffer.slice(glb.byteOffset, glb.byteOffset + glb.byteLength) as ArrayBuffer;
+    const gltf = await new GLTFLoader().parseAsync(buf, '');
+    const root = new THREE.Group();
+    const model = gltf.scene;
+    model.scale.multiplyScalar(1000); // metres → the viewer's millimetres
+    root.add(model);
+    const meshes: THREE.Mesh[] = [];
+    model.traverse((o) => { if ((o as THREE.Mesh).isMesh && (o as THREE.Mesh).morphTargetDictionary) meshes.push(o as THREE.Mesh); });
+    this.scene.add(root);
+    this.mesh.visible = false;
+    this.rig = {
+      root, meshes,
+      dispose: () => {
+        model.traverse((o) => {
+          const m = o as THREE.Mesh;
+          if (!m.isMesh) return;
+          m.geometry.dispose();
+          for (const mat of Array.isArray(m.material) ? m.material : [m.material]) {
+            for (const v of Object.values(mat)) if (v instanceof THREE.Texture) v.dispose();
+            mat.dispose();
+          }
+        });
+      },
+    };
+    this.requestRender();
+    return Object.keys(meshes[0]?.morphTargetDictionary ?? {});
+  }
+
+  /** Sets the rig's morph weights by name (names it does not have are ignored). */
+  setRigWeights(names: readonly string[], weights: ArrayLike<number>): void {
+    const rig = this.rig;
+    if (!rig) return;
+    for (const m of rig.meshes) {
+      const dict = m.morphTargetDictionary!, inf = m.morphTargetInfluences!;
+      for (let i = 0; i < names.length; i++) {
+        const k = dict[names[i]!];
+        if (k !== undefined) inf[k] = weights[i]!;
+      }
+    }
+    this.requestRender();
+  }
+
+  /** The rig's weights now (its defaults until {@link setRigWeights}), by name; 0 for names it does not have. */
+  rigWeights(names: readonly string[]): number[] {
+    const m = this.rig?.meshes[0];
+    return names.map((n) => {
+      const k = m?.morphTargetDictionary?.[n];
+      return k === undefined ? 0 : m!.morphTargetInfluences![k] ?? 0;
+    });
+  }
+
+  /** Rotates the rig about the head-frame origin (between the eyes): quaternion [x, y, z, w]. */
+  setRigRotation(q: readonly number[]): void {
+    if (!this.rig) return;
+    this.rig.root.quaternion.set(q[0]!, q[1]!, q[2]!, q[3]!);
+    this.requestRender();
+  }
+
+  /** True while the rig is shown. */
+  get showingRig(): boolean {
+    return this.rig !== undefined;
+  }
+
+  /** Back to the face (the rig is dropped). */
+  hideRig(): void {
+    if (!this.rig) return;
+    this.scene.remove(this.rig.root);
+    this.rig.dispose();
+    this.rig = undefined;
+    this.mesh.visible = this.loaded !== undefined;
+    this.requestRender();
+  }
+
   /** Shows nothing (before a new photo's result arrives). */
   clear(): void {
+    this.hideRig();
     this.mesh.visible = false;
     this.mesh.geometry = new THREE.BufferGeometry();
     this.material.map = null;
@@ -181,7 +267,9 @@ export class FaceViewer {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
+      const t0 = performance.now();
       this.renderer.render(this.scene, this.camera);
+      this.renderMs = performance.now() - t0;
     });
   }
 

@@ -6,8 +6,10 @@
 import {
   analyzePhoto,
   buildOutputFiles,
+  createExpressionTracker,
   createFaceMeshModel,
   createIctModel,
+  estimateCamera,
   dfdnProbeInput,
   FaceDetailError,
   focalLength35mmOf,
@@ -19,9 +21,9 @@ import {
   resolveOptions,
   type DetailNetwork,
   type DfdnStats,
+  type ExpressionTracker,
   type FaceAnalysis,
-  type FaceAnalyzer,
-  type FaceModel,
+  type IctFaceModel,
   type FaceReconstruction,
   type Mesh,
   type ProgressCallback,
@@ -29,9 +31,11 @@ import {
 } from '../core/index.js';
 import { decodeImageBlob, type WebDecodedImage } from './decode-image.js';
 import { loadWebDfdnNetwork, type WebDfdnLocation } from './dfdn-web.js';
+import type { HumanFaceAnalyzer } from '../human/analyze-faces.js';
 import { createWebHumanAnalyzer } from './human-engine.js';
 import { loadWebIctModel } from './ict-web.js';
-import type { FromWorker, ToWorker, ViewData, ViewMesh } from './protocol.js';
+import { frameToImage } from './video-frame.js';
+import type { FromWorker, PuppetFrameResult, ToWorker, ViewData, ViewMesh } from './protocol.js';
 
 declare const __FACEDETAIL_VERSION__: string;
 
@@ -41,15 +45,15 @@ interface WorkerScope {
 }
 const scope = self as unknown as WorkerScope;
 
-let analyzer: Promise<FaceAnalyzer> | undefined;
+let analyzer: Promise<HumanFaceAnalyzer> | undefined;
 const faceMesh = createFaceMeshModel();
 let dfdnWhere: WebDfdnLocation | undefined;
 let network: Promise<DetailNetwork> | undefined;
 let ictModelUrl: string | undefined;
-let ictModel: Promise<FaceModel> | undefined;
+let ictModel: Promise<IctFaceModel> | undefined;
 
 /** The bundled ICT FaceKit model, fetched and parsed on first use (a failed load is retried next time). */
-function getIctModel(): Promise<FaceModel> {
+function getIctModel(): Promise<IctFaceModel> {
   if (!ictModelUrl) return Promise.reject(new FaceDetailError('INTERNAL', 'the worker was not initialised with the ICT model URL'));
   ictModel ??= loadWebIctModel(ictModelUrl).then((data) => createIctModel(data), (e: unknown) => {
     ictModel = undefined;
@@ -83,8 +87,71 @@ scope.onmessage = (ev) => {
     run(msg).catch((e: unknown) => postError(msg.id, e));
   } else if (msg.type === 'dfdn-probe') {
     probe(msg).catch((e: unknown) => postError(msg.id, e));
+  } else if (msg.type === 'puppet-start') {
+    puppetStart(msg).catch((e: unknown) => postError(msg.id, e));
+  } else if (msg.type === 'puppet-frame') {
+    puppetFrame(msg).catch((e: unknown) => postError(msg.id, e));
+  } else if (msg.type === 'puppet-stop') {
+    if (puppet?.id === msg.id) puppet = undefined;
   }
 };
+
+// ---- webcam animation of the rig ------------------------------------------------------------
+// It runs in this worker, not a second one: Human's models (and the wasm backend) and the ICT
+// model are already loaded here, a second copy would double the memory and the start-up, and
+// the pipeline is idle while the page animates (a new photo stops the animation first).
+
+/** The faces of the latest run that have a rig: what the tracker needs from each. */
+const rigSources = new Map<number, { runId: number; analysis: FaceAnalysis; camera: FaceReconstruction['camera']; pose: FaceReconstruction['pose'] }>();
+/** The running animation: its tracker and the last frame's landmarks (the next crop). */
+let puppet: { id: number; tracker: ExpressionTracker; previous: Float32Array | undefined; weights: Float32Array; quaternion: number[] } | undefined;
+
+async function puppetStart(msg: Extract<ToWorker, { type: 'puppet-start' }>): Promise<void> {
+  const t0 = performance.now();
+  const src = rigSources.get(msg.face);
+  if (!src || src.runId !== msg.runId) throw new FaceDetailError('INVALID_OPTION', 'This face has no rig: reconstruct it with the ICT model and "ARKit rig" ticked, then animate it.');
+  const model = await getIctModel();
+  // The photo's identity: the same (deterministic) fit the reconstruction made.
+  const proxy = model.fit(src.analysis, src.camera, { interocularMm: 63 });
+  const fit = model.fitResult(proxy);
+  if (!fit) throw new FaceDetailError('INTERNAL', 'the ICT fit of the photo is missing');
+  // Model frame → the rig's head frame: Pᵀ·R_fit (P: head → camera of the reconstruction).
+  const P = src.pose.rotation, Rf = fit.pose.rotation, M = new Float64Array(9);
+  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) M[3 * r + c] = P[r]! * Rf[c]! + P[3 + r]! * Rf[3 + c]! + P[6 + r]! * Rf[6 + c]!;
+  const tracker = createExpressionTracker({ data: model.data, correspondence: model.correspondence, identity: fit.identity, modelToHead: M });
+  puppet = { id: msg.id, tracker, previous: undefined, weights: new Float32Array(tracker.names.length), quaternion: [0, 0, 0, 1] };
+  scope.postMessage({ type: 'puppet-ready', id: msg.id, names: [...tracker.names], ms: performance.now() - t0 });
+}
+
+async function puppetFrame(msg: Extract<ToWorker, { type: 'puppet-frame' }>): Promise<void> {
+  const p = puppet;
+  if (!p || p.id !== msg.id || !analyzer) { msg.frame.close(); return; }
+  const tIn = performance.now();
+  const image = await frameToImage(msg.frame);
+  const { width, height, data } = image;
+  // The tag: mean luminance of the top-left 8×8 pixels (0–255).
+  let tag = 0;
+  const n = Math.min(8, width), m = Math.min(8, height);
+  for (let y = 0; y < m; y++) for (let x = 0; x < n; x++) { const i = 3 * (y * width + x); tag += 255 * (0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!); }
+  tag /= n * m;
+  const an = await analyzer;
+  const t0 = performance.now();
+  const face = await an.trackFace(image, p.previous);
+  const t1 = performance.now();
+  const result: PuppetFrameResult = { found: false, weights: p.weights.slice(), quaternion: p.quaternion, meshMs: t1 - t0, fitMs: 0, convertMs: t0 - tIn, source: 'none', reprojectionErrorPx: Number.NaN, tag, width, height };
+  if (puppet !== p) return; // stopped meanwhile
+  if (face) {
+    const f = p.tracker.track({ landmarks: face.landmarks, camera: estimateCamera(width, height), timeMs: msg.timeMs, rotation: face.rotation });
+    p.previous = face.landmarks;
+    p.weights = f.weights;
+    p.quaternion = Array.from(f.headQuaternion);
+    Object.assign(result, { found: true, weights: f.weights.slice(), quaternion: p.quaternion, fitMs: f.ms, source: face.source, reprojectionErrorPx: f.reprojectionErrorPx });
+  } else {
+    p.previous = undefined;
+    p.tracker.reset();
+  }
+  scope.postMessage({ type: 'puppet-frame', id: msg.id, result }, [result.weights.buffer as ArrayBuffer]);
+}
 
 /** Run the detail network on the deterministic probe input (tests compare it with Node's). */
 async function probe(msg: Extract<ToWorker, { type: 'dfdn-probe' }>): Promise<void> {
@@ -114,6 +181,8 @@ const NO_FACE_MESSAGE = 'No face was found in this photo. Use a photo where one 
 async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
   if (!analyzer) throw new FaceDetailError('INTERNAL', 'the worker was not initialised');
   const { id, options } = msg;
+  puppet = undefined;
+  rigSources.clear();
   const tStart = performance.now();
   const o = resolveOptions({
     detailResolution: options.detailResolution,
@@ -122,6 +191,7 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     focalLength35mm: options.focalLength35mm,
     detail: options.detail,
     model: options.model ?? 'facemesh',
+    rig: options.model === 'ict' ? options.rig ?? 'none' : 'none',
   });
   // Per-stage times shown with each face: the photo's (decode, analyze), then that face's own.
   const timings: Record<string, number> = {};
@@ -177,6 +247,7 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
       write: (_rec, files) => files,
     },
     onFace: (rec, files) => {
+      if (rec.rig) rigSources.set(rec.faceIndex, { runId: id, analysis: rec.analysis, camera: rec.camera, pose: rec.pose });
       const shared = analysed!.timings;
       // decode → every output file in memory, as Node's total (one face: the run's time)
       const total = single ? performance.now() - tStart + reusedMs : performance.now() - tFace + (shared['decode'] ?? 0) + (shared['analyze'] ?? 0);

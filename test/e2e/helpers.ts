@@ -29,15 +29,17 @@ export function skipReasonFor(photos: readonly string[]): string | undefined {
 
 /**
  * Headless Chromium with WebGL on SwiftShader. `fakeCamera`: a synthetic camera (a moving test
- * pattern, no face); without it the browser sees no camera at all.
+ * pattern, no face; `extraArgs` with `--use-file-for-fake-video-capture=<file.y4m>` plays a
+ * video instead); without it the browser sees no camera at all.
  */
-export function launchBrowser(fakeCamera = true): Promise<Browser> {
+export function launchBrowser(fakeCamera = true, extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
       '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run',
       '--use-fake-ui-for-media-stream',
       ...(fakeCamera ? ['--use-fake-device-for-media-stream'] : []),
+      ...extraArgs,
     ],
   });
 }

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { validateBytes } from 'gltf-validator';
 import { FaceDetailError } from '../../src/core/errors.js';
 import { readRigGlb, writeRigGlb, type RigGlbPart } from '../../src/core/export/rig-glb.js';
+import { setRigGlbWeights } from '../../src/core/export/rig-weights.js';
 import { ICT_EXPRESSION_NAMES } from '../../src/core/model/ict-cache.js';
 import { ARKIT_BLENDSHAPE_NAMES, ICT_MISSING_ARKIT, arkitMapping, arkitNameOf, arkitWeights } from '../../src/core/rig/arkit.js';
 import { uvSphere } from '../fixtures/meshes.js';
@@ -110,6 +111,20 @@ describe('writeRigGlb', () => {
     const back = await readRigGlb(bytes);
     const t = rigParts()[0]!.targets[0]!;
     expect(back.primitives[0]!.targets[0]![3 * t.indices[0]! + 1]).toBeCloseTo(-0.01, 7);
+  });
+
+  it('setRigGlbWeights rewrites the default weights by name, keeps the rest byte for byte, stays valid', async () => {
+    const bytes = await writeRigGlb({ parts: rigParts(), targetNames: ['a', 'b'], weights: [0.25, 1] });
+    const posed = setRigGlbWeights(bytes, { b: 0.5, missing: 1 });
+    const report = await validateBytes(posed, { maxIssues: 100 });
+    expect(report.issues.numErrors).toBe(0);
+    const back = await readRigGlb(posed), before = await readRigGlb(bytes);
+    expect(back.weights).toEqual([0.25, 0.5]);
+    expect(back.primitives[0]!.positions).toEqual(before.primitives[0]!.positions);
+    expect(back.primitives[0]!.targets[0]).toEqual(before.primitives[0]!.targets[0]);
+    expect(posed.byteLength % 4).toBe(0);
+    expect(() => setRigGlbWeights(new Uint8Array(40), { a: 1 })).toThrow(FaceDetailError);
+    expect(() => setRigGlbWeights(bytes, { a: Number.NaN })).toThrow(/weights\.a must be a finite number/);
   });
 
   it('names the parameter that is wrong', async () => {

@@ -297,3 +297,4 @@ export async function readRigGlb(bytes: Uint8Array): Promise<RigGlbContents> {
     })),
   };
 }
+

@@ -59,6 +59,12 @@ export interface IctFitInput {
   correspondence: IctCorrespondence;
   analysis: FaceAnalysis;
   camera: Camera;
+  /**
+   * Warm start (per-frame tracking): begin at these parameters instead of the pose from
+   * `analysis.rotation` and the prior-mean expression (model → camera rotation, row-major 3×3;
+   * translation, mm; one weight per expression, clamped to [0, 1]). The identity starts at 0.
+   */
+  start?: { rotation: ArrayLike<number>; translation: ArrayLike<number>; expression?: ArrayLike<number> };
 }
 
 /** Options of {@link fitIct}; every one has a default in {@link ICT_FIT_DEFAULTS}. */
@@ -102,6 +108,12 @@ export interface IctFitOptions {
    * gradient, so the optimum is the same; ~10× faster per iteration.
    */
   hessian?: 'exact' | 'weak-perspective';
+  /**
+   * Compute {@link IctFitResult.positions} (all N vertices) and the interpupillary distance.
+   * Per-frame tracking turns it off: it is a full pass over the model (positions then empty,
+   * `interpupillaryMm` NaN).
+   */
+  outputVertices?: boolean;
 }
 
 /** Defaults of {@link IctFitOptions} (tuned on `npm run bench:proxy`'s tune split with bench/proxy/tune.ts). */
@@ -136,6 +148,7 @@ export const ICT_FIT_DEFAULTS: Readonly<Required<Omit<IctFitOptions, 'emotionPri
   coarseIterations: 4,
   iterations: 8,
   hessian: 'weak-perspective',
+  outputVertices: true,
 });
 
 /** Result of {@link fitIct}. */
@@ -350,20 +363,24 @@ export function fitIct(input: IctFitInput, options: IctFitOptions = {}): IctFitR
   // Final outputs: reprojection error and all vertices.
   selectContour(ctx, st);
   const reprojectionErrorPx = reprojection(ctx, st);
-  const positions = new Float32Array(3 * data.vertexCount);
-  const shape = modelShape(data, st.theta, kId);
-  const X = new Float64Array(3);
-  for (let v = 0; v < data.vertexCount; v++) {
-    X[0] = shape[3 * v]!; X[1] = shape[3 * v + 1]!; X[2] = shape[3 * v + 2]!;
-    mat3TransformPoint(X, st.R, st.t, X);
-    positions[3 * v] = X[0]!; positions[3 * v + 1] = X[1]!; positions[3 * v + 2] = X[2]!;
+  const positions = new Float32Array(o.outputVertices ? 3 * data.vertexCount : 0);
+  let interpupillaryMm = Number.NaN;
+  if (o.outputVertices) {
+    const shape = modelShape(data, st.theta, kId);
+    const X = new Float64Array(3);
+    for (let v = 0; v < data.vertexCount; v++) {
+      X[0] = shape[3 * v]!; X[1] = shape[3 * v + 1]!; X[2] = shape[3 * v + 2]!;
+      mat3TransformPoint(X, st.R, st.t, X);
+      positions[3 * v] = X[0]!; positions[3 * v + 1] = X[1]!; positions[3 * v + 2] = X[2]!;
+    }
+    const centre = (vs: Uint32Array): number[] => {
+      const c = [0, 0, 0];
+      for (const v of vs) for (let k = 0; k < 3; k++) c[k]! += shape[3 * v + k]!;
+      return c.map((x) => x / Math.max(1, vs.length));
+    };
+    const eL = centre(prep.eyeballLeft), eR = centre(prep.eyeballRight);
+    interpupillaryMm = Math.hypot(eL[0]! - eR[0]!, eL[1]! - eR[1]!, eL[2]! - eR[2]!);
   }
-  const centre = (vs: Uint32Array): number[] => {
-    const c = [0, 0, 0];
-    for (const v of vs) for (let k = 0; k < 3; k++) c[k]! += shape[3 * v + k]!;
-    return c.map((x) => x / Math.max(1, vs.length));
-  };
-  const eL = centre(prep.eyeballLeft), eR = centre(prep.eyeballRight);
   const identity = new Float32Array(kId);
   for (let k = 0; k < kId; k++) identity[k] = st.theta[k]!;
   const expression = new Float32Array(nExpr);
@@ -372,7 +389,7 @@ export function fitIct(input: IctFitInput, options: IctFitOptions = {}): IctFitR
     identity, expression, pose: makePose(Float64Array.from(st.R), Float64Array.from(st.t)),
     positions, reprojectionErrorPx, iterations,
     ms: 0,
-    interpupillaryMm: Math.hypot(eL[0]! - eR[0]!, eL[1]! - eR[1]!, eL[2]! - eR[2]!),
+    interpupillaryMm,
   };
   if (prior) result.prior = prior;
   result.ms = now() - t0;
@@ -410,7 +427,14 @@ function createContext(input: IctFitInput, options: IctFitOptions): { ctx: Ctx; 
   // Initial state: mean identity, expression at the prior mean, pose from the analysis.
   const st: State = { R: new Float64Array(9), t: new Float64Array(3), theta: new Float64Array(K) };
   if (prior) for (let e = 0; e < nExpr; e++) st.theta[kId + e] = prior.mean[e]!;
-  initialPose(st, prep, analysis, camera);
+  const start = input.start;
+  if (start) {
+    for (let i = 0; i < 9; i++) st.R[i] = start.rotation[i]!;
+    for (let i = 0; i < 3; i++) st.t[i] = start.translation[i]!;
+    if (start.expression) for (let e = 0; e < nExpr; e++) st.theta[kId + e] = Math.min(1, Math.max(0, start.expression[e] ?? 0));
+  } else {
+    initialPose(st, prep, analysis, camera);
+  }
 
   const ctx: Ctx = {
     prep, camera, L, invSigma, o, exprTarget, exprW, kId, nExpr, K,
@@ -1126,6 +1150,11 @@ function validate(input: IctFitInput, o: Required<Omit<IctFitOptions, 'emotionPr
   for (const k of ['landmarkSigma'] as const) if (!(o[k] > 0) || !Number.isFinite(o[k])) bad(`${k}: expected a positive number, got ${String(o[k])}`);
   for (const k of ['identityPrior', 'expressionPrior', 'expressionRidge', 'contourWeight', 'foreheadWeight', 'depthWeight'] as const) {
     if (!(o[k] >= 0) || !Number.isFinite(o[k])) bad(`${k}: expected a number ≥ 0, got ${String(o[k])}`);
+  }
+  if (input.start) {
+    const { rotation: r, translation: t, expression: e } = input.start;
+    if (r.length !== 9 || t.length !== 3 || !Array.from(r).concat(Array.from(t)).every(Number.isFinite)) bad('start: expected a finite 3×3 rotation (9 values) and translation (3 values)');
+    if (e && e.length !== data.expressionNames.length) bad(`start.expression: expected ${data.expressionNames.length} weights, got ${e.length}`);
   }
   if (o.hessian !== 'exact' && o.hessian !== 'weak-perspective') bad(`hessian: expected 'exact' or 'weak-perspective', got ${JSON.stringify(o.hessian)}`);
   for (const k of ['rigidIterations', 'coarseIterations', 'iterations'] as const) {
