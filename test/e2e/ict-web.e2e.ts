@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGlb } from '../../src/core/export/glb.js';
 import { createReconstructor } from '../../src/node/reconstructor.js';
-import { launchBrowser, OUT, openApp, pageApi, photo, ROOT, skipReasonFor, type PageApi } from './helpers.js';
+import { launchBrowser, OUT, openApp, runAndWait, photo, ROOT, skipReasonFor } from './helpers.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
 const GRACE = photo('grace_hopper.jpg');
@@ -41,13 +41,7 @@ describe.skipIf(skipReason !== undefined)('web app with the bundled ICT model', 
   it('reconstructs grace_hopper.jpg with the ICT model: fetched from the app, pose as in Node, the head in the GLB', async () => {
     expect(server.requests).not.toContain('/models/ict/ict-compact.bin'); // loaded on first use only
     await page.selectOption('#opt-model', 'ict');
-    const before = (await pageApi(page)).runs;
-    await page.setInputFiles('#file', GRACE);
-    await page.waitForFunction((n) => {
-      const api = (window as unknown as { facedetail: PageApi }).facedetail;
-      return api.runs > n && (api.state === 'done' || api.state === 'error');
-    }, before, { timeout: 240_000 });
-    const api = await pageApi(page);
+    const api = await runAndWait(page, () => page.setInputFiles('#file', GRACE), 240_000);
     expect(api.state, JSON.stringify(api.error)).toBe('done');
     expect(foreign).toEqual([]);
     expect(server.requests).toContain('/models/ict/ict-compact.bin');

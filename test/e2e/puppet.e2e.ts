@@ -18,7 +18,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRigGlb } from '../../src/core/export/rig-glb.js';
 import { classOf, FAKE_VIDEO, writeFakeVideo } from './fake-video.js';
-import { launchBrowser, OUT, openApp, pageApi, photo, ROOT, skipReasonFor, type PageApi } from './helpers.js';
+import { launchBrowser, OUT, openApp, runAndWait, photo, ROOT, skipReasonFor } from './helpers.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
 const PHOTOS = ['faceapi_neutral.jpg', 'faceapi_surprised.jpg', 'faceapi_happy.jpg'];
@@ -61,13 +61,7 @@ describe.skipIf(skipReason !== undefined)('web app: animate the rig with the web
     await page.selectOption('#opt-model', 'ict');
     await page.check('#opt-rig');
     await page.selectOption('#opt-detail', 'sfs');
-    const before = (await pageApi(page)).runs;
-    await page.setInputFiles('#file', photo('faceapi_neutral.jpg'));
-    await page.waitForFunction((n) => {
-      const api = (window as unknown as { facedetail: PageApi }).facedetail;
-      return api.runs > n && (api.state === 'done' || api.state === 'error');
-    }, before, { timeout: 240_000 });
-    const api = await pageApi(page);
+    const api = await runAndWait(page, () => page.setInputFiles('#file', photo('faceapi_neutral.jpg')), 240_000);
     expect(api.state, JSON.stringify(api.error)).toBe('done');
     const tRec = Date.now();
     await expect.poll(() => page.isVisible('#puppet-start')).toBe(true);

@@ -29,6 +29,7 @@ import type { FaceAnalysis } from '../analysis/types.js';
 import type { IctModelData } from '../model/ict-cache.js';
 import { fitIct, ictShape, type IctFitOptions } from '../model/ict-fit.js';
 import type { IctCorrespondence } from '../model/ict-types.js';
+import { assignDefaults } from '../options.js';
 import { now } from '../platform.js';
 import type { Camera, Emotion } from '../types.js';
 import { ARKIT_BLENDSHAPE_NAMES, arkitMapping, arkitWeights, type ArkitTargetMapping } from './arkit.js';
@@ -206,15 +207,10 @@ function validateOneEuro(o: OneEuroOptions, name: string): void {
  */
 export function createExpressionTracker(input: ExpressionTrackerInput, options: ExpressionTrackerOptions = {}): ExpressionTracker {
   const D = EXPRESSION_TRACKER_DEFAULTS;
-  const o = {
-    rigidIterations: options.rigidIterations ?? D.rigidIterations,
-    iterations: options.iterations ?? D.iterations,
-    coldRigidIterations: options.coldRigidIterations ?? D.coldRigidIterations,
-    coldIterations: options.coldIterations ?? D.coldIterations,
-    expressionRidge: options.expressionRidge ?? D.expressionRidge,
-    lostErrorPx: options.lostErrorPx ?? D.lostErrorPx,
-    resetGapMs: options.resetGapMs ?? D.resetGapMs,
-  };
+  const { weightSmoothing: ws, poseSmoothing: ps, fit: _fit, ...scalars } = options;
+  const { weightSmoothing: _dw, poseSmoothing: _dp, ...scalarDefaults } = D;
+  const o = assignDefaults<Record<keyof typeof scalarDefaults, number>>(scalarDefaults, scalars);
+
   const bad = (msg: string): never => { throw new FaceDetailError('INVALID_OPTION', `createExpressionTracker: ${msg}`); };
   for (const k of ['rigidIterations', 'iterations', 'coldRigidIterations', 'coldIterations'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < 0 || o[k] > 100) bad(`${k}: expected an integer from 0 to 100, got ${String(o[k])}`);
@@ -222,8 +218,8 @@ export function createExpressionTracker(input: ExpressionTrackerInput, options: 
   for (const k of ['expressionRidge', 'lostErrorPx', 'resetGapMs'] as const) {
     if (!(o[k] >= 0) || !Number.isFinite(o[k])) bad(`${k}: expected a number ≥ 0, got ${String(o[k])}`);
   }
-  const weightSmoothing = options.weightSmoothing === false ? undefined : { ...D.weightSmoothing, ...options.weightSmoothing };
-  const poseSmoothing = options.poseSmoothing === false ? undefined : { ...D.poseSmoothing, ...options.poseSmoothing };
+  const weightSmoothing = ws === false ? undefined : assignDefaults(D.weightSmoothing, ws);
+  const poseSmoothing = ps === false ? undefined : assignDefaults(D.poseSmoothing, ps);
   const { data, correspondence, identity } = input;
   if (identity.length > data.identityNames.length) bad(`identity: ${identity.length} weights, the model has ${data.identityNames.length} identity shapes`);
   for (let k = 0; k < identity.length; k++) if (!Number.isFinite(identity[k]!)) bad(`identity[${k}] is not a finite number`);

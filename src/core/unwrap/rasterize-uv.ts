@@ -89,12 +89,7 @@ export function rasterizeUV(mesh: Mesh, width: number, height: number): UVGeomet
     position[o] = b0 * P[i0]! + b1 * P[i1]! + b2 * P[i2]!;
     position[o + 1] = b0 * P[i0 + 1]! + b1 * P[i1 + 1]! + b2 * P[i2 + 1]!;
     position[o + 2] = b0 * P[i0 + 2]! + b1 * P[i1 + 2]! + b2 * P[i2 + 2]!;
-    const nx = b0 * N[i0]! + b1 * N[i1]! + b2 * N[i2]!;
-    const ny = b0 * N[i0 + 1]! + b1 * N[i1 + 1]! + b2 * N[i2 + 1]!;
-    const nz = b0 * N[i0 + 2]! + b1 * N[i1 + 2]! + b2 * N[i2 + 2]!;
-    const len = Math.sqrt(nx * nx + ny * ny + nz * nz);
-    const il = len > 0 ? 1 / len : 0;
-    normal[o] = nx * il; normal[o + 1] = ny * il; normal[o + 2] = nz * il;
+    unitNormalInto(N, i0, i1, i2, b0, b1, b2, normal, o);
     const j = 6 * t;
     dPdu[o] = jac[j]!; dPdu[o + 1] = jac[j + 1]!; dPdu[o + 2] = jac[j + 2]!;
     dPdv[o] = jac[j + 3]!; dPdv[o + 1] = jac[j + 4]!; dPdv[o + 2] = jac[j + 5]!;
@@ -176,18 +171,23 @@ export function uvFrame(mesh: Mesh, width: number, height: number): { coverage: 
     const v0 = I[3 * t]!, v1 = I[3 * t + 1]!, v2 = I[3 * t + 2]!;
     const b0 = b64[o]!, b1 = b64[o + 1]!, b2 = b64[o + 2]!;
     const i0 = 3 * v0, i1 = 3 * v1, i2 = 3 * v2;
-    const nx = b0 * N[i0]! + b1 * N[i1]! + b2 * N[i2]!;
-    const ny = b0 * N[i0 + 1]! + b1 * N[i1 + 1]! + b2 * N[i2 + 1]!;
-    const nz = b0 * N[i0 + 2]! + b1 * N[i1 + 2]! + b2 * N[i2 + 2]!;
-    const len = Math.sqrt(nx * nx + ny * ny + nz * nz);
-    const il = len > 0 ? 1 / len : 0;
-    normal[o] = nx * il; normal[o + 1] = ny * il; normal[o + 2] = nz * il;
+    unitNormalInto(N, i0, i1, i2, b0, b1, b2, normal, o);
     // As rasterizeAttribute: the barycentrics rounded to float32 (UVGeometry.bary).
     const f0 = Math.fround(b0), f1 = Math.fround(b1), f2 = Math.fround(b2);
     const a0 = 4 * v0, a1 = 4 * v1, a2 = 4 * v2, q = 4 * k;
     for (let c = 0; c < 4; c++) tangent[q + c] = f0 * tangents[a0 + c]! + f1 * tangents[a1 + c]! + f2 * tangents[a2 + c]!;
   }
   return { coverage: layout.coverage, normal, tangent };
+}
+
+/** The unit barycentric interpolation of the normals at offsets i0, i1, i2 of `N`, written at `out[o..o+3)` (0 for a zero sum). */
+function unitNormalInto(N: Float32Array, i0: number, i1: number, i2: number, b0: number, b1: number, b2: number, out: Float32Array, o: number): void {
+  const nx = b0 * N[i0]! + b1 * N[i1]! + b2 * N[i2]!;
+  const ny = b0 * N[i0 + 1]! + b1 * N[i1 + 1]! + b2 * N[i2 + 1]!;
+  const nz = b0 * N[i0 + 2]! + b1 * N[i1 + 2]! + b2 * N[i2 + 2]!;
+  const len = Math.sqrt(nx * nx + ny * ny + nz * nz);
+  const il = len > 0 ? 1 / len : 0;
+  out[o] = nx * il; out[o + 1] = ny * il; out[o + 2] = nz * il;
 }
 
 function rasterizeLayout(uvs: Float32Array, indices: Uint32Array, width: number, height: number): UVLayout {
