@@ -6,6 +6,7 @@
 #   DFDN_COUNT=8 DFDN_MINUTES=2 DFDN_RUN=training/runs/v2-smoke DFDN_NO_SHIP=1 npm run train:dfdn:v2   # smoke run
 #
 # Environment: DFDN_GAIN (output gain, default 0.5), DFDN_COUNT (samples per export process, 2 processes; default 90 -> seeds 1-180),
+# DFDN_SIZES (render sizes drawn per sample, default 768,1024; v4: 384,512,768,1024),
 # DFDN_MINUTES (training wall budget, default 35; the cosine LR follows it), DFDN_RUN (default
 # training/runs/v2), DFDN_SKIP_EXPORT=1 to reuse training/data/synth, DFDN_RESUME=1 to continue a
 # run from its checkpoint (a session cut short), DFDN_NO_SHIP=1 to leave models/dfdn untouched.
@@ -19,12 +20,13 @@ MINUTES=${DFDN_MINUTES:-35}
 # normal gain −0.02° vs +0.12° at 1.0 on the tune identities at the same r; see the model card).
 GAIN=${DFDN_GAIN:-0.5}
 RUN=${DFDN_RUN:-training/runs/v2}
+SIZES=${DFDN_SIZES:-768,1024}
 export OMP_NUM_THREADS=2
 t0=$(date +%s)
 if [ "${DFDN_SKIP_EXPORT:-0}" != 1 ]; then
   echo "== export synthetic training data (2 processes, seeds 1-$((2 * COUNT)))"
-  node --import tsx training/export/export-synth.ts --out training/data/synth --seed-start 1 --count "$COUNT" &
-  node --import tsx training/export/export-synth.ts --out training/data/synth --seed-start $((COUNT + 1)) --count "$COUNT" &
+  node --import tsx training/export/export-synth.ts --out training/data/synth --seed-start 1 --count "$COUNT" --sizes "$SIZES" &
+  node --import tsx training/export/export-synth.ts --out training/data/synth --seed-start $((COUNT + 1)) --count "$COUNT" --sizes "$SIZES" &
   wait
 fi
 echo "== train (<= $MINUTES min)"

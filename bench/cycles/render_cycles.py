@@ -3,7 +3,7 @@
     blender -b --factory-startup -noaudio --python bench/cycles/render_cycles.py -- <scene dir> [--samples 64]
 
 Reads <scene dir>/scene.json, face.obj (displaced face, camera frame converted to Blender axes,
-mm), head.obj, albedo.png; writes <scene dir>/cycles.png (8-bit sRGB, "Standard" view transform,
+mm), head.ply (the rest of the head with vertex colours; head.obj, one colour, in older exports), albedo.png; writes <scene dir>/cycles.png (8-bit sRGB, "Standard" view transform,
 i.e. plain sRGB like the training renderer). Cycles brings its own light transport: path-traced
 shadows and occlusion, random-walk subsurface scattering, the Principled BSDF's GGX specular.
 """
@@ -50,7 +50,18 @@ def import_obj(path):
     return objs
 
 
-def skin_material(name, albedo_path, roughness, sss):
+def import_ply(path):
+    before = set(bpy.data.objects)
+    bpy.ops.import_mesh.ply(filepath=path)
+    objs = [o for o in bpy.data.objects if o not in before]
+    for o in objs:
+        o.rotation_euler = (0, 0, 0)
+        o.location = (0, 0, 0)
+        o.scale = (1, 1, 1)
+    return objs
+
+
+def skin_material(name, albedo_path, roughness, sss, vertex_colors=None):
     m = bpy.data.materials.new(name)
     m.use_nodes = True
     nt = m.node_tree
@@ -62,6 +73,11 @@ def skin_material(name, albedo_path, roughness, sss):
         tex.interpolation = "Linear"
         nt.links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
         nt.links.new(tex.outputs["Color"], bsdf.inputs["Subsurface Color"])
+    elif vertex_colors:
+        vc = nt.nodes.new("ShaderNodeVertexColor")
+        vc.layer_name = vertex_colors
+        nt.links.new(vc.outputs["Color"], bsdf.inputs["Base Color"])
+        nt.links.new(vc.outputs["Color"], bsdf.inputs["Subsurface Color"])
     else:
         bsdf.inputs["Base Color"].default_value = (*S["headColor"], 1)
     bsdf.inputs["Subsurface"].default_value = sss["weight"]
@@ -72,9 +88,16 @@ def skin_material(name, albedo_path, roughness, sss):
 
 
 face = import_obj(os.path.join(scene_dir, "face.obj"))
-head = import_obj(os.path.join(scene_dir, "head.obj"))
+# The rest of the head: with the training renderer's vertex colours (head.ply: skin, hair, eyes,
+# mouth) when exported so, else one skin colour (head.obj, the first exports).
+ply = os.path.join(scene_dir, "head.ply")
+head = import_ply(ply) if os.path.exists(ply) else import_obj(os.path.join(scene_dir, "head.obj"))
+layer = None
+if os.path.exists(ply) and head:
+    attrs = head[0].data.color_attributes if hasattr(head[0].data, "color_attributes") else head[0].data.vertex_colors
+    layer = attrs[0].name if len(attrs) else None
 fm = skin_material("skin", os.path.join(scene_dir, "albedo.png"), S["roughnessPrincipled"], S["subsurface"])
-hm = skin_material("head", None, S["roughnessPrincipled"], S["subsurface"])
+hm = skin_material("head", None, S["roughnessPrincipled"], S["subsurface"], layer)
 for o in face:
     o.data.materials.clear(); o.data.materials.append(fm)
     for p in o.data.polygons:

@@ -14,7 +14,6 @@
  * (default `$FACEDETAIL_CYCLES_CACHE`, else `~/.cache/facedetail/cycles`). Blender is optional:
  * without it `--render` prints why and does nothing.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -23,17 +22,10 @@ import sharp from 'sharp';
 import { maskedGaussianBlur } from '../../src/core/eval/angular-error.js';
 import { luminance } from '../../src/core/image/image.js';
 import { distanceTransform, valleyDepth } from '../../src/core/eval/detail-field.js';
-import { displaceMesh } from '../../src/core/mesh/displace.js';
-import { computeVertexNormals } from '../../src/core/mesh/normals.js';
-import { loopSubdivide } from '../../src/core/mesh/subdivide.js';
-import { ictShape } from '../../src/core/model/ict-fit.js';
-import { ICT_TOPOLOGY_VERTEX_COUNT, ictTopology } from '../../src/core/model/ict-topology.js';
-import type { Mesh } from '../../src/core/types.js';
 import { loadIctModel } from '../../src/node/model-import/load-ict.js';
 import { currentCommit, markdownTable } from '../common.js';
 import { SKIN_RENDER_DEFAULTS } from '../../src/core/render/render-skin.js';
-import { caseCamera } from '../proxy/scene.js';
-import { ictFaceMesh } from '../synth/faces.js';
+import { blenderStatus, exportCyclesScene, renderCyclesScene } from './scene.js';
 import { renderSynthCase, synthAssets, synthCase, type SynthCase } from '../synth/scene.js';
 
 const args = process.argv.slice(2);
@@ -53,82 +45,23 @@ function cases(data: Awaited<ReturnType<typeof loadIctModel>>): SynthCase[] {
   });
 }
 
-function objText(m: Mesh, withUv: boolean): string {
-  const P = m.positions, lines: string[] = [];
-  // OpenCV camera frame → Blender (x right, y up, z toward the viewer): (x, −y, −z).
-  for (let i = 0; i < P.length; i += 3) lines.push(`v ${P[i]!.toFixed(4)} ${(-P[i + 1]!).toFixed(4)} ${(-P[i + 2]!).toFixed(4)}`);
-  if (withUv && m.uvs) for (let i = 0; i < m.uvs.length; i += 2) lines.push(`vt ${m.uvs[i]!.toFixed(6)} ${(1 - m.uvs[i + 1]!).toFixed(6)}`);
-  const I = m.indices;
-  // The axis flip mirrors: reverse the winding to keep faces outward.
-  for (let t = 0; t < I.length; t += 3) {
-    const a = I[t]! + 1, b = I[t + 2]! + 1, c = I[t + 1]! + 1;
-    lines.push(withUv ? `f ${a}/${a} ${b}/${b} ${c}/${c}` : `f ${a} ${b} ${c}`);
-  }
-  return lines.join('\n') + '\n';
-}
-
 async function exportScenes(data: Awaited<ReturnType<typeof loadIctModel>>): Promise<void> {
   for (const c of cases(data)) {
     const dir = path.join(cache, c.id);
     if (existsSync(path.join(dir, 'scene.json'))) continue;
-    await mkdir(dir, { recursive: true });
-    const r = renderSynthCase(data, c, { levels: 1 });
-    const T = r.assets.map.width;
-    // Geometry for Cycles: the narrow face, Loop level 2, displaced by the same map.
-    const { pose } = caseCamera({ ...c, id: c.id, group: 'neutral', identity: c.face.identity, expression: c.face.expression });
-    const shape = ictShape(data, c.face.identity, c.face.expression);
-    const Rm = pose.rotation, t = pose.translation;
-    const all = new Float32Array(shape.length);
-    for (let i = 0; i < shape.length; i += 3) for (let k = 0; k < 3; k++) all[i + k] = Rm[3 * k]! * shape[i]! + Rm[3 * k + 1]! * shape[i + 1]! + Rm[3 * k + 2]! * shape[i + 2]! + t[k]!;
-    const face = ictFaceMesh(data, all.subarray(0, 3 * ICT_TOPOLOGY_VERTEX_COUNT));
-    const fine = loopSubdivide(face, 2, { cornerAngleDeg: 0 }).mesh;
-    fine.normals = computeVertexNormals(fine.positions, fine.indices);
-    const disp = displaceMesh(fine, { width: T, height: T, channels: 1, data: r.assets.map.displacement });
-    const topo = ictTopology(data);
-    const inFace = new Uint8Array(data.triangles.length / 3);
-    for (const s of topo.sourceTriangles) inFace[s] = 1;
-    const rest: number[] = [];
-    for (let k = 0; k < inFace.length; k++) if (!inFace[k]) rest.push(data.triangles[3 * k]!, data.triangles[3 * k + 1]!, data.triangles[3 * k + 2]!);
-    await writeFile(path.join(dir, 'face.obj'), objText(disp, true));
-    await writeFile(path.join(dir, 'head.obj'), objText({ positions: all, indices: Uint32Array.from(rest) }, false));
-    const alb = Buffer.alloc(T * T * 3);
-    for (let i = 0; i < alb.length; i++) { const v = r.assets.albedo.data[i]!; alb[i] = Math.round(255 * (v <= 0.0031308 ? 12.92 * v : 1.055 * v ** (1 / 2.4) - 0.055)); }
-    await sharp(alb, { raw: { width: T, height: T, channels: 3 } }).png().toFile(path.join(dir, 'albedo.png'));
-    const ours = Buffer.from(r.render.image.data.map((v) => Math.round(255 * v)));
-    await sharp(ours, { raw: { width: 512, height: 512, channels: 3 } }).png().toFile(path.join(dir, 'ours.png'));
-    await writeFile(path.join(dir, 'gt-displacement.f32'), Buffer.from(r.render.displacement.buffer));
-    await writeFile(path.join(dir, 'mask.u8'), Buffer.from(r.mask.buffer));
-    const kc = c.key.color, km = (kc[0] + kc[1] + kc[2]) / 3, kd = c.key.direction, kl = Math.hypot(...kd);
-    let skin = [0, 0, 0], n = 0;
-    for (let p = 0; p < T * T; p++) if (r.assets.labels[p]! > 0 && r.assets.labels[p]! < 255) { for (let k = 0; k < 3; k++) skin[k]! += r.assets.albedo.data[3 * p + k]!; n++; }
-    skin = skin.map((s) => s / Math.max(1, n));
-    await writeFile(path.join(dir, 'scene.json'), JSON.stringify({
-      id: c.id, width: 512, height: 512, fx: r.camera.fx, fy: r.camera.fy, cx: r.camera.cx, cy: r.camera.cy, mmPerPixel: r.mmPerPixel,
-      // Lambert under a sun of strength E gives albedo·E·cosθ/π: our light colour c ↔ E = π·c.
-      key: { directionBlender: [kd[0] / kl, -kd[1] / kl, -kd[2] / kl], sunStrength: Math.PI * km, colorNormalised: kc.map((x) => x / km), radiusDeg: c.key.radiusDeg },
-      // Our environment: the SH sky averages ≈ 1.3 × ambient on the face; a uniform world of radiance L gives albedo·L.
-      worldColor: [1.3 * c.ambient, 1.3 * c.ambient * 0.98, 1.3 * c.ambient * 1.03],
-      roughnessPrincipled: Math.sqrt(c.roughness), specularLevel: 0.35,
-      subsurface: { weight: 0.7, radiusMm: [1.2, 0.55, 0.3] }, headColor: skin,
-      age: c.face.age, preset: c.preset,
-    }, null, 1));
+    await exportCyclesScene(data, renderSynthCase(data, c, { levels: 1 }), dir);
     process.stderr.write(`exported ${c.id}\n`);
   }
 }
 
 async function renderScenes(): Promise<void> {
-  const probe = spawnSync('blender', ['--version'], { encoding: 'utf8' });
-  if (probe.status !== 0) { process.stderr.write('blender not found (Debian package `blender`): no Cycles renders\n'); return; }
-  const script = path.resolve('bench', 'cycles', 'render_cycles.py');
-  {
-    const dirs = (await readdir(cache)).sort();
-    for (const d of dirs) {
-      const dir = path.join(cache, d);
-      if (!existsSync(path.join(dir, 'scene.json')) || existsSync(path.join(dir, 'cycles.png'))) continue;
-      const t0 = performance.now();
-      const r = spawnSync('blender', ['-b', '--factory-startup', '-noaudio', '--python', script, '--', dir, '--samples', String(samples)], { encoding: 'utf8', maxBuffer: 64 << 20 });
-      process.stderr.write(`${d}: ${r.status === 0 && existsSync(path.join(dir, 'cycles.png')) ? 'ok' : `FAILED ${r.stderr.slice(-400)} ${r.stdout.slice(-800)}`} ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
-    }
+  const blender = blenderStatus();
+  if (!blender.ok) { process.stderr.write(`${blender.reason}: no Cycles renders\n`); return; }
+  for (const d of (await readdir(cache)).sort()) {
+    const dir = path.join(cache, d);
+    if (!existsSync(path.join(dir, 'scene.json')) || existsSync(path.join(dir, 'cycles.png'))) continue;
+    const r = renderCyclesScene(dir, samples);
+    process.stderr.write(`${d}: ${r.ok ? 'ok' : `FAILED ${r.error}`} ${r.seconds.toFixed(0)} s\n`);
   }
 }
 

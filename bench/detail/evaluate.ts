@@ -29,6 +29,8 @@ export const HIGHPASS_SIGMA_MM = 3;
 export interface DetailScene {
   id: string;
   subject: 'lps' | 'synthetic';
+  /** Who rendered a synthetic scene: the training renderer v2 or Blender Cycles. */
+  renderer?: 'v2' | 'cycles';
   split: 'tune' | 'heldout';
   size: number;
   age?: number;

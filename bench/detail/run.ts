@@ -12,6 +12,11 @@
  * `--candidate <name>=<model dir>[@<strength>]` (repeatable): an extra row per DFDN model folder
  * (`dfdn.onnx` + `dfdn.json`) and detail strength (default 1), e.g. `--candidate dfdn-v1=/tmp/dfdn-v1`
  * or `--candidate dfdn@0.5=models/dfdn@0.5`, run on the same scenes.
+ * `--renderers v2,cycles`: the synthetic scenes rendered by the training renderer v2 (default) and / or
+ * by Blender Cycles (`bench/cycles/scene.ts`: the same geometry, albedo, camera and lights, an
+ * independent light transport; cached in `$FACEDETAIL_CYCLES_CACHE/detail`, `--cycles-samples`,
+ * default 64). With cycles the synthetic scenes carry no occluders and no camera blur / noise (the
+ * export has neither), for both renderers, so their rows compare the same scenes; rows gain `renderer`.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -24,6 +29,8 @@ import { loadScan, SCAN_ATTRIBUTION, SCAN_DIR } from '../accuracy/scan.js';
 import { normalsToImage } from '../accuracy/images.js';
 import type { Image } from '../../src/core/types.js';
 import { DETAIL_REGIONS, renderSynthCase, synthCase } from '../synth/scene.js';
+import { blenderStatus, exportCyclesScene, loadCyclesImage, renderCyclesScene } from '../cycles/scene.js';
+import os from 'node:os';
 import {
   DETAIL_BENCH_METHODS, jpegRoundTrip, lpsScene, lpsViews, methodField, runMethods, scoreField, type DetailBenchMethod, type DetailScene, type MethodField,
 } from './evaluate.js';
@@ -62,6 +69,18 @@ const forceOccluders = args.includes('--occluders');
 /** `--hands`: every synthetic scene has a hand resting on a cheek (an occluder of skin colour; the detail must be 0 under it). */
 const withHands = args.includes('--hands');
 for (const a of ages) if (a !== 35 && a !== 72) throw new Error(`--ages: each age must be 35 or 72, got ${a}`);
+/** Renderers of the synthetic scenes: `v2` (the training renderer) and / or `cycles` (Blender, the independent reference). */
+type SynthRenderer = 'v2' | 'cycles';
+const renderers = (arg('--renderers') ?? 'v2').split(',') as SynthRenderer[];
+for (const r of renderers) if (r !== 'v2' && r !== 'cycles') throw new Error(`--renderers: each must be v2 or cycles, got "${r}"`);
+if (renderers.includes('cycles')) {
+  const b = blenderStatus();
+  if (!b.ok) { process.stderr.write(`${b.reason}: no Cycles scenes\n`); renderers.splice(renderers.indexOf('cycles'), 1); }
+}
+/** Clean scenes (no occluders, no camera blur / noise) whenever Cycles renders them: the Cycles export has neither. */
+const cleanScenes = renderers.includes('cycles');
+const cyclesCache = path.join(process.env['FACEDETAIL_CYCLES_CACHE'] ?? path.join(os.homedir(), '.cache', 'facedetail', 'cycles'), 'detail');
+const cyclesSamples = Number(arg('--cycles-samples') ?? 64);
 
 /** The synthetic scene list: seeds 7001–7008 (7001–7004 tune, 7005–7008 held out), ages 35 / 72, neutral + one expression. */
 function syntheticList(): Array<{ seed: number; age: number; preset: string; size: number; split: 'tune' | 'heldout' }> {
@@ -79,7 +98,7 @@ function syntheticList(): Array<{ seed: number; age: number; preset: string; siz
 }
 
 interface SceneResult {
-  id: string; subject: 'lps' | 'synthetic'; split: 'tune' | 'heldout'; size: number; age?: number; preset?: string;
+  id: string; subject: 'lps' | 'synthetic'; renderer: SynthRenderer | 'scan'; split: 'tune' | 'heldout'; size: number; age?: number; preset?: string;
   methods: Partial<Record<string, { r: number; rWrinkle: number; creaseF1: number; creasePrecision: number; creaseRecall: number; normalGainDeg: number; coverage: number; occludedRmsMm: number; rNoBrows?: number; normalGainNoBrowsDeg?: number; shift: [number, number]; regions: Record<string, { r: number; creaseF1: number }> }>>;
   ms: number;
 }
@@ -96,16 +115,26 @@ async function main(): Promise<void> {
   let sheetLps = 0;
   const scenes: Array<() => Promise<DetailScene>> = [];
   const lpsFirst: Array<() => Promise<DetailScene>> = [];
-  for (const s of syntheticList()) {
+  for (const s of syntheticList()) for (const renderer of renderers) {
     scenes.push(async () => {
-      const c = synthCase(data, s.seed, { age: s.age, preset: s.preset, size: s.size, ...(forceOccluders ? { glasses: true, hair: true } : {}), ...(withHands ? { hand: true } : {}) });
+      const base = synthCase(data, s.seed, { age: s.age, preset: s.preset, size: s.size, ...(cleanScenes ? { glasses: false, hair: false } : forceOccluders ? { glasses: true, hair: true } : {}), ...(withHands && !cleanScenes ? { hand: true } : {}) });
+      const c = cleanScenes ? { ...base, blurPx: 0, noise: 0 } : base;
       const r = renderSynthCase(data, c);
+      let photo = r.render.image;
+      if (renderer === 'cycles') {
+        const dir = path.join(cyclesCache, `${c.id}-${s.size}`);
+        if (!existsSync(path.join(dir, 'scene.json'))) await exportCyclesScene(data, r, dir);
+        const out = renderCyclesScene(dir, cyclesSamples);
+        if (!out.ok) throw new Error(`Cycles render of ${c.id} failed: ${out.error}`);
+        if (out.seconds) process.stderr.write(`${c.id}: Cycles ${cyclesSamples} spp in ${out.seconds.toFixed(0)} s\n`);
+        photo = await loadCyclesImage(dir);
+      }
       const occluded = new Uint8Array(r.render.occluded.length);
       let anyOccluded = false;
       for (let p = 0; p < occluded.length; p++) if (r.render.occluded[p]! > 0.5) { occluded[p] = 1; anyOccluded = true; }
       return {
-        id: c.id, subject: 'synthetic', split: s.split, size: s.size, age: s.age, preset: s.preset,
-        image: await jpegRoundTrip(r.render.image, c.jpegQuality), camera: r.camera, focalLength35mm: c.focalLength35mm, mmPerPixel: r.mmPerPixel,
+        id: renderer === 'v2' ? c.id : `${c.id}-${renderer}`, subject: 'synthetic', renderer, split: s.split, size: s.size, age: s.age, preset: s.preset,
+        image: await jpegRoundTrip(photo, c.jpegQuality), camera: r.camera, focalLength35mm: c.focalLength35mm, mmPerPixel: r.mmPerPixel,
         mask: r.mask, gtDetailed: r.render.detailedNormal, gtSmooth: r.render.smoothNormal, gtDisplacement: r.render.displacement, regions: r.regions,
         ...(anyOccluded ? { occluded } : {}),
       };
@@ -123,7 +152,7 @@ async function main(): Promise<void> {
       const scene = await make();
       const fields: Partial<Record<string, MethodField>> = await runMethods(rec, scene, baseMethods);
       for (const c of candidateRecs) fields[c.name] = await methodField(c.rec, scene, { detail: 'dfdn', detailStrength: c.strength });
-      const res: SceneResult = { id: scene.id, subject: scene.subject, split: scene.split, size: scene.size, ...(scene.age ? { age: scene.age, preset: scene.preset } : {}), methods: {}, ms: 0 };
+      const res: SceneResult = { id: scene.id, subject: scene.subject, renderer: scene.renderer ?? 'scan', split: scene.split, size: scene.size, ...(scene.age ? { age: scene.age, preset: scene.preset } : {}), methods: {}, ms: 0 };
       for (const m of methods) {
         const f = fields[m];
         if (!f) continue;
@@ -134,7 +163,7 @@ async function main(): Promise<void> {
       }
       res.ms = Math.round(performance.now() - ts);
       results.push(res);
-      process.stderr.write(`${scene.id} (${scene.split}, ${res.ms} ms): ${methods.map((m) => { const x = res.methods[m]; return x ? `${m} r=${x.r.toFixed(3)} rW=${x.rWrinkle.toFixed(3)} F1=${x.creaseF1.toFixed(3)} gain=${x.normalGainDeg.toFixed(3)}°` : `${m} MISS`; }).join(', ')}\n`);
+      process.stderr.write(`${scene.id} (${scene.split}, ${res.renderer}, ${res.ms} ms): ${methods.map((m) => { const x = res.methods[m]; return x ? `${m} r=${x.r.toFixed(3)} rW=${x.rWrinkle.toFixed(3)} F1=${x.creaseF1.toFixed(3)} gain=${x.normalGainDeg.toFixed(3)}°` : `${m} MISS`; }).join(', ')}\n`);
       await writeResults(results, outJson); // after every scene: a run cut short keeps what it measured
       // Sheet: the first scan view, then synthetic 512² scenes (age 72 first; any age in --quick).
       if (sheetRows.length < (quick ? 3 : 5) && (scene.subject === 'lps' ? sheetLps++ === 0 : scene.size === 512 && (scene.age === 72 || quick))) {
@@ -147,8 +176,8 @@ async function main(): Promise<void> {
     for (const c of candidateRecs) await c.rec.dispose();
   }
   const rows = await writeResults(results, outJson);
-  process.stdout.write(markdownTable(['method', 'split', 'subject', 'r', 'rWrinkle', 'creaseF1', 'normalGainDeg', 'r w/o brows', 'gain w/o brows', 'coverage', 'occludedRmsMm', 'count'],
-    rows.map((r) => [r.method, r.split, r.subject, fmt(r.r), fmt(r.rWrinkle), fmt(r.creaseF1), fmt(r.normalGainDeg), fmt(r.rNoBrows), fmt(r.normalGainNoBrowsDeg), fmt(r.coverage), fmt(r.occludedRmsMm), r.count])) + '\n');
+  process.stdout.write(markdownTable(['method', 'split', 'subject', 'renderer', 'r', 'rWrinkle', 'creaseF1', 'normalGainDeg', 'r w/o brows', 'gain w/o brows', 'coverage', 'occludedRmsMm', 'count'],
+    rows.map((r) => [r.method, r.split, r.subject, r.renderer, fmt(r.r), fmt(r.rWrinkle), fmt(r.creaseF1), fmt(r.normalGainDeg), fmt(r.rNoBrows), fmt(r.normalGainNoBrowsDeg), fmt(r.coverage), fmt(r.occludedRmsMm), r.count])) + '\n');
   process.stdout.write(`wrote ${outJson}${sheetRows.length ? ` and ${sheetOut}` : ''} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
 }
 
@@ -157,7 +186,7 @@ async function writeResults(results: SceneResult[], outJson: string): Promise<Re
   const rows = aggregate(results);
   const doc = {
     commit: currentCommit(), date: new Date().toISOString().slice(0, 10), quick,
-    note: 'detail field = detailed − proxy normals (method) vs detailed − smooth normals (ground truth), in the image with the method\'s camera; r: Pearson after σ = 1 px blur at the best shift within ±3 px; rWrinkle: the same on a 1.5–6 mm band; creaseF1: GT valleys > 0.1 mm (closing with a square of half-side 3 mm), 1.5 mm tolerance (not scored on the scan: no GT displacement in the image); normalGainDeg: mean angle to GT of detailed − of proxy normals (negative = the detail helps); rNoBrows / normalGainNoBrowsDeg (scan only): the same without the brows and 5 mm around them, where the scan\'s normal map holds brow hair. Synthetic: renderer v2 (CPU) renders; scan: the accuracy bench\'s renderer with its normal map.',
+    note: 'detail field = detailed − proxy normals (method) vs detailed − smooth normals (ground truth), in the image with the method\'s camera; r: Pearson after σ = 1 px blur at the best shift within ±3 px; rWrinkle: the same on a 1.5–6 mm band; creaseF1: GT valleys > 0.1 mm (closing with a square of half-side 3 mm), 1.5 mm tolerance (not scored on the scan: no GT displacement in the image); normalGainDeg: mean angle to GT of detailed − of proxy normals (negative = the detail helps); rNoBrows / normalGainNoBrowsDeg (scan only): the same without the brows and 5 mm around them, where the scan\'s normal map holds brow hair. Synthetic: renderer v2 (CPU) renders, and with renderer = cycles Blender Cycles renders of the same clean scenes; scan: the accuracy bench\'s renderer with its normal map.',
     rows, byRegion: byGroup(results, (r) => Object.keys(Object.values(r.methods)[0]?.regions ?? {}), 'region'), byAge: aggregateBy(results, (r) => (r.age ? `age${r.age}` : undefined)),
     scenes: results,
   };
@@ -170,13 +199,14 @@ const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '—');
 const mean = (xs: number[]): number => { const f = xs.filter(Number.isFinite); return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN; };
 
 /** Rows of the JSON: method × split × subject, means over scenes. */
-function aggregate(rs: SceneResult[]): Array<{ method: string; split: string; subject: string; r: number; rWrinkle: number; creaseF1: number; normalGainDeg: number; rNoBrows: number; normalGainNoBrowsDeg: number; coverage: number; occludedRmsMm: number; count: number }> {
+function aggregate(rs: SceneResult[]): Array<{ method: string; split: string; subject: string; renderer: string; r: number; rWrinkle: number; creaseF1: number; normalGainDeg: number; rNoBrows: number; normalGainNoBrowsDeg: number; coverage: number; occludedRmsMm: number; count: number }> {
   const rows = [];
-  for (const subject of ['synthetic', 'lps'] as const) for (const split of ['tune', 'heldout'] as const) for (const m of methods) {
-    const xs = rs.filter((r) => r.subject === subject && r.split === split).map((r) => r.methods[m]).filter((x): x is NonNullable<typeof x> => !!x);
-    const count = rs.filter((r) => r.subject === subject && r.split === split).length;
+  for (const subject of ['synthetic', 'lps'] as const) for (const renderer of ['v2', 'cycles', 'scan'] as const) for (const split of ['tune', 'heldout'] as const) for (const m of methods) {
+    const these = rs.filter((r) => r.subject === subject && r.renderer === renderer && r.split === split);
+    const xs = these.map((r) => r.methods[m]).filter((x): x is NonNullable<typeof x> => !!x);
+    const count = these.length;
     if (!count) continue;
-    rows.push({ method: m, split, subject, r: round(mean(xs.map((x) => x.r))), rWrinkle: round(mean(xs.map((x) => x.rWrinkle))), creaseF1: round(mean(xs.map((x) => x.creaseF1))), normalGainDeg: round(mean(xs.map((x) => x.normalGainDeg))), rNoBrows: round(mean(xs.map((x) => x.rNoBrows ?? NaN))), normalGainNoBrowsDeg: round(mean(xs.map((x) => x.normalGainNoBrowsDeg ?? NaN))), coverage: round(count ? xs.reduce((s, x) => s + x.coverage, 0) / count : NaN), occludedRmsMm: round(mean(xs.map((x) => x.occludedRmsMm))), count });
+    rows.push({ method: m, split, subject, renderer, r: round(mean(xs.map((x) => x.r))), rWrinkle: round(mean(xs.map((x) => x.rWrinkle))), creaseF1: round(mean(xs.map((x) => x.creaseF1))), normalGainDeg: round(mean(xs.map((x) => x.normalGainDeg))), rNoBrows: round(mean(xs.map((x) => x.rNoBrows ?? NaN))), normalGainNoBrowsDeg: round(mean(xs.map((x) => x.normalGainNoBrowsDeg ?? NaN))), coverage: round(count ? xs.reduce((s, x) => s + x.coverage, 0) / count : NaN), occludedRmsMm: round(mean(xs.map((x) => x.occludedRmsMm))), count });
   }
   return rows;
 }

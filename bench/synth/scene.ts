@@ -221,6 +221,8 @@ export interface SynthRender {
   /** mm per pixel at the face (median depth / f). */
   mmPerPixel: number;
   assets: SynthAssets;
+  /** The rest of the head as rendered (camera frame, mm) and its linear vertex colours (per ICT vertex: skin, hair, eyes, mouth). */
+  head: { mesh: Mesh; colors: Float32Array };
 }
 
 /**
@@ -299,7 +301,7 @@ export function renderSynthCase(
   for (let i = 2; i < face.positions.length; i += 30) depths.push(face.positions[i]!);
   depths.sort((a, b) => a - b);
   const mmPerPixel = depths[depths.length >> 1]! / camera.fx;
-  return { case: c, camera, pose, render, mask, regions, mmPerPixel, assets };
+  return { case: c, camera, pose, render, mask, regions, mmPerPixel, assets, head: { mesh: headMesh, colors } };
 }
 
 /** Tubes of radius `r` (mm) along polylines (a ring of `ring` vertices per point), as one mesh's points and indices. */

@@ -17,7 +17,7 @@
  *
  * Seeds must stay below 7000 (7001+ are the detail benchmark's held-out identities).
  *
- *   node --import tsx training/export/export-synth.ts [--out training/data/synth] [--seed-start 1] [--count 100] [--res 1024] [--hands 0.25]
+ *   node --import tsx training/export/export-synth.ts [--out training/data/synth] [--seed-start 1] [--count 100] [--res 1024] [--hands 0.25] [--sizes 768,1024]
  *
  * `--hands` is the share of seeds that get a hand on one cheek (drawn from the seed alone, so a
  * seed's face, lights and other occluders are the same with or without it; 0 = the v2 data).
@@ -40,16 +40,19 @@ const opt = (name: string, def: string): string => { const i = args.indexOf(name
 const OUT = path.resolve(opt('--out', 'training/data/synth'));
 const SEED0 = Number(opt('--seed-start', '1')), COUNT = Number(opt('--count', '100')), RES = Number(opt('--res', '1024'));
 const HANDS = Number(opt('--hands', '0.25'));
+/** Render sizes drawn uniformly (px; the face spans about half the width): v2 / v3 used 768 and 1024, v4 adds 384 and 512 (faces as small as in many real photos). */
+const SIZES = opt('--sizes', '768,1024').split(',').map(Number);
+for (const s of SIZES) if (!(Number.isInteger(s) && s >= 256 && s <= 2048)) throw new Error(`--sizes: each size must be an integer from 256 to 2048 px, got "${s}"`);
 if (!(HANDS >= 0 && HANDS <= 1)) throw new Error(`--hands must be a share in 0…1, got ${opt('--hands', '')}`);
 if (!(SEED0 >= 1 && SEED0 + COUNT <= 7001)) throw new Error(`--seed-start + --count must stay within 1…7000 (7001+ are the benchmark's), got ${SEED0}…${SEED0 + COUNT - 1}`);
 
 const f32 = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
-/** The scene draw of a training seed: age 25–85, any expression preset, render 768 or 1024 px, a hand on a `HANDS` share. */
+/** The scene draw of a training seed: age 25–85, any expression preset, a render size from `SIZES`, a hand on a `HANDS` share. */
 function draw(seed: number): { age: number; preset: string; size: number; hand: boolean } {
   const rnd = mulberry(seed * 31337 + 11);
   const presets = Object.keys(EXPRESSION_PRESETS);
-  const d = { age: Math.round(25 + 60 * rnd()), preset: presets[Math.floor(rnd() * presets.length)]!, size: rnd() < 0.5 ? 768 : 1024 };
+  const d = { age: Math.round(25 + 60 * rnd()), preset: presets[Math.floor(rnd() * presets.length)]!, size: SIZES[Math.min(SIZES.length - 1, Math.floor(rnd() * SIZES.length))]! };
   // Its own stream, so the draws above (and every other field of the case) are as in the v2 data.
   return { ...d, hand: mulberry(seed * 7919 + 5)() < HANDS };
 }
