@@ -9,6 +9,10 @@
  * a warning, when absent: the app then offers only the shape-from-shading detail), and the
  * compact ICT FaceKit model under `models/ict/` from the repository's `models/ict/` — no CDN,
  * nothing fetched from elsewhere.
+ *
+ * Both servers send {@link ISOLATION_HEADERS}, which make the page cross-origin isolated: the
+ * wasm backends (tfjs, onnxruntime-web) then run on several threads (SharedArrayBuffer). A host
+ * without them gets the single-threaded fallback (README "Hosting the web app").
  */
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -51,11 +55,19 @@ function runtimeAssets(): Map<string, string> {
   return out;
 }
 
+/**
+ * Cross-origin isolation (`crossOriginIsolated`, hence SharedArrayBuffer and wasm threads). The
+ * app loads nothing from another origin (its workers, models and wasm are its own; downloads and
+ * the tfjs thread workers are blob: URLs), so `require-corp` blocks nothing.
+ */
+const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } as const;
+
 const MIME: Record<string, string> = { '.json': 'application/json', '.bin': 'application/octet-stream', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream' };
+
+const assets = runtimeAssets();
 
 /** Serves the runtime assets in dev and emits them into the build. */
 function facedetailAssets(): Plugin {
-  const assets = runtimeAssets();
   return {
     name: 'facedetail-assets',
     configureServer(server) {
@@ -63,6 +75,7 @@ function facedetailAssets(): Plugin {
         const path = decodeURIComponent((req.url ?? '').split('?')[0] ?? '').replace(/^\/+/, '');
         const file = assets.get(path);
         if (!file) return next();
+        for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v); // Vite adds server.headers only to its own responses
         res.setHeader('Content-Type', MIME[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream');
         res.setHeader('Content-Length', String(statSync(file).size));
         createReadStream(file).pipe(res);
@@ -87,8 +100,8 @@ export default defineConfig({
   worker: { format: 'es', plugins: () => [] },
   // Not pre-bundled in dev: the pre-bundle would lose onnxruntime-web's wasm next to its module.
   optimizeDeps: { exclude: ['onnxruntime-web'] },
-  server: { host: '127.0.0.1', port: 5173, fs: { allow: [repo] } },
-  preview: { host: '127.0.0.1', port: 4173 },
+  server: { host: '127.0.0.1', port: 5173, fs: { allow: [repo] }, headers: ISOLATION_HEADERS },
+  preview: { host: '127.0.0.1', port: 4173, headers: ISOLATION_HEADERS },
   build: {
     outDir: join(repo, 'dist-web'),
     emptyOutDir: true,

@@ -32,8 +32,9 @@ import {
 import { decodeImageBlob, type WebDecodedImage } from './decode-image.js';
 import { loadWebDfdnNetwork, type WebDfdnLocation } from './dfdn-web.js';
 import type { HumanFaceAnalyzer } from '../human/analyze-faces.js';
-import { createWebHumanAnalyzer } from './human-engine.js';
+import { createWebHumanAnalyzer, type WebTfjsWasm } from './human-engine.js';
 import { loadWebIctModel } from './ict-web.js';
+import { wasmThreadCount, type WasmThreading } from './wasm-threads.js';
 import { frameToImage } from './video-frame.js';
 import type { FromWorker, PuppetFrameResult, ToWorker, ViewData, ViewMesh } from './protocol.js';
 
@@ -45,7 +46,7 @@ interface WorkerScope {
 }
 const scope = self as unknown as WorkerScope;
 
-let analyzer: Promise<HumanFaceAnalyzer> | undefined;
+let analyzer: Promise<HumanFaceAnalyzer & { wasm: WebTfjsWasm }> | undefined;
 const faceMesh = createFaceMeshModel();
 let dfdnWhere: WebDfdnLocation | undefined;
 let network: Promise<DetailNetwork> | undefined;
@@ -80,7 +81,10 @@ scope.onmessage = (ev) => {
     dfdnWhere = { modelBaseUrl: msg.dfdnBaseUrl };
     ictModelUrl = msg.ictModelUrl;
     analyzer.then(
-      () => scope.postMessage({ type: 'ready', ms: performance.now() - t0, backend: 'wasm' }),
+      (an) => {
+        const wasm: WasmThreading = { isolated: self.crossOriginIsolated, multithread: an.wasm.multithread, simd: an.wasm.simd, tfjsThreads: an.wasm.threads, ortThreads: wasmThreadCount() };
+        scope.postMessage({ type: 'ready', ms: performance.now() - t0, backend: 'wasm', wasm });
+      },
       (e: unknown) => postError(undefined, e),
     );
   } else if (msg.type === 'run') {
