@@ -14,6 +14,7 @@
  * wasm backends (tfjs, onnxruntime-web) then run on several threads (SharedArrayBuffer). A host
  * without them gets the single-threaded fallback (README "Hosting the web app").
  */
+import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -66,6 +67,17 @@ const MIME: Record<string, string> = { '.json': 'application/json', '.bin': 'app
 
 const assets = runtimeAssets();
 
+/**
+ * The app's version and a hash of the runtime assets, e.g. `0.1.0+3fa2c1d9`: the worker's model
+ * cache (src/web/model-cache.ts) is named after it, so a retrained model or a tfjs update is
+ * downloaded again even when the version stays.
+ */
+function modelsVersion(): string {
+  const h = createHash('sha256');
+  for (const [path, file] of [...assets].sort(([a], [b]) => a.localeCompare(b))) h.update(path).update('\0').update(readFileSync(file));
+  return `${version}+${h.digest('hex').slice(0, 8)}`;
+}
+
 /** Serves the runtime assets in dev and emits them into the build. */
 function facedetailAssets(): Plugin {
   return {
@@ -91,7 +103,7 @@ export default defineConfig({
   root: here,
   base: './', // relocatable: the static build works from any folder or sub-path
   publicDir: false,
-  define: { __FACEDETAIL_VERSION__: JSON.stringify(version) },
+  define: { __FACEDETAIL_VERSION__: JSON.stringify(version), __FACEDETAIL_MODELS_VERSION__: JSON.stringify(modelsVersion()) },
   resolve: {
     // Human's exports map has no './'-prefixed keys; name its browser ESM bundle (tfjs inside) directly.
     alias: { '@vladmandic/human': join(humanDir, 'dist/human.esm.js') },

@@ -190,7 +190,7 @@ function startWorker(): void {
   };
   const base = document.baseURI;
   const init: ToWorker = {
-    type: 'init', modelBaseUrl: new URL('models/', base).href, wasmBaseUrl: new URL('wasm/', base).href, dfdnBaseUrl: new URL('models/dfdn/', base).href,
+    type: 'init', baseUrl: new URL('./', base).href, modelBaseUrl: new URL('models/', base).href, wasmBaseUrl: new URL('wasm/', base).href, dfdnBaseUrl: new URL('models/dfdn/', base).href,
     ictModelUrl: new URL('models/ict/ict-compact.bin', base).href,
   };
   w.postMessage(init);

@@ -38,7 +38,8 @@ export interface FoundFace {
 
 export type ToWorker =
   /** `dfdnBaseUrl`: folder of the detail network (dfdn.onnx, dfdn.json), loaded on first use; `ictModelUrl`: the bundled ICT model, loaded on first use. */
-  | { type: 'init'; modelBaseUrl: string; wasmBaseUrl: string; dfdnBaseUrl: string; ictModelUrl?: string }
+  /** `baseUrl`: the app's folder (document.baseURI), whose models/ and wasm/ the worker caches. */
+  | { type: 'init'; baseUrl: string; modelBaseUrl: string; wasmBaseUrl: string; dfdnBaseUrl: string; ictModelUrl?: string }
   /**
    * `photoId` names the photo: a second run on the same id reuses the worker's decoded image and
    * analysis (picking a face after `faces` costs no second decode).

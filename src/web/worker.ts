@@ -34,11 +34,14 @@ import { loadWebDfdnNetwork, type WebDfdnLocation } from './dfdn-web.js';
 import type { HumanFaceAnalyzer } from '../human/analyze-faces.js';
 import { createWebHumanAnalyzer, type WebTfjsWasm } from './human-engine.js';
 import { loadWebIctModel } from './ict-web.js';
+import { createCachedFetch, modelCacheName } from './model-cache.js';
 import { wasmThreadCount, type WasmThreading } from './wasm-threads.js';
 import { frameToImage } from './video-frame.js';
 import type { FromWorker, PuppetFrameResult, ToWorker, ViewData, ViewMesh } from './protocol.js';
 
 declare const __FACEDETAIL_VERSION__: string;
+/** The app's version and a hash of its model and wasm files (web/vite.config.ts): the model cache's version. */
+declare const __FACEDETAIL_MODELS_VERSION__: string;
 
 interface WorkerScope {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -77,6 +80,8 @@ scope.onmessage = (ev) => {
   const msg = ev.data;
   if (msg.type === 'init') {
     const t0 = performance.now();
+    // Models and wasm from Cache Storage after the first visit (see model-cache.ts for why the global fetch).
+    self.fetch = createCachedFetch(modelCacheName(__FACEDETAIL_MODELS_VERSION__), new URL(msg.baseUrl), self.fetch.bind(self));
     analyzer = createWebHumanAnalyzer({ modelBaseUrl: msg.modelBaseUrl, wasmBaseUrl: msg.wasmBaseUrl });
     dfdnWhere = { modelBaseUrl: msg.dfdnBaseUrl };
     ictModelUrl = msg.ictModelUrl;
