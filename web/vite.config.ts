@@ -9,7 +9,12 @@
  * a warning, when absent: the app then offers only the shape-from-shading detail), and the
  * compact ICT FaceKit model under `models/ict/` from the repository's `models/ict/` — no CDN,
  * nothing fetched from elsewhere.
+ *
+ * Both servers send {@link ISOLATION_HEADERS}, which make the page cross-origin isolated: the
+ * wasm backends (tfjs, onnxruntime-web) then run on several threads (SharedArrayBuffer). A host
+ * without them gets the single-threaded fallback (README "Hosting the web app").
  */
+import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -51,11 +56,30 @@ function runtimeAssets(): Map<string, string> {
   return out;
 }
 
+/**
+ * Cross-origin isolation (`crossOriginIsolated`, hence SharedArrayBuffer and wasm threads). The
+ * app loads nothing from another origin (its workers, models and wasm are its own; downloads and
+ * the tfjs thread workers are blob: URLs), so `require-corp` blocks nothing.
+ */
+const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } as const;
+
 const MIME: Record<string, string> = { '.json': 'application/json', '.bin': 'application/octet-stream', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream' };
+
+const assets = runtimeAssets();
+
+/**
+ * The app's version and a hash of the runtime assets, e.g. `0.1.0+3fa2c1d9`: the worker's model
+ * cache (src/web/model-cache.ts) is named after it, so a retrained model or a tfjs update is
+ * downloaded again even when the version stays.
+ */
+function modelsVersion(): string {
+  const h = createHash('sha256');
+  for (const [path, file] of [...assets].sort(([a], [b]) => a.localeCompare(b))) h.update(path).update('\0').update(readFileSync(file));
+  return `${version}+${h.digest('hex').slice(0, 8)}`;
+}
 
 /** Serves the runtime assets in dev and emits them into the build. */
 function facedetailAssets(): Plugin {
-  const assets = runtimeAssets();
   return {
     name: 'facedetail-assets',
     configureServer(server) {
@@ -63,6 +87,7 @@ function facedetailAssets(): Plugin {
         const path = decodeURIComponent((req.url ?? '').split('?')[0] ?? '').replace(/^\/+/, '');
         const file = assets.get(path);
         if (!file) return next();
+        for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v); // Vite adds server.headers only to its own responses
         res.setHeader('Content-Type', MIME[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream');
         res.setHeader('Content-Length', String(statSync(file).size));
         createReadStream(file).pipe(res);
@@ -78,7 +103,7 @@ export default defineConfig({
   root: here,
   base: './', // relocatable: the static build works from any folder or sub-path
   publicDir: false,
-  define: { __FACEDETAIL_VERSION__: JSON.stringify(version) },
+  define: { __FACEDETAIL_VERSION__: JSON.stringify(version), __FACEDETAIL_MODELS_VERSION__: JSON.stringify(modelsVersion()) },
   resolve: {
     // Human's exports map has no './'-prefixed keys; name its browser ESM bundle (tfjs inside) directly.
     alias: { '@vladmandic/human': join(humanDir, 'dist/human.esm.js') },
@@ -87,8 +112,8 @@ export default defineConfig({
   worker: { format: 'es', plugins: () => [] },
   // Not pre-bundled in dev: the pre-bundle would lose onnxruntime-web's wasm next to its module.
   optimizeDeps: { exclude: ['onnxruntime-web'] },
-  server: { host: '127.0.0.1', port: 5173, fs: { allow: [repo] } },
-  preview: { host: '127.0.0.1', port: 4173 },
+  server: { host: '127.0.0.1', port: 5173, fs: { allow: [repo] }, headers: ISOLATION_HEADERS },
+  preview: { host: '127.0.0.1', port: 4173, headers: ISOLATION_HEADERS },
   build: {
     outDir: join(repo, 'dist-web'),
     emptyOutDir: true,

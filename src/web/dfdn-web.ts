@@ -7,6 +7,7 @@
  * the network does not load it.
  */
 import { FaceDetailError, parseDfdnMetadata, type DetailNetwork } from '../core/index.js';
+import { wasmThreadCount } from './wasm-threads.js';
 
 /** Where the model is served from (an absolute URL ending in '/'). */
 export interface WebDfdnLocation {
@@ -51,8 +52,7 @@ export async function loadWebDfdnNetwork(where: WebDfdnLocation): Promise<Detail
   // Vite emits into the build's assets/: served by the app's own server, no wasmPaths needed.
   const ort = await import('onnxruntime-web/wasm');
   // Threads need SharedArrayBuffer, i.e. a cross-origin-isolated page; otherwise one thread.
-  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-  ort.env.wasm.numThreads = isolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+  ort.env.wasm.numThreads = wasmThreadCount();
   ort.env.wasm.proxy = false; // already in a worker
   let session: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
   try {

@@ -9,6 +9,7 @@ import { Human } from '@vladmandic/human';
 import { FaceDetailError, type Logger } from '../core/index.js';
 import { createHumanFaceAnalyzer, type HumanAnalysisOptions, type HumanEngine, type HumanFaceAnalyzer, type Tfjs } from '../human/analyze-faces.js';
 import { HUMAN_MODELS, humanDetectConfig, type HumanModelName } from '../human/config.js';
+import { wasmThreadCount } from './wasm-threads.js';
 
 /** Where the app serves its runtime files (absolute URLs ending in `/`). */
 export interface WebHumanEngineOptions {
@@ -19,14 +20,37 @@ export interface WebHumanEngineOptions {
   logger?: Logger;
 }
 
+/** tfjs's wasm backend as it started: threads (a cross-origin-isolated page) and SIMD. */
+export interface WebTfjsWasm {
+  /** `WASM_HAS_MULTITHREAD_SUPPORT`: the threaded SIMD binary (`tfjs-backend-wasm-threaded-simd.wasm`) was used. */
+  multithread: boolean;
+  /** `WASM_HAS_SIMD_SUPPORT`. */
+  simd: boolean;
+  /** `getThreadsCount()`: 1 without threads. */
+  threads: number;
+}
+
+/** A {@link HumanEngine} on tfjs's wasm backend. */
+export interface WebHumanEngine extends HumanEngine {
+  wasm: WebTfjsWasm;
+}
+
+/** tfjs-backend-wasm's thread controls, on the namespace Human's bundle exposes as `human.tf`. */
+interface TfjsWasmThreads {
+  setThreadsCount(n: number): void;
+  getThreadsCount(): number;
+}
+
 /**
- * Loads Human on the wasm backend and the three models. Throws `MODEL_LOAD_FAILED` when a model
+ * Loads Human on the wasm backend and the three models. tfjs picks the threaded SIMD binary by
+ * itself where the page is cross-origin isolated (`WASM_HAS_MULTITHREAD_SUPPORT`); the thread
+ * count is set here ({@link wasmThreadCount}), before the backend starts. Throws `MODEL_LOAD_FAILED` when a model
  * or the wasm backend does not load (Human itself only logs such failures).
  *
  * @example
  * const engine = await loadWebHumanEngine({ modelBaseUrl: new URL('models/', location.href).href, wasmBaseUrl: new URL('wasm/', location.href).href });
  */
-export async function loadWebHumanEngine(options: WebHumanEngineOptions): Promise<HumanEngine> {
+export async function loadWebHumanEngine(options: WebHumanEngineOptions): Promise<WebHumanEngine> {
   const human = new Human({
     backend: 'wasm',
     wasmPath: options.wasmBaseUrl,
@@ -38,6 +62,10 @@ export async function loadWebHumanEngine(options: WebHumanEngineOptions): Promis
     async: false,
     ...humanDetectConfig(1, 0.2), // load() then loads only the three models we run
   });
+  const threads = human.tf as unknown as TfjsWasmThreads;
+  // Read once, when the backend starts in load(); tfjs caps it at hardwareConcurrency / 2 itself
+  // (so 1 on a 2-core machine), getThreadsCount() below says what it took.
+  threads.setThreadsCount(wasmThreadCount());
   try {
     await human.load();
   } catch (cause) {
@@ -55,14 +83,19 @@ export async function loadWebHumanEngine(options: WebHumanEngineOptions): Promis
     }
     models[name] = m;
   }
-  options.logger?.debug(`web human: Human ${human.version}, tfjs ${tf.version_core} wasm`);
+  const wasm: WebTfjsWasm = {
+    multithread: (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true,
+    simd: (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true,
+    threads: threads.getThreadsCount(),
+  };
+  options.logger?.debug(`web human: Human ${human.version}, tfjs ${tf.version_core} wasm (${wasm.simd ? 'simd' : 'no simd'}, ${wasm.multithread ? `${wasm.threads} threads` : 'single-threaded'})`);
   let queue: Promise<unknown> = Promise.resolve();
   const run = <T>(fn: () => Promise<T>): Promise<T> => {
     const next = queue.then(fn, fn);
     queue = next.catch(() => undefined);
     return next;
   };
-  return { human, tf, models, run };
+  return { human, tf, models, run, wasm };
 }
 
 /**
@@ -71,14 +104,16 @@ export async function loadWebHumanEngine(options: WebHumanEngineOptions): Promis
  * @example
  * const analyzer = await createWebHumanAnalyzer({ modelBaseUrl, wasmBaseUrl });
  * const faces = await analyzer.analyze(image); // largest first
+ * analyzer.wasm.threads; // > 1 where the page is cross-origin isolated
  */
 export async function createWebHumanAnalyzer(
   options: WebHumanEngineOptions & Partial<HumanAnalysisOptions>,
-): Promise<HumanFaceAnalyzer> {
+): Promise<HumanFaceAnalyzer & { wasm: WebTfjsWasm }> {
   const { modelBaseUrl, wasmBaseUrl, ...analysis } = options;
   const engine = await loadWebHumanEngine({ modelBaseUrl, wasmBaseUrl, ...(options.logger ? { logger: options.logger } : {}) });
-  return createHumanFaceAnalyzer(engine, analysis, () => {
+  const analyzer = createHumanFaceAnalyzer(engine, analysis, () => {
     for (const m of Object.values(engine.models)) m.dispose();
     engine.human.reset();
   });
+  return Object.assign(analyzer, { wasm: engine.wasm });
 }

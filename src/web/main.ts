@@ -9,6 +9,7 @@ import { drawOverlay } from './overlay.js';
 import type { DfdnProbeResult, FaceChoice, FoundFace, FromWorker, ToWorker, ViewData, WebRunOptions } from './protocol.js';
 import { PuppetController } from './puppet.js';
 import { FaceViewer, VIEWER_DEFAULTS, type ViewerSettings } from './viewer.js';
+import type { WasmThreading } from './wasm-threads.js';
 
 type State = 'loading' | 'idle' | 'running' | 'choosing' | 'done' | 'error';
 
@@ -27,6 +28,8 @@ interface PageApi {
   /** The options form's problems by field id (`opt-strength`, `opt-focal`); empty when valid. */
   formErrors: Record<string, string>;
   backend: string | undefined;
+  /** How the wasm backends run: threads where the page is cross-origin isolated (also in the console's debug log). */
+  wasm: WasmThreading | undefined;
   /** The faces found in the last photo with several (image pixels, largest first), while or after the user picks. */
   faces: FoundFace[] | undefined;
   /** Zips being built in the zip worker now. */
@@ -56,7 +59,7 @@ const $ = <T extends HTMLElement>(id: string): T => {
 const probes = new Map<number, { resolve: (r: DfdnProbeResult) => void; reject: (e: Error) => void }>();
 let probeId = 1_000_000; // apart from the run ids
 const api: PageApi = {
-  state: 'loading', runs: 0, cancelled: 0, workerStarts: 0, timings: {}, error: undefined, formErrors: {}, backend: undefined, faces: undefined, zipping: 0, resultCount: 0, result: undefined,
+  state: 'loading', runs: 0, cancelled: 0, workerStarts: 0, timings: {}, error: undefined, formErrors: {}, backend: undefined, wasm: undefined, faces: undefined, zipping: 0, resultCount: 0, result: undefined,
   pickerPoint: (i) => pickerPoint(i),
   dfdnProbe(size, seed) {
     const id = ++probeId;
@@ -187,7 +190,7 @@ function startWorker(): void {
   };
   const base = document.baseURI;
   const init: ToWorker = {
-    type: 'init', modelBaseUrl: new URL('models/', base).href, wasmBaseUrl: new URL('wasm/', base).href, dfdnBaseUrl: new URL('models/dfdn/', base).href,
+    type: 'init', baseUrl: new URL('./', base).href, modelBaseUrl: new URL('models/', base).href, wasmBaseUrl: new URL('wasm/', base).href, dfdnBaseUrl: new URL('models/dfdn/', base).href,
     ictModelUrl: new URL('models/ict/ict-compact.bin', base).href,
   };
   w.postMessage(init);
@@ -212,6 +215,8 @@ function onWorkerMessage(msg: FromWorker): void {
     case 'ready':
       ready = true;
       api.backend = msg.backend;
+      api.wasm = msg.wasm;
+      console.debug(`facedetail: wasm ${msg.wasm.simd ? 'SIMD' : 'no SIMD'}, ${msg.wasm.multithread ? `threads (tfjs ${msg.wasm.tfjsThreads}, onnxruntime ${msg.wasm.ortThreads})` : 'single-threaded'}; cross-origin isolated: ${msg.wasm.isolated}`);
       api.timings['modelLoad'] ??= msg.ms;
       if (api.state === 'loading') {
         setState('idle');

@@ -3,6 +3,7 @@
  * Everything is structured-cloneable; typed arrays travel as transferables.
  */
 import type { DetailMethod, DfdnStats, Emotion, FaceDetailErrorCode, FaceModelName, RigMode, StageName } from '../core/index.js';
+import type { WasmThreading } from './wasm-threads.js';
 
 /** Options the page lets the user choose (the rest are the core's defaults). */
 export interface WebRunOptions {
@@ -37,7 +38,8 @@ export interface FoundFace {
 
 export type ToWorker =
   /** `dfdnBaseUrl`: folder of the detail network (dfdn.onnx, dfdn.json), loaded on first use; `ictModelUrl`: the bundled ICT model, loaded on first use. */
-  | { type: 'init'; modelBaseUrl: string; wasmBaseUrl: string; dfdnBaseUrl: string; ictModelUrl?: string }
+  /** `baseUrl`: the app's folder (document.baseURI), whose models/ and wasm/ the worker caches. */
+  | { type: 'init'; baseUrl: string; modelBaseUrl: string; wasmBaseUrl: string; dfdnBaseUrl: string; ictModelUrl?: string }
   /**
    * `photoId` names the photo: a second run on the same id reuses the worker's decoded image and
    * analysis (picking a face after `faces` costs no second decode).
@@ -123,7 +125,8 @@ export interface ViewData {
 }
 
 export type FromWorker =
-  | { type: 'ready'; ms: number; backend: string }
+  /** The models are loaded; `wasm`: how the wasm backends run (threads where the page is cross-origin isolated). */
+  | { type: 'ready'; ms: number; backend: string; wasm: WasmThreading }
   /** `face`: the face being reconstructed (index into the analysis); absent for decode / analyze. */
   | { type: 'progress'; id: number; stage: StageName; done: boolean; ms?: number; face?: number }
   /** Several faces and `face: 'ask'`: the run stops here; the page asks the user and runs again with a number or `'all'`. */

@@ -32,12 +32,16 @@ import {
 import { decodeImageBlob, type WebDecodedImage } from './decode-image.js';
 import { loadWebDfdnNetwork, type WebDfdnLocation } from './dfdn-web.js';
 import type { HumanFaceAnalyzer } from '../human/analyze-faces.js';
-import { createWebHumanAnalyzer } from './human-engine.js';
+import { createWebHumanAnalyzer, type WebTfjsWasm } from './human-engine.js';
 import { loadWebIctModel } from './ict-web.js';
+import { createCachedFetch, modelCacheName } from './model-cache.js';
+import { wasmThreadCount, type WasmThreading } from './wasm-threads.js';
 import { frameToImage } from './video-frame.js';
 import type { FromWorker, PuppetFrameResult, ToWorker, ViewData, ViewMesh } from './protocol.js';
 
 declare const __FACEDETAIL_VERSION__: string;
+/** The app's version and a hash of its model and wasm files (web/vite.config.ts): the model cache's version. */
+declare const __FACEDETAIL_MODELS_VERSION__: string;
 
 interface WorkerScope {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -45,7 +49,7 @@ interface WorkerScope {
 }
 const scope = self as unknown as WorkerScope;
 
-let analyzer: Promise<HumanFaceAnalyzer> | undefined;
+let analyzer: Promise<HumanFaceAnalyzer & { wasm: WebTfjsWasm }> | undefined;
 const faceMesh = createFaceMeshModel();
 let dfdnWhere: WebDfdnLocation | undefined;
 let network: Promise<DetailNetwork> | undefined;
@@ -76,11 +80,16 @@ scope.onmessage = (ev) => {
   const msg = ev.data;
   if (msg.type === 'init') {
     const t0 = performance.now();
+    // Models and wasm from Cache Storage after the first visit (see model-cache.ts for why the global fetch).
+    self.fetch = createCachedFetch(modelCacheName(__FACEDETAIL_MODELS_VERSION__), new URL(msg.baseUrl), self.fetch.bind(self));
     analyzer = createWebHumanAnalyzer({ modelBaseUrl: msg.modelBaseUrl, wasmBaseUrl: msg.wasmBaseUrl });
     dfdnWhere = { modelBaseUrl: msg.dfdnBaseUrl };
     ictModelUrl = msg.ictModelUrl;
     analyzer.then(
-      () => scope.postMessage({ type: 'ready', ms: performance.now() - t0, backend: 'wasm' }),
+      (an) => {
+        const wasm: WasmThreading = { isolated: self.crossOriginIsolated, multithread: an.wasm.multithread, simd: an.wasm.simd, tfjsThreads: an.wasm.threads, ortThreads: wasmThreadCount() };
+        scope.postMessage({ type: 'ready', ms: performance.now() - t0, backend: 'wasm', wasm });
+      },
       (e: unknown) => postError(undefined, e),
     );
   } else if (msg.type === 'run') {

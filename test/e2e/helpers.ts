@@ -54,6 +54,8 @@ export interface PageApi {
   error: { code: string; message: string } | undefined;
   formErrors: Record<string, string>;
   faces: { box: [number, number, number, number]; score: number }[] | undefined;
+  /** How the wasm backends run (src/web/wasm-threads.ts WasmThreading). */
+  wasm: { isolated: boolean; multithread: boolean; simd: boolean; tfjsThreads: number; ortThreads: number } | undefined;
   zipping: number;
   resultCount: number;
   result: {

@@ -1,6 +1,8 @@
 /**
  * A tiny static file server (node:http) for the built web app: 127.0.0.1, a free port, GET/HEAD
- * only, no directory listings, nothing outside `root`.
+ * only, no directory listings, nothing outside `root`. Like the app's dev and preview servers it
+ * sends the cross-origin isolation headers (COOP/COEP, so the wasm backends use threads) unless
+ * told not to (`{ isolated: false }`: the fallback of a host without them).
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -22,6 +24,13 @@ const MIME: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
+export interface StaticServerOptions {
+  /** Send `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp` (default true). */
+  isolated?: boolean;
+}
+
+const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 export interface StaticServer {
   url: string;
   /** Paths requested so far (to check that nothing outside the app was asked for). */
@@ -30,8 +39,9 @@ export interface StaticServer {
 }
 
 /** Serves `root` on http://127.0.0.1:<free port>/. */
-export async function serveStatic(root: string): Promise<StaticServer> {
+export async function serveStatic(root: string, options: StaticServerOptions = {}): Promise<StaticServer> {
   const base = resolve(root);
+  const isolation = options.isolated === false ? {} : ISOLATION_HEADERS;
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -43,17 +53,17 @@ export async function serveStatic(root: string): Promise<StaticServer> {
       }
       const file = normalize(join(base, path.endsWith('/') ? `${path}index.html` : path));
       if (file !== base && !file.startsWith(base + sep)) {
-        res.writeHead(403).end();
+        res.writeHead(403, isolation).end();
         return;
       }
       try {
         const st = await stat(file);
         if (!st.isFile()) throw new Error('not a file');
-        res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': st.size, 'Cache-Control': 'no-cache' });
+        res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': st.size, 'Cache-Control': 'no-cache', ...isolation });
         if (req.method === 'HEAD') res.end();
         else createReadStream(file).pipe(res);
       } catch {
-        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+        res.writeHead(404, { 'Content-Type': 'text/plain', ...isolation }).end('not found');
       }
     })();
   });
