@@ -35,6 +35,7 @@ const MESH_FORMATS: readonly MeshFormat[] = ['glb', 'obj', 'ply'];
 import { defaultDfdnModelDir, loadDfdnNetwork } from '../src/node/dfdn-runtime.js';
 import { createReconstructor, VERSION } from '../src/node/reconstructor.js';
 import { currentCommit, markdownTable, median, SHARED } from './common.js';
+import { updateReadmeSpeedTable } from './speed-table.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -213,7 +214,11 @@ async function main(): Promise<void> {
     ...(cold ? { coldStartMs: cold } : {}),
     ...(dfdn ? { dfdnInference: dfdn } : {}),
   };
-  if (!quick) await writeFile(model === RECONSTRUCT_DEFAULTS.model ? 'bench/results/speed.json' : `bench/results/speed-${model}.json`, JSON.stringify(result, null, 2) + '\n');
+  if (quick) return;
+  const isDefault = model === RECONSTRUCT_DEFAULTS.model && formats.join() === 'glb' && res === RECONSTRUCT_DEFAULTS.detailResolution && detail === RECONSTRUCT_DEFAULTS.detail;
+  await writeFile(model === RECONSTRUCT_DEFAULTS.model ? 'bench/results/speed.json' : `bench/results/speed-${model}.json`, JSON.stringify(result, null, 2) + '\n');
+  // The README's speed table shows the default configuration's run.
+  if (isDefault && (await updateReadmeSpeedTable(result))) console.log('README.md: speed table updated from this run');
 }
 
 await main();
