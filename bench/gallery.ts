@@ -29,7 +29,8 @@ const PHOTOS = ARGS.length > 0 ? ARGS : [
   'grace_hopper.jpg', 'biden.jpg', 'faceapi_angry.jpg', 'faceapi_fearful.jpg', 'faceapi_disgusted.jpg', 'faceapi_sad.jpg',
   'obama.jpg', 'person-vlado.jpg', 'stock-emotions-b-1.jpg', 'stock-teen-6.jpg',
 ];
-const TILE = 320;
+/** Tile size in px (`GALLERY_TILE`, default 320): larger for a close look. */
+const TILE = Number(process.env.GALLERY_TILE ?? 320);
 const OUT = process.env.GALLERY_OUT ?? 'docs/gallery.jpg';
 const BG: [number, number, number] = [0.1, 0.1, 0.12];
 /** Raking lights (toward the light, camera frame: +X right, +Y down, +Z forward). */
