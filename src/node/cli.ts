@@ -222,6 +222,10 @@ async function runLocked(
  * `process.exitCode` (never `process.exit`, so pending output is flushed).
  */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  // A closed pipe (`facedetail --help | head`) ends the output quietly, as other CLIs do, instead of an unhandled EPIPE.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
   try {
     process.exitCode = await run(argv);
   } catch (e) {

@@ -6,6 +6,7 @@
  * 2. End to end: `node bin/facedetail.js` (dist/ is rebuilt with tsc when older than src/) on
  *    $FACEDETAIL_SHARED/photos (default ../shared beside the project; skipped when absent).
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -372,6 +373,18 @@ describe.skipIf(!haveShared)('facedetail CLI end to end (node bin/facedetail.js)
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Usage: facedetail/);
     expect(r.stdout).toMatch(/Exit codes/);
+  });
+
+  it('--help into a pipe closed early (`| head -1`) exits 0 without an EPIPE trace', async () => {
+    const r = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = spawn(process.execPath, ['bin/facedetail.js', '--help'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stdout.once('data', () => child.stdout.destroy());
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      child.on('close', (code) => done({ code, stderr }));
+    });
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(r.code).toBe(0);
   });
 
   it('a bad option exits 2 with a clear message', async () => {
