@@ -1,3 +1,5 @@
+import { setTableStore } from '../core/cache/content-cache.js';
+import { defaultTablesDir, fileTableStore } from './table-store.js';
 import type { FaceAnalyzer } from '../core/analysis/types.js';
 import { FaceDetailError } from '../core/errors.js';
 import type { FaceModel } from '../core/model/face-model.js';
@@ -7,7 +9,7 @@ import { createIctModel } from '../core/model/ict-model.js';
 import { resolveOptions } from '../core/pipeline/defaults.js';
 import { analyzePhoto, orchestratePhoto, reconstructFaces, type FacePipelineDeps } from '../core/pipeline/orchestrate.js';
 import type { FaceReconstruction, Logger, ProgressCallback, ReconstructOptions } from '../core/pipeline/types.js';
-import { assignDefaults } from '../core/options.js';
+import { assignDefaults, invalidOption } from '../core/options.js';
 import type { DetailNetwork } from '../core/detail/dfdn.js';
 import { decodeImage, type DecodedImage } from './decode-image.js';
 import { loadDfdnNetwork, type NodeDetailNetwork } from './dfdn-runtime.js';
@@ -43,6 +45,13 @@ export interface ReconstructorOptions extends Partial<ReconstructOptions> {
   modelsDir?: string;
   /** Use this already loaded ICT model data instead of reading the cache. */
   ictModel?: IctModelData;
+  /**
+   * Folder where the per-face-model tables (UV layouts, masks, GLB split plans) are kept between
+   * processes, so a fresh process does not rebuild them (see src/node/table-store.ts). Default:
+   * `$FACEDETAIL_TABLES_DIR`, else `~/.cache/facedetail/tables`; `false`: in memory only.
+   * Process-wide: the last reconstructor created sets it.
+   */
+  tablesDir?: string | false;
 }
 
 /** Per-call options of {@link Reconstructor.reconstruct}. */
@@ -70,8 +79,13 @@ export { VERSION } from './version.js';
  * await rec.dispose();
  */
 export async function createReconstructor(options: ReconstructorOptions = {}): Promise<Reconstructor> {
-  const { logger, maxPixels, maxBytes, maxDimension, analyzer: given, dfdnModelDir, detailNetwork: givenNetwork, modelsDir, ictModel: givenIct, ...defaults } = options;
+  const { logger, maxPixels, maxBytes, maxDimension, analyzer: given, dfdnModelDir, detailNetwork: givenNetwork, modelsDir, ictModel: givenIct, tablesDir, ...defaults } = options;
   const resolved = resolveOptions(defaults); // validate early
+  if (tablesDir !== undefined && tablesDir !== false && (typeof tablesDir !== 'string' || tablesDir === '')) {
+    throw invalidOption('tablesDir', 'a folder path or false', tablesDir);
+  }
+  const tables = tablesDir === false ? undefined : tablesDir ?? defaultTablesDir();
+  setTableStore(tables === undefined ? undefined : fileTableStore(tables));
   // The DFDN session: created once, on first need (at once when the default method needs it).
   let network: Promise<NodeDetailNetwork> | undefined;
   const getNetwork = (): Promise<DetailNetwork> => givenNetwork ? Promise.resolve(givenNetwork)

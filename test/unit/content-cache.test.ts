@@ -17,7 +17,7 @@ describe('ContentCache', () => {
     expect(cache.get(['7', a], compute(6), () => 8)).toBe(6);
     expect(cache.get([7, a], compute(7), () => 8)).toBe(7); // order matters
     expect(calls).toBe(6);
-    expect(cache.stats).toEqual({ hits: 1, misses: 6 });
+    expect(cache.stats).toEqual({ hits: 1, misses: 6, stored: 0 });
   });
 
   it('keeps a copy of the key: changing the caller’s array afterwards does not alias the entry', () => {
@@ -45,6 +45,6 @@ describe('ContentCache', () => {
     expect(cache.get(['big'], () => 43, () => 1000)).toBe(43); // larger than the bound: never kept
     cache.clear();
     expect(cache.size).toBe(0);
-    expect(cache.stats).toEqual({ hits: 0, misses: 0 });
+    expect(cache.stats).toEqual({ hits: 0, misses: 0, stored: 0 });
   });
 });

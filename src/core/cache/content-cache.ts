@@ -10,7 +10,13 @@
  *
  * Values are shared between callers: treat them as read-only (the functions that use a cache
  * return copies where their result is mutable).
+ *
+ * A cache given a table name also keeps its entries in the injected {@link TableStore} (the Node
+ * adapter's is a folder on disk), so a fresh process reads the tables back instead of computing
+ * them: the stored entry holds its whole key, compared exactly as in memory, and a store that
+ * fails or holds something unreadable is treated as a miss.
  */
+import { decodeTable, encodeTable } from './table-codec.js';
 
 /** A typed array a key may hold: compared by its type and bytes. */
 export type KeyArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
@@ -32,11 +38,16 @@ interface Entry<V> {
 export class ContentCache<V> {
   private entries: Entry<V>[] = [];
   private total = 0;
-  /** Hits and misses since construction or the last {@link clear} (for tests and benchmarks). */
-  readonly stats = { hits: 0, misses: 0 };
+  /** Hits and misses since construction or the last {@link clear} (for tests and benchmarks); `stored`: misses answered by the table store. */
+  readonly stats = { hits: 0, misses: 0, stored: 0 };
 
-  /** @param maxBytes the most bytes of values (by `sizeOf`, plus the stored keys) the cache keeps. */
-  constructor(private readonly maxBytes: number) {}
+  /**
+   * @param maxBytes the most bytes of values (by `sizeOf`, plus the stored keys) the cache keeps.
+   * @param table a name for the entries in the table store (with a version: change it when the
+   *   computation changes), or none to keep them in memory only. Values must be what
+   *   {@link encodeTable} writes (objects, arrays, numbers, strings, typed arrays).
+   */
+  constructor(private readonly maxBytes: number, private readonly table?: string) {}
 
   /** The cached value for `key`, else `compute()` (stored when it fits). */
   get(key: readonly KeyPart[], compute: () => V, sizeOf: (v: V) => number): V {
@@ -51,7 +62,7 @@ export class ContentCache<V> {
       return e.value;
     }
     this.stats.misses++;
-    const value = compute();
+    const value = this.fromStore(hash, key, compute);
     const stored = key.map(copyPart);
     const bytes = sizeOf(value) + stored.reduce<number>((s, p) => s + (typeof p === 'object' ? p.byteLength : 8), 0);
     if (bytes > this.maxBytes) return value;
@@ -61,18 +72,62 @@ export class ContentCache<V> {
     return value;
   }
 
-  /** Drop every entry (frees the memory) and reset the statistics. */
+  /** Drop every entry (frees the memory) and reset the statistics; the table store keeps its entries. */
   clear(): void {
     this.entries = [];
     this.total = 0;
     this.stats.hits = 0;
     this.stats.misses = 0;
+    this.stats.stored = 0;
+  }
+
+  /** The value from the table store when it holds this exact key, else computed (and stored). */
+  private fromStore(hash: number, key: readonly KeyPart[], compute: () => V): V {
+    const store = tableStore;
+    if (!store || this.table === undefined) return compute();
+    const name = `${this.table}-${hash.toString(16).padStart(8, '0')}.bin`;
+    try {
+      const bytes = store.read(name);
+      if (bytes) {
+        const entry = decodeTable(bytes) as { key?: KeyPart[]; value?: V };
+        if (Array.isArray(entry.key) && entry.value !== undefined && keysEqual(entry.key, key)) {
+          this.stats.stored++;
+          return entry.value;
+        }
+      }
+    } catch {
+      // An unreadable entry is a miss; it is overwritten below.
+    }
+    const value = compute();
+    try {
+      store.write(name, encodeTable({ key, value }));
+    } catch {
+      // A store that cannot write (read-only, full) only costs the next process the computation.
+    }
+    return value;
   }
 
   /** Bytes held now. */
   get size(): number {
     return this.total;
   }
+}
+
+/**
+ * Where caches with a table name keep their entries between processes: named byte blobs. Reads
+ * and writes are synchronous (a cache answers synchronously); `read` returns undefined when the
+ * name is absent. Writes must be atomic (a reader never sees half an entry).
+ */
+export interface TableStore {
+  read(name: string): Uint8Array | undefined;
+  write(name: string, bytes: Uint8Array): void;
+}
+
+let tableStore: TableStore | undefined;
+
+/** Install (or with undefined remove) the table store of every named cache. */
+export function setTableStore(store: TableStore | undefined): void {
+  tableStore = store;
 }
 
 function bytesOf(v: KeyArray): Uint8Array {

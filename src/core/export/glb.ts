@@ -346,7 +346,7 @@ export function splitMeshWithSources(mesh: Mesh, maxVertices = MAX_UINT16_VERTIC
 type SplitPlan = Array<{ indices: Uint32Array; sources: Uint32Array }>;
 
 /** Recent split plans of meshes with UVs (the detailed face of every photo has the same). */
-const SPLIT_PLANS = new ContentCache<SplitPlan>(64 * 2 ** 20);
+const SPLIT_PLANS = new ContentCache<SplitPlan>(64 * 2 ** 20, 'glb-split-1');
 
 function planBytes(plan: SplitPlan): number {
   return plan.reduce((s, p) => s + p.indices.byteLength + p.sources.byteLength, 0);

@@ -23,7 +23,7 @@ import { ContentCache, type KeyPart } from '../cache/content-cache.js';
  * Recent masks: they depend on the face model's UVs and regions, the coverage (itself the UV
  * layout's) and the map size only, so every face of a batch shares them. 4 B per texel, ≤ 64 MB.
  */
-const MASKS = new ContentCache<Float32Array>(64 * 2 ** 20);
+const MASKS = new ContentCache<Float32Array>(64 * 2 ** 20, 'masks-1');
 
 function maskKey(kind: string, width: number, height: number, uvs: Float32Array, regions: readonly MaskRegion[], opts: SkinMaskOptions, coverage?: Uint8Array): KeyPart[] {
   const key: KeyPart[] = [kind, width, height, uvs, ...(coverage ? [coverage] : []), regions.length];

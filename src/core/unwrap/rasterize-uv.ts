@@ -116,7 +116,7 @@ export interface UVLayout {
 }
 
 /** Recent UV layouts (proxy and detailed mesh at the map sizes in use): 29 B per texel each, ≤ 256 MB. */
-const LAYOUTS = new ContentCache<UVLayout>(256 * 2 ** 20);
+const LAYOUTS = new ContentCache<UVLayout>(256 * 2 ** 20, 'uv-layout-1');
 
 /**
  * The {@link UVLayout} of triangles `indices` with per-vertex `uvs` (v down, [0, 1]) at
