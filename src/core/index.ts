@@ -38,8 +38,11 @@ export type { RigGlbInput, RigGlbPart, RigGlbTarget, RigGlbContents, RigGlbWrite
 export * from './rig/index.js';
 export { renderMesh } from './render/render-mesh.js';
 export type { RenderOptions, RenderResult, RenderLighting } from './render/render-mesh.js';
-export { STAGES, DETAIL_METHODS, RIG_MODES } from './pipeline/types.js';
-export type { DetailMethod, RigMode, FaceReconstruction, ReconstructOptions, StageName, MeshFormat, Logger, ProgressCallback } from './pipeline/types.js';
+export { STAGES, RIG_MODES } from './pipeline/types.js';
+export type { RigMode, FaceReconstruction, ReconstructOptions, StageName, MeshFormat, ProgressCallback } from './pipeline/types.js';
+export { DETAIL_METHODS } from './detail/synthesize-detail.js';
+export type { DetailMethod } from './detail/synthesize-detail.js';
+export type { Logger } from './platform.js';
 export { RECONSTRUCT_DEFAULTS, resolveOptions } from './pipeline/defaults.js';
 export { reconstructFace } from './pipeline/reconstruct-face.js';
 export { orchestratePhoto, analyzePhoto, reconstructFaces } from './pipeline/orchestrate.js';

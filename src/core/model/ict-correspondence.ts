@@ -40,7 +40,7 @@
  */
 import { FaceDetailError } from '../errors.js';
 import { luSolve } from '../numeric/index.js';
-import type { Logger } from '../pipeline/types.js';
+import type { Logger } from '../platform.js';
 import { ICT_REGIONS, type IctModelData } from './ict-cache.js';
 import { ICT_CALIBRATED_COLUMNS, ICT_CALIBRATED_TABLE, ICT_CALIBRATION_INFO } from './ict-correspondence-calibrated.js';
 import type { IctCorrespondence } from './ict-types.js';
