@@ -18,7 +18,7 @@ import { optionSpecs } from '../core/pipeline/option-table.js';
 import type { OutputBuilder } from '../core/pipeline/orchestrate.js';
 import type { DetailMethod } from '../core/detail/synthesize-detail.js';
 import { STAGES, type FaceModelName } from '../core/pipeline/types.js';
-import type { EmotionPriorMode, IctHeadParts } from '../core/model/ict-types.js';
+import type { EmotionPriorMode, IctHeadParts } from '../core/model/ict/ict-types.js';
 import type { Logger } from '../core/platform.js';
 import type { MeshFormat, ProgressCallback } from '../core/pipeline/types.js';
 import { addTableOptions, readTableOptions } from './cli-options.js';

@@ -1,9 +1,9 @@
 import type { FaceAnalyzer } from '../core/analysis/types.js';
 import { FaceDetailError } from '../core/errors.js';
 import type { FaceModel } from '../core/model/face-model.js';
-import { createFaceMeshModel } from '../core/model/facemesh-model.js';
-import type { IctModelData } from '../core/model/ict-cache.js';
-import { createIctModel } from '../core/model/ict-model.js';
+import { createFaceMeshModel } from '../core/model/facemesh/facemesh-model.js';
+import type { IctModelData } from '../core/model/ict/ict-cache.js';
+import { createIctModel } from '../core/model/ict/ict-model.js';
 import { resolveOptions } from '../core/pipeline/defaults.js';
 import { analyzePhoto, orchestratePhoto, reconstructFaces, type FacePipelineDeps } from '../core/pipeline/orchestrate.js';
 import type { Logger } from '../core/platform.js';

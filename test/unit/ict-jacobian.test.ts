@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FaceAnalysis } from '../../src/core/analysis/types.js';
-import { type IctFitOptions, type IctProbeParams, type IctResidualBlocks, probeIctObjective } from '../../src/core/model/ict-fit.js';
+import { type IctFitOptions, type IctProbeParams, type IctResidualBlocks, probeIctObjective } from '../../src/core/model/ict/ict-fit.js';
 import { camera, landmarksOf, neutralEmotions, rng, rotation, syntheticCorrespondence, syntheticModel } from '../fixtures/ict-synthetic.js';
 
 const data = syntheticModel(8, 53);

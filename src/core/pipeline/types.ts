@@ -2,8 +2,8 @@ import type { FaceAnalysis } from '../analysis/types.js';
 import type { DetailInput, DetailOptions } from '../detail/solve-detail.js';
 import type { DetailMethod } from '../detail/synthesize-detail.js';
 import type { ExtraMesh } from '../model/face-model.js';
-import type { HeadTextureStats } from '../model/head-texture.js';
-import type { EmotionPriorMode, IctHeadParts } from '../model/ict-types.js';
+import type { HeadTextureStats } from '../head/head-texture.js';
+import type { EmotionPriorMode, IctHeadParts } from '../model/ict/ict-types.js';
 import type { ArkitRig } from '../rig/build-rig.js';
 import type { Camera, Image, Mesh, Pose } from '../types.js';
 

@@ -42,13 +42,13 @@
  * const fit = fitIct({ data, correspondence, analysis, camera }, { emotionPrior: 'prior' });
  * console.log(fit.pose.yawDeg, fit.reprojectionErrorPx, fit.interpupillaryMm, fit.ms);
  */
-import type { FaceAnalysis } from '../analysis/types.js';
-import { mat3FromAxisAngle, mat3Multiply, mat3MulVec3, mat3TransformPoint, mat3TransposeMulVec3 } from '../math/index.js';
-import { choleskyFactor, choleskySolve } from '../numeric/index.js';
-import { makePose } from '../camera/pose.js';
-import { FaceDetailError } from '../errors.js';
-import { now } from '../platform.js';
-import type { Camera } from '../types.js';
+import type { FaceAnalysis } from '../../analysis/types.js';
+import { mat3FromAxisAngle, mat3Multiply, mat3MulVec3, mat3TransformPoint, mat3TransposeMulVec3 } from '../../math/index.js';
+import { choleskyFactor, choleskySolve } from '../../numeric/index.js';
+import { makePose } from '../../camera/pose.js';
+import { FaceDetailError } from '../../errors.js';
+import { now } from '../../platform.js';
+import type { Camera } from '../../types.js';
 import { emotionPrior, type EmotionPriorOptions } from './emotion-prior.js';
 import { ictRegionVertices, type IctModelData } from './ict-cache.js';
 import { EMOTION_PRIOR_MODES, type EmotionPriorMode, type IctCorrespondence, type IctFitParams } from './ict-types.js';
