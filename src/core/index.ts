@@ -33,8 +33,6 @@ export type { GlbWriteOptions, GlbCompression, DracoEncoderModule } from './expo
 export { writeRigGlb, readRigGlb, setRigGlbWeights, RIG_GLB_DEFAULTS } from './export/index.js';
 export type { RigGlbInput, RigGlbPart, RigGlbTarget, RigGlbContents, RigGlbWriteOptions } from './export/index.js';
 export * from './rig/index.js';
-export { renderMesh } from './render/render-mesh.js';
-export type { RenderOptions, RenderResult, RenderLighting } from './render/render-mesh.js';
 export { STAGES, RIG_MODES } from './pipeline/types.js';
 export type { RigMode, FaceReconstruction, ReconstructOptions, StageName, MeshFormat, ProgressCallback } from './pipeline/types.js';
 export type { Logger } from './platform.js';
