@@ -29,7 +29,8 @@ import { acquireHumanRuntime, defaultHumanModelDir, releaseHumanRuntime } from '
 import { existsSync } from 'node:fs';
 import { dfdnProbeInput, inferDisplacement } from '../src/core/detail/dfdn.js';
 import { RECONSTRUCT_DEFAULTS } from '../src/core/pipeline/defaults.js';
-import { DETAIL_METHODS, FACE_MODELS, type DetailMethod, type FaceModelName, type MeshFormat } from '../src/core/pipeline/types.js';
+import { DETAIL_METHODS, type DetailMethod } from '../src/core/detail/synthesize-detail.js';
+import { FACE_MODELS, type FaceModelName, type MeshFormat } from '../src/core/pipeline/types.js';
 
 const MESH_FORMATS: readonly MeshFormat[] = ['glb', 'obj', 'ply'];
 import { defaultDfdnModelDir, loadDfdnNetwork } from '../src/node/dfdn-runtime.js';

@@ -1,6 +1,6 @@
 /**
  * Builds the compact ICT FaceKit model that ships in the package, `models/ict/ict-compact.bin`
- * (format: src/core/model/ict-compact.ts), from the original OBJ distribution of ICT-FaceKit
+ * (format: src/core/model/ict/ict-compact.ts), from the original OBJ distribution of ICT-FaceKit
  * (MIT, © 2020 USC Institute for Creative Technologies; https://github.com/ICT-VGL/ICT-FaceKit,
  * the `FaceXModel` folder, or that folder packed as `FaceXModel.tar.xz`).
  *
@@ -25,8 +25,8 @@ import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ICT_COMPACT_DEFAULTS, ICT_COMPACT_FILE, encodeIctCompact, parseIctCompact } from '../src/core/model/ict-compact.js';
-import type { IctModelData } from '../src/core/model/ict-cache.js';
+import { ICT_COMPACT_DEFAULTS, ICT_COMPACT_FILE, encodeIctCompact, parseIctCompact } from '../src/core/model/ict/ict-compact.js';
+import type { IctModelData } from '../src/core/model/ict/ict-cache.js';
 import { importIctModel } from '../src/node/model-import/ict.js';
 import { loadIctModel } from '../src/node/model-import/load-ict.js';
 import { mulberry32 as rng } from '../bench/common.js';

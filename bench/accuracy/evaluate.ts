@@ -44,7 +44,7 @@ import type { EvalRender } from '../../src/core/eval/render-eval.js';
 import { RECONSTRUCT_DEFAULTS } from '../../src/core/pipeline/defaults.js';
 import type { FaceReconstruction, ReconstructOptions } from '../../src/core/pipeline/types.js';
 import type { Image } from '../../src/core/types.js';
-import { DETAIL_METHODS, type DetailMethod } from '../../src/core/pipeline/types.js';
+import { DETAIL_METHODS, type DetailMethod } from '../../src/core/detail/synthesize-detail.js';
 import { isDetailMethod, METHODS, renderMethod, type Method } from './methods.js';
 import { createReconstructor, type Reconstructor } from '../../src/node/reconstructor.js';
 import { median } from '../common.js';

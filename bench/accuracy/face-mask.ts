@@ -14,7 +14,7 @@
  */
 import type { Image } from '../../src/core/types.js';
 import type { Scan } from './scan.js';
-import { FACE_REGION_UV } from './face-region-uv.js';
+import { FACE_REGION_UV } from './generated/face-region-uv.js';
 
 /** Margin around the eye-contour hull excluded from the mask, mm (lids, lashes, crease). */
 export const EYE_MARGIN_MM = 3;

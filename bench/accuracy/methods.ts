@@ -5,8 +5,9 @@
  */
 import { meshHeadToCamera, renderForEval, type EvalRender } from '../../src/core/eval/render-eval.js';
 import { computeVertexNormals } from '../../src/core/mesh/normals.js';
-import { createFaceMeshModel, faceMeshTopology } from '../../src/core/model/facemesh-model.js';
-import { DETAIL_METHODS, type DetailMethod, type FaceReconstruction } from '../../src/core/pipeline/types.js';
+import { createFaceMeshModel, faceMeshTopology } from '../../src/core/model/facemesh/facemesh-model.js';
+import { DETAIL_METHODS, type DetailMethod } from '../../src/core/detail/synthesize-detail.js';
+import type { FaceReconstruction } from '../../src/core/pipeline/types.js';
 import type { Camera, Mesh } from '../../src/core/types.js';
 import { GT_SUPERSAMPLE } from './scene.js';
 

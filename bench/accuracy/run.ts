@@ -13,7 +13,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { DETAIL_METHODS, type DetailMethod } from '../../src/core/pipeline/types.js';
+import { DETAIL_METHODS, type DetailMethod } from '../../src/core/detail/synthesize-detail.js';
 import { defaultDfdnModelDir } from '../../src/node/dfdn-runtime.js';
 import { currentCommit, markdownTable } from '../common.js';
 import { DETAIL_SIGMA_MM, runAccuracy } from './evaluate.js';

@@ -6,7 +6,7 @@
  * passed as the pipeline's `sfs` options; prints one line per variant with that method's mean /
  * median / detail-only error on the tune split. Never looks at held-out views.
  */
-import type { DetailMethod } from '../../src/core/pipeline/types.js';
+import type { DetailMethod } from '../../src/core/detail/synthesize-detail.js';
 import { markdownTable } from '../common.js';
 import { createReconstructor } from '../../src/node/reconstructor.js';
 import { runAccuracy } from './evaluate.js';

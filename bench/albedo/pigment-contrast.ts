@@ -13,7 +13,7 @@ import path from 'node:path';
 import { currentCommit } from '../common.js';
 import { equalizeLightness } from '../../src/core/lighting/lightness-equalize.js';
 import { buildRegionMask, buildSkinMask } from '../../src/core/lighting/skin-mask.js';
-import { faceMeshTopology } from '../../src/core/model/facemesh-model.js';
+import { faceMeshTopology } from '../../src/core/model/facemesh/facemesh-model.js';
 import { decodePng } from '../../src/core/export/png.js';
 import { luminance, mapImage, srgbToLinear } from '../../src/core/image/image.js';
 import type { Image } from '../../src/core/types.js';

@@ -38,7 +38,7 @@ import { ALBEDO_DEFAULTS, computeAlbedo, type AlbedoOptions } from '../../src/co
 import { LIGHTNESS_EQUALIZE_DEFAULTS, equalizeLightness, type LightnessEqualizeOptions } from '../../src/core/lighting/lightness-equalize.js';
 import { fitLighting } from '../../src/core/lighting/fit-lighting.js';
 import { borderWeight, buildRegionMask, buildSkinMask } from '../../src/core/lighting/skin-mask.js';
-import { faceMeshTopology } from '../../src/core/model/facemesh-model.js';
+import { faceMeshTopology } from '../../src/core/model/facemesh/facemesh-model.js';
 import type { FaceReconstruction } from '../../src/core/pipeline/types.js';
 import type { Image } from '../../src/core/types.js';
 import { createReconstructor } from '../../src/node/reconstructor.js';

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:proxy`: accuracy of the ICT FaceKit fit (src/core/model/ict-fit.ts) per
+ * `npm run bench:proxy`: accuracy of the ICT FaceKit fit (src/core/model/ict/ict-fit.ts) per
  * emotion-prior mode, on ground-truth renders of ICT faces (scene.ts) and on real photos.
  *
  * Renders: ICT faces with identities from the model's prior, neutral / random sparse / each
@@ -28,10 +28,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { estimateCamera } from '../../src/core/camera/estimate-camera.js';
 import type { FaceAnalysis } from '../../src/core/analysis/types.js';
-import { ictRegionVertices } from '../../src/core/model/ict-cache.js';
-import { computeIctCorrespondence } from '../../src/core/model/ict-correspondence.js';
-import { fitIct, ICT_FIT_DEFAULTS, prepareIctFit, type IctFitOptions, type IctFitResult } from '../../src/core/model/ict-fit.js';
-import type { EmotionPriorMode } from '../../src/core/model/ict-types.js';
+import { ictRegionVertices } from '../../src/core/model/ict/ict-cache.js';
+import { computeIctCorrespondence } from '../../src/core/model/ict/ict-correspondence.js';
+import { fitIct, ICT_FIT_DEFAULTS, prepareIctFit, type IctFitOptions, type IctFitResult } from '../../src/core/model/ict/ict-fit.js';
+import type { EmotionPriorMode } from '../../src/core/model/ict/ict-types.js';
 import { EMOTIONS, type Emotion } from '../../src/core/types.js';
 import { decodeImage } from '../../src/node/decode-image.js';
 import { createHumanAnalyzer } from '../../src/node/human-analyzer.js';

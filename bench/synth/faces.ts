@@ -4,10 +4,10 @@
  * wrinkle map of each (generator v2, wrinkles.ts). Isomorphic.
  */
 import { computeVertexNormals } from '../../src/core/mesh/normals.js';
-import type { IctModelData } from '../../src/core/model/ict-cache.js';
-import { ictShape } from '../../src/core/model/ict-fit.js';
-import { ICT_TOPOLOGY_VERTEX_COUNT, ictTopology } from '../../src/core/model/ict-topology.js';
-import { FACEMESH_TRIANGLES, FACEMESH_UVS } from '../../src/core/model/facemesh-topology.js';
+import type { IctModelData } from '../../src/core/model/ict/ict-cache.js';
+import { ictShape } from '../../src/core/model/ict/ict-fit.js';
+import { ICT_TOPOLOGY_VERTEX_COUNT, ictTopology } from '../../src/core/model/ict/ict-topology.js';
+import { FACEMESH_TRIANGLES, FACEMESH_UVS } from '../../src/core/model/facemesh/generated/facemesh-topology.js';
 import type { Mesh } from '../../src/core/types.js';
 import { rasterizeUV } from '../../src/core/unwrap/rasterize-uv.js';
 import {

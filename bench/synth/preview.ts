@@ -10,7 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { loadIctModel } from '../../src/node/model-import/load-ict.js';
 import { rasterizeUV } from '../../src/core/unwrap/rasterize-uv.js';
-import { ictShape } from '../../src/core/model/ict-fit.js';
+import { ictShape } from '../../src/core/model/ict/ict-fit.js';
 import { faceMeshOnIct, ictFaceMesh, synthFace, synthWrinkleMap } from './faces.js';
 import type { WrinkleMap } from './wrinkles.js';
 

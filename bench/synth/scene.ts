@@ -6,9 +6,9 @@
  */
 import { computeVertexNormals } from '../../src/core/mesh/normals.js';
 import { loopSubdivide } from '../../src/core/mesh/subdivide.js';
-import type { IctModelData } from '../../src/core/model/ict-cache.js';
-import { ictShape } from '../../src/core/model/ict-fit.js';
-import { ICT_TOPOLOGY_VERTEX_COUNT, ictTopology } from '../../src/core/model/ict-topology.js';
+import type { IctModelData } from '../../src/core/model/ict/ict-cache.js';
+import { ictShape } from '../../src/core/model/ict/ict-fit.js';
+import { ICT_TOPOLOGY_VERTEX_COUNT, ictTopology } from '../../src/core/model/ict/ict-topology.js';
 import { directionalSH } from '../../src/core/lighting/sh.js';
 import { renderSkin, type SkinLight, type SkinRender, type SkinRenderOptions } from '../../src/core/render/render-skin.js';
 import type { Camera, Image, Mesh, Pose } from '../../src/core/types.js';

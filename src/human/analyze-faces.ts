@@ -41,7 +41,7 @@ import type { FaceResult, Human } from '@vladmandic/human';
 import type { FaceAnalysis, FaceAnalyzer } from '../core/analysis/types.js';
 import { FaceDetailError } from '../core/errors.js';
 import { now } from '../core/platform.js';
-import type { Logger } from '../core/pipeline/types.js';
+import type { Logger } from '../core/platform.js';
 import { EMOTIONS, type Emotion, type Image } from '../core/types.js';
 import { humanDetectConfig, type HumanModelName } from './config.js';
 import { downscaleToRgb255 } from './downscale.js';

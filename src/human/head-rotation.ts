@@ -1,10 +1,10 @@
 /**
  * Head rotation (yaw, pitch, roll) from face-mesh landmarks, in the project's pose convention
  * (`poseFromAxes` in src/core/camera/pose.ts) and with the head axes the face-mesh model uses
- * (src/core/model/facemesh-model.ts), so the analyser's angles and the fitted pose agree.
+ * (src/core/model/facemesh/facemesh-model.ts), so the analyser's angles and the fitted pose agree.
  */
 import { poseFromAxes } from '../core/camera/pose.js';
-import { FACEMESH_LANDMARKS as LM } from '../core/model/facemesh-landmarks.js';
+import { FACEMESH_LANDMARKS as LM } from '../core/model/facemesh/facemesh-landmarks.js';
 
 /** Euler angles in degrees; see {@link headRotationFromLandmarks} for the signs. */
 export interface HeadRotation {

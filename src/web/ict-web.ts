@@ -1,7 +1,7 @@
 /**
  * The ICT FaceKit model in the browser: the compact model bundled with the app
  * (`models/ict/ict-compact.bin`, the package's `models/ict/` copied into the build by
- * web/vite.config.ts; format in src/core/model/ict-compact.ts), fetched once, on first use of
+ * web/vite.config.ts; format in src/core/model/ict/ict-compact.ts), fetched once, on first use of
  * `model: 'ict'`, and parsed in the worker. Nothing is fetched from elsewhere.
  */
 import { FaceDetailError, parseIctCompact, type IctModelData } from '../core/index.js';

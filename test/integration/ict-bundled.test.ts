@@ -1,5 +1,5 @@
 /**
- * The compact ICT FaceKit model bundled in `models/ict/` (src/core/model/ict-compact.ts):
+ * The compact ICT FaceKit model bundled in `models/ict/` (src/core/model/ict/ict-compact.ts):
  * 1. which model `loadIctModel` picks (imported cache, else bundled) and its errors — no shared
  *    data needed, the bundled file is part of the repository;
  * 2. against a fresh full import of the shared distribution (test/fixtures/ict.ts): the same
@@ -18,9 +18,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimateCamera } from '../../src/core/camera/estimate-camera.js';
 import { FaceDetailError } from '../../src/core/errors.js';
 import { readGlb } from '../../src/core/export/glb.js';
-import { ICT_KEPT_VERTEX_COUNT, type IctModelData } from '../../src/core/model/ict-cache.js';
-import { ICT_COMPACT_DEFAULTS, readIctCompactHeader } from '../../src/core/model/ict-compact.js';
-import { fitIct, ictShape } from '../../src/core/model/ict-fit.js';
+import { ICT_KEPT_VERTEX_COUNT, type IctModelData } from '../../src/core/model/ict/ict-cache.js';
+import { ICT_COMPACT_DEFAULTS, readIctCompactHeader } from '../../src/core/model/ict/ict-compact.js';
+import { fitIct, ictShape } from '../../src/core/model/ict/ict-fit.js';
 import { decodeImage } from '../../src/node/decode-image.js';
 import { createHumanAnalyzer } from '../../src/node/human-analyzer.js';
 import { bundledIctModelPath, loadBundledIctModel, loadIctModel } from '../../src/node/model-import/load-ict.js';

@@ -14,7 +14,7 @@ import { FaceDetailError } from '../../src/core/errors.js';
 import {
   ICT_CACHE_DIRNAME, ICT_EXPRESSION_NAMES, ICT_KEPT_VERTEX_COUNT, ICT_REGIONS, ICT_SOURCE_VERTEX_COUNT,
   ictRegionVertices, parseIctCache, type IctModelData,
-} from '../../src/core/model/ict-cache.js';
+} from '../../src/core/model/ict/ict-cache.js';
 import { run, type CliStream } from '../../src/node/cli.js';
 import { importIctModel, type IctCacheInfo } from '../../src/node/model-import/ict.js';
 import { defaultModelsDir, ictCacheDir, loadIctModel } from '../../src/node/model-import/load-ict.js';

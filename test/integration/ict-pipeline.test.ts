@@ -14,7 +14,7 @@ import { readGlb } from '../../src/core/export/glb.js';
 import { luminance } from '../../src/core/image/image.js';
 import { readPly } from '../../src/core/export/ply.js';
 import { buildOutputFiles } from '../../src/core/pipeline/output-files.js';
-import { EXTRA_MESH_COLORS } from '../../src/core/model/extra-meshes.js';
+import { EXTRA_MESH_COLORS } from '../../src/core/head/extra-meshes.js';
 import type { FaceReconstruction } from '../../src/core/pipeline/types.js';
 import { createReconstructor, type Reconstructor } from '../../src/node/reconstructor.js';
 import { importSharedIct, ictSkipReason, SHARED, type SharedIct } from '../fixtures/ict.js';

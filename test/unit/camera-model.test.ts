@@ -4,8 +4,8 @@ import { estimateCamera, focalLength35mmOf, project } from '../../src/core/camer
 import { cameraToHead, headToCamera, poseFromAxes } from '../../src/core/camera/pose.js';
 import { FaceDetailError } from '../../src/core/errors.js';
 import { computeVertexNormals } from '../../src/core/mesh/normals.js';
-import { FACEMESH_LANDMARKS as LM } from '../../src/core/model/facemesh-landmarks.js';
-import { createFaceMeshModel, FACEMESH_VERTEX_COUNT } from '../../src/core/model/facemesh-model.js';
+import { FACEMESH_LANDMARKS as LM } from '../../src/core/model/facemesh/facemesh-landmarks.js';
+import { createFaceMeshModel, FACEMESH_VERTEX_COUNT } from '../../src/core/model/facemesh/facemesh-model.js';
 
 describe('estimateCamera', () => {
   it('maps a 35 mm-equivalent focal length over the image diagonal and back', () => {

@@ -3,10 +3,10 @@ import { FaceDetailError } from '../../src/core/errors.js';
 import { directionalSH, evalSH } from '../../src/core/lighting/sh.js';
 import type { Image } from '../../src/core/types.js';
 import type { UVGeometry } from '../../src/core/unwrap/uv-geometry.js';
+import { detailNormals, encodeTangentNormalMap, solveDetail } from '../../src/core/detail/index.js';
 import {
-  applyStencil, assembleStencil, buildMultigrid, cellIndex, createStencilGrid, detailNormals,
-  encodeTangentNormalMap, solveDetail, solvePCG, type StencilGrid,
-} from '../../src/core/detail/index.js';
+  applyStencil, assembleStencil, buildMultigrid, cellIndex, createStencilGrid, solvePCG, type StencilGrid,
+} from '../../src/core/detail/multigrid.js';
 
 // ---------------------------------------------------------------------------------------------
 // Procedural fixtures: a flat patch or a spherical cap facing the camera, 0.2 mm per texel.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FaceDetailError } from '../../src/core/errors.js';
-import { AU_TO_ICT_SHAPES, EMFACS_PROTOTYPES, emotionPrior, emotionPrototype } from '../../src/core/model/emotion-prior.js';
-import { ICT_EXPRESSION_NAMES } from '../../src/core/model/ict-cache.js';
+import { AU_TO_ICT_SHAPES, EMFACS_PROTOTYPES, emotionPrior, emotionPrototype } from '../../src/core/model/ict/emotion-prior.js';
+import { ICT_EXPRESSION_NAMES } from '../../src/core/model/ict/ict-cache.js';
 import { EMOTIONS, type Emotion } from '../../src/core/types.js';
 
 const idx = (name: string): number => ICT_EXPRESSION_NAMES.indexOf(name);

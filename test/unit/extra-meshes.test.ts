@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { linearToSrgb } from '../../src/core/image/image.js';
 import type { ExtraMesh } from '../../src/core/model/face-model.js';
-import { colorExtraMeshes, estimateIrisColor, EXTRA_MESH_COLORS, medianAlbedo } from '../../src/core/model/extra-meshes.js';
-import { FACEMESH_LANDMARKS } from '../../src/core/model/facemesh-landmarks.js';
+import { colorExtraMeshes, estimateIrisColor, EXTRA_MESH_COLORS, medianAlbedo } from '../../src/core/head/extra-meshes.js';
+import { FACEMESH_LANDMARKS } from '../../src/core/model/facemesh/facemesh-landmarks.js';
 import type { Image } from '../../src/core/types.js';
 
 const W = 200, H = 120;

@@ -9,8 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import { linearToSrgb, sampleUV } from '../../src/core/image/image.js';
 import { SH_C0 } from '../../src/core/lighting/sh.js';
-import { findJunction, junctionStep, paintHeadTexture } from '../../src/core/model/head-texture.js';
-import { splitUvSeams, subdivideCornerUvs } from '../../src/core/model/ict-head-uv.js';
+import { findJunction, junctionStep, paintHeadTexture } from '../../src/core/head/head-texture.js';
+import { splitUvSeams, subdivideCornerUvs } from '../../src/core/model/ict/ict-head-uv.js';
 import { loopSubdivide } from '../../src/core/mesh/subdivide.js';
 import type { Camera, Image, Mesh } from '../../src/core/types.js';
 

@@ -1,13 +1,13 @@
 /**
- * The compact ICT model format (src/core/model/ict-compact.ts) on a small procedural model:
+ * The compact ICT model format (src/core/model/ict/ict-compact.ts) on a small procedural model:
  * round trip (exact where stored as float, within step / 2 where quantised, sparse expressions
  * exactly zero where left out), identity truncation, and the refusals of a damaged file.
  * The real bundled model is checked against the full import in test/integration/ict-bundled.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { FaceDetailError } from '../../src/core/errors.js';
-import { ICT_CACHE_CORRESPONDENCE_COUNT, type IctModelData } from '../../src/core/model/ict-cache.js';
-import { encodeIctCompact, ICT_COMPACT_MAGIC, parseIctCompact, readIctCompactHeader } from '../../src/core/model/ict-compact.js';
+import { ICT_CACHE_CORRESPONDENCE_COUNT, type IctModelData } from '../../src/core/model/ict/ict-cache.js';
+import { encodeIctCompact, ICT_COMPACT_MAGIC, parseIctCompact, readIctCompactHeader } from '../../src/core/model/ict/ict-compact.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

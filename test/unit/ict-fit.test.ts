@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FaceAnalysis } from '../../src/core/analysis/types.js';
 import { FaceDetailError } from '../../src/core/errors.js';
-import { fitIct } from '../../src/core/model/ict-fit.js';
+import { fitIct } from '../../src/core/model/ict/ict-fit.js';
 import { camera, landmarksOf, neutralEmotions, rotation, syntheticCorrespondence, syntheticModel } from '../fixtures/ict-synthetic.js';
 
 describe('fitIct (synthetic model)', () => {

@@ -10,7 +10,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FaceAnalysis } from '../../src/core/analysis/types.js';
-import { type IctFitOptions, type IctProbeParams, type IctResidualBlocks, probeIctObjective } from '../../src/core/model/ict-fit.js';
+import type { IctFitOptions } from '../../src/core/model/ict/ict-fit.js';
+import { type IctProbeParams, type IctResidualBlocks, probeIctObjective } from '../../src/core/model/ict/ict-fit-objective.js';
 import { camera, landmarksOf, neutralEmotions, rng, rotation, syntheticCorrespondence, syntheticModel } from '../fixtures/ict-synthetic.js';
 
 const data = syntheticModel(8, 53);
@@ -159,6 +160,19 @@ describe('ICT fit: analytic Gauss–Newton system vs central differences', () =>
       let gw = 0, ge = 0;
       for (let i = 0; i < n; i++) { gw = Math.max(gw, Math.abs(weak.g[i]! - exact.g[i]!)); ge = Math.max(ge, Math.abs(exact.g[i]!)); }
       expect(gw / ge, 'gradient').toBeLessThan(1e-10);
+    });
+    it(`one assembly: the exact and weak-perspective systems share cost, gradient and pose rows bit for bit (seed ${seed})`, () => {
+      // assembleNormalEquations builds both; only the fixed points' shape × shape block differs
+      // (addExactShapeBlock vs addShapeBlock), and the exact one is checked against JᵀJ above.
+      const options = { ...landmarksOnly, contourWeight: 0.7, depthWeight: 0.3, identityPrior: 30, emotionPrior: 'prior' as const, expressionPrior: 16 };
+      const probe = probeIctObjective(input, options, params, 8, true);
+      const n = probe.columns, exact = probe.system('exact'), weak = probe.system('weak-perspective');
+      expect(weak.cost).toBe(exact.cost);
+      expect(Array.from(weak.g)).toEqual(Array.from(exact.g));
+      expect(Array.from(weak.H.subarray(0, 6 * n))).toEqual(Array.from(exact.H.subarray(0, 6 * n)));
+      let differs = 0;
+      for (let i = 6; i < n; i++) for (let j = 6; j < n; j++) if (weak.H[i * n + j] !== exact.H[i * n + j]) differs++;
+      expect(differs, 'the shape × shape blocks differ').toBeGreaterThan(0);
     });
   }
   it('reports the worst relative error per block and column group', () => {

@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   computeIctCorrespondence, ictCalibratedSpread, ictCorrespondencePositions, ictCorrespondenceResiduals, ICT_FACE_VERTEX_END,
   ICT_FACEMESH_PAIRS, faceMeshBoundaryLoops,
-} from '../../src/core/model/ict-correspondence.js';
-import { ICT_CALIBRATION_INFO } from '../../src/core/model/ict-correspondence-calibrated.js';
-import type { IctCorrespondence } from '../../src/core/model/ict-types.js';
-import { ictTopology, ICT_TOPOLOGY_VERTEX_COUNT, uvMapStats } from '../../src/core/model/ict-topology.js';
+} from '../../src/core/model/ict/ict-correspondence.js';
+import { ICT_CALIBRATION_INFO } from '../../src/core/model/ict/generated/ict-correspondence-calibrated.js';
+import type { IctCorrespondence } from '../../src/core/model/ict/ict-types.js';
+import { ictTopology, ICT_TOPOLOGY_VERTEX_COUNT, uvMapStats } from '../../src/core/model/ict/ict-topology.js';
 import { importSharedIct, ictSkipReason, type SharedIct } from '../fixtures/ict.js';
 
 if (ictSkipReason) console.warn(`[ict-model] skipped: ${ictSkipReason}`);

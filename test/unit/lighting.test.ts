@@ -1,21 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { FaceDetailError } from '../../src/core/errors.js';
 import {
-  borderWeight,
   buildRegionMask,
   buildSkinMask,
   computeAlbedo,
   directionalSH,
   evalSH,
   fitLighting,
-  rasterizePolygon,
-  shadingError,
-  shadingImage,
-  squaredDistanceTransform,
-  toLinearImage,
-  toSrgbImage,
-  triangulatePolygon,
 } from '../../src/core/lighting/index.js';
+import { shadingImage, toLinearImage, toSrgbImage } from '../../src/core/lighting/albedo.js';
+import { squaredDistanceTransform } from '../../src/core/lighting/distance.js';
+import { shadingError } from '../../src/core/lighting/fit-lighting.js';
+import { borderWeight, rasterizePolygon, triangulatePolygon } from '../../src/core/lighting/skin-mask.js';
 import { evalSHGradient } from '../../src/core/lighting/sh.js';
 import type { Image } from '../../src/core/types.js';
 import type { UVGeometry } from '../../src/core/unwrap/uv-geometry.js';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FaceAnalysis } from '../../src/core/analysis/types.js';
-import { createFaceMeshModel } from '../../src/core/model/facemesh-model.js';
+import { createFaceMeshModel } from '../../src/core/model/facemesh/facemesh-model.js';
 import { resolveOptions } from '../../src/core/pipeline/defaults.js';
 import { orchestratePhoto, reconstructFaces, type DecodedPhoto } from '../../src/core/pipeline/orchestrate.js';
 import type { FaceReconstruction, ProgressCallback } from '../../src/core/pipeline/types.js';

@@ -9,7 +9,7 @@ import { validateBytes } from 'gltf-validator';
 import { FaceDetailError } from '../../src/core/errors.js';
 import { readRigGlb, writeRigGlb, type RigGlbPart } from '../../src/core/export/rig-glb.js';
 import { setRigGlbWeights } from '../../src/core/export/rig-weights.js';
-import { ICT_EXPRESSION_NAMES } from '../../src/core/model/ict-cache.js';
+import { ICT_EXPRESSION_NAMES } from '../../src/core/model/ict/ict-cache.js';
 import { ARKIT_BLENDSHAPE_NAMES, ICT_MISSING_ARKIT, arkitMapping, arkitNameOf, arkitWeights } from '../../src/core/rig/arkit.js';
 import { uvSphere } from '../fixtures/meshes.js';
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { IctModelData } from '../../src/core/model/ict-cache.js';
+import type { IctModelData } from '../../src/core/model/ict/ict-cache.js';
 import { loadIctModel } from '../../src/node/model-import/load-ict.js';
 import { renderSynthCase, synthCase } from '../../bench/synth/scene.js';
 

@@ -1,8 +1,11 @@
 import { FaceDetailError } from '../errors.js';
-import type { DetailMethod } from '../pipeline/types.js';
 import { runDfdn, type DetailNetwork } from './dfdn.js';
 import { detailNormals } from './normal-map.js';
 import { DETAIL_DEFAULTS, solveDetail, type DetailInput, type DetailOptions } from './solve-detail.js';
+
+/** Detail synthesis methods (the pipeline's `detail` option): see {@link synthesizeDetail}. */
+export const DETAIL_METHODS = ['sfs', 'dfdn', 'dfdn+sfs'] as const;
+export type DetailMethod = (typeof DETAIL_METHODS)[number];
 
 /** Options of {@link synthesizeDetail}. */
 export interface SynthesizeDetailOptions {

@@ -1,4 +1,11 @@
-/** Evaluation metrics and helpers (normal-field accuracy), shared by the benchmarks and users. */
+/**
+ * `facedetail/eval`: evaluation metrics (normal-field accuracy, detail-field scores) and the CPU
+ * renderers the benchmarks score with (`renderMesh`, the skin renderer `renderSkin`), shared by
+ * the benchmarks and users. Isomorphic, like the rest of the core; not used by the pipeline.
+ *
+ * @example
+ * import { angularError, renderMesh } from 'facedetail/eval';
+ */
 export {
   angularError, angleBetween, medianOf, maskedGaussianBlur, detailAngularError, highPassNormals, detailErrorFromHighPass, highPassCorrelation,
 } from './angular-error.js';
@@ -12,3 +19,7 @@ export {
   DETAIL_FIELD_DEFAULTS,
 } from './detail-field.js';
 export type { DetailFieldOptions, DetailFieldInputs, DetailFieldScores } from './detail-field.js';
+export { renderMesh } from '../render/render-mesh.js';
+export type { RenderOptions, RenderResult, RenderLighting } from '../render/render-mesh.js';
+export { renderSkin, SKIN_RENDER_DEFAULTS } from '../render/render-skin.js';
+export type { SkinLight, SkinRender, SkinRenderOptions } from '../render/render-skin.js';

@@ -1,7 +1,8 @@
 import { FaceDetailError } from '../errors.js';
 import { assignDefaults, checkOption, invalidOption } from '../options.js';
 import { optionDefaults, optionSpecs } from './option-table.js';
-import { DETAIL_METHODS, type FaceModelName, type ReconstructOptions } from './types.js';
+import { DETAIL_METHODS } from '../detail/synthesize-detail.js';
+import type { FaceModelName, ReconstructOptions } from './types.js';
 
 /** Defaults of {@link ReconstructOptions}: the `reconstruct` rows of the option table (`option-table.ts`). */
 export const RECONSTRUCT_DEFAULTS: Readonly<ReconstructOptions> = Object.freeze(optionDefaults('reconstruct') as unknown as ReconstructOptions);

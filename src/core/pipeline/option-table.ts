@@ -7,9 +7,10 @@
  * Isomorphic: data and pure functions only.
  */
 import type { GlbCompression } from '../export/glb.js';
-import { EMOTION_PRIOR_MODES, ICT_HEAD_PARTS } from '../model/ict-types.js';
+import { EMOTION_PRIOR_MODES, ICT_HEAD_PARTS } from '../model/ict/ict-types.js';
 import { checkOption, invalidOption, expectation, type OptionRule } from '../options.js';
-import { DETAIL_METHODS, FACE_MODELS, RIG_MODES, type MeshFormat } from './types.js';
+import { DETAIL_METHODS } from '../detail/synthesize-detail.js';
+import { FACE_MODELS, RIG_MODES, type MeshFormat } from './types.js';
 
 /**
  * What an option configures: `reconstruct` a field of `ReconstructOptions`; `output` the output

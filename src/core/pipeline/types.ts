@@ -1,8 +1,9 @@
 import type { FaceAnalysis } from '../analysis/types.js';
 import type { DetailInput, DetailOptions } from '../detail/solve-detail.js';
+import type { DetailMethod } from '../detail/synthesize-detail.js';
 import type { ExtraMesh } from '../model/face-model.js';
-import type { HeadTextureStats } from '../model/head-texture.js';
-import type { EmotionPriorMode, IctHeadParts } from '../model/ict-types.js';
+import type { HeadTextureStats } from '../head/head-texture.js';
+import type { EmotionPriorMode, IctHeadParts } from '../model/ict/ict-types.js';
 import type { ArkitRig } from '../rig/build-rig.js';
 import type { Camera, Image, Mesh, Pose } from '../types.js';
 
@@ -16,21 +17,9 @@ export type MeshFormat = 'glb' | 'obj' | 'ply';
 /** Progress callback: called when a stage starts (`done: false`) and ends (`done: true`). */
 export type ProgressCallback = (event: { stage: StageName; done: boolean; faceIndex?: number; ms?: number }) => void;
 
-/** Logger injected into the core (the core never calls `console`). */
-export interface Logger {
-  debug(message: string): void;
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
-
 /** Face models of {@link ReconstructOptions.model}. */
 export const FACE_MODELS = ['facemesh', 'ict'] as const;
 export type FaceModelName = (typeof FACE_MODELS)[number];
-
-/** Detail synthesis methods of {@link ReconstructOptions.detail}. */
-export const DETAIL_METHODS = ['sfs', 'dfdn', 'dfdn+sfs'] as const;
-export type DetailMethod = (typeof DETAIL_METHODS)[number];
 
 /** Animation rigs of {@link ReconstructOptions.rig}. */
 export const RIG_MODES = ['none', 'arkit'] as const;

@@ -26,9 +26,9 @@
  */
 import { FaceDetailError } from '../errors.js';
 import type { FaceAnalysis } from '../analysis/types.js';
-import type { IctModelData } from '../model/ict-cache.js';
-import { fitIct, ictShape, type IctFitOptions } from '../model/ict-fit.js';
-import type { IctCorrespondence } from '../model/ict-types.js';
+import type { IctModelData } from '../model/ict/ict-cache.js';
+import { fitIct, ictShape, type IctFitOptions } from '../model/ict/ict-fit.js';
+import type { IctCorrespondence } from '../model/ict/ict-types.js';
 import { assignDefaults } from '../options.js';
 import { now } from '../platform.js';
 import type { Camera, Emotion } from '../types.js';

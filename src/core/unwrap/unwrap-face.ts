@@ -1,4 +1,4 @@
-import type { DenseProxy } from '../mesh/build-proxy.js';
+import type { DenseProxy } from '../model/build-proxy.js';
 import type { Camera, Image } from '../types.js';
 import { rasterizeAttribute, rasterizeUV } from './rasterize-uv.js';
 import { unwrapTexture, type UnwrapResult } from './unwrap-texture.js';

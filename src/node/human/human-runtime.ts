@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Human } from '@vladmandic/human';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import { FaceDetailError } from '../../core/errors.js';
-import type { Logger } from '../../core/pipeline/types.js';
+import type { Logger } from '../../core/platform.js';
 import type { HumanEngine, Tfjs } from '../../human/analyze-faces.js';
 import { HUMAN_MODELS, humanDetectConfig, type HumanModelName } from '../../human/config.js';
 

@@ -2,7 +2,7 @@
  * `facedetail model import ict <folder>`: turns the ICT FaceKit OBJ distribution (the
  * `FaceXModel` folder of https://github.com/ICT-VGL/ICT-FaceKit: `generic_neutral_mesh.obj`,
  * `identity000.obj` … `identity099.obj`, the 53 expression OBJs, `vertex_indices.json`) into
- * the compact cache that {@link loadIctModel} reads. See `src/core/model/ict-cache.ts` for what
+ * the compact cache that {@link loadIctModel} reads. See `src/core/model/ict/ict-cache.ts` for what
  * the cache holds and why.
  *
  * Storage choice: float32 deltas (45 MB for 24,591 vertices × 153 shapes). fp16 would halve it
@@ -16,9 +16,9 @@ import {
   ICT_CACHE_FILES, ICT_CACHE_FORMAT, ICT_CACHE_VERSION, ICT_EXPRESSION_NAMES, ICT_IDENTITY_NAMES,
   ICT_KEPT_VERTEX_COUNT, ICT_LANDMARKS_68, ICT_REGIONS, ICT_SOURCE_VERTEX_COUNT, ICT_UNIT_SCALE_TO_MM,
   ictChecksum, type IctCacheHeader, type IctSection, type IctSectionType,
-} from '../../core/model/ict-cache.js';
-import { computeIctCorrespondence } from '../../core/model/ict-correspondence.js';
-import { computeIctFaceUvs } from '../../core/model/ict-topology.js';
+} from '../../core/model/ict/ict-cache.js';
+import { computeIctCorrespondence } from '../../core/model/ict/ict-correspondence.js';
+import { computeIctFaceUvs } from '../../core/model/ict/ict-topology.js';
 import { parseObj, type ObjData } from './parse-obj.js';
 import { defaultModelsDir, ictCacheDir } from './load-ict.js';
 

@@ -11,8 +11,8 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FaceDetailError } from '../../core/errors.js';
-import { ICT_CACHE_DIRNAME, ICT_CACHE_FILES, ICT_CACHE_VERSION, parseIctCache, type IctModelData } from '../../core/model/ict-cache.js';
-import { ICT_COMPACT_FILE, parseIctCompact } from '../../core/model/ict-compact.js';
+import { ICT_CACHE_DIRNAME, ICT_CACHE_FILES, ICT_CACHE_VERSION, parseIctCache, type IctModelData } from '../../core/model/ict/ict-cache.js';
+import { ICT_COMPACT_FILE, parseIctCompact } from '../../core/model/ict/ict-compact.js';
 
 /** Where {@link loadIctModel} reads the model from. */
 export const ICT_MODEL_SOURCES = ['auto', 'cache', 'bundled'] as const;

@@ -29,7 +29,7 @@
  * const model = parseIctCompact(bytes);           // IctModelData with 60 identity modes
  */
 import { deflateSync, inflateSync, strFromU8, strToU8 } from 'fflate';
-import { FaceDetailError } from '../errors.js';
+import { FaceDetailError } from '../../errors.js';
 import { checkIctIndices, ICT_CACHE_CORRESPONDENCE_COUNT, ictChecksum, type IctModelData } from './ict-cache.js';
 import { ICT_FIT_DEFAULTS } from './ict-fit.js';
 

@@ -1,11 +1,11 @@
-import type { FaceAnalysis } from '../analysis/types.js';
-import { poseFromAxes } from '../camera/pose.js';
-import { FaceDetailError } from '../errors.js';
-import type { Camera } from '../types.js';
-import type { FaceModel, FaceModelTopology, FaceRegion, FitOptions, ProxyFit } from './face-model.js';
+import type { FaceAnalysis } from '../../analysis/types.js';
+import { poseFromAxes } from '../../camera/pose.js';
+import { FaceDetailError } from '../../errors.js';
+import type { Camera } from '../../types.js';
+import type { FaceModel, FaceModelTopology, FaceRegion, FitOptions, ProxyFit } from '../face-model.js';
 import { FACEMESH_LANDMARKS as LM } from './facemesh-landmarks.js';
-import { FACEMESH_TRIANGLES, FACEMESH_UVS } from './facemesh-topology.js';
-import { hullLoop } from './region-loop.js';
+import { FACEMESH_TRIANGLES, FACEMESH_UVS } from './generated/facemesh-topology.js';
+import { hullLoop } from '../region-loop.js';
 
 /** Number of vertices of the face-mesh topology (without the 10 iris points). */
 export const FACEMESH_VERTEX_COUNT = 468;

@@ -31,10 +31,10 @@
  * const prior = emotionPrior({ angry: 0, disgust: 0, fear: 0, happy: 0.9, sad: 0, surprise: 0, neutral: 0.1 });
  * prior.mean[ICT_EXPRESSION_NAMES.indexOf('mouthSmile_L')] // ≈ 0.81
  */
-import { FaceDetailError } from '../errors.js';
-import { EMOTIONS, type Emotion } from '../types.js';
+import { FaceDetailError } from '../../errors.js';
+import { EMOTIONS, type Emotion } from '../../types.js';
 import { ICT_EXPRESSION_NAMES } from './ict-cache.js';
-import { assignDefaults } from '../options.js';
+import { assignDefaults } from '../../options.js';
 
 /** One Action Unit of a prototype with its intensity in [0, 1] (FACS A…E ≈ 0.2…1). */
 export interface AuIntensity {

@@ -13,8 +13,8 @@
  * 4t … 4t + 3); its UVs are ICT's per-corner UVs interpolated linearly over each base triangle
  * ({@link subdivideCornerUvs}), and the vertices on UV seams are split ({@link splitUvSeams}).
  */
-import { FaceDetailError } from '../errors.js';
-import type { Mesh } from '../types.js';
+import { FaceDetailError } from '../../errors.js';
+import type { Mesh } from '../../types.js';
 import type { IctModelData } from './ict-cache.js';
 
 /** How the ICT UV tiles used by the head are packed into one texture. */

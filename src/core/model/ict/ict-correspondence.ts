@@ -38,13 +38,13 @@
  * spacing, and a 3D nearest vertex jumps between the lips); an affine warp only (the two
  * canonical faces differ in proportions: mouth-to-nose and brow heights, 3–6 mm residuals).
  */
-import { FaceDetailError } from '../errors.js';
-import { luSolve } from '../numeric/index.js';
-import type { Logger } from '../pipeline/types.js';
+import { FaceDetailError } from '../../errors.js';
+import { luSolve } from '../../numeric/index.js';
+import type { Logger } from '../../platform.js';
 import { ICT_REGIONS, type IctModelData } from './ict-cache.js';
-import { ICT_CALIBRATED_COLUMNS, ICT_CALIBRATED_TABLE, ICT_CALIBRATION_INFO } from './ict-correspondence-calibrated.js';
+import { ICT_CALIBRATED_COLUMNS, ICT_CALIBRATED_TABLE, ICT_CALIBRATION_INFO } from './generated/ict-correspondence-calibrated.js';
 import type { IctCorrespondence } from './ict-types.js';
-import { FACEMESH_TRIANGLES, FACEMESH_UVS } from './facemesh-topology.js';
+import { FACEMESH_TRIANGLES, FACEMESH_UVS } from '../facemesh/generated/facemesh-topology.js';
 
 /** Number of face-mesh landmarks the correspondence covers. */
 export const ICT_CORRESPONDENCE_COUNT = 468;

@@ -26,14 +26,14 @@
  * near the nostrils (negative weights on obtuse triangles); a frontal border squeezes the
  * cheek sides ~3× in area.
  */
-import { FaceDetailError } from '../errors.js';
-import { pcg, type PcgOperator } from '../numeric/index.js';
-import type { FaceModelTopology, FaceRegion } from './face-model.js';
+import { FaceDetailError } from '../../errors.js';
+import { pcg, type PcgOperator } from '../../numeric/index.js';
+import type { FaceModelTopology, FaceRegion } from '../face-model.js';
 import { ICT_REGIONS, type IctModelData } from './ict-cache.js';
 import type { IctCorrespondence } from './ict-types.js';
-import { FACEMESH_LANDMARKS as LM } from './facemesh-landmarks.js';
-import { hullLoop } from './region-loop.js';
-import { convexHull } from '../math/index.js';
+import { FACEMESH_LANDMARKS as LM } from '../facemesh/facemesh-landmarks.js';
+import { hullLoop } from '../region-loop.js';
+import { convexHull } from '../../math/index.js';
 
 /** Vertices of the pipeline topology: ICT's narrow face, the prefix [0, 6706). */
 export const ICT_TOPOLOGY_VERTEX_COUNT = ICT_REGIONS.find((r) => r.name === 'narrowFace')!.last + 1;

@@ -1,6 +1,6 @@
 import type { Camera, Image } from '../types.js';
 import { colorExtraMeshes, estimateIrisColor, medianAlbedo } from './extra-meshes.js';
-import type { DetailedFaceMesh, ExtraMesh, FaceModel, ProxyFit } from './face-model.js';
+import type { DetailedFaceMesh, ExtraMesh, FaceModel, ProxyFit } from '../model/face-model.js';
 import { paintHeadTexture, type HeadTextureOptions, type HeadTextureStats } from './head-texture.js';
 
 /** The colours {@link completeHead} measures from. */

@@ -7,8 +7,8 @@
 import { luminance, srgbToLinear } from '../image/image.js';
 import { rasterizePolygon } from '../lighting/skin-mask.js';
 import type { Image } from '../types.js';
-import type { ExtraMesh, ExtraMeshMaterial } from './face-model.js';
-import { FACEMESH_LANDMARKS } from './facemesh-landmarks.js';
+import type { ExtraMesh, ExtraMeshMaterial } from '../model/face-model.js';
+import { FACEMESH_LANDMARKS } from '../model/facemesh/facemesh-landmarks.js';
 
 /** Linear RGB of the non-skin materials; `socket` is a factor on the skin colour. */
 export const EXTRA_MESH_COLORS: Readonly<Record<Exclude<ExtraMeshMaterial, 'skin' | 'socket'>, [number, number, number]>> = Object.freeze({

@@ -38,7 +38,7 @@ import { FaceDetailError } from '../errors.js';
 import type { Camera, Image, Mesh } from '../types.js';
 import { rasterizeAttribute, rasterizeUV } from '../unwrap/rasterize-uv.js';
 import { unwrapTexture } from '../unwrap/unwrap-texture.js';
-import { ICT_HEAD_UV_LAYOUT } from './ict-head-uv.js';
+import { ICT_HEAD_UV_LAYOUT } from '../model/ict/ict-head-uv.js';
 
 /** Options of {@link paintHeadTexture}. */
 export interface HeadTextureOptions {

@@ -3,7 +3,7 @@
  * landmarks and the ICT surface (computed at import time, stored in the cache), the fit's
  * parameters, and the emotion-prior modes. Isomorphic.
  */
-import type { Pose } from '../types.js';
+import type { Pose } from '../../types.js';
 
 /**
  * Dense correspondence from the face-mesh landmarks (MediaPipe indices 0..L-1) to points on the

@@ -28,7 +28,7 @@
  * const jawOpen = data.expressionNames.indexOf('jawOpen');
  * const d = data.expressionDeltas.subarray(jawOpen * 3 * data.vertexCount, (jawOpen + 1) * 3 * data.vertexCount);
  */
-import { FaceDetailError } from '../errors.js';
+import { FaceDetailError } from '../../errors.js';
 import type { IctCorrespondence } from './ict-types.js';
 
 /** Cache format name written in the header. */

@@ -6,14 +6,14 @@
  * eyeballs — is returned as undetailed extra meshes joined to the detailed face without a gap.
  * Isomorphic.
  */
-import { poseFromAxes } from '../camera/pose.js';
-import { FaceDetailError } from '../errors.js';
-import { buildEdgeTable } from '../mesh/edges.js';
-import { computeVertexNormals } from '../mesh/normals.js';
-import { loopSubdivide } from '../mesh/subdivide.js';
-import type { Mesh } from '../types.js';
-import type { DetailedFaceMesh, ExtraMesh, ExtraMeshMaterial, FaceModel, ProxyFit } from './face-model.js';
-import { FACEMESH_LANDMARKS as LM } from './facemesh-landmarks.js';
+import { poseFromAxes } from '../../camera/pose.js';
+import { FaceDetailError } from '../../errors.js';
+import { buildEdgeTable } from '../../mesh/edges.js';
+import { computeVertexNormals } from '../../mesh/normals.js';
+import { loopSubdivide } from '../../mesh/subdivide.js';
+import type { Mesh } from '../../types.js';
+import type { DetailedFaceMesh, ExtraMesh, ExtraMeshMaterial, FaceModel, ProxyFit } from '../face-model.js';
+import { FACEMESH_LANDMARKS as LM } from '../facemesh/facemesh-landmarks.js';
 import { ICT_REGIONS, type IctModelData } from './ict-cache.js';
 import { ictCorrespondencePositions } from './ict-correspondence.js';
 import { ictHeadCornerUvs, splitUvSeams, subdivideCornerUvs } from './ict-head-uv.js';

@@ -1,8 +1,8 @@
-import type { FaceModelTopology } from '../model/face-model.js';
+import type { FaceModelTopology } from './face-model.js';
 import type { Mesh } from '../types.js';
-import { computeVertexNormals } from './normals.js';
-import { loopSubdivide } from './subdivide.js';
-import { computeTangents } from './tangents.js';
+import { computeVertexNormals } from '../mesh/normals.js';
+import { loopSubdivide } from '../mesh/subdivide.js';
+import { computeTangents } from '../mesh/tangents.js';
 
 /** The dense proxy of {@link buildProxy}: the mesh (with normals and tangents) and each vertex's mirror UV. */
 export interface DenseProxy {
