@@ -52,7 +52,7 @@ const text = `/**
  *   chart with no overlapping triangles, a frontal layout in [0.0076, 0.9924] × [0.107, 0.955].
  */
 
-/** Number of vertices the topology indexes. */
+/** Number of vertices the topology indexes. @public */
 export const FACEMESH_TOPOLOGY_VERTEX_COUNT = 468;
 
 /** Triangle vertex indices, 3 per triangle (${tri.length / 3} triangles). */

@@ -423,7 +423,7 @@ function hairMesh(data: IctModelData, shape: ArrayLike<number>, hair: NonNullabl
   const U = (lo: number, hi: number): number => lo + (hi - lo) * rnd();
   // Face vertices above the eyes (the forehead and temples) for the skin height.
   const yEye = Math.min(a.eyeOuterR[1], a.eyeOuterL[1]);
-  const skinZ = skinHeight(shape, (x, y) => y > yEye, a.browInnerR[2]);
+  const skinZ = skinHeight(shape, (_x, y) => y > yEye, a.browInnerR[2]);
   const xL = a.eyeOuterR[0] - 8, xR = a.eyeOuterL[0] + 8, yTop = Math.max(a.browInnerR[1], a.browInnerL[1]);
   const paths: Array<{ path: Array<[number, number, number]>; closed: boolean; r: number }> = [];
   const cx = U(xL, xR), spread = U(10, 45), drift = U(-0.5, 0.5);

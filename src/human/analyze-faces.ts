@@ -50,7 +50,7 @@ import { headRotationFromHuman, headRotationFromLandmarks, type HeadRotation } f
 import { assignDefaults } from '../core/options.js';
 
 /** Number of face-mesh landmarks returned (the iris model is not run). */
-export const HUMAN_LANDMARK_COUNT = 468;
+const HUMAN_LANDMARK_COUNT = 468;
 
 /** Side of the face-mesh network's square input, pixels. */
 const FACE_MESH_INPUT = 192;
@@ -93,7 +93,7 @@ export const HUMAN_ANALYSIS_DEFAULTS: Readonly<HumanAnalysisOptions> = Object.fr
   logger: undefined,
 });
 
-/** What {@link HumanFaceAnalyzer.analyzeDetailed} adds to each face, for tests and benchmarks. */
+/** What {@link HumanFaceAnalyzer.analyzeDetailed} adds to each face, for tests and benchmarks. @public */
 export interface HumanFaceDiagnostics {
   /**
    * Human's own mesh (468 × xyz): x, y as Human returns them (whole pixels of the detection
@@ -112,7 +112,7 @@ export interface HumanFaceDiagnostics {
   crop: FaceCrop;
 }
 
-/** One video frame's face from {@link HumanFaceAnalyzer.trackFace}. */
+/** One video frame's face from {@link HumanFaceAnalyzer.trackFace}. @public */
 export interface TrackedFaceLandmarks {
   /** 468 × (x, y, z), as {@link FaceAnalysis.landmarks}. */
   landmarks: Float32Array;
@@ -378,7 +378,7 @@ function meanShift(a: Float32Array, b: Float32Array): number {
  * matches the file name for 3–4 of 7 at scale 1.0, 6 at 1.1 and 1.2, 5 at 1.3, 3–4 at 1.4–1.5
  * (rotated or not alike).
  */
-export const EMOTION_CROP_SCALE = 1.2;
+const EMOTION_CROP_SCALE = 1.2;
 
 /** Grey conversion and normalisation of Human's emotion module (src/gear/emotion.ts). */
 const GREY = [0.2989, 0.587, 0.114] as const;

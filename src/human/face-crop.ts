@@ -41,6 +41,7 @@ export interface FaceCropOptions {
   rotate: boolean;
 }
 
+/** Defaults of {@link FaceCropOptions}. @public */
 export const FACE_CROP_DEFAULTS: Readonly<FaceCropOptions> = Object.freeze({ scale: 1.5, rotate: true });
 
 /** Outer eye corners of the face mesh: 33 = the subject's right eye, 263 = the left one. */

@@ -70,7 +70,7 @@ export const HEIC_SUPPORTED: boolean = (() => {
 const ACCEPTED_SHARP_FORMATS = new Set(['jpeg', 'png', 'webp', 'heif', 'tiff', 'gif']);
 
 /** Human-readable list of supported formats for error messages. */
-export const SUPPORTED_FORMATS_TEXT = `JPEG, PNG, WebP, AVIF, TIFF, GIF${HEIC_SUPPORTED ? ', HEIC' : ''}`;
+const SUPPORTED_FORMATS_TEXT = `JPEG, PNG, WebP, AVIF, TIFF, GIF${HEIC_SUPPORTED ? ', HEIC' : ''}`;
 
 /** True when `x` looks like a {@link DecodedImage} (as opposed to a path or bytes). */
 export function isDecodedImage(x: unknown): x is DecodedImage {

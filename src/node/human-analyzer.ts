@@ -17,8 +17,7 @@ import {
 import { acquireHumanRuntime, defaultHumanModelDir, releaseHumanRuntime } from './human/human-runtime.js';
 import { assignDefaults } from '../core/options.js';
 
-export { EMOTION_CROP_SCALE, HUMAN_LANDMARK_COUNT } from '../human/analyze-faces.js';
-export type { HumanFaceAnalyzer, HumanFaceDiagnostics } from '../human/analyze-faces.js';
+export type { HumanFaceAnalyzer } from '../human/analyze-faces.js';
 
 /** Options of {@link createHumanAnalyzer}: the shared analysis options plus where the models are. */
 export interface HumanAnalyzerOptions extends HumanAnalysisOptions {
@@ -26,6 +25,7 @@ export interface HumanAnalyzerOptions extends HumanAnalysisOptions {
   modelDir: string | undefined;
 }
 
+/** Defaults of {@link HumanAnalyzerOptions}. @public */
 export const HUMAN_ANALYZER_DEFAULTS: Readonly<HumanAnalyzerOptions> = Object.freeze({ ...HUMAN_ANALYSIS_DEFAULTS, modelDir: undefined });
 
 /**

@@ -15,7 +15,7 @@ export { loadDracoEncoder, glbWriteOptions } from './draco-encoder.js';
 export { createReconstructor, VERSION } from './reconstructor.js';
 export type { Reconstructor, ReconstructorOptions, ReconstructCallOptions } from './reconstructor.js';
 export { decodeImage, DECODE_DEFAULTS } from './decode-image.js';
-export type { DecodedImage, DecodeImageOptions } from './decode-image.js';
+export type { DecodedImage, DecodeImageOptions, ExifInfo } from './decode-image.js';
 export { createHumanAnalyzer } from './human-analyzer.js';
 export { loadDfdnNetwork, defaultDfdnModelDir } from './dfdn-runtime.js';
 export type { DfdnRuntimeOptions, NodeDetailNetwork } from './dfdn-runtime.js';

@@ -17,6 +17,3 @@
  * opens no network socket.
  */
 process.env['ORT_DISABLE_TELEMETRY'] = '1';
-
-/** True once this module ran (for tests and for modules that want to assert the order). */
-export const TELEMETRY_DISABLED = true;

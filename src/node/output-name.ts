@@ -9,7 +9,7 @@
  */
 
 /** Longest output name, in UTF-8 bytes: leaves room for `_face<i>`, `_<k>` and the hidden `.<name>.tmp-<hex>` (file systems allow 255). */
-export const MAX_OUTPUT_NAME_BYTES = 120;
+const MAX_OUTPUT_NAME_BYTES = 120;
 
 const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
 

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import type { TableStore } from '../core/cache/content-cache.js';
 
 /** The most bytes the tables folder holds (the default 1024² tables of both face models take ≈ 150 MB). */
-export const TABLE_STORE_MAX_BYTES = 768 * 2 ** 20;
+const TABLE_STORE_MAX_BYTES = 768 * 2 ** 20;
 
 /** The tables folder from the environment, or undefined when `FACEDETAIL_TABLES_DIR=off`. */
 export function defaultTablesDir(env: NodeJS.ProcessEnv = process.env): string | undefined {

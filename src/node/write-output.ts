@@ -224,7 +224,7 @@ async function writtenByFacedetail(folder: string): Promise<boolean> {
 }
 
 /** True when a process with this pid exists on this host (EPERM: it exists, owned by someone else). */
-export function pidAlive(pid: number): boolean {
+function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

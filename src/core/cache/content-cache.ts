@@ -19,7 +19,7 @@
 import { decodeTable, encodeTable } from './table-codec.js';
 
 /** A typed array a key may hold: compared by its type and bytes. */
-export type KeyArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
+type KeyArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
 /** One part of a cache key: a typed array compared by its type and bytes, or a number / string compared by value. */
 export type KeyPart = KeyArray | number | string;
 

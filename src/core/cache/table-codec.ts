@@ -16,10 +16,6 @@ const UTF8 = globalThis as unknown as {
   TextDecoder: new () => { decode(b: Uint8Array): string };
 };
 
-/** A value the codec writes: what the caches store. */
-export type TableValue = number | string | boolean | TypedArray | readonly TableValue[] | { readonly [k: string]: TableValue };
-type TypedArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint16Array | Int16Array | Uint8Array | Int8Array;
-
 const TYPED = [Float32Array, Float64Array, Int32Array, Uint32Array, Uint16Array, Int16Array, Uint8Array, Int8Array] as const;
 
 /** The value as bytes ({@link decodeTable} reads it back). */

@@ -2,7 +2,7 @@ import { FaceDetailError } from '../errors.js';
 import type { Camera } from '../types.js';
 
 /** Diagonal of the 35 mm film frame (36 × 24 mm), in mm. */
-export const FULL_FRAME_DIAGONAL_MM = Math.hypot(36, 24);
+const FULL_FRAME_DIAGONAL_MM = Math.hypot(36, 24);
 
 export interface EstimateCameraOptions {
   /** 35 mm-equivalent focal length in mm given by the user; wins over EXIF. */

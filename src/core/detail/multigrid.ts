@@ -129,7 +129,7 @@ export function assembleStencil(g: StencilGrid): void {
  * Precompute the square-root-weighted Laplacian coefficients `su = √W·ku`, `sv = √W·kv` (the rows
  * of the squared-Laplacian term), 0 outside the mask. Call after lapU/lapV/lapW/mask change.
  */
-export function assembleStatic(g: StencilGrid): void {
+function assembleStatic(g: StencilGrid): void {
   const { mask, lapU, lapV, lapW, su, sv } = g;
   const n = g.size;
   for (let p = 0; p < n; p++) {
@@ -147,7 +147,7 @@ export function assembleStatic(g: StencilGrid): void {
  * Call after the Q fields change; {@link assembleStatic} must have run since the other fields
  * last changed.
  */
-export function assembleData(g: StencilGrid): void {
+function assembleData(g: StencilGrid): void {
   const s = g.stride, n = g.size - 2 * s;
   const { mask, quu, quv, qvv, mass, su, sv, invDiag } = g;
   const { diag, e10, e20, e01, e02, e11, em11 } = g;
@@ -202,14 +202,14 @@ export function applyStencil(g: StencilGrid, x: Float64Array, out: Float64Array)
 }
 
 /** r = b − A·x. */
-export function residual(g: StencilGrid, b: Float64Array, x: Float64Array, r: Float64Array): void {
+function residual(g: StencilGrid, b: Float64Array, x: Float64Array, r: Float64Array): void {
   applyStencil(g, x, r);
   const n = g.size;
   for (let k = 0; k < n; k++) r[k] = b[k]! - r[k]!;
 }
 
 /** One lexicographic Gauss–Seidel sweep on A·x = b, forward or backward. */
-export function gaussSeidel(g: StencilGrid, b: Float64Array, x: Float64Array, forward: boolean): void {
+function gaussSeidel(g: StencilGrid, b: Float64Array, x: Float64Array, forward: boolean): void {
   const s2 = 2 * g.stride, end = g.size - s2;
   if (forward) for (let k = s2; k < end; k++) relaxCell(g, b, x, k);
   else for (let k = end - 1; k >= s2; k--) relaxCell(g, b, x, k);
@@ -233,7 +233,7 @@ function relaxCell(g: StencilGrid, b: Float64Array, x: Float64Array, k: number):
  * rc = Pᵀ(b − A·x) without storing the fine residual (the residual and restriction of a V-cycle
  * fused into one pass).
  */
-export function residualRestrict(g: StencilGrid, b: Float64Array, x: Float64Array, c: GridShape, rc: Float64Array): void {
+function residualRestrict(g: StencilGrid, b: Float64Array, x: Float64Array, c: GridShape, rc: Float64Array): void {
   rc.fill(0);
   const s = g.stride, s2 = 2 * s, cs = c.stride;
   const { diag, e10, e20, e01, e02, e11, em11, mask } = g;
@@ -286,7 +286,7 @@ function half(n: number): number {
  * `dataOnly`, only the photometric tensor is recomputed (the other fields do not change between
  * Gauss–Newton iterations).
  */
-export function coarsenFields(f: StencilGrid, c: StencilGrid, dataOnly = false): void {
+function coarsenFields(f: StencilGrid, c: StencilGrid, dataOnly = false): void {
   const fs = f.stride, cs = c.stride;
   const Wf = f.width, Hf = f.height;
   if (!dataOnly) {
@@ -331,24 +331,6 @@ export function coarsenFields(f: StencilGrid, c: StencilGrid, dataOnly = false):
   }
 }
 
-/** rc = Pᵀ rf: cell-centred bilinear restriction (scatter form), 0 outside the coarse mask. */
-export function restrict(f: GridShape, rf: Float64Array, c: GridShape, rc: Float64Array): void {
-  rc.fill(0);
-  const fs = f.stride, cs = c.stride;
-  for (let j = 0; j < f.height; j++) {
-    const J0 = j >> 1, J1 = (j & 1) ? J0 + 1 : J0 - 1;
-    const r0 = (J0 + PAD) * cs + PAD, r1 = (J1 + PAD) * cs + PAD;
-    let p = (j + PAD) * fs + PAD;
-    for (let i = 0; i < f.width; i++, p++) {
-      const v = rf[p]!;
-      if (v === 0) continue;
-      scatterRestrict(rc, r0, r1, i, v);
-    }
-  }
-  const m = c.mask, n = c.size;
-  for (let k = 0; k < n; k++) if (m[k] === 0) rc[k] = 0;
-}
-
 /**
  * Full-weighting restriction of one fine value `v` at fine column `i` into the coarse rows
  * starting at `r0` (nearer) and `r1` (farther): weights (3/4, 1/4) per axis, cell-centred.
@@ -384,7 +366,7 @@ export interface MultigridOptions {
   sweeps?: number;
 }
 
-/** Defaults of {@link MultigridOptions}. */
+/** Defaults of {@link MultigridOptions}. @public */
 export const MULTIGRID_DEFAULTS: Readonly<Required<MultigridOptions>> = Object.freeze({
   coarsestSize: 8,
   sweeps: 1,
@@ -492,12 +474,12 @@ function solveCoarsest(mg: Multigrid, b: Float64Array, x: Float64Array): void {
  * z ≈ A⁻¹ r by one symmetric V-cycle from a zero initial guess (a fixed SPD linear map, so it is
  * a valid PCG preconditioner). `r` and `z` are level-0 vectors; `z` is overwritten.
  */
-export function vCycle(mg: Multigrid, r: Float64Array, z: Float64Array): void {
+function vCycle(mg: Multigrid, r: Float64Array, z: Float64Array): void {
   multigridVCycle(mg.cycle, 0, r, z);
 }
 
 /** Preconditioner of {@link solvePCG}. */
-export type Preconditioner = 'multigrid' | 'jacobi' | 'none';
+type Preconditioner = 'multigrid' | 'jacobi' | 'none';
 
 /** Options of {@link solvePCG}. */
 export interface PCGOptions {
@@ -509,7 +491,7 @@ export interface PCGOptions {
   preconditioner?: Preconditioner;
 }
 
-/** Defaults of {@link PCGOptions}. */
+/** Defaults of {@link PCGOptions}. @public */
 export const PCG_DEFAULTS: Readonly<Required<PCGOptions>> = Object.freeze({
   tolerance: 1e-3,
   maxIterations: 30,

@@ -304,7 +304,7 @@ export function addCameraNode(doc: Document, scene: Scene, camera: GlbCamera): v
  * @example
  * const parts = splitMesh(mesh); // 113 088 vertices → 2 parts, each ≤ 65 535 vertices
  */
-export function splitMesh(mesh: Mesh, maxVertices = MAX_UINT16_VERTICES): Mesh[] {
+function splitMesh(mesh: Mesh, maxVertices = MAX_UINT16_VERTICES): Mesh[] {
   return splitMeshWithSources(mesh, maxVertices).map((p) => p.mesh);
 }
 

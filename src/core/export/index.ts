@@ -10,7 +10,7 @@
 export { encodePng, decodePng, ENCODE_PNG_DEFAULTS } from './png.js';
 export type { EncodePngOptions, DecodedPngImage } from './png.js';
 export { writeGlb, readGlb, GLB_DEFAULTS, GLB_MATERIAL_DEFAULTS, GLB_WRITE_DEFAULTS, GLB_COMPRESSIONS, GLB_DRACO_POSITION_BITS } from './glb.js';
-export type { GlbInput, GlbMaterial, GlbCamera, GlbContents, GltfJson, GlbWriteOptions, GlbCompression, DracoEncoderModule } from './glb.js';
+export type { GlbInput, GlbMaterial, GlbExtraMesh, GlbCamera, GlbContents, GltfJson, GlbWriteOptions, GlbCompression, DracoEncoderModule } from './glb.js';
 export { writeRigGlb, readRigGlb, RIG_GLB_DEFAULTS } from './rig-glb.js';
 export { setRigGlbWeights } from './rig-weights.js';
 export type { RigGlbInput, RigGlbPart, RigGlbTarget, RigGlbContents, RigGlbWriteOptions } from './rig-glb.js';

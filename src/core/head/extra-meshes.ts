@@ -19,7 +19,7 @@ export const EXTRA_MESH_COLORS: Readonly<Record<Exclude<ExtraMeshMaterial, 'skin
   iris: [0.035, 0.022, 0.015],
 });
 /** Darkening of the eye and mouth sockets relative to the skin. */
-export const SOCKET_SHADE = 0.35;
+const SOCKET_SHADE = 0.35;
 
 /**
  * Median (per channel) of a linear albedo map over the covered texels; [0.5, 0.4, 0.35] when
@@ -46,7 +46,7 @@ export function medianAlbedo(albedo: Image, coverage: Uint8Array): [number, numb
 }
 
 /** What {@link estimateIrisColor} samples: the darker part of each eye opening. */
-export const IRIS_SAMPLING = Object.freeze({
+const IRIS_SAMPLING = Object.freeze({
   /** Fewest pixels inside both eye openings together to measure anything (closed or tiny eyes). */
   minPixels: 24,
   /**

@@ -50,7 +50,7 @@ export function srgbToLinearExact(c: number): number {
 }
 
 /** Exact sRGB encoding, linear [0,1] → encoded [0,1] (values outside [0,1] are clamped). */
-export function linearToSrgbExact(c: number): number {
+function linearToSrgbExact(c: number): number {
   if (!(c > 0)) return 0;
   if (c >= 1) return 1;
   return c <= 0.0031308 ? c * 12.92 : 1.055 * Math.pow(c, 1 / 2.4) - 0.055;

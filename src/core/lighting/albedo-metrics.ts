@@ -151,7 +151,7 @@ export interface ChromaOutlierOptions {
   iterations: number;
 }
 
-/** Defaults of {@link ChromaOutlierOptions}. */
+/** Defaults of {@link ChromaOutlierOptions}. @public */
 export const CHROMA_OUTLIER_DEFAULTS: Readonly<ChromaOutlierOptions> = Object.freeze({ threshold: 3, keep: 0.75, minSigma: 2, iterations: 10 });
 
 /** Result of {@link chromaOutlierFraction}. */

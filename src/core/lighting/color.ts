@@ -15,7 +15,7 @@
  */
 
 /** D65 reference white of sRGB in XYZ (Y = 1). */
-export const D65_WHITE: readonly [number, number, number] = [0.95047, 1, 1.08883];
+const D65_WHITE: readonly [number, number, number] = [0.95047, 1, 1.08883];
 
 const EPS = 216 / 24389; // (6/29)³
 const KAPPA = 24389 / 27; // (29/3)³

@@ -50,7 +50,7 @@ import { SH_C1, evalSH, shBasis } from './sh.js';
 import { assignDefaults } from '../options.js';
 import { choleskyFactor, choleskySolve } from '../numeric/index.js';
 
-/** Robust loss of the IRLS: Tukey's biweight (redescending), Huber, or plain least squares. */
+/** Robust loss of the IRLS: Tukey's biweight (redescending), Huber, or plain least squares. @public */
 export type RobustLoss = 'tukey' | 'huber' | 'none';
 
 /** Options of {@link fitLighting}. */

@@ -22,6 +22,8 @@ const SH_C22 = 0.5462742152960396;
 /**
  * Cosine-lobe convolution factors Â_l / π for bands 0, 1, 2 (Ramamoorthi & Hanrahan 2001):
  * multiply radiance coefficients by these to get shading coefficients in this module's convention.
+ *
+ * @public
  */
 export const SH_COSINE_BAND = [1, 2 / 3, 1 / 4] as const;
 

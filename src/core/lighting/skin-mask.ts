@@ -68,7 +68,7 @@ export interface SkinMaskOptions {
   holesAreBorder: boolean;
 }
 
-/** Defaults of {@link SkinMaskOptions}. */
+/** Defaults of {@link SkinMaskOptions}. @public */
 export const SKIN_MASK_DEFAULTS: Readonly<SkinMaskOptions> = Object.freeze({
   feather: 0.005,
   borderTop: 0.06,

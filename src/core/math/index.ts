@@ -5,4 +5,3 @@
 export { vec3Cross, vec3Dot, vec3Normalize } from './vec3.js';
 export { mat3FromAxisAngle, mat3Multiply, mat3MulVec3, mat3TransformPoint, mat3TransposeMulVec3 } from './mat3.js';
 export { convexHull } from './hull.js';
-export { selectKth, type SelectArray } from './select.js';

@@ -27,7 +27,7 @@ export interface DisplaceOptions {
   offset?: number;
 }
 
-/** Defaults of {@link DisplaceOptions}. */
+/** Defaults of {@link DisplaceOptions}. @public */
 export const DISPLACE_DEFAULTS: Readonly<Required<DisplaceOptions>> = Object.freeze({
   strength: 1,
   scale: 1,

@@ -9,7 +9,7 @@
  * too (negative z for a face looking at the camera).
  */
 
-/** How face normals are weighted when summed at a vertex. */
+/** How face normals are weighted when summed at a vertex. @public */
 export type NormalWeighting = 'angle' | 'area';
 
 /** Options of {@link computeVertexNormals}. */
@@ -23,7 +23,7 @@ export interface VertexNormalsOptions {
   weighting?: NormalWeighting;
 }
 
-/** Defaults of {@link VertexNormalsOptions}. */
+/** Defaults of {@link VertexNormalsOptions}. @public */
 export const VERTEX_NORMALS_DEFAULTS: Readonly<Required<VertexNormalsOptions>> = Object.freeze({
   weighting: 'angle',
 });

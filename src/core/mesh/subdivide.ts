@@ -59,7 +59,7 @@ import { computeVertexNormals } from './normals.js';
 import { computeTangents } from './tangents.js';
 import { assignDefaults } from '../options.js';
 
-/** An extra per-vertex attribute to subdivide: `size` numbers per vertex, interleaved. */
+/** An extra per-vertex attribute to subdivide: `size` numbers per vertex, interleaved. @public */
 export interface SubdivisionAttribute {
   data: Float32Array | Float64Array;
   size: number;
@@ -94,7 +94,7 @@ export interface LoopSubdivideOptions {
   cornerVertices?: ArrayLike<number>;
 }
 
-/** Defaults of {@link LoopSubdivideOptions}. */
+/** Defaults of {@link LoopSubdivideOptions}. @public */
 export const LOOP_SUBDIVIDE_DEFAULTS: Readonly<Required<LoopSubdivideOptions>> = Object.freeze({
   attributes: [],
   boundary: 'smooth',

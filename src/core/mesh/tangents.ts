@@ -23,7 +23,7 @@ export interface TangentsOptions {
   minUvArea?: number;
 }
 
-/** Defaults of {@link TangentsOptions}. */
+/** Defaults of {@link TangentsOptions}. @public */
 export const TANGENTS_DEFAULTS: Readonly<Required<TangentsOptions>> = Object.freeze({
   minUvArea: 1e-14,
 });

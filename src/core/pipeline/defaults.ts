@@ -11,6 +11,8 @@ export const RECONSTRUCT_DEFAULTS: Readonly<ReconstructOptions> = Object.freeze(
  * Default Loop subdivision levels per face model (used when `proxyLevels` / `meshLevels` are not
  * given): the face mesh (468 vertices) 3 / 4 → 28k / 113k vertices; the ICT narrow face (6,706
  * vertices) 1 / 2 → 26.6k / 106k vertices, i.e. the same densities.
+ *
+ * @public
  */
 export const MODEL_LEVEL_DEFAULTS: Readonly<Record<FaceModelName, { proxyLevels: number; meshLevels: number }>> = Object.freeze({
   facemesh: { proxyLevels: 3, meshLevels: 4 },

@@ -21,7 +21,7 @@ export interface DepthBuffer {
 }
 
 /** Triangles with any vertex closer than this to the camera plane (z, mm) are not drawn. */
-export const DEPTH_NEAR_MM = 1;
+const DEPTH_NEAR_MM = 1;
 
 /**
  * Render the z-buffer of `mesh` (positions in the camera frame, mm) through `camera`, keeping the

@@ -40,7 +40,7 @@ const SUB = 256;
  * 1/256-pixel grid and edge functions are evaluated in exact integer arithmetic (as GPUs do), so
  * the top-left rule is exact and shared edges never produce cracks or double hits.
  */
-export function rasterizeOne(
+function rasterizeOne(
   width: number,
   height: number,
   x0: number, y0: number, x1: number, y1: number, x2: number, y2: number,

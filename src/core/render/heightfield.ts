@@ -34,7 +34,7 @@ export interface OcclusionOptions {
   steps?: number;
 }
 
-/** Defaults of {@link OcclusionOptions}. */
+/** Defaults of {@link OcclusionOptions}. @public */
 export const OCCLUSION_DEFAULTS = Object.freeze({ directions: 8, radiusMm: 4, steps: 10 });
 
 /**

@@ -267,7 +267,7 @@ export function ggx(n: ArrayLike<number>, v: ArrayLike<number>, l: ArrayLike<num
 }
 
 /** Directions on a cone of half-angle `radiusDeg` about `d` (the centre first; a golden-angle spiral). */
-export function coneDirections(d: [number, number, number], radiusDeg: number, n: number): Array<[number, number, number]> {
+function coneDirections(d: [number, number, number], radiusDeg: number, n: number): Array<[number, number, number]> {
   const l = Math.hypot(...d) || 1;
   const z: [number, number, number] = [d[0] / l, d[1] / l, d[2] / l];
   if (n <= 1 || radiusDeg <= 0) return [z];
@@ -338,7 +338,7 @@ function subsurface(E: Float32Array, T: number, cov: ArrayLike<number>, mmPerTex
 }
 
 /** Mean √(|dPdu||dPdv|) over covered texels, mm. */
-export function meanTexelMm(f: TexelFrame): number {
+function meanTexelMm(f: TexelFrame): number {
   let s = 0, n = 0;
   for (let p = 0; p < f.width * f.height; p++) {
     if (!(f.coverage[p]! > 0)) continue;

@@ -18,7 +18,7 @@ import { multigridVCycle, type MultigridCycle } from '../numeric/index.js';
 import type { Image } from '../types.js';
 
 /** Weight of a purely mirrored texel in the final confidence, relative to a directly seen one. */
-export const MIRROR_CONFIDENCE = 0.5;
+const MIRROR_CONFIDENCE = 0.5;
 
 /** Codes of the per-texel `source` array of {@link FillResult}. */
 export const FILL_SOURCE = {
@@ -70,7 +70,7 @@ export interface FillOptions {
   cycles: number;
 }
 
-/** Defaults of {@link FillOptions}. */
+/** Defaults of {@link FillOptions}. @public */
 export const FILL_DEFAULTS: Readonly<FillOptions> = Object.freeze({
   mirrorOwnMax: 0.5,
   mirrorGain: true,
@@ -503,7 +503,7 @@ function prolongInto(v: Float32Array, f: MGLevel, gv: Float32Array, g: { w: numb
 }
 
 /** 1 where some set texel lies within Chebyshev distance `r` (separable running max). */
-export function dilateChebyshev(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
+function dilateChebyshev(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
   const n = w * h;
   const out = new Uint8Array(n);
   if (r <= 0) { out.set(mask); return out; }
@@ -650,7 +650,7 @@ function gainAt(g: GainGrid, x: number, y: number, C: number, out: Float64Array)
 }
 
 /** Merge and validate {@link FillOptions} (public boundary). */
-export function resolveFillOptions(options: Partial<FillOptions>): FillOptions {
+function resolveFillOptions(options: Partial<FillOptions>): FillOptions {
   const o: FillOptions = { ...FILL_DEFAULTS };
   for (const [k, v] of Object.entries(options)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
   const range = (name: keyof FillOptions, lo: number, hi: number): void => {

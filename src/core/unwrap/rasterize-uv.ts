@@ -104,7 +104,7 @@ export function rasterizeUV(mesh: Mesh, width: number, height: number): UVGeomet
  * the map size only, so it is the same for every face of a face model: {@link uvLayout} keeps the
  * recent ones.
  */
-export interface UVLayout {
+interface UVLayout {
   width: number;
   height: number;
   /** 1 where a texel centre lies inside a triangle with non-zero UV area. */
@@ -127,7 +127,7 @@ const LAYOUTS = new ContentCache<UVLayout>(256 * 2 ** 20, 'uv-layout-1');
  * @example
  * const layout = uvLayout(mesh.uvs!, mesh.indices, 1024, 1024); // the second face of a batch: no rasterization
  */
-export function uvLayout(uvs: Float32Array, indices: Uint32Array, width: number, height: number): UVLayout {
+function uvLayout(uvs: Float32Array, indices: Uint32Array, width: number, height: number): UVLayout {
   checkSize('uvLayout', width, height);
   return LAYOUTS.get([uvs, indices, width, height], () => rasterizeLayout(uvs, indices, width, height), (l) => l.coverage.byteLength + l.triangle.byteLength + l.bary.byteLength);
 }

@@ -243,7 +243,7 @@ function boundingDiagonal(p: Float32Array): number {
 }
 
 /** Merge and validate {@link UnwrapOptions} (public boundary). */
-export function resolveUnwrapOptions(options: Partial<UnwrapOptions>): UnwrapOptions {
+function resolveUnwrapOptions(options: Partial<UnwrapOptions>): UnwrapOptions {
   const o: UnwrapOptions = { ...UNWRAP_DEFAULTS };
   for (const [k, v] of Object.entries(options)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
   const num = (name: string, v: unknown, lo: number, hi: number): void => {

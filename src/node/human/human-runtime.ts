@@ -18,12 +18,6 @@ import { HUMAN_MODELS, humanDetectConfig, type HumanModelName } from '../../huma
 
 const require = createRequire(import.meta.url);
 
-/** tfjs-core as Human sees it (same module instance: Human's bundle `require`s it too). */
-export type { Tfjs } from '../../human/analyze-faces.js';
-
-export { HUMAN_MODELS, humanDetectConfig } from '../../human/config.js';
-export type { HumanModelName } from '../../human/config.js';
-
 /** URL scheme of the IO router that reads model files from disk (Node's fetch has no file://). */
 const SCHEME = 'facedetail-file://';
 
@@ -44,7 +38,7 @@ let releasing: Promise<void> = Promise.resolve();
 let routerRegistered = false;
 
 /** Folder of the installed @vladmandic/human package. */
-export function humanPackageDir(): string {
+function humanPackageDir(): string {
   try {
     // The package's `exports` map exports no './package.json' and its keys lack the './'
     // prefix; resolving the main entry (dist/human.node.js, never loaded) works.
@@ -64,7 +58,7 @@ export function defaultHumanModelDir(): string {
  * readable, parses and has the byte size the manifest implies, before Human is asked to load
  * them (Human only logs load failures). Throws `MODEL_LOAD_FAILED` naming the file.
  */
-export function checkHumanModelFiles(modelDir: string, names: readonly string[] = HUMAN_MODELS): void {
+function checkHumanModelFiles(modelDir: string, names: readonly string[] = HUMAN_MODELS): void {
   for (const name of names) {
     const jsonPath = join(modelDir, `${name}.json`);
     let manifest: unknown;

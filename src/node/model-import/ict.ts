@@ -50,9 +50,9 @@ export interface IctCacheInfo {
 }
 
 /** The neutral mesh file of the distribution. */
-export const ICT_NEUTRAL_FILE = 'generic_neutral_mesh.obj';
+const ICT_NEUTRAL_FILE = 'generic_neutral_mesh.obj';
 /** ICT's index file. */
-export const ICT_INDEX_FILE = 'vertex_indices.json';
+const ICT_INDEX_FILE = 'vertex_indices.json';
 
 /**
  * Import the ICT FaceKit OBJ folder into the model cache (replacing an existing one atomically).

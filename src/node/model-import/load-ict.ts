@@ -15,9 +15,9 @@ import { ICT_CACHE_DIRNAME, ICT_CACHE_FILES, ICT_CACHE_VERSION, parseIctCache, t
 import { ICT_COMPACT_FILE, parseIctCompact } from '../../core/model/ict/ict-compact.js';
 
 /** Where {@link loadIctModel} reads the model from. */
-export const ICT_MODEL_SOURCES = ['auto', 'cache', 'bundled'] as const;
+const ICT_MODEL_SOURCES = ['auto', 'cache', 'bundled'] as const;
 /** `auto`: the imported cache if present, else the bundled model; `cache`: only the cache; `bundled`: only the bundled model. */
-export type IctModelSource = (typeof ICT_MODEL_SOURCES)[number];
+type IctModelSource = (typeof ICT_MODEL_SOURCES)[number];
 
 /** Options of {@link loadIctModel}. */
 export interface LoadIctOptions {

@@ -106,7 +106,7 @@ export interface EmotionPriorOptions {
   baseSigma: number;
 }
 
-/** Defaults of {@link EmotionPriorOptions}. */
+/** Defaults of {@link EmotionPriorOptions}. @public */
 export const EMOTION_PRIOR_DEFAULTS: Readonly<EmotionPriorOptions> = Object.freeze({ baseSigma: 0.2 });
 
 /** A Gaussian prior over the expression weights (diagonal covariance). */

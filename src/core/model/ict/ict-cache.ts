@@ -50,7 +50,7 @@ export const ICT_KEPT_VERTEX_COUNT = 24591;
 /** Centimetres (ICT OBJ units) → millimetres (facedetail units). */
 export const ICT_UNIT_SCALE_TO_MM = 10;
 /** Number of identity (PCA) shapes in ICT Face Model Light. */
-export const ICT_IDENTITY_COUNT = 100;
+const ICT_IDENTITY_COUNT = 100;
 
 /** The 53 expression shapes, in ICT's order (`vertex_indices.json` → `expressions`). */
 export const ICT_EXPRESSION_NAMES: readonly string[] = Object.freeze([
@@ -185,7 +185,7 @@ export interface IctCacheHeader {
 }
 
 /** Names of the blob sections, in blob order. */
-export const ICT_SECTION_NAMES = [
+const ICT_SECTION_NAMES = [
   'neutral', 'identityDeltas', 'expressionDeltas', 'triangles', 'triangleUvIndices', 'uvs',
   'regionMasks', 'landmarks68', 'fittingVertices', 'rigidVertices',
   'correspondenceTriangle', 'correspondenceBary', 'correspondenceWeight', 'faceUvs',

@@ -34,9 +34,9 @@ import { checkIctIndices, ICT_CACHE_CORRESPONDENCE_COUNT, ictChecksum, type IctM
 import { ICT_FIT_DEFAULTS } from './ict-fit.js';
 
 /** Format name in the header. */
-export const ICT_COMPACT_FORMAT = 'facedetail-ict-compact';
+const ICT_COMPACT_FORMAT = 'facedetail-ict-compact';
 /** Layout version; a file of another version is refused. */
-export const ICT_COMPACT_VERSION = 1;
+const ICT_COMPACT_VERSION = 1;
 /** File name of the bundled model (in the package's `models/ict/`, and the web build's). */
 export const ICT_COMPACT_FILE = 'ict-compact.bin';
 /** The file's first 8 bytes. */
@@ -60,7 +60,7 @@ export const ICT_COMPACT_DEFAULTS = Object.freeze({ identityCount: ICT_FIT_DEFAU
 type SectionType = 'f32' | 'u32' | 'u16' | 'i16';
 
 /** One payload section: `length` elements at `byteOffset` (a multiple of 4). `i16` sections are delta-coded planes (see the file comment). */
-export interface IctCompactSection {
+interface IctCompactSection {
   name: string;
   type: SectionType;
   byteOffset: number;

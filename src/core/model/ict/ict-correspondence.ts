@@ -80,7 +80,7 @@ export const ICT_FACEMESH_PAIRS: readonly IctLandmarkPair[] = Object.freeze([
   [60, 78], [61, 82], [62, 13], [63, 312], [64, 308], [65, 317], [66, 14], [67, 87],
 ].map((p) => Object.freeze(p) as IctLandmarkPair));
 
-/** Methods of {@link IctCorrespondenceOptions.method}. */
+/** Methods of {@link IctCorrespondenceOptions.method}. @public */
 export type IctCorrespondenceMethod = 'calibrated' | 'geometric';
 
 /** Options of {@link computeIctCorrespondence}. */
@@ -110,7 +110,7 @@ export interface IctCorrespondenceOptions {
   innerLipWeight?: number;
 }
 
-/** Defaults of {@link IctCorrespondenceOptions}. */
+/** Defaults of {@link IctCorrespondenceOptions}. @public */
 export const ICT_CORRESPONDENCE_DEFAULTS = Object.freeze({
   method: 'calibrated' as IctCorrespondenceMethod,
   // Leave-one-out 3D residual over the pairs (mm, chin excluded) vs λ on the ICT neutral: flat

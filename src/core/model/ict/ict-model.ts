@@ -31,7 +31,7 @@ export interface IctModelOptions {
   head?: IctHeadParts;
 }
 
-/** Defaults of {@link IctModelOptions}. */
+/** Defaults of {@link IctModelOptions}. @public */
 export const ICT_MODEL_DEFAULTS = Object.freeze({ head: 'full' as IctHeadParts });
 
 /** The ICT model: a {@link FaceModel} plus access to the last fits' ICT parameters. */
@@ -195,7 +195,7 @@ function neutralAndDeltas(data: IctModelData, r: IctFitResult): { neutral: Float
  * rig adds the eyeball's rotation about its centre to each `eyeLook*` delta. Angles: the usual
  * comfortable range of human gaze (≈ 30° sideways and down, 25° up); ARKit does not publish its own.
  */
-export const ICT_RIG_GAZE_DEG = Object.freeze({ In: 30, Out: 30, Up: 25, Down: 30 });
+const ICT_RIG_GAZE_DEG = Object.freeze({ In: 30, Out: 30, Up: 25, Down: 30 });
 
 /**
  * Add the eyeball rotations to the `eyeLook{In,Out,Up,Down}_{L,R}` deltas (vertex-major, camera
@@ -362,7 +362,7 @@ function borderVertices(indices: Uint32Array, vertexCount: number): Uint32Array 
  * vertex of the face's smooth mesh onto the face's detailed position, and give it its normal.
  * Returns how many were snapped; `onSnap(vertex, faceVertex)` is called for each.
  */
-export function snapToFace(
+function snapToFace(
   positions: Float32Array, normals: Float32Array, indices: Uint32Array, face: DetailedFaceMesh, tolerance = 0.05,
   onSnap?: (vertex: number, faceVertex: number) => void,
 ): number {

@@ -353,7 +353,7 @@ function ictUvMap(P: Float32Array, indices: Uint32Array, n: number, outer: Uint3
  * convex hull is moved onto the hull edge between the hull vertices before and after it,
  * at the same arc-length fraction as along the original polygon.
  */
-export function convexifyLoop(pts: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+function convexifyLoop(pts: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
   const L = pts.length;
   const hull = convexHullIndices(pts);
   const onHull = new Uint8Array(L);

@@ -17,7 +17,7 @@
  *   chart with no overlapping triangles, a frontal layout in [0.0076, 0.9924] × [0.107, 0.955].
  */
 
-/** Number of vertices the topology indexes. */
+/** Number of vertices the topology indexes. @public */
 export const FACEMESH_TOPOLOGY_VERTEX_COUNT = 468;
 
 /** Triangle vertex indices, 3 per triangle (880 triangles). */
