@@ -127,7 +127,7 @@ describe('UV layout cache', () => {
     expect(uvLayoutCacheStats().hits).toBe(before.hits + 1);
     clearUVLayoutCache();
     const cold = rasterizeUV(b, 96, 80);
-    expect(uvLayoutCacheStats()).toEqual({ hits: 0, misses: 1 });
+    expect(uvLayoutCacheStats()).toEqual({ hits: 0, misses: 1, stored: 0 });
     for (const k of ['coverage', 'triangle', 'position', 'normal', 'dPdu', 'dPdv', 'bary'] as const) expect(warm[k]).toEqual(cold[k]);
   });
 
