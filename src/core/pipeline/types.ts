@@ -1,6 +1,7 @@
 import type { FaceAnalysis } from '../analysis/types.js';
 import type { DetailInput, DetailOptions } from '../detail/solve-detail.js';
 import type { ExtraMesh } from '../model/face-model.js';
+import type { Gaze } from '../model/gaze.js';
 import type { HeadTextureStats } from '../model/head-texture.js';
 import type { EmotionPriorMode, IctHeadParts } from '../model/ict-types.js';
 import type { ArkitRig } from '../rig/build-rig.js';
@@ -131,6 +132,8 @@ export interface FaceReconstruction {
   rig?: ArkitRig;
   /** The proxy fit: which model, and its RMS landmark reprojection error (px; 0 for the face mesh). */
   fitStats?: { model: string; reprojectionErrorPx: number };
+  /** The photo's gaze (ICT with iris landmarks): each eye's yaw / pitch from rest in the head frame, degrees; the static head's eyeballs are turned to it. */
+  gaze?: Gaze;
   maps: {
     /** Unwrapped photo, sRGB RGB. */
     texture: Image;
