@@ -1,11 +1,13 @@
 /**
  * Gaze from the iris (src/core/model/gaze.ts) on synthetic eyes with known answers: an eyeball
  * placed in front of a pinhole camera, its iris centre turned by a known yaw and pitch and
- * projected, then recovered; the eyeLook weights checked against the morph they drive.
+ * projected, then recovered; the eyeLook weights checked against the morph they drive; the lid
+ * compensation (ict-gaze.ts) on a tiny model with known answers.
  */
 import { describe, expect, it } from 'vitest';
 import { estimateGaze, eyeGaze, eyeLookWeights, eyeRotation, IRIS_LANDMARKS, type EyeballGeometry, type Gaze } from '../../src/core/model/gaze.js';
 import { poseFromAxes } from '../../src/core/camera/pose.js';
+import { compensateLids } from '../../src/core/model/ict-gaze.js';
 import type { Camera } from '../../src/core/types.js';
 
 const camera: Camera = { width: 640, height: 480, fx: 900, fy: 900, cx: 320, cy: 240, focalSource: 'default' };
@@ -141,5 +143,33 @@ describe('eyeLookWeights: gaze → ARKit eyeLook weights', () => {
       worst = Math.max(worst, Math.abs((Math.atan2(x, z) * 180) / Math.PI - phi));
     }
     expect(worst).toBeLessThan(1e-9);
+  });
+});
+
+describe('compensateLids: the lid shapes take back the lid motion of new eyeLook weights', () => {
+  // 3 vertices; eyeLookDown_L lowers vertex 0 by 7 mm, eyeWide_L raises it by 3.5 mm, eyeBlink_L lowers vertices 0 and 1.
+  const names = ['eyeLookDown_L', 'eyeWide_L', 'eyeBlink_L', 'eyeSquint_L', 'eyeLookDown_R', 'eyeWide_R', 'eyeBlink_R', 'eyeSquint_R', 'jawOpen'];
+  const N = 3, E = new Float32Array(names.length * 3 * N);
+  const set = (shape: string, v: number, dy: number): void => { E[names.indexOf(shape) * 3 * N + 3 * v + 1] = dy; };
+  set('eyeLookDown_L', 0, -7); set('eyeWide_L', 0, 3.5); set('eyeBlink_L', 0, -5); set('eyeBlink_L', 1, -5); set('jawOpen', 2, -10);
+  const data = { vertexCount: N, expressionNames: names, expressionDeltas: E };
+
+  it('cancels what the lid shapes can (eyeWide +0.2 for eyeLookDown +0.1) within [0, 1], and reports the lid motion before and after', () => {
+    const fitted = new Float32Array(names.length);
+    fitted[names.indexOf('jawOpen')] = 0.4;
+    const weights = Float32Array.from(fitted);
+    weights[names.indexOf('eyeLookDown_L')] = 0.1;
+    const c = compensateLids(data, fitted, weights, N);
+    expect(c.weights[names.indexOf('eyeWide_L')]).toBeCloseTo(0.2, 6);
+    expect(c.weights[names.indexOf('eyeBlink_L')]).toBeCloseTo(0, 6);
+    expect(c.weights[names.indexOf('jawOpen')]).toBe(fitted[names.indexOf('jawOpen')]);
+    expect(c.weights[names.indexOf('eyeLookDown_L')]).toBeCloseTo(0.1, 6);
+    expect(c.maxBeforeMm).toBeCloseTo(0.7, 5);
+    expect(c.maxAfterMm).toBeLessThan(1e-5);
+    // Past eyeWide's range: clamped at 1, the rest left over.
+    weights[names.indexOf('eyeLookDown_L')] = 0.75;
+    const d = compensateLids(data, fitted, weights, N);
+    expect(d.weights[names.indexOf('eyeWide_L')]).toBe(1);
+    expect(d.maxAfterMm).toBeCloseTo(7 * 0.75 - 3.5, 4);
   });
 });
