@@ -57,6 +57,8 @@ export { createIctModel } from './model/ict-model.js';
 export type { IctFaceModel, IctModelOptions } from './model/ict-model.js';
 export { estimateGaze, eyeGaze, eyeLookWeights, eyeRotation, GAZE_DEFAULTS, IRIS_LANDMARKS } from './model/gaze.js';
 export type { EyeballGeometry, EyeGaze, EyeLookWeights, Gaze, GazeInput, GazeOptions } from './model/gaze.js';
+export { estimateMouthColors, INNER_LIPS, MOUTH_COLOR_DEFAULTS } from './model/mouth-colors.js';
+export type { MouthColorOptions, MouthColors } from './model/mouth-colors.js';
 export type { IctModelData } from './model/ict-cache.js';
 export { parseIctCompact, ICT_COMPACT_FILE } from './model/ict-compact.js';
 export { FACE_MODELS } from './pipeline/types.js';
