@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { linearToSrgb, luminance } from '../../src/core/image/image.js';
-import { estimateMouthColors, INNER_LIPS } from '../../src/core/model/mouth-colors.js';
+import { cameraFacingShading, estimateMouthColors, INNER_LIPS } from '../../src/core/model/mouth-colors.js';
 import type { Image } from '../../src/core/types.js';
 
 const W = 200, H = 120;
@@ -63,5 +63,20 @@ describe('estimateMouthColors', () => {
   it('reports a dark interior without teeth only when it fills the opening', () => {
     const open = mouthPhoto(25, 0);
     expect(estimateMouthColors(open.image, open.landmarks, SKIN_LUM)!.interior).toBeDefined();
+  });
+});
+
+describe('cameraFacingShading', () => {
+  it('averages the SH shading over the vertices that face the camera only', () => {
+    // Two vertices 500 mm in front of the camera: one facing it (normal −z), one facing away.
+    const mesh = { positions: Float32Array.of(0, 0, 500, 10, 0, 500), indices: new Uint32Array(0), normals: Float32Array.of(0, 0, -1, 0, 0, 1) };
+    // SH: band 0 only (constant 1 / Y₀₀ → shading 1), plus a z term that makes −z brighter in red.
+    const sh = new Float64Array(27);
+    for (let c = 0; c < 3; c++) sh[9 * c] = 1 / 0.282095;
+    sh[2] = -0.5 / 0.488603; // red: shading 1 + 0.5 at n = (0, 0, −1)
+    const s = cameraFacingShading(mesh, sh)!;
+    expect(s[0]).toBeCloseTo(1.5, 4);
+    expect(s[1]).toBeCloseTo(1, 4);
+    expect(cameraFacingShading({ ...mesh, normals: Float32Array.of(0, 0, 1, 0, 0, 1) }, sh)).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import type { Camera, Image } from '../types.js';
 import { luminance } from '../image/image.js';
 import { colorExtraMeshes, estimateIrisColor, medianAlbedo } from './extra-meshes.js';
-import { estimateMouthColors } from './mouth-colors.js';
+import { cameraFacingShading, estimateMouthColors } from './mouth-colors.js';
 import type { DetailedFaceMesh, ExtraMesh, FaceModel, ProxyFit } from './face-model.js';
 import { paintHeadTexture, type HeadTextureOptions, type HeadTextureStats } from './head-texture.js';
 
@@ -58,13 +58,19 @@ export function completeHead(model: FaceModel, fit: ProxyFit, face: DetailedFace
   const skinSeen = medianAlbedo(colors.textureLinear, colors.coverage);
   const albedoOf = (rgb: readonly number[]): [number, number, number] =>
     [0, 1, 2].map((c) => Math.min(1, rgb[c]! * Math.min(5, Math.max(0.2, skin[c]! / Math.max(1e-4, skinSeen[c]!))))) as [number, number, number];
-  // The teeth and the mouth's interior as seen between the lips, likewise.
+  // The teeth and the mouth's interior as seen between the lips, divided by the fitted lighting
+  // on the part (camera frame) where there is one: in a render from the photo's camera the part
+  // then looks as in the photo (b-4: teeth 193 vs the photo's 144 in sRGB by the skin's gain).
   const mouth = extras.some((e) => e.material === 'teeth') ? estimateMouthColors(colors.image, colors.landmarks, luminance(skinSeen[0], skinSeen[1], skinSeen[2])) : null;
-  colorExtraMeshes(extras, skin, {
-    ...(seen ? { iris: albedoOf(seen) } : {}),
-    ...(mouth?.teeth ? { teeth: albedoOf(mouth.teeth) } : {}),
-    ...(mouth?.interior ? { mouth: albedoOf(mouth.interior) } : {}),
-  });
+  const partAlbedo = (rgb: readonly number[] | undefined, material: 'teeth' | 'mouth'): [number, number, number] | undefined => {
+    if (!rgb) return undefined;
+    const part = extras.find((e) => e.material === material);
+    const shading = part && colors.sh ? cameraFacingShading(part.mesh, colors.sh) : undefined;
+    if (!shading) return albedoOf(rgb);
+    return [0, 1, 2].map((c) => Math.min(1, rgb[c]! / Math.max(0.05, shading[c]!))) as [number, number, number];
+  };
+  const teeth = partAlbedo(mouth?.teeth, 'teeth'), inside = partAlbedo(mouth?.interior, 'mouth');
+  colorExtraMeshes(extras, skin, { ...(seen ? { iris: albedoOf(seen) } : {}), ...(teeth ? { teeth } : {}), ...(inside ? { mouth: inside } : {}) });
   const head = extras.find((e) => e.material === 'skin' && e.mesh.uvs && e.mesh.normals);
   if (!head || !colors.camera || !colors.sh) return { extras };
   let fill = skin;

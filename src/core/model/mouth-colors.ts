@@ -12,7 +12,8 @@
 import { linearToSrgb, luminance, srgbToLinear } from '../image/image.js';
 import { rasterizePolygon } from '../lighting/skin-mask.js';
 import { assignDefaults } from '../options.js';
-import type { Image } from '../types.js';
+import { evalSH } from '../lighting/sh.js';
+import type { Image, Mesh } from '../types.js';
 
 /** The inner-lip contour of the face mesh (MediaPipe's `lipsInner`), a closed loop. */
 export const INNER_LIPS: readonly number[] = Object.freeze([78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95]);
@@ -142,4 +143,30 @@ function medianColor(pixels: readonly number[], idx: readonly number[]): [number
     out[c] = v[v.length >> 1]!;
   }
   return out;
+}
+
+/**
+ * The mean SH shading (linear RGB, 27 coefficients as `lighting/sh.ts`) over the vertices of a
+ * camera-frame mesh that face the camera (normal within 70° of the line of sight): what the
+ * fitted lighting gives a part in a render from the photo's camera. Dividing a colour seen in
+ * the photo by it gives the albedo that renders as the photo shows it — the mouth's shadow
+ * between the lips included, which a viewer without ambient occlusion would not add.
+ * `undefined` when no vertex faces the camera.
+ *
+ * @example
+ * const s = cameraFacingShading(teeth.mesh, light.lighting.coefficients); // e.g. [0.9, 0.8, 0.75]
+ */
+export function cameraFacingShading(mesh: Mesh, sh: ArrayLike<number>): [number, number, number] | undefined {
+  const P = mesh.positions, N = mesh.normals;
+  if (!N) return undefined;
+  const sum = [0, 0, 0];
+  let n = 0;
+  for (let v = 0; v < P.length / 3; v++) {
+    const px = P[3 * v]!, py = P[3 * v + 1]!, pz = P[3 * v + 2]!, d = Math.hypot(px, py, pz);
+    const nx = N[3 * v]!, ny = N[3 * v + 1]!, nz = N[3 * v + 2]!;
+    if (!(d > 0) || -(nx * px + ny * py + nz * pz) / d < Math.cos((70 * Math.PI) / 180)) continue;
+    for (let c = 0; c < 3; c++) sum[c] = sum[c]! + evalSH(sh, c, nx, ny, nz);
+    n++;
+  }
+  return n > 0 ? (sum.map((s) => s / n) as [number, number, number]) : undefined;
 }
