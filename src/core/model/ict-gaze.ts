@@ -6,6 +6,7 @@
 import { choleskyFactor, choleskySolve } from '../numeric/index.js';
 import type { Camera } from '../types.js';
 import { estimateGaze, eyeLookWeights, eyeRotation, type EyeballGeometry, type Gaze, type GazeOptions } from './gaze.js';
+import { ICT_REGIONS } from './ict-cache.js';
 
 /** A vertex range [first, end) of ICT's model. */
 interface Range { first: number; end: number }
@@ -214,4 +215,46 @@ function activeSetLeastSquares(E: Float32Array, N: number, verts: readonly numbe
     if (!clamped) break;
   }
   return x;
+}
+
+/** A vertex range of ICT's model by region name. */
+function regionRange(name: string): Range {
+  const r = ICT_REGIONS.find((x) => x.name === name)!;
+  return { first: r.first, end: r.last + 1 };
+}
+
+/**
+ * ICT's two eyeballs, the subject's left (+x in the neutral) and right, each with the first vertex
+ * of its inner iris.
+ *
+ * @example
+ * const { left, right } = ictEyeballs(data); // left.ball = { first: 21451, end: 23021 }
+ */
+export function ictEyeballs(data: { neutral: Float32Array }): { left: IctEyeball; right: IctEyeball } {
+  const a = regionRange('eyeballLeft'), b = regionRange('eyeballRight');
+  const ea: IctEyeball = { ball: a, innerFirst: regionRange('irisLeft').first };
+  const eb: IctEyeball = { ball: b, innerFirst: regionRange('irisRight').first };
+  const meanX = (r: Range): number => { let s = 0; for (let v = r.first; v < r.end; v++) s += data.neutral[3 * v]!; return s / (r.end - r.first); };
+  return meanX(a) > meanX(b) ? { left: ea, right: eb } : { left: eb, right: ea };
+}
+
+/**
+ * A per-frame gaze reader for one person (video tracking): the eyeballs' geometry measured once
+ * in the model frame on the person's neutral (ICT's expressions do not move the eyeballs), then
+ * each frame placed by the frame's fitted pose (camera = R · model + t) for {@link estimateGaze}.
+ * `undefined` per frame without iris landmarks or with both eyes closed.
+ *
+ * @example
+ * const read = createIctGazeReader(person.neutral, ictEyeballs(person));
+ * const gaze = read(frame.landmarks, camera, fit.pose.rotation, fit.pose.translation);
+ */
+export function createIctGazeReader(neutral: Float32Array, eyes: { left: IctEyeball; right: IctEyeball }, options: Partial<GazeOptions> = {}):
+  (landmarks: ArrayLike<number>, camera: Camera, R: ArrayLike<number>, t: ArrayLike<number>) => Gaze | undefined {
+  const I = [1, 0, 0, 0, 1, 0, 0, 0, 1], O = [0, 0, 0];
+  const model = { left: ictEyeballGeometry(neutral, eyes.left, I, O), right: ictEyeballGeometry(neutral, eyes.right, I, O) };
+  const place = (e: EyeballGeometry, R: ArrayLike<number>, t: ArrayLike<number>): EyeballGeometry => {
+    const c = e.centre;
+    return { ...e, centre: [0, 1, 2].map((k) => R[3 * k]! * c[0]! + R[3 * k + 1]! * c[1]! + R[3 * k + 2]! * c[2]! + t[k]!) };
+  };
+  return (landmarks, camera, R, t) => estimateGaze({ landmarks, camera, rotation: R, left: place(model.left, R, t), right: place(model.right, R, t) }, options);
 }

@@ -18,7 +18,7 @@ import { ICT_REGIONS, type IctModelData } from './ict-cache.js';
 import { ictCorrespondencePositions } from './ict-correspondence.js';
 import { ictHeadCornerUvs, splitUvSeams, subdivideCornerUvs } from './ict-head-uv.js';
 import { fitIct, type IctFitOptions, type IctFitResult } from './ict-fit.js';
-import { compensateLids, ictGaze, rotateIctEyeballs, withGazeWeights, type IctGaze } from './ict-gaze.js';
+import { compensateLids, ictEyeballs, ictGaze, rotateIctEyeballs, withGazeWeights, type IctGaze } from './ict-gaze.js';
 import { ictTopology, ICT_TOPOLOGY_VERTEX_COUNT } from './ict-topology.js';
 import { ICT_HEAD_PARTS, type IctCorrespondence, type IctHeadParts } from './ict-types.js';
 
@@ -86,8 +86,7 @@ export function createIctModel(data: IctModelData, correspondence: IctCorrespond
     return s / (r.end - r.first);
   };
   const [leftEye, rightEye] = meanX(eyeA) > meanX(eyeB) ? [eyeA, eyeB] : [eyeB, eyeA];
-  const irisOf = (eye: { first: number }): number => (eye === eyeA ? region('irisLeft') : region('irisRight')).first;
-  const eyeballs = { left: { ball: leftEye, innerFirst: irisOf(leftEye) }, right: { ball: rightEye, innerFirst: irisOf(rightEye) } };
+  const eyeballs = ictEyeballs(data);
   if (data.vertexCount < eyeB.end) throw new FaceDetailError('MODEL_CACHE_INVALID', `the ICT model has ${data.vertexCount} vertices, the eyeballs need ${eyeB.end}`);
 
   // Extra-mesh triangles by part (ICT triangles not entirely in the narrow face).
