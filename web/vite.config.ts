@@ -1,7 +1,7 @@
 /**
  * Vite configuration of the facedetail web app (`npm run web` serves it, `npm run build:web`
  * writes static files to dist-web/). Everything the app needs at run time is part of the build:
- * Human's three models (blazeface, facemesh, emotion) under `models/`, the tfjs wasm binaries
+ * Human's four models (blazeface, facemesh, emotion, iris) under `models/`, the tfjs wasm binaries
  * under `wasm/`, copied from node_modules, onnxruntime-web's wasm binary under `assets/` (emitted
  * by Vite itself from the `new URL(…, import.meta.url)` in onnxruntime-web's wasm bundle: copying
  * it as well would ship it twice), and the detail network (DFDN) under
@@ -33,7 +33,7 @@ const ictFile = join(repo, 'models', 'ict', 'ict-compact.bin');
 const version = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** The models the analysis runs (src/human/config.ts HUMAN_MODELS). */
-const MODELS = ['blazeface', 'facemesh', 'emotion'];
+const MODELS = ['blazeface', 'facemesh', 'emotion', 'iris'];
 const WASM = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 
 /** Served path (relative to the app's base) → file on disk. */

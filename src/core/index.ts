@@ -53,6 +53,10 @@ export { buildOutputFiles, buildOutputFilesAsync, resultJson, displacementEncodi
 export type { OutputFilesOptions, DisplacementEncoding, PngEncoder } from './pipeline/output-files.js';
 export { createIctModel, ICT_HEAD_PARTS } from './model/ict/ict-model.js';
 export type { IctFaceModel, IctModelOptions, IctHeadParts } from './model/ict/ict-model.js';
+export { estimateGaze, eyeGaze, eyeLookWeights, eyeRotation, GAZE_DEFAULTS, IRIS_LANDMARKS } from './model/gaze.js';
+export type { EyeballGeometry, EyeGaze, EyeLookWeights, Gaze, GazeInput, GazeOptions } from './model/gaze.js';
+export { estimateMouthColors, INNER_LIPS, MOUTH_COLOR_DEFAULTS } from './head/mouth-colors.js';
+export type { MouthColorOptions, MouthColors } from './head/mouth-colors.js';
 export type { IctModelData } from './model/ict/ict-cache.js';
 export { parseIctCompact, ICT_COMPACT_FILE } from './model/ict/ict-compact.js';
 export { FACE_MODELS } from './pipeline/types.js';

@@ -5,12 +5,12 @@
 import type { Config } from '@vladmandic/human';
 
 /** The models the analysis runs, by Human's names (`<name>.json` + weights in the model folder). */
-export const HUMAN_MODELS = ['blazeface', 'facemesh', 'emotion'] as const;
+export const HUMAN_MODELS = ['blazeface', 'facemesh', 'emotion', 'iris'] as const;
 export type HumanModelName = (typeof HUMAN_MODELS)[number];
 
 /**
- * Human configuration for our use: the face detector and face mesh only (the emotion network
- * is loaded but run by us on our own crop); iris, description, antispoof, liveness, attention,
+ * Human configuration for our use: the face detector and face mesh only (the emotion and iris
+ * networks are loaded but run by us on our own crops); description, antispoof, liveness, attention,
  * body, hand, object, segmentation, gesture and image filters off. Results are never reused
  * between calls (`cacheSensitivity: 0`, `skipFrames: 0`, `skipTime: 0`), which makes the same
  * image give the same result.
@@ -30,7 +30,8 @@ export function humanDetectConfig(maxFaces: number, minConfidence: number): Part
       enabled: true,
       detector: { rotation: false, maxDetected: maxFaces, minConfidence, skipFrames: 0, skipTime: 0, return: false },
       mesh: { enabled: true },
-      iris: off,
+      // Loaded, run by us (src/human/iris.ts); our analyser passes `enabled: false` per call.
+      iris: { enabled: true, scale: 2.3 },
       attention: off,
       // Enabled so that Human loads it; our analyser passes `enabled: false` per call.
       emotion: { enabled: true, skipFrames: 0, skipTime: 0 },

@@ -21,7 +21,7 @@ export type { HumanFaceAnalyzer } from '../human/analyze-faces.js';
 
 /** Options of {@link createHumanAnalyzer}: the shared analysis options plus where the models are. */
 export interface HumanAnalyzerOptions extends HumanAnalysisOptions {
-  /** Folder with Human's `blazeface`, `facemesh` and `emotion` model files. Default: the ones in node_modules/@vladmandic/human/models. */
+  /** Folder with Human's `blazeface`, `facemesh`, `emotion` and `iris` model files. Default: the ones in node_modules/@vladmandic/human/models. */
   modelDir: string | undefined;
 }
 
@@ -29,7 +29,7 @@ export interface HumanAnalyzerOptions extends HumanAnalysisOptions {
 export const HUMAN_ANALYZER_DEFAULTS: Readonly<HumanAnalyzerOptions> = Object.freeze({ ...HUMAN_ANALYSIS_DEFAULTS, modelDir: undefined });
 
 /**
- * Creates the Node face analyser. Loads the wasm backend and three models (~3 MB) from
+ * Creates the Node face analyser. Loads the wasm backend and four models (~5 MB) from
  * node_modules; no network. `analyze(image)` takes RGB float [0, 1] sRGB images (1 or 4
  * channels are accepted: grey is replicated, alpha ignored). Output conventions: see
  * src/human/analyze-faces.ts. Calls are serialised (one at a time per process).

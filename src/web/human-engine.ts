@@ -42,7 +42,7 @@ interface TfjsWasmThreads {
 }
 
 /**
- * Loads Human on the wasm backend and the three models. tfjs picks the threaded SIMD binary by
+ * Loads Human on the wasm backend and the four models. tfjs picks the threaded SIMD binary by
  * itself where the page is cross-origin isolated (`WASM_HAS_MULTITHREAD_SUPPORT`); the thread
  * count is set here ({@link wasmThreadCount}), before the backend starts. Throws `MODEL_LOAD_FAILED` when a model
  * or the wasm backend does not load (Human itself only logs such failures).
@@ -60,7 +60,7 @@ export async function loadWebHumanEngine(options: WebHumanEngineOptions): Promis
     debug: false,
     warmup: 'none',
     async: false,
-    ...humanDetectConfig(1, 0.2), // load() then loads only the three models we run
+    ...humanDetectConfig(1, 0.2), // load() then loads only the four models we run
   });
   const threads = human.tf as unknown as TfjsWasmThreads;
   // Read once, when the backend starts in load(); tfjs caps it at hardwareConcurrency / 2 itself

@@ -138,11 +138,11 @@ describe.skipIf(!HAVE_PHOTOS)('createHumanAnalyzer on photos', () => {
     await analyzer?.dispose();
   });
 
-  it('finds one face in grace_hopper.jpg with 468 sub-pixel landmarks inside the detector\'s box', () => {
+  it('finds one face in grace_hopper.jpg with 468 sub-pixel landmarks (+ 10 iris points) inside the detector\'s box', () => {
     expect(graceFaces).toHaveLength(1);
     const { analysis: f, diagnostics: d } = graceFaces[0]!;
-    expect(f.landmarkCount).toBe(468);
-    expect(f.landmarks).toHaveLength(468 * 3);
+    expect(f.landmarkCount).toBe(478);
+    expect(f.landmarks).toHaveLength(478 * 3);
     expect(f.score).toBeGreaterThan(0.9);
     const [bx, by, bw, bh] = d.humanBox;
     const m = 0.05 * Math.max(bw, bh);
@@ -155,6 +155,38 @@ describe.skipIf(!HAVE_PHOTOS)('createHumanAnalyzer on photos', () => {
     }
     expect(outside).toBe(0);
     expect(fractional).toBeGreaterThan(460);
+  });
+
+  it('puts each iris centre (468 right, 473 left, MediaPipe order) inside its own eye opening, 4 contour points around it', () => {
+    const f = graceFaces[0]!.analysis;
+    for (const [centre, outer, inner, upper, lower] of [[468, 33, 133, 159, 145], [473, 263, 362, 386, 374]] as const) {
+      const [cx, cy] = lm(f, centre), [ox, oy] = lm(f, outer), [ix, iy] = lm(f, inner);
+      const w = Math.hypot(ix - ox, iy - oy);
+      // Position along the corner line (0 outer, 1 inner) and across it (fraction of the eye width).
+      const t = ((cx - ox) * (ix - ox) + (cy - oy) * (iy - oy)) / (w * w);
+      expect(t, `iris ${centre} along the eye`).toBeGreaterThan(0.35);
+      expect(t, `iris ${centre} along the eye`).toBeLessThan(0.65);
+      expect(cy).toBeGreaterThan(lm(f, upper)[1] - 0.05 * w);
+      expect(cy).toBeLessThan(lm(f, lower)[1] + 0.05 * w);
+      // Contour: ≈ the iris radius (adult ≈ 5.9 mm on a ≈ 30 mm eye: ≈ 0.2 of the width) from the centre.
+      for (let k = 1; k <= 4; k++) {
+        const [px, py] = lm(f, centre + k);
+        const r = Math.hypot(px - cx, py - cy) / w;
+        expect(r, `iris ${centre} contour ${k}`).toBeGreaterThan(0.12);
+        expect(r, `iris ${centre} contour ${k}`).toBeLessThan(0.3);
+      }
+    }
+  });
+
+  it('leaves the iris out with iris: false (same 468 landmarks)', async () => {
+    const plain = await createHumanAnalyzer({ iris: false });
+    try {
+      const [f] = await plain.analyze(grace);
+      expect(f!.landmarkCount).toBe(468);
+      expect(Array.from(f!.landmarks)).toEqual(Array.from(graceFaces[0]!.analysis.landmarks.subarray(0, 468 * 3)));
+    } finally {
+      await plain.dispose();
+    }
   });
 
   it('stays close to Human\'s whole-pixel mesh', () => {

@@ -3,7 +3,8 @@
  * ARKit's 52 names, stays under the 12 MB budget with the detail, `jawOpen` opens the mouth and
  * every named target moves only its region (measured on the file read back, as a viewer sees it),
  * and a round trip: fitting the exported rig's own targets to the fitted face recovers the
- * default weights. face.glb and rig.glb both carry the head texture (`head_albedo.png`) on the
+ * default weights (the eye shapes: the photo's gaze, see ict-gaze.ts); face.glb's eyeballs and
+ * the rig's at its default weights turn the same way. face.glb and rig.glb both carry the head texture (`head_albedo.png`) on the
  * head. Blender (headless) imports it with 52 shape keys, skipped with a printed reason when
  * `blender` is absent. Skipped without the shared photos.
  */
@@ -23,6 +24,8 @@ import { choleskyFactor, choleskySolve } from '../../src/core/numeric/cholesky.j
 import { buildOutputFiles } from '../../src/core/pipeline/output-files.js';
 import type { FaceReconstruction } from '../../src/core/pipeline/types.js';
 import { ARKIT_BLENDSHAPE_NAMES } from '../../src/core/rig/arkit.js';
+import { eyeLookWeights } from '../../src/core/model/gaze.js';
+import { ICT_RIG_GAZE_DEG } from '../../src/core/model/ict/ict-model.js';
 import { createReconstructor, type Reconstructor } from '../../src/node/reconstructor.js';
 import { SHARED } from '../fixtures/ict.js';
 
@@ -164,7 +167,41 @@ describe.skipIf(skip !== undefined)('rig: arkit end to end', () => {
     console.log(`[rig] mean x motion, mm: jawLeft chin ${meanDx('jawLeft', chin).toFixed(1)}, eyeLookOutLeft left iris ${meanDx('eyeLookOutLeft', leftIris).toFixed(1)}`);
   });
 
-  it('the default weights are the photo\'s fit: least squares on the rig\'s own targets recovers them', async () => {
+  it('turns the eyes to the photo\'s gaze: face.glb\'s irises, and the rig\'s at its default weights, the same way', () => {
+    const still = face.extraMeshes!.find((e) => e.name === 'irises')!.mesh.positions;
+    const rigPart = (name: string) => face.rig!.parts.find((p) => p.name === name)!;
+    const iris = rigPart('irises'), ball = rigPart('eyes');
+    const moved = Float32Array.from(iris.mesh.positions);
+    iris.targets.forEach((t, k) => {
+      const w = face.rig!.weights[k]!;
+      t.indices.forEach((v, j) => { for (let c = 0; c < 3; c++) moved[3 * v + c] = moved[3 * v + c]! + w * t.deltas[3 * j + c]!; });
+    });
+    expect(moved.length).toBe(still.length);
+    // Per eye (head x > 0: the left), the direction from the eyeball's centre (the rig's neutral
+    // eyeball and iris vertices' centroid) to the iris centroid: face.glb vs the rig at rest and at its default weights.
+    const centroid = (P: ArrayLike<number>[], left: boolean): number[] => {
+      const c = [0, 0, 0];
+      let n = 0;
+      for (const Q of P) for (let i = 0; i < Q.length; i += 3) if ((Q[i]! > 0) === left) { for (let k = 0; k < 3; k++) c[k] = c[k]! + Q[i + k]!; n++; }
+      return c.map((x) => x / n);
+    };
+    const angle = (a: number[], b: number[], c: number[]): number => {
+      const u = a.map((x, k) => x - c[k]!), v = b.map((x, k) => x - c[k]!);
+      const d = (u[0]! * v[0]! + u[1]! * v[1]! + u[2]! * v[2]!) / (Math.hypot(...u) * Math.hypot(...v));
+      return (Math.acos(Math.min(1, d)) * 180) / Math.PI;
+    };
+    const g = face.gaze!;
+    for (const left of [true, false]) {
+      const c = centroid([ball.mesh.positions, iris.mesh.positions], left);
+      const s = centroid([still], left), atRest = angle(s, centroid([iris.mesh.positions], left), c), off = angle(s, centroid([moved], left), c);
+      const e = left ? g.left : g.right;
+      console.log(`[rig] ${left ? 'left' : 'right'} eye: gaze (${e.yawDeg.toFixed(1)}°, ${e.pitchDeg.toFixed(1)}°); face.glb's iris ${atRest.toFixed(2)}° from rest, ${off.toFixed(2)}° from the rig's at its default weights`);
+      expect(atRest).toBeGreaterThan(3); // the static eyes did turn
+      expect(off).toBeLessThan(0.1 * atRest);
+    }
+  });
+
+  it('the default weights are the photo\'s fit (the eyes: its gaze): least squares on the rig\'s own targets recovers them', async () => {
     // Without detail the rig's face at its default weights is the fitted proxy (same vertices).
     const flat = await rec.reconstruct(PHOTO, { detailStrength: 0 });
     const r = await readRigGlb((await buildOutputFiles(flat, { formats: ['glb'], sourceName: 'x.jpg', version: 'test' }))['rig.glb']!);
@@ -184,10 +221,14 @@ describe.skipIf(skip !== undefined)('rig: arkit end to end', () => {
     for (let a = 0; a < n; a++) A[a * n + a] = A[a * n + a]! + 1e-12;
     expect(choleskyFactor(A, n)).toBe(true);
     choleskySolve(A, n, b);
-    const errs = ks.map((k, a) => ({ name: r.targetNames[k]!, d: Math.abs(b[a]! - r.weights[k]!), fit: r.weights[k]!, got: b[a]! })).sort((x, y) => y.d - x.d);
+    // The eye shapes: the gaze's eyeLook weights and the lid shapes re-weighted around them
+    // (compensateLids) are not the fit's, and their lids differ from the fit's by ≈ 1 mm.
+    const isEye = (name: string): boolean => /^eye(Look|Blink|Squint|Wide)/.test(name);
+    const errs = ks.filter((k) => !isEye(r.targetNames[k]!)).map((k) => ({ name: r.targetNames[k]!, d: Math.abs(b[ks.indexOf(k)]! - r.weights[k]!), fit: r.weights[k]!, got: b[ks.indexOf(k)]! })).sort((x, y) => y.d - x.d);
     const worst = errs[0]!.d, at = errs.slice(0, 4).map((e) => `${e.name} ${e.fit.toFixed(3)}→${e.got.toFixed(3)}`).join(', ');
-    // And the geometry at the default weights.
-    let geo = 0;
+    // And the geometry at the default weights, around the eyes (vertices an eye shape moves) and elsewhere.
+    const eyeKs = ks.filter((k) => isEye(r.targetNames[k]!));
+    let geo = 0, geoEyes = 0;
     for (let i = 0; i < proxy.length; i += 3) {
       let d2 = 0;
       for (let c = 0; c < 3; c++) {
@@ -195,13 +236,24 @@ describe.skipIf(skip !== undefined)('rig: arkit end to end', () => {
         ks.forEach((k) => { v += r.weights[k]! * p.targets[k]![i + c]!; });
         d2 += (v - proxy[i + c]! / 1000) ** 2;
       }
-      geo = Math.max(geo, Math.sqrt(d2) * 1000);
+      const eye = eyeKs.some((k) => p.targets[k]![i] !== 0 || p.targets[k]![i + 1] !== 0 || p.targets[k]![i + 2] !== 0);
+      if (eye) geoEyes = Math.max(geoEyes, Math.sqrt(d2) * 1000);
+      else geo = Math.max(geo, Math.sqrt(d2) * 1000);
     }
-    console.log(`[rig] round trip: recovered weights within ${worst.toFixed(4)} (worst ${at}); default-weight face vs fitted proxy ≤ ${geo.toFixed(3)} mm`);
+    console.log(`[rig] round trip: recovered weights within ${worst.toFixed(4)} (worst ${at}); default-weight face vs fitted proxy ≤ ${geo.toFixed(3)} mm, around the eyes ≤ ${geoEyes.toFixed(3)} mm`);
     // Near-collinear pairs (mouthPressLeft/Right, measured 0.019/0.020 → 0.042/0.003 on
     // grace_hopper.jpg) trade weight between them at the same geometry (≤ 0.11 mm off).
     expect(worst).toBeLessThan(0.03);
     expect(geo).toBeLessThan(0.5);
+    expect(geoEyes).toBeLessThan(1.5);
+    // The eyeLook weights are the photo's gaze.
+    expect(flat.gaze).toBeDefined();
+    const look = eyeLookWeights(flat.gaze!, ICT_RIG_GAZE_DEG);
+    for (const side of ['Left', 'Right'] as const) {
+      for (const dir of ['In', 'Out', 'Up', 'Down'] as const) {
+        expect(r.weights[r.targetNames.indexOf(`eyeLook${dir}${side}`)], `eyeLook${dir}${side}`).toBeCloseTo((side === 'Left' ? look.left : look.right)[dir], 5);
+      }
+    }
   });
 
   it.skipIf(!haveBlender)('Blender imports it as one object with 52 shape keys; jawOpen moves it', async () => {

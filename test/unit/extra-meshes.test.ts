@@ -69,6 +69,9 @@ describe('colorExtraMeshes', () => {
     expect(extras.map((e) => e.color)).toEqual([[0.1, 0.2, 0.3], [0.4, 0.3, 0.2], [...EXTRA_MESH_COLORS.teeth]]);
     colorExtraMeshes(extras, [0.4, 0.3, 0.2]);
     expect(extras[0]!.color).toEqual([...EXTRA_MESH_COLORS.iris]);
+    const mouth = [mesh('teeth'), mesh('mouth'), mesh('eye')];
+    colorExtraMeshes(mouth, [0.4, 0.3, 0.2], { teeth: [0.6, 0.55, 0.45], mouth: [0.02, 0.01, 0.01] });
+    expect(mouth.map((e) => e.color)).toEqual([[0.6, 0.55, 0.45], [0.02, 0.01, 0.01], [...EXTRA_MESH_COLORS.eye]]);
   });
 
   it('medianAlbedo takes the per-channel median over covered texels only', () => {

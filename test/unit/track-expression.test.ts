@@ -11,6 +11,7 @@ import { FaceDetailError } from '../../src/core/errors.js';
 import { parseIctCompact } from '../../src/core/model/ict/ict-compact.js';
 import { ictCorrespondencePositions } from '../../src/core/model/ict/ict-correspondence.js';
 import { ictShape } from '../../src/core/model/ict/ict-fit.js';
+import { ictEyeballs } from '../../src/core/model/ict/ict-gaze.js';
 import { ARKIT_BLENDSHAPE_NAMES } from '../../src/core/rig/arkit.js';
 import { createExpressionTracker, createOneEuroFilter, EXPRESSION_TRACKER_DEFAULTS } from '../../src/core/rig/track-expression.js';
 import type { Camera } from '../../src/core/types.js';
@@ -99,6 +100,43 @@ describe('createExpressionTracker (bundled ICT model, synthetic frames)', () => 
     const after = tracker.track({ landmarks: closed, camera, timeMs: 17 * 66.7 + 5000 });
     expect(after.cold).toBe(true);
     expect(after.weights[A('jawOpen')]!).toBeCloseTo(after.rawWeights[A('jawOpen')]!, 6);
+  });
+
+  it('drives the eyeLook weights from the iris landmarks (478 per frame): a 15° look to the subject\'s left', () => {
+    // The iris centre of each eyeball turned 15° about the head's y axis, 11.3 mm from its centroid
+    // along its rest axis (to the cornea's apex), appended as landmarks 468 (right) and 473 (left).
+    const shape = ictShape(data, identity, new Float32Array(data.expressionNames.length));
+    const eyes = ictEyeballs(data), R = rotation(0, 0), t = [15, -10, 550];
+    const withIris = (yawDeg: number): Float32Array => {
+      const L = new Float32Array(478 * 3);
+      L.set(frame({}));
+      for (const [eye, idx] of [[eyes.right, 468], [eyes.left, 473]] as const) {
+        const c = [0, 0, 0];
+        for (let v = eye.ball.first; v < eye.ball.end; v++) for (let k = 0; k < 3; k++) c[k] = c[k]! + shape[3 * v + k]! / (eye.ball.end - eye.ball.first);
+        let apex = eye.ball.first;
+        for (let v = eye.ball.first; v < eye.innerFirst; v++) if (shape[3 * v + 2]! > shape[3 * apex + 2]!) apex = v;
+        const a = [0, 1, 2].map((k) => shape[3 * apex + k]! - c[k]!), n = Math.hypot(...a);
+        const y = (yawDeg * Math.PI) / 180, ax = a[0]! / n, az = a[2]! / n;
+        const g = [Math.cos(y) * ax + Math.sin(y) * az, a[1]! / n, -Math.sin(y) * ax + Math.cos(y) * az];
+        const X = [0, 1, 2].map((k) => c[k]! + 11.3 * g[k]!);
+        const C = [0, 1, 2].map((r) => R[3 * r]! * X[0]! + R[3 * r + 1]! * X[1]! + R[3 * r + 2]! * X[2]! + t[r]!);
+        L[3 * idx] = (camera.fx * C[0]!) / C[2]! + camera.cx;
+        L[3 * idx + 1] = (camera.fy * C[1]!) / C[2]! + camera.cy;
+      }
+      return L;
+    };
+    const look = (f: { rawWeights: Float32Array }): string => ['In', 'Out', 'Up', 'Down'].map((d) => `${d} ${f.rawWeights[A(`eyeLook${d}Left`)]!.toFixed(2)}/${f.rawWeights[A(`eyeLook${d}Right`)]!.toFixed(2)}`).join(', ');
+    const opts = { weightSmoothing: false as const, poseSmoothing: false as const, fit: { contourWeight: 0 } };
+    const side = createExpressionTracker({ data, correspondence: corr, identity }, opts).track({ landmarks: withIris(15), camera, timeMs: 0 });
+    const none = createExpressionTracker({ data, correspondence: corr, identity }, { ...opts, gaze: false }).track({ landmarks: withIris(15), camera, timeMs: 0 });
+    console.log(`  eyeLook (left/right) for a 15° look to the subject's left: ${look(side)}; with gaze: false ${look(none)}`);
+    // Both eyes turn together, each keeping its vergence on the camera 550 mm away (≈ ±3.3°): the left eye looks out ≈ 12°, the right in ≈ 18°.
+    expect(side.rawWeights[A('eyeLookOutLeft')]!).toBeGreaterThan(0.25);
+    expect(side.rawWeights[A('eyeLookOutLeft')]!).toBeLessThan(0.55);
+    expect(side.rawWeights[A('eyeLookInRight')]!).toBeGreaterThan(0.4);
+    expect(side.rawWeights[A('eyeLookInRight')]!).toBeLessThan(0.75);
+    for (const n of ['eyeLookInLeft', 'eyeLookOutRight']) expect(side.rawWeights[A(n)]!, n).toBe(0);
+    expect(none.rawWeights[A('eyeLookOutLeft')]!).toBeLessThan(0.1);
   });
 
   it('rejects bad input with typed errors', () => {

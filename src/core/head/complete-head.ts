@@ -1,5 +1,7 @@
 import type { Camera, Image } from '../types.js';
+import { luminance } from '../image/image.js';
 import { colorExtraMeshes, estimateIrisColor, medianAlbedo } from './extra-meshes.js';
+import { cameraFacingShading, estimateMouthColors } from './mouth-colors.js';
 import type { DetailedFaceMesh, ExtraMesh, FaceModel, ProxyFit } from '../model/face-model.js';
 import { paintHeadTexture, type HeadTextureOptions, type HeadTextureStats } from './head-texture.js';
 
@@ -38,7 +40,8 @@ export interface CompletedHead {
 /**
  * The undetailed meshes completing the head (a job of the `mesh` stage; ICT: head and neck,
  * sockets, teeth, eyes), sharing the detailed face's border vertices; one flat colour each (skin:
- * the face's median albedo; the iris as seen in the photo, divided by the skin's lighting gain).
+ * the face's median albedo; the iris, and in an open mouth the teeth and the interior, as seen in
+ * the photo, divided by the skin's lighting gain).
  * The head and neck skin, when it has UVs and `colors` has the camera and lighting, also gets a
  * texture: the photo projected onto it, blended into the skin colour ({@link paintHeadTexture}).
  * The face-mesh model has none: an empty list.
@@ -52,12 +55,22 @@ export function completeHead(model: FaceModel, fit: ProxyFit, face: DetailedFace
   const skin = medianAlbedo(colors.albedoLinear, colors.coverage);
   // The iris as seen in the photo, divided by the skin's lighting gain (observed / albedo).
   const seen = extras.some((e) => e.material === 'iris') ? estimateIrisColor(colors.image, colors.landmarks) : null;
-  let iris: [number, number, number] | undefined;
-  if (seen) {
-    const skinSeen = medianAlbedo(colors.textureLinear, colors.coverage);
-    iris = [0, 1, 2].map((c) => Math.min(1, seen[c]! * Math.min(5, Math.max(0.2, skin[c]! / Math.max(1e-4, skinSeen[c]!))))) as [number, number, number];
-  }
-  colorExtraMeshes(extras, skin, iris ? { iris } : {});
+  const skinSeen = medianAlbedo(colors.textureLinear, colors.coverage);
+  const albedoOf = (rgb: readonly number[]): [number, number, number] =>
+    [0, 1, 2].map((c) => Math.min(1, rgb[c]! * Math.min(5, Math.max(0.2, skin[c]! / Math.max(1e-4, skinSeen[c]!))))) as [number, number, number];
+  // The teeth and the mouth's interior as seen between the lips, divided by the fitted lighting
+  // on the part (camera frame) where there is one: in a render from the photo's camera the part
+  // then looks as in the photo (b-4: teeth 193 vs the photo's 144 in sRGB by the skin's gain).
+  const mouth = extras.some((e) => e.material === 'teeth') ? estimateMouthColors(colors.image, colors.landmarks, luminance(skinSeen[0], skinSeen[1], skinSeen[2])) : null;
+  const partAlbedo = (rgb: readonly number[] | undefined, material: 'teeth' | 'mouth'): [number, number, number] | undefined => {
+    if (!rgb) return undefined;
+    const part = extras.find((e) => e.material === material);
+    const shading = part && colors.sh ? cameraFacingShading(part.mesh, colors.sh) : undefined;
+    if (!shading) return albedoOf(rgb);
+    return [0, 1, 2].map((c) => Math.min(1, rgb[c]! / Math.max(0.05, shading[c]!))) as [number, number, number];
+  };
+  const teeth = partAlbedo(mouth?.teeth, 'teeth'), inside = partAlbedo(mouth?.interior, 'mouth');
+  colorExtraMeshes(extras, skin, { ...(seen ? { iris: albedoOf(seen) } : {}), ...(teeth ? { teeth } : {}), ...(inside ? { mouth: inside } : {}) });
   const head = extras.find((e) => e.material === 'skin' && e.mesh.uvs && e.mesh.normals);
   if (!head || !colors.camera || !colors.sh) return { extras };
   let fill = skin;

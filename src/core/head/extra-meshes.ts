@@ -1,7 +1,8 @@
 /**
  * Flat colours of the extra meshes ({@link ExtraMesh}) that complete a face in the exports: the
  * skin takes the median albedo of the reconstructed face, the irises the colour measured in the
- * photo's eye openings ({@link estimateIrisColor}), the other materials fixed colours.
+ * photo's eye openings ({@link estimateIrisColor}), the teeth and the mouth (gums, tongue) those
+ * seen in an open mouth (`mouth-colors.ts`), the other materials — and a closed mouth's — fixed colours.
  * Isomorphic.
  */
 import { luminance, srgbToLinear } from '../image/image.js';
@@ -111,6 +112,9 @@ export function estimateIrisColor(image: Image, landmarks: Float32Array): [numbe
 export interface MeasuredColors {
   /** The iris albedo; the fixed {@link EXTRA_MESH_COLORS} iris when absent. */
   iris?: [number, number, number];
+  /** The teeth and the mouth's (gums, tongue) albedo seen in the open mouth (`mouth-colors.ts`); the fixed colours when absent. */
+  teeth?: [number, number, number];
+  mouth?: [number, number, number];
 }
 
 /**
@@ -124,7 +128,6 @@ export function colorExtraMeshes(extras: ExtraMesh[], skin: [number, number, num
   for (const e of extras) {
     e.color = e.material === 'skin' ? [...skin] : e.material === 'socket'
       ? [skin[0] * SOCKET_SHADE, skin[1] * SOCKET_SHADE, skin[2] * SOCKET_SHADE]
-      : e.material === 'iris' && measured.iris ? [...measured.iris]
-        : [...EXTRA_MESH_COLORS[e.material]];
+      : [...((e.material !== 'eye' ? measured[e.material] : undefined) ?? EXTRA_MESH_COLORS[e.material])] as [number, number, number];
   }
 }

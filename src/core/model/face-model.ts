@@ -1,5 +1,6 @@
 import type { FaceAnalysis } from '../analysis/types.js';
 import type { Camera, Image, Mesh, Pose } from '../types.js';
+import type { Gaze } from './gaze.js';
 
 /** A named region of the face surface given as a closed polygon of vertex indices (in UV). */
 export interface FaceRegion {
@@ -39,6 +40,8 @@ export interface ProxyFit {
   mmPerPixel: number;
   /** RMS landmark reprojection error in pixels. */
   reprojectionErrorPx: number;
+  /** The photo's gaze, where the model measures it (ICT, with iris landmarks: see `ict-gaze.ts`). */
+  gaze?: Gaze;
 }
 
 /** What an extra mesh is made of: the pipeline gives each material a flat colour. */

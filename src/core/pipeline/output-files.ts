@@ -202,6 +202,7 @@ export function resultJson(rec: FaceReconstruction, options: OutputFilesOptions,
       emotions: Object.fromEntries(EMOTIONS.map((e) => [e, rec.analysis.emotions[e]])),
       topEmotion: EMOTIONS.reduce((a, b) => (rec.analysis.emotions[b] > rec.analysis.emotions[a] ? b : a)),
       detectorRotationDeg: rec.analysis.rotation,
+      ...(rec.gaze ? { gaze: rec.gaze } : {}),
     },
     lighting: {
       model: 'order-2 real SH, camera frame normals; linear texture = albedo * sum_k coeff[c*9+k] * Y_k(n)',

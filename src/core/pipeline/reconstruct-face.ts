@@ -121,6 +121,7 @@ export async function reconstructFace(
     ...(out.rig ? { rig: out.rig } : {}),
     ...(out.headTexture ? { headTextureStats: out.headTexture } : {}),
     fitStats: { model: model.name, reprojectionErrorPx: fit.reprojectionErrorPx },
+    ...(fit.gaze ? { gaze: fit.gaze } : {}),
     maps: {
       texture: tex.texture,
       albedo: out.albedo,

@@ -2,6 +2,7 @@ import type { FaceAnalysis } from '../analysis/types.js';
 import type { DetailInput, DetailOptions } from '../detail/solve-detail.js';
 import type { DetailMethod } from '../detail/synthesize-detail.js';
 import type { ExtraMesh } from '../model/face-model.js';
+import type { Gaze } from '../model/gaze.js';
 import type { HeadTextureStats } from '../head/head-texture.js';
 import type { EmotionPriorMode, IctHeadParts } from '../model/ict/ict-types.js';
 import type { ArkitRig } from '../rig/build-rig.js';
@@ -120,6 +121,8 @@ export interface FaceReconstruction {
   rig?: ArkitRig;
   /** The proxy fit: which model, and its RMS landmark reprojection error (px; 0 for the face mesh). */
   fitStats?: { model: string; reprojectionErrorPx: number };
+  /** The photo's gaze (ICT with iris landmarks): each eye's yaw / pitch from rest in the head frame, degrees; the static head's eyeballs are turned to it. */
+  gaze?: Gaze;
   maps: {
     /** Unwrapped photo, sRGB RGB. */
     texture: Image;

@@ -12,6 +12,10 @@
  * iterations and no full-vertex output. The first frame (or one after the track is lost) starts
  * cold from `rotation` (the landmarks' head angles, if given) with more iterations.
  *
+ * Gaze: with the iris landmarks (478 per frame, the analyser's default) the eyeLook weights are
+ * the frame's gaze — the iris centre on the tracked eyeballs (`ict-gaze.ts`), both eyes turned
+ * together — instead of the fit's, which only follow the lids (ICT's eyeballs do not turn).
+ *
  * Smoothing: a One-Euro filter (Casiez, Roussel, Vogel, CHI 2012) per ARKit weight and on the
  * head rotation's quaternion: a first-order low-pass whose cut-off rises with the signal's
  * speed, so slow drifts and jitter are smoothed while fast moves (a blink, the jaw) keep little
@@ -28,6 +32,9 @@ import { FaceDetailError } from '../errors.js';
 import type { FaceAnalysis } from '../analysis/types.js';
 import type { IctModelData } from '../model/ict/ict-cache.js';
 import { fitIct, ictShape, type IctFitOptions } from '../model/ict/ict-fit.js';
+import { eyeLookWeights } from '../model/gaze.js';
+import { createIctGazeReader, ictEyeballs } from '../model/ict/ict-gaze.js';
+import { ICT_RIG_GAZE_DEG } from '../model/ict/ict-model.js';
 import type { IctCorrespondence } from '../model/ict/ict-types.js';
 import { assignDefaults } from '../options.js';
 import { now } from '../platform.js';
@@ -67,6 +74,12 @@ export interface ExpressionTrackerOptions {
   weightSmoothing?: Partial<OneEuroOptions> | false;
   /** Smoothing of the head rotation (on its quaternion); `false`: none. */
   poseSmoothing?: Partial<OneEuroOptions> | false;
+  /**
+   * With iris landmarks (478 per frame), the eyeLook weights are the frame's gaze (`ict-gaze.ts`:
+   * the iris on the tracked eyeballs, both eyes together) instead of the fit's, which only
+   * follow the lids. Default true.
+   */
+  gaze?: boolean;
   /** Further options of the per-frame {@link fitIct} (landmark sigma, contour weight…). */
   fit?: Omit<IctFitOptions, 'identityCount' | 'coarseIdentityCount' | 'rigidIterations' | 'iterations' | 'expressionRidge' | 'outputVertices' | 'emotionPrior'>;
 }
@@ -103,7 +116,7 @@ export interface ExpressionTrackerInput {
 
 /** One frame's landmarks. */
 export interface TrackFrameInput {
-  /** Face-mesh landmarks (468 × x, y, z; image pixels), as {@link FaceAnalysis.landmarks}. */
+  /** Face-mesh landmarks (468 or, with the iris points, 478 × x, y, z; image pixels), as {@link FaceAnalysis.landmarks}. */
   landmarks: Float32Array;
   /** The video camera (e.g. `estimateCamera(640, 480)`). */
   camera: Camera;
@@ -207,7 +220,7 @@ function validateOneEuro(o: OneEuroOptions, name: string): void {
  */
 export function createExpressionTracker(input: ExpressionTrackerInput, options: ExpressionTrackerOptions = {}): ExpressionTracker {
   const D = EXPRESSION_TRACKER_DEFAULTS;
-  const { weightSmoothing: ws, poseSmoothing: ps, fit: _fit, ...scalars } = options;
+  const { weightSmoothing: ws, poseSmoothing: ps, fit: _fit, gaze: useGaze = true, ...scalars } = options;
   const { weightSmoothing: _dw, poseSmoothing: _dp, ...scalarDefaults } = D;
   const o = assignDefaults<Record<keyof typeof scalarDefaults, number>>(scalarDefaults, scalars);
 
@@ -227,6 +240,7 @@ export function createExpressionTracker(input: ExpressionTrackerInput, options: 
   if (M.length !== 9 || !M.every(Number.isFinite)) bad('modelToHead: expected a row-major 3×3 rotation (9 finite values)');
 
   const person = personModel(data, identity);
+  const readGaze = useGaze ? createIctGazeReader(person.neutral, ictEyeballs(person)) : undefined;
   const mapping: ArkitTargetMapping[] = arkitMapping(data.expressionNames);
   const weightFilter = weightSmoothing ? createOneEuroFilter(mapping.length, weightSmoothing) : undefined;
   const poseFilter = poseSmoothing ? createOneEuroFilter(4, poseSmoothing) : undefined;
@@ -263,6 +277,14 @@ export function createExpressionTracker(input: ExpressionTrackerInput, options: 
       prev = lost ? undefined : { R, t, expression: fit.expression, timeMs: frame.timeMs };
 
       const rawWeights = arkitWeights(fit.expression, mapping);
+      const gaze = readGaze?.(L, frame.camera, R, t);
+      if (gaze) {
+        const look = eyeLookWeights(gaze, ICT_RIG_GAZE_DEG);
+        for (const dir of ['In', 'Out', 'Up', 'Down'] as const) {
+          rawWeights[ARKIT_BLENDSHAPE_NAMES.indexOf(`eyeLook${dir}Left`)] = look.left[dir];
+          rawWeights[ARKIT_BLENDSHAPE_NAMES.indexOf(`eyeLook${dir}Right`)] = look.right[dir];
+        }
+      }
       const weights = new Float32Array(rawWeights.length);
       if (weightFilter) {
         const s = weightFilter.filter(rawWeights, frame.timeMs);

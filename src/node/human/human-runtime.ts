@@ -186,7 +186,7 @@ async function loadRuntime(modelDir: string, logger?: Logger): Promise<HumanRunt
     debug: false,
     warmup: 'none',
     async: false,
-    ...humanDetectConfig(1, 0.2), // so that load() loads only the three models we run
+    ...humanDetectConfig(1, 0.2), // so that load() loads only the four models we run
   });
   const models = {} as Record<HumanModelName, GraphModel>;
   try {

@@ -18,6 +18,7 @@ import { ICT_REGIONS, type IctModelData } from './ict-cache.js';
 import { ictCorrespondencePositions } from './ict-correspondence.js';
 import { ictHeadCornerUvs, splitUvSeams, subdivideCornerUvs } from './ict-head-uv.js';
 import { fitIct, type IctFitOptions, type IctFitResult } from './ict-fit.js';
+import { compensateLids, ictEyeballs, ictGaze, rotateIctEyeballs, withGazeWeights, type IctGaze } from './ict-gaze.js';
 import { ictTopology, ICT_TOPOLOGY_VERTEX_COUNT } from './ict-topology.js';
 import { ICT_HEAD_PARTS, type IctCorrespondence, type IctHeadParts } from './ict-types.js';
 
@@ -41,6 +42,12 @@ export interface IctFaceModel extends FaceModel {
   readonly correspondence: IctCorrespondence;
   /** The full ICT fit behind a {@link ProxyFit} returned by `fit` (identity, expression, all vertices). */
   fitResult(fit: ProxyFit): IctFitResult | undefined;
+  /**
+   * The photo's gaze for a fit (from the iris landmarks, see `ict-gaze.ts`): the static head's
+   * eyeballs are turned to it and the rig's `eyeLook*` default weights express it. Undefined
+   * without iris landmarks (468-point analyses) or with both eyes closed.
+   */
+  gaze(fit: ProxyFit): IctGaze | undefined;
 }
 
 const region = (name: string): { first: number; end: number } => {
@@ -69,6 +76,7 @@ export function createIctModel(data: IctModelData, correspondence: IctCorrespond
   const topology = ictTopology(data, correspondence);
   const n = ICT_TOPOLOGY_VERTEX_COUNT;
   const fits = new WeakMap<ProxyFit, IctFitResult>();
+  const gazes = new WeakMap<ProxyFit, IctGaze>();
 
   // Eyeballs: which one is the subject's left (ICT x > 0) in the neutral.
   const eyeA = region('eyeballLeft'), eyeB = region('eyeballRight');
@@ -78,6 +86,7 @@ export function createIctModel(data: IctModelData, correspondence: IctCorrespond
     return s / (r.end - r.first);
   };
   const [leftEye, rightEye] = meanX(eyeA) > meanX(eyeB) ? [eyeA, eyeB] : [eyeB, eyeA];
+  const eyeballs = ictEyeballs(data);
   if (data.vertexCount < eyeB.end) throw new FaceDetailError('MODEL_CACHE_INVALID', `the ICT model has ${data.vertexCount} vertices, the eyeballs need ${eyeB.end}`);
 
   // Extra-mesh triangles by part (ICT triangles not entirely in the narrow face).
@@ -117,6 +126,7 @@ export function createIctModel(data: IctModelData, correspondence: IctCorrespond
     data,
     correspondence,
     fitResult: (fit) => fits.get(fit),
+    gaze: (fit) => gazes.get(fit),
     fit(analysis, camera) {
       const r = fitIct({ data, correspondence, analysis, camera }, options.fit ?? {});
       const P = r.positions;
@@ -134,12 +144,15 @@ export function createIctModel(data: IctModelData, correspondence: IctCorrespond
         reprojectionErrorPx: r.reprojectionErrorPx,
       };
       fits.set(proxy, r);
+      const g = ictGaze({ positions: P, pose: r.pose, landmarks: analysis.landmarks, camera, ...eyeballs });
+      if (g) { gazes.set(proxy, g); proxy.gaze = g.gaze; }
       return proxy;
     },
     extraMeshes(fit, face) {
       const r = fits.get(fit);
       if (!r || head === 'none') return [];
-      return buildExtraMeshes(data, r.positions, parts, face);
+      const g = gazes.get(fit);
+      return buildExtraMeshes(data, g ? rotateIctEyeballs(r.positions, g, r.pose.rotation, eyeballs.left, eyeballs.right) : r.positions, parts, face);
     },
     rigMeshes(fit, levels, displace) {
       const r = fits.get(fit);
@@ -152,9 +165,11 @@ export function createIctModel(data: IctModelData, correspondence: IctCorrespond
       const detailed = displace(smooth);
       const faceDeltas = sub.attributes[0]!;
       const extras = head === 'none' ? [] : buildExtraMeshes(data, neutral, parts, { smooth, detailed, levels }, { data: deltas, size: S3, face: faceDeltas });
+      const g = gazes.get(fit);
       return {
         names: data.expressionNames,
-        weights: Float32Array.from(r.expression),
+        // With the photo's gaze: its eyeLook weights, the lid shapes re-weighted to keep the fit's lids.
+        weights: g ? compensateLids(data, r.expression, withGazeWeights(data.expressionNames, r.expression, g.gaze, ICT_RIG_GAZE_DEG), HEAD_END).weights : Float32Array.from(r.expression),
         face: { smooth, detailed, deltas: faceDeltas },
         extras: extras.map(({ attribute, ...e }) => ({ ...e, deltas: attribute! })),
       };
@@ -195,7 +210,7 @@ function neutralAndDeltas(data: IctModelData, r: IctFitResult): { neutral: Float
  * rig adds the eyeball's rotation about its centre to each `eyeLook*` delta. Angles: the usual
  * comfortable range of human gaze (≈ 30° sideways and down, 25° up); ARKit does not publish its own.
  */
-const ICT_RIG_GAZE_DEG = Object.freeze({ In: 30, Out: 30, Up: 25, Down: 30 });
+export const ICT_RIG_GAZE_DEG = Object.freeze({ In: 30, Out: 30, Up: 25, Down: 30 });
 
 /**
  * Add the eyeball rotations to the `eyeLook{In,Out,Up,Down}_{L,R}` deltas (vertex-major, camera
