@@ -1,5 +1,5 @@
 /**
- * The fake camera's video for puppet.e2e.ts: YUV4MPEG2 (640×480, 15 fps, C420jpeg) made from
+ * The fake camera's video for puppet.e2e.ts: YUV4MPEG2 (640×480, 30 fps, C420jpeg: a webcam's usual rate, so the rig's rate is not capped by the source) made from
  * shared photos: blocks of a neutral face, an open-mouthed (surprised) face, the neutral face
  * again and a smiling face, 2 s each, each tagged by the colour of its top-left 16×16 pixels
  * (black / white / grey) so that a processed frame can be told apart. Chromium loops it.
@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { photo } from './helpers.js';
 
-const W = 640, H = 480, FPS = 15, BLOCK = 30; // frames per block: 2 s
+const W = 640, H = 480, FPS = 30, BLOCK = 60; // frames per block: 2 s
 /** The video's size and rate. */
 export const FAKE_VIDEO = Object.freeze({ W, H, FPS, BLOCK });
 /** The video's blocks: photo, crop around the face (similar framing), tag luminance. */

@@ -1,7 +1,7 @@
 /**
  * Live puppeteering in the web app (Chromium, as web.e2e.ts): reconstruct faceapi_neutral.jpg
  * with the ICT model and the ARKit rig, then "Animate with webcam" with Chromium's fake camera
- * playing a video made here from shared photos (YUV4MPEG2, 640×480, 15 fps): blocks of a neutral
+ * playing a video made here from shared photos (YUV4MPEG2, 640×480, 30 fps): blocks of a neutral
  * face, an open-mouthed (surprised) face and a smiling face, each block tagged by the colour of
  * its top-left 16×16 pixels (black / white / grey) so that every processed frame can be told
  * apart. The rig's weights must follow the video: jawOpen higher on the surprised frames, the
