@@ -64,6 +64,8 @@ export interface PuppetFrameResult {
   weights: Float32Array;
   /** Root rotation [x, y, z, w] (y-up viewer frame, frontal = identity). */
   quaternion: number[];
+  /** Root translation, mm, same frame: the head's move since the first tracked frame (core `TrackedFrame.headOffsetMm`). */
+  offsetMm: number[];
   /** Face-mesh pass (or detection) and expression fit, ms. */
   meshMs: number;
   fitMs: number;

@@ -326,11 +326,13 @@ export class PuppetController {
     this.api.video = { width: r.width, height: r.height };
     if (r.found) {
       // Mirror (as a mirror, the usual avatar convention): the subject's left ↔ right shapes, and the
-      // rotation reflected in the x = 0 plane (yaw and roll reversed: q → (x, −y, −z, w)).
+      // rotation reflected in the x = 0 plane (yaw and roll reversed: q → (x, −y, −z, w)), the
+      // head's sideways move reversed.
       const mirror = this.els.mirror.checked;
       this.weights = mirror ? Float32Array.from(this.mirrorIndex, (k) => r.weights[k]!) : Float32Array.from(r.weights);
       const q = r.quaternion;
-      this.host.viewer.setRigRotation(mirror ? [q[0]!, -q[1]!, -q[2]!, q[3]!] : q);
+      const o = r.offsetMm;
+      this.host.viewer.setRigPose(mirror ? [q[0]!, -q[1]!, -q[2]!, q[3]!] : q, mirror ? [-o[0]!, o[1]!, o[2]!] : o);
       void this.applyWeights();
     }
     const sample: PuppetSample = { t, tag: r.tag, source: r.source, weights: Array.from(this.weights), meshMs: r.meshMs, fitMs: r.fitMs, convertMs: r.convertMs, grabMs: this.grabMs, renderMs: this.host.viewer.renderMs, roundTripMs: t - this.grabbedAt };

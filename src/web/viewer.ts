@@ -204,10 +204,14 @@ export class FaceViewer {
     });
   }
 
-  /** Rotates the rig about the head-frame origin (between the eyes): quaternion [x, y, z, w]. */
-  setRigRotation(q: readonly number[]): void {
+  /**
+   * Poses the rig: rotated about the head-frame origin (between the eyes) by the quaternion
+   * [x, y, z, w], then moved by `offsetMm` (the viewer's millimetres) from where it was shown.
+   */
+  setRigPose(q: readonly number[], offsetMm: readonly number[] = [0, 0, 0]): void {
     if (!this.rig) return;
     this.rig.root.quaternion.set(q[0]!, q[1]!, q[2]!, q[3]!);
+    this.rig.root.position.set(offsetMm[0] ?? 0, offsetMm[1] ?? 0, offsetMm[2] ?? 0);
     this.requestRender();
   }
 

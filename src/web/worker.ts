@@ -113,7 +113,7 @@ scope.onmessage = (ev) => {
 /** The faces of the latest run that have a rig: what the tracker needs from each. */
 const rigSources = new Map<number, { runId: number; analysis: FaceAnalysis; camera: FaceReconstruction['camera']; pose: FaceReconstruction['pose'] }>();
 /** The running animation: its tracker and the last frame's landmarks (the next crop). */
-let puppet: { id: number; tracker: ExpressionTracker; previous: Float32Array | undefined; weights: Float32Array; quaternion: number[] } | undefined;
+let puppet: { id: number; tracker: ExpressionTracker; previous: Float32Array | undefined; weights: Float32Array; quaternion: number[]; offsetMm: number[] } | undefined;
 
 async function puppetStart(msg: Extract<ToWorker, { type: 'puppet-start' }>): Promise<void> {
   const t0 = performance.now();
@@ -128,7 +128,7 @@ async function puppetStart(msg: Extract<ToWorker, { type: 'puppet-start' }>): Pr
   const P = src.pose.rotation, Rf = fit.pose.rotation, M = new Float64Array(9);
   for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) M[3 * r + c] = P[r]! * Rf[c]! + P[3 + r]! * Rf[3 + c]! + P[6 + r]! * Rf[6 + c]!;
   const tracker = createExpressionTracker({ data: model.data, correspondence: model.correspondence, identity: fit.identity, modelToHead: M });
-  puppet = { id: msg.id, tracker, previous: undefined, weights: new Float32Array(tracker.names.length), quaternion: [0, 0, 0, 1] };
+  puppet = { id: msg.id, tracker, previous: undefined, weights: new Float32Array(tracker.names.length), quaternion: [0, 0, 0, 1], offsetMm: [0, 0, 0] };
   scope.postMessage({ type: 'puppet-ready', id: msg.id, names: [...tracker.names], ms: performance.now() - t0 });
 }
 
@@ -147,14 +147,15 @@ async function puppetFrame(msg: Extract<ToWorker, { type: 'puppet-frame' }>): Pr
   const t0 = performance.now();
   const face = await an.trackFace(image, p.previous);
   const t1 = performance.now();
-  const result: PuppetFrameResult = { found: false, weights: p.weights.slice(), quaternion: p.quaternion, meshMs: t1 - t0, fitMs: 0, convertMs: t0 - tIn, source: 'none', reprojectionErrorPx: Number.NaN, tag, width, height };
+  const result: PuppetFrameResult = { found: false, weights: p.weights.slice(), quaternion: p.quaternion, offsetMm: p.offsetMm, meshMs: t1 - t0, fitMs: 0, convertMs: t0 - tIn, source: 'none', reprojectionErrorPx: Number.NaN, tag, width, height };
   if (puppet !== p) return; // stopped meanwhile
   if (face) {
     const f = p.tracker.track({ landmarks: face.landmarks, camera: estimateCamera(width, height), timeMs: msg.timeMs, rotation: face.rotation });
     p.previous = face.landmarks;
     p.weights = f.weights;
     p.quaternion = Array.from(f.headQuaternion);
-    Object.assign(result, { found: true, weights: f.weights.slice(), quaternion: p.quaternion, fitMs: f.ms, source: face.source, reprojectionErrorPx: f.reprojectionErrorPx });
+    p.offsetMm = Array.from(f.headOffsetMm);
+    Object.assign(result, { found: true, weights: f.weights.slice(), quaternion: p.quaternion, offsetMm: p.offsetMm, fitMs: f.ms, source: face.source, reprojectionErrorPx: f.reprojectionErrorPx });
   } else {
     p.previous = undefined;
     p.tracker.reset();

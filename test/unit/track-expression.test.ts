@@ -25,12 +25,12 @@ const identity = new Float32Array(60).map((_, k) => (k < 12 ? 0.6 * Math.sin(1.7
 const E = (name: string): number => data.expressionNames.indexOf(name);
 const A = (name: string): number => ARKIT_BLENDSHAPE_NAMES.indexOf(name);
 
-/** The 468 landmarks (x, y in pixels, z 0) of the person with `expr` (name → weight) under yaw / pitch, 550 mm away. */
-function frame(expr: Record<string, number>, yawDeg = 0, pitchDeg = 0): Float32Array {
+/** The 468 landmarks (x, y in pixels, z 0) of the person with `expr` (name → weight) under yaw / pitch, at `t` (mm, camera frame; default 550 mm away). */
+function frame(expr: Record<string, number>, yawDeg = 0, pitchDeg = 0, t: readonly number[] = [15, -10, 550]): Float32Array {
   const e = new Float32Array(data.expressionNames.length);
   for (const [k, v] of Object.entries(expr)) e[E(k)] = v;
   const P = ictCorrespondencePositions(data.triangles, corr, ictShape(data, identity, e));
-  const R = rotation(yawDeg, pitchDeg), t = [15, -10, 550];
+  const R = rotation(yawDeg, pitchDeg);
   const L = new Float32Array(3 * corr.count);
   for (let i = 0; i < corr.count; i++) {
     const X = [P[3 * i]!, P[3 * i + 1]!, P[3 * i + 2]!];
@@ -137,6 +137,22 @@ describe('createExpressionTracker (bundled ICT model, synthetic frames)', () => 
     expect(side.rawWeights[A('eyeLookInRight')]!).toBeLessThan(0.75);
     for (const n of ['eyeLookInLeft', 'eyeLookOutRight']) expect(side.rawWeights[A(n)]!, n).toBe(0);
     expect(none.rawWeights[A('eyeLookOutLeft')]!).toBeLessThan(0.1);
+  });
+
+  it('moves the rig with the head: the offset of the pivot since the first frame, in the viewer frame (y up, z toward the viewer)', () => {
+    const tracker = createExpressionTracker({ data, correspondence: corr, identity });
+    let f = tracker.track({ landmarks: frame({}), camera, timeMs: 0 });
+    expect(Math.hypot(...f.headOffsetMm)).toBeLessThan(1e-9); // the first frame is the anchor
+    // 40 mm to the camera's right, 25 mm down (camera y), 60 mm closer; held for a second.
+    for (let i = 1; i <= 20; i++) f = tracker.track({ landmarks: frame({}, 0, 0, [55, 15, 490]), camera, timeMs: i * 50 });
+    console.log(`  head offset after a (40, 25, −60) mm camera-frame move: (${Array.from(f.headOffsetMm, (v) => v.toFixed(1)).join(', ')}) mm`);
+    expect(f.headOffsetMm[0]!).toBeCloseTo(40, -0.5); // ±1.6 mm
+    expect(f.headOffsetMm[1]!).toBeCloseTo(-25, -0.5);
+    expect(Math.abs(f.headOffsetMm[2]! - 60)).toBeLessThan(6); // depth from the face's size: the weak-perspective fit's least certain axis
+    // A lost frame keeps the anchor: back at the start, the offset returns to 0, not re-centred at the lost frame.
+    tracker.track({ landmarks: new Float32Array(3 * corr.count), camera, timeMs: 1050 });
+    for (let i = 0; i < 20; i++) f = tracker.track({ landmarks: frame({}), camera, timeMs: 1100 + i * 50 });
+    expect(Math.hypot(...f.headOffsetMm)).toBeLessThan(3);
   });
 
   it('rejects bad input with typed errors', () => {

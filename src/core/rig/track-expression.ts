@@ -34,6 +34,7 @@ import type { IctModelData } from '../model/ict/ict-cache.js';
 import { fitIct, ictShape, type IctFitOptions } from '../model/ict/ict-fit.js';
 import { eyeLookWeights } from '../model/gaze.js';
 import { createIctGazeReader, ictEyeballs } from '../model/ict/ict-gaze.js';
+import { ictCorrespondencePositions } from '../model/ict/ict-correspondence.js';
 import { ICT_RIG_GAZE_DEG } from '../model/ict/ict-model.js';
 import type { IctCorrespondence } from '../model/ict/ict-types.js';
 import { assignDefaults } from '../options.js';
@@ -74,6 +75,8 @@ export interface ExpressionTrackerOptions {
   weightSmoothing?: Partial<OneEuroOptions> | false;
   /** Smoothing of the head rotation (on its quaternion); `false`: none. */
   poseSmoothing?: Partial<OneEuroOptions> | false;
+  /** Smoothing of the head's offset ({@link TrackedFrame.headOffsetMm}, mm); `false`: none. */
+  offsetSmoothing?: Partial<OneEuroOptions> | false;
   /**
    * With iris landmarks (478 per frame), the eyeLook weights are the frame's gaze (`ict-gaze.ts`:
    * the iris on the tracked eyeballs, both eyes together) instead of the fit's, which only
@@ -98,6 +101,9 @@ export const EXPRESSION_TRACKER_DEFAULTS = Object.freeze({
   resetGapMs: 1000,
   weightSmoothing: Object.freeze({ minCutoffHz: 1.5, beta: 2, derivativeCutoffHz: 1 }) as Readonly<OneEuroOptions>,
   poseSmoothing: Object.freeze({ minCutoffHz: 1, beta: 1, derivativeCutoffHz: 1 }) as Readonly<OneEuroOptions>,
+  // In mm: a head moving at 100 mm/s raises the cut-off by 2 Hz. The weak-perspective fit's depth
+  // (from the face's size in the image) is the noisiest coordinate; this filter takes its jitter.
+  offsetSmoothing: Object.freeze({ minCutoffHz: 1, beta: 0.02, derivativeCutoffHz: 1 }) as Readonly<OneEuroOptions>,
 });
 
 /** What the tracker needs once: the model and the person (from the photo reconstruction). */
@@ -144,6 +150,12 @@ export interface TrackedFrame {
    * person (not mirrored).
    */
   headQuaternion: Float64Array;
+  /**
+   * The rig's root translation, smoothed, mm, in the same viewer frame as {@link headQuaternion}:
+   * how far the point between the eyes (the rig's pivot) has moved since the tracker's first
+   * frame (so the head starts where the rig is shown and a lost track does not re-centre it).
+   */
+  headOffsetMm: Float64Array;
   /** RMS landmark error of this frame's fit, px. */
   reprojectionErrorPx: number;
   /** The frame started cold (first frame, lost track, or after a gap). */
@@ -220,8 +232,8 @@ function validateOneEuro(o: OneEuroOptions, name: string): void {
  */
 export function createExpressionTracker(input: ExpressionTrackerInput, options: ExpressionTrackerOptions = {}): ExpressionTracker {
   const D = EXPRESSION_TRACKER_DEFAULTS;
-  const { weightSmoothing: ws, poseSmoothing: ps, fit: _fit, gaze: useGaze = true, ...scalars } = options;
-  const { weightSmoothing: _dw, poseSmoothing: _dp, ...scalarDefaults } = D;
+  const { weightSmoothing: ws, poseSmoothing: ps, offsetSmoothing: os, fit: _fit, gaze: useGaze = true, ...scalars } = options;
+  const { weightSmoothing: _dw, poseSmoothing: _dp, offsetSmoothing: _do, ...scalarDefaults } = D;
   const o = assignDefaults<Record<keyof typeof scalarDefaults, number>>(scalarDefaults, scalars);
 
   const bad = (msg: string): never => { throw new FaceDetailError('INVALID_OPTION', `createExpressionTracker: ${msg}`); };
@@ -233,6 +245,7 @@ export function createExpressionTracker(input: ExpressionTrackerInput, options: 
   }
   const weightSmoothing = ws === false ? undefined : assignDefaults(D.weightSmoothing, ws);
   const poseSmoothing = ps === false ? undefined : assignDefaults(D.poseSmoothing, ps);
+  const offsetSmoothing = os === false ? undefined : assignDefaults(D.offsetSmoothing, os);
   const { data, correspondence, identity } = input;
   if (identity.length > data.identityNames.length) bad(`identity: ${identity.length} weights, the model has ${data.identityNames.length} identity shapes`);
   for (let k = 0; k < identity.length; k++) if (!Number.isFinite(identity[k]!)) bad(`identity[${k}] is not a finite number`);
@@ -244,11 +257,14 @@ export function createExpressionTracker(input: ExpressionTrackerInput, options: 
   const mapping: ArkitTargetMapping[] = arkitMapping(data.expressionNames);
   const weightFilter = weightSmoothing ? createOneEuroFilter(mapping.length, weightSmoothing) : undefined;
   const poseFilter = poseSmoothing ? createOneEuroFilter(4, poseSmoothing) : undefined;
+  const offsetFilter = offsetSmoothing ? createOneEuroFilter(3, offsetSmoothing) : undefined;
+  const pivot = eyePivot(person, correspondence);
+  let anchor: Float64Array | undefined; // the pivot's camera position at the first frame
   const fitOptions: IctFitOptions = { ...(options.fit ?? {}), identityCount: 0, coarseIdentityCount: 0, emotionPrior: 'none', expressionRidge: o.expressionRidge, outputVertices: false };
 
   let prev: { R: Float64Array; t: Float64Array; expression: Float32Array; timeMs: number } | undefined;
   let prevQuat: Float64Array | undefined;
-  const reset = (): void => { prev = undefined; prevQuat = undefined; weightFilter?.reset(); poseFilter?.reset(); };
+  const reset = (): void => { prev = undefined; prevQuat = undefined; weightFilter?.reset(); poseFilter?.reset(); offsetFilter?.reset(); };
 
   return {
     names: ARKIT_BLENDSHAPE_NAMES,
@@ -304,14 +320,31 @@ export function createExpressionTracker(input: ExpressionTrackerInput, options: 
       const n = Math.hypot(sq[0]!, sq[1]!, sq[2]!, sq[3]!) || 1;
       for (let i = 0; i < 4; i++) sq[i] = sq[i]! / n;
       prevQuat = sq;
-      if (lost) { weightFilter?.reset(); poseFilter?.reset(); prevQuat = undefined; }
+      // The pivot's move since the first frame, camera → viewer frame (F = diag(1, −1, −1)).
+      const p = [0, 1, 2].map((r) => R[3 * r]! * pivot[0]! + R[3 * r + 1]! * pivot[1]! + R[3 * r + 2]! * pivot[2]! + t[r]!);
+      if (!lost && anchor === undefined) anchor = Float64Array.from(p);
+      const a = anchor ?? p;
+      const rawOffset = [p[0]! - a[0]!, a[1]! - p[1]!, a[2]! - p[2]!];
+      const offset = Float64Array.from(offsetFilter ? offsetFilter.filter(rawOffset, frame.timeMs) : rawOffset);
+      if (lost) { weightFilter?.reset(); poseFilter?.reset(); offsetFilter?.reset(); prevQuat = undefined; }
       return {
         weights, rawWeights, expression: fit.expression,
-        rotation: R, translation: t, headQuaternion: sq,
+        rotation: R, translation: t, headQuaternion: sq, headOffsetMm: offset,
         reprojectionErrorPx: fit.reprojectionErrorPx, cold, iterations: fit.iterations, ms: now() - t0,
       };
     },
   };
+}
+
+/** Face-mesh eye corners: right outer / inner, left inner / outer. */
+const EYE_CORNERS = [33, 133, 362, 263] as const;
+
+/** The rig's pivot in the model frame: the mean of the four eye corners (face-mesh 33, 133, 263, 362) on the person's neutral. */
+function eyePivot(person: IctModelData, correspondence: IctCorrespondence): Float64Array {
+  const P = ictCorrespondencePositions(person.triangles, correspondence, person.neutral);
+  const out = new Float64Array(3);
+  for (const i of EYE_CORNERS) for (let k = 0; k < 3; k++) out[k] = out[k]! + P[3 * i + k]! / EYE_CORNERS.length;
+  return out;
 }
 
 /** The model with the identity baked into its neutral and no identity shapes (exact: ICT is linear). */
