@@ -99,7 +99,7 @@ function syntheticList(): Array<{ seed: number; age: number; preset: string; siz
 
 interface SceneResult {
   id: string; subject: 'lps' | 'synthetic'; renderer: SynthRenderer | 'scan'; split: 'tune' | 'heldout'; size: number; age?: number; preset?: string;
-  methods: Partial<Record<string, { r: number; rWrinkle: number; creaseF1: number; creasePrecision: number; creaseRecall: number; normalGainDeg: number; coverage: number; occludedRmsMm: number; rNoBrows?: number; normalGainNoBrowsDeg?: number; shift: [number, number]; regions: Record<string, { r: number; creaseF1: number }> }>>;
+  methods: Partial<Record<string, { r: number; rWrinkle: number; amplitude: number; creaseF1: number; creasePrecision: number; creaseRecall: number; normalGainDeg: number; coverage: number; occludedRmsMm: number; rNoBrows?: number; normalGainNoBrowsDeg?: number; shift: [number, number]; regions: Record<string, { r: number; creaseF1: number }> }>>;
   ms: number;
 }
 
@@ -159,11 +159,11 @@ async function main(): Promise<void> {
         const s = scoreField(scene, f);
         const regions: Record<string, { r: number; creaseF1: number }> = {};
         for (const [k, v] of Object.entries(s.regions)) regions[DETAIL_REGIONS[Number(k) - 1] ?? `r${k}`] = { r: round(v.r), creaseF1: round(v.creaseF1) };
-        res.methods[m] = { r: round(s.r), rWrinkle: round(s.rWrinkle), creaseF1: round(s.creaseF1), creasePrecision: round(s.creasePrecision), creaseRecall: round(s.creaseRecall), normalGainDeg: round(s.normalGainDeg), coverage: round(s.coverage), occludedRmsMm: round(s.occludedRmsMm), ...(s.noBrows ? { rNoBrows: round(s.noBrows.r), normalGainNoBrowsDeg: round(s.noBrows.normalGainDeg) } : {}), shift: s.shift, regions };
+        res.methods[m] = { r: round(s.r), rWrinkle: round(s.rWrinkle), amplitude: round(s.amplitude), creaseF1: round(s.creaseF1), creasePrecision: round(s.creasePrecision), creaseRecall: round(s.creaseRecall), normalGainDeg: round(s.normalGainDeg), coverage: round(s.coverage), occludedRmsMm: round(s.occludedRmsMm), ...(s.noBrows ? { rNoBrows: round(s.noBrows.r), normalGainNoBrowsDeg: round(s.noBrows.normalGainDeg) } : {}), shift: s.shift, regions };
       }
       res.ms = Math.round(performance.now() - ts);
       results.push(res);
-      process.stderr.write(`${scene.id} (${scene.split}, ${res.renderer}, ${res.ms} ms): ${methods.map((m) => { const x = res.methods[m]; return x ? `${m} r=${x.r.toFixed(3)} rW=${x.rWrinkle.toFixed(3)} F1=${x.creaseF1.toFixed(3)} gain=${x.normalGainDeg.toFixed(3)}°` : `${m} MISS`; }).join(', ')}\n`);
+      process.stderr.write(`${scene.id} (${scene.split}, ${res.renderer}, ${res.ms} ms): ${methods.map((m) => { const x = res.methods[m]; return x ? `${m} r=${x.r.toFixed(3)} rW=${x.rWrinkle.toFixed(3)} amp=${x.amplitude.toFixed(2)} F1=${x.creaseF1.toFixed(3)} gain=${x.normalGainDeg.toFixed(3)}°` : `${m} MISS`; }).join(', ')}\n`);
       await writeResults(results, outJson); // after every scene: a run cut short keeps what it measured
       // Sheet: the first scan view, then synthetic 512² scenes (age 72 first; any age in --quick).
       if (sheetRows.length < (quick ? 3 : 5) && (scene.subject === 'lps' ? sheetLps++ === 0 : scene.size === 512 && (scene.age === 72 || quick))) {
@@ -176,8 +176,8 @@ async function main(): Promise<void> {
     for (const c of candidateRecs) await c.rec.dispose();
   }
   const rows = await writeResults(results, outJson);
-  process.stdout.write(markdownTable(['method', 'split', 'subject', 'renderer', 'r', 'rWrinkle', 'creaseF1', 'normalGainDeg', 'r w/o brows', 'gain w/o brows', 'coverage', 'occludedRmsMm', 'count'],
-    rows.map((r) => [r.method, r.split, r.subject, r.renderer, fmt(r.r), fmt(r.rWrinkle), fmt(r.creaseF1), fmt(r.normalGainDeg), fmt(r.rNoBrows), fmt(r.normalGainNoBrowsDeg), fmt(r.coverage), fmt(r.occludedRmsMm), r.count])) + '\n');
+  process.stdout.write(markdownTable(['method', 'split', 'subject', 'renderer', 'r', 'rWrinkle', 'amplitude', 'creaseF1', 'normalGainDeg', 'r w/o brows', 'gain w/o brows', 'coverage', 'occludedRmsMm', 'count'],
+    rows.map((r) => [r.method, r.split, r.subject, r.renderer, fmt(r.r), fmt(r.rWrinkle), fmt(r.amplitude), fmt(r.creaseF1), fmt(r.normalGainDeg), fmt(r.rNoBrows), fmt(r.normalGainNoBrowsDeg), fmt(r.coverage), fmt(r.occludedRmsMm), r.count])) + '\n');
   process.stdout.write(`wrote ${outJson}${sheetRows.length ? ` and ${sheetOut}` : ''} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
 }
 
@@ -186,7 +186,7 @@ async function writeResults(results: SceneResult[], outJson: string): Promise<Re
   const rows = aggregate(results);
   const doc = {
     commit: currentCommit(), date: new Date().toISOString().slice(0, 10), quick,
-    note: 'detail field = detailed − proxy normals (method) vs detailed − smooth normals (ground truth), in the image with the method\'s camera; r: Pearson after σ = 1 px blur at the best shift within ±3 px; rWrinkle: the same on a 1.5–6 mm band; creaseF1: GT valleys > 0.1 mm (closing with a square of half-side 3 mm), 1.5 mm tolerance (not scored on the scan: no GT displacement in the image); normalGainDeg: mean angle to GT of detailed − of proxy normals (negative = the detail helps); rNoBrows / normalGainNoBrowsDeg (scan only): the same without the brows and 5 mm around them, where the scan\'s normal map holds brow hair. Synthetic: renderer v2 (CPU) renders, and with renderer = cycles Blender Cycles renders of the same clean scenes; scan: the accuracy bench\'s renderer with its normal map.',
+    note: 'detail field = detailed − proxy normals (method) vs detailed − smooth normals (ground truth), in the image with the method\'s camera; r: Pearson after σ = 1 px blur at the best shift within ±3 px; rWrinkle: the same on a 1.5–6 mm band; amplitude: RMS of the blurred detail field of the method over that of the truth at that shift (1 = the true strength; r is blind to it); creaseF1: GT valleys > 0.1 mm (closing with a square of half-side 3 mm), 1.5 mm tolerance (not scored on the scan: no GT displacement in the image); normalGainDeg: mean angle to GT of detailed − of proxy normals (negative = the detail helps); rNoBrows / normalGainNoBrowsDeg (scan only): the same without the brows and 5 mm around them, where the scan\'s normal map holds brow hair. Synthetic: renderer v2 (CPU) renders, and with renderer = cycles Blender Cycles renders of the same clean scenes; scan: the accuracy bench\'s renderer with its normal map.',
     rows, byRegion: byGroup(results, (r) => Object.keys(Object.values(r.methods)[0]?.regions ?? {}), 'region'), byAge: aggregateBy(results, (r) => (r.age ? `age${r.age}` : undefined)),
     scenes: results,
   };
@@ -199,14 +199,14 @@ const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '—');
 const mean = (xs: number[]): number => { const f = xs.filter(Number.isFinite); return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN; };
 
 /** Rows of the JSON: method × split × subject, means over scenes. */
-function aggregate(rs: SceneResult[]): Array<{ method: string; split: string; subject: string; renderer: string; r: number; rWrinkle: number; creaseF1: number; normalGainDeg: number; rNoBrows: number; normalGainNoBrowsDeg: number; coverage: number; occludedRmsMm: number; count: number }> {
+function aggregate(rs: SceneResult[]): Array<{ method: string; split: string; subject: string; renderer: string; r: number; rWrinkle: number; amplitude: number; creaseF1: number; normalGainDeg: number; rNoBrows: number; normalGainNoBrowsDeg: number; coverage: number; occludedRmsMm: number; count: number }> {
   const rows = [];
   for (const subject of ['synthetic', 'lps'] as const) for (const renderer of ['v2', 'cycles', 'scan'] as const) for (const split of ['tune', 'heldout'] as const) for (const m of methods) {
     const these = rs.filter((r) => r.subject === subject && r.renderer === renderer && r.split === split);
     const xs = these.map((r) => r.methods[m]).filter((x): x is NonNullable<typeof x> => !!x);
     const count = these.length;
     if (!count) continue;
-    rows.push({ method: m, split, subject, renderer, r: round(mean(xs.map((x) => x.r))), rWrinkle: round(mean(xs.map((x) => x.rWrinkle))), creaseF1: round(mean(xs.map((x) => x.creaseF1))), normalGainDeg: round(mean(xs.map((x) => x.normalGainDeg))), rNoBrows: round(mean(xs.map((x) => x.rNoBrows ?? NaN))), normalGainNoBrowsDeg: round(mean(xs.map((x) => x.normalGainNoBrowsDeg ?? NaN))), coverage: round(count ? xs.reduce((s, x) => s + x.coverage, 0) / count : NaN), occludedRmsMm: round(mean(xs.map((x) => x.occludedRmsMm))), count });
+    rows.push({ method: m, split, subject, renderer, r: round(mean(xs.map((x) => x.r))), rWrinkle: round(mean(xs.map((x) => x.rWrinkle))), amplitude: round(mean(xs.map((x) => x.amplitude))), creaseF1: round(mean(xs.map((x) => x.creaseF1))), normalGainDeg: round(mean(xs.map((x) => x.normalGainDeg))), rNoBrows: round(mean(xs.map((x) => x.rNoBrows ?? NaN))), normalGainNoBrowsDeg: round(mean(xs.map((x) => x.normalGainNoBrowsDeg ?? NaN))), coverage: round(count ? xs.reduce((s, x) => s + x.coverage, 0) / count : NaN), occludedRmsMm: round(mean(xs.map((x) => x.occludedRmsMm))), count });
   }
   return rows;
 }

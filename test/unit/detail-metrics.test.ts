@@ -43,6 +43,7 @@ describe('detail-field metrics', () => {
     expect(s.rWrinkle).toBeCloseTo(1, 6);
     expect(s.shift).toEqual([0, 0]);
     expect(s.creaseF1).toBeCloseTo(1, 6);
+    expect(s.amplitude).toBeCloseTo(1, 6);
     expect(s.normalGainDeg).toBeLessThan(-1);
   });
 
@@ -52,6 +53,7 @@ describe('detail-field metrics', () => {
     expect(s.r).toBe(0);
     expect(s.rWrinkle).toBe(0);
     expect(s.creaseF1).toBe(0);
+    expect(s.amplitude).toBe(0);
     expect(s.normalGainDeg).toBe(0);
   });
 
@@ -64,10 +66,12 @@ describe('detail-field metrics', () => {
     expect(s.creaseF1).toBeGreaterThan(0.95);
   });
 
-  it('a gain does not change r; inverted detail scores low', () => {
+  it('a gain does not change r but the amplitude reads it; inverted detail scores low', () => {
     const gt = scene();
     const half = gt.detailed.map((v, i) => gt.smooth[i]! + 0.3 * (v - gt.smooth[i]!));
-    expect(evaluateDetailField(inputs(gt, { detailed: half, proxy: gt.smooth })).r).toBeCloseTo(1, 5);
+    const s = evaluateDetailField(inputs(gt, { detailed: half, proxy: gt.smooth }));
+    expect(s.r).toBeCloseTo(1, 5);
+    expect(s.amplitude).toBeCloseTo(0.3, 5);
     const inv = gt.detailed.map((v, i) => gt.smooth[i]! - (v - gt.smooth[i]!));
     expect(evaluateDetailField(inputs(gt, { detailed: inv, proxy: gt.smooth })).r).toBeLessThan(0.5);
   });

@@ -74,6 +74,12 @@ export interface DetailFieldScores {
   /** Best shift of the method's field, pixels. */
   shift: [number, number];
   rWrinkle: number;
+  /**
+   * The method's detail amplitude relative to the ground truth's: RMS of its (σ-blurred) detail
+   * field over RMS of the truth's, over the pixels r scores. 1 = the right strength, 0 = no detail;
+   * r is blind to it (a method at a tenth of the true strength keeps its r).
+   */
+  amplitude: number;
   creasePrecision: number;
   creaseRecall: number;
   creaseF1: number;
@@ -141,6 +147,19 @@ export function shiftedCorrelation(
   const va = saa - (sa * sa) / n, vb = sbb - (sb * sb) / n, cov = sab - (sa * sb) / n;
   if (!(va > 1e-18 * n) || !(vb > 1e-18 * n)) return 0;
   return cov / Math.sqrt(va * vb);
+}
+
+/** RMS of b(p + shift) over RMS of a(p), over pixels where both p and p + shift are in the mask (0 when a has no detail). */
+function rmsRatio(a: Float32Array, b: Float32Array, W: number, H: number, mask: ArrayLike<number>, dx: number, dy: number): number {
+  let saa = 0, sbb = 0;
+  for (let y = Math.max(0, -dy); y < Math.min(H, H - dy); y++) {
+    for (let x = Math.max(0, -dx); x < Math.min(W, W - dx); x++) {
+      const p = y * W + x, q = p + dy * W + dx;
+      if (!(mask[p]! > 0) || !(mask[q]! > 0)) continue;
+      for (let c = 0; c < 3; c++) { saa += a[3 * p + c]! ** 2; sbb += b[3 * q + c]! ** 2; }
+    }
+  }
+  return saa > 0 ? Math.sqrt(sbb / saa) : 0;
 }
 
 /**
@@ -308,7 +327,7 @@ export function evaluateDetailField(inp: DetailFieldInputs, options: DetailField
     }
   }
   return {
-    r: best.r, shift: [best.dx, best.dy], rWrinkle: bestW.r,
+    r: best.r, shift: [best.dx, best.dy], rWrinkle: bestW.r, amplitude: rmsRatio(gB, mB, W, H, mask, best.dx, best.dy),
     creasePrecision: cs.precision, creaseRecall: cs.recall, creaseF1: cs.f1,
     normalGainDeg: cnt ? (sD - sP) / cnt : NaN, count: cnt, regions,
   };
