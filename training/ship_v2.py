@@ -21,6 +21,7 @@ def main():
     ap.add_argument("run")
     ap.add_argument("--model-dir", default=os.path.join(ROOT, "models", "dfdn"))
     ap.add_argument("--output-gain", type=float, default=1.0, help="the --output-gain the ONNX was exported with (recorded in dfdn.json)")
+    ap.add_argument("--output-scale", type=float, default=1.0, help="dfdn.json's outputScale: the detail stage's calibration of the network's output, chosen on bench:detail's tune split")
     a = ap.parse_args()
     log = json.load(open(os.path.join(a.run, "train-log.json")))
     best = torch.load(os.path.join(a.run, "best.pt"), map_location="cpu")
@@ -32,6 +33,7 @@ def main():
     doc = {
         "format": "facedetail-dfdn", "version": 1, "inputName": "features", "outputName": "displacement",
         "channels": 6, "patchSize": PATCH, "patchStride": STRIDE, "blendSigma": SIGMA, "uvResolution": RES,
+        **({"outputScale": a.output_scale} if a.output_scale != 1.0 else {}),
         "training": {
             "version": 2,
             "dataCommit": sorted({m["commit"] for m in metas}),

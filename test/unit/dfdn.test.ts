@@ -76,6 +76,7 @@ describe('parseDfdnMetadata', () => {
   it('accepts the contract and rejects each broken field with MODEL_CACHE_INVALID naming it', () => {
     const good = { ...META({ patchSize: 256, patchStride: 192, blendSigma: 64, uvResolution: 1024 }), training: { epochs: 3 } };
     expect(parseDfdnMetadata(JSON.parse(JSON.stringify(good)))).toEqual(good);
+    expect(parseDfdnMetadata({ ...good, outputScale: 1.5 }).outputScale).toBe(1.5);
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ format: 'onnx' }, /format must be "facedetail-dfdn"/],
       [{ version: 2 }, /version 2 is not supported/],
@@ -85,6 +86,8 @@ describe('parseDfdnMetadata', () => {
       [{ blendSigma: 0 }, /blendSigma must be a number > 0/],
       [{ uvResolution: 100 }, /uvResolution must be an integer from 256/],
       [{ training: [] }, /training must be an object/],
+      [{ outputScale: 0 }, /outputScale must be a number > 0/],
+      [{ outputScale: '1.5' }, /outputScale must be a number > 0/],
     ];
     for (const [patch, msg] of cases) {
       let err: unknown;
@@ -255,6 +258,22 @@ describe('runDfdn', () => {
       maxErr = Math.max(maxErr, Math.abs(r2.displacement[p]! - (f2.data[512 * 512 + p]! - 1)));
     }
     expect(maxErr).toBeLessThan(0.01);
+  });
+
+  it('the detail stage multiplies the network\'s displacement by dfdn.json\'s outputScale, then by the strength', async () => {
+    const { synthesizeDetail } = await import('../../src/core/detail/synthesize-detail.js');
+    const s = scene(64);
+    const green = (v: Float32Array) => v[1]! - 1;
+    const one = await synthesizeDetail(s, { method: 'dfdn', strength: 1, sfs: {} }, pointwise(META(), green));
+    const scaled = await synthesizeDetail(s, { method: 'dfdn', strength: 2, sfs: {} }, pointwise(META({ outputScale: 1.5 }), green));
+    let worstErr = 0, any = 0;
+    for (let p = 0; p < one.displacement.length; p++) {
+      worstErr = Math.max(worstErr, Math.abs(scaled.displacement[p]! - 3 * one.displacement[p]!));
+      any = Math.max(any, Math.abs(one.displacement[p]!));
+    }
+    expect(any).toBeGreaterThan(0);
+    expect(worstErr).toBeLessThan(1e-6);
+    expect(scaled.stats['rmsMm']).toBeCloseTo(3 * (one.stats['rmsMm'] as number), 6);
   });
 });
 

@@ -51,6 +51,12 @@ export interface DfdnMetadata {
   uvResolution: number;
   /** Free-form training provenance (data, epochs, losses …). */
   training: Record<string, unknown>;
+  /**
+   * Calibration of the network's output (default 1): the detail stage multiplies the network's
+   * displacement by it (before the user's `detailStrength`), so a shipped model's strength is
+   * chosen on the benchmark and travels with the model, not with the code.
+   */
+  outputScale?: number;
 }
 
 /**
@@ -143,7 +149,9 @@ export function parseDfdnMetadata(json: unknown, source = 'dfdn.json'): DfdnMeta
   if (typeof blendSigma !== 'number' || !(blendSigma > 0) || !Number.isFinite(blendSigma)) throw bad(`blendSigma must be a number > 0 (texels), got ${JSON.stringify(blendSigma)}`);
   const training = json['training'] === undefined ? {} : json['training'];
   if (!isObject(training)) throw bad('training must be an object');
-  return { format: DFDN_FORMAT, version: DFDN_VERSION, inputName, outputName, channels, patchSize, patchStride, blendSigma, uvResolution, training };
+  const outputScale = json['outputScale'];
+  if (outputScale !== undefined && (typeof outputScale !== 'number' || !(outputScale > 0) || !Number.isFinite(outputScale))) throw bad(`outputScale must be a number > 0, got ${JSON.stringify(outputScale)}`);
+  return { format: DFDN_FORMAT, version: DFDN_VERSION, inputName, outputName, channels, patchSize, patchStride, blendSigma, uvResolution, training, ...(outputScale !== undefined ? { outputScale } : {}) };
 }
 
 /**

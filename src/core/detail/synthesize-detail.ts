@@ -40,13 +40,15 @@ export async function synthesizeDetail(input: DetailInput, options: SynthesizeDe
   }
   if (!network) throw new FaceDetailError('DEPENDENCY_MISSING', `detail '${method}' needs the DFDN detail network`);
   const net = await runDfdn(input, network);
+  // The model's own calibration (dfdn.json `outputScale`), then the user's strength.
+  const netStrength = strength * (network.metadata.outputScale ?? 1);
   if (method === 'dfdn+sfs') {
-    const r = solveDetail({ ...input, prior: net.displacement }, { ...options.sfs, strength: sfsStrength, priorStrength: strength });
+    const r = solveDetail({ ...input, prior: net.displacement }, { ...options.sfs, strength: sfsStrength, priorStrength: netStrength });
     return { ...r, stats: { method, ...r.stats, dfdn: net.stats } };
   }
   // The network's displacement alone; normals from it (as the solver's normalMap output).
   const displacement = net.displacement;
-  if (strength !== 1) for (let k = 0; k < displacement.length; k++) displacement[k] = displacement[k]! * strength;
-  const stats = { method, rmsMm: strength * net.stats.rmsMm, maxAbsMm: strength * net.stats.maxAbsMm, dfdn: net.stats };
+  if (netStrength !== 1) for (let k = 0; k < displacement.length; k++) displacement[k] = displacement[k]! * netStrength;
+  const stats = { method, rmsMm: netStrength * net.stats.rmsMm, maxAbsMm: netStrength * net.stats.maxAbsMm, dfdn: net.stats };
   return { displacement, normals: detailNormals(displacement, input.geom), stats };
 }
