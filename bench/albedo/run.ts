@@ -125,6 +125,9 @@ function albedoOf(im: Intermediates, opts: Variant): Image {
   return equalize ? equalizeLightness(alb, im.coverage, equalize, equalizeWeights === 'skin' ? skinWeights(im) : undefined) : alb;
 }
 
+/** The variant name that scores the pipeline's own albedo map instead of recomputing it from the intermediates. */
+const SHIPPED = 'shipped';
+
 /** `--equalize`: the lightness-equalisation grid (σ as a fraction of the map, strength), after the default division. */
 const EQUALIZE_GRID: Record<string, Variant> = Object.fromEntries([
   // Session 6's grid was σ ∈ {0.015, 0.022, 0.03, 0.045} × strength ∈ {0.6, 0.8, 1} (coverage-weighted; best σ 0.015, s 0.8);
@@ -168,7 +171,7 @@ function subsetDeltaE(ours: Float32Array, truth: Float32Array, gain: readonly nu
 }
 const score = (e: ReturnType<typeof albedoDeltaE>): Score => ({ mean: e.mean, median: e.median, above10: e.fractionAbove, chromaMean: e.chromaMean, chromaAbove10: e.chromaFractionAbove });
 
-async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>, views: BenchView[], variants: Record<string, Variant>, doSweep: boolean, oracle = false): Promise<{ rows: RenderRow[]; sweep: SweepRow[] }> {
+async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>, views: BenchView[], variants: Record<string, Variant>, doSweep: boolean, oracle = false, reconstructOptions: { albedoShadows?: number; albedoEqualize?: number } = {}, onFace?: (face: FaceReconstruction) => void): Promise<{ rows: RenderRow[]; sweep: SweepRow[] }> {
   const scan = await loadScan();
   const rows: RenderRow[] = [];
   const sweepAcc = new Map<string, { opts: Partial<AlbedoOptions>; pc: number[]; pcAbove: number[]; chroma: number[]; chromaAbove: number[] }>();
@@ -184,13 +187,14 @@ async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>, 
     try {
       face = await rec.reconstruct(
         { image: r.image, width: r.camera.width, height: r.camera.height, format: 'raw', exif: { focalLength35mm: view.focalLength35mm } },
-        { keepIntermediates: true },
+        { keepIntermediates: true, ...reconstructOptions },
       );
     } catch (e) {
       log(`${view.id}: ${(e as Error).message}`);
       continue;
     }
     row.detected = true;
+    onFace?.(face);
     const truthImg = renderForEval(meshHeadToCamera(scan.mesh, r.pose), r.camera, { lighting: { type: 'sh', coefficients: unlit }, albedo: scan.albedo, supersample: view.size > 512 ? 1 : 2, output: 'linear' }).image;
     const im = intermediates(face);
     // Texels seen directly that land fully inside the face region.
@@ -239,7 +243,8 @@ async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>, 
     idx.forEach((k, i) => { if (feat[k]! > 0.5) featAt.push(i); });
     const oracles = oracle ? oracleIntermediates(im, scan, r, cam) : {};
     for (const [name, opts] of [...Object.entries(variants), ...Object.keys(oracles).map((k) => [k, ALBEDO_DEFAULTS] as const)]) {
-      const alb = albedoOf(oracles[name] ?? im, opts);
+      // `shipped`: the pipeline's own albedo (sRGB map → linear), e.g. with the proxy's visibility.
+      const alb = name === SHIPPED ? { ...face.maps.albedo, data: face.maps.albedo.data.map(srgbToLinear) } : albedoOf(oracles[name] ?? im, opts);
       const ours = gather(alb);
       const pc = albedoDeltaE(ours, truthArr, { gain: 'per-channel' }), sc = albedoDeltaE(ours, truthArr, { gain: 'scalar' });
       row.variants[name] = {
@@ -458,6 +463,57 @@ async function equalizeStudy(): Promise<void> {
   }
 }
 
+/** `--shadows`: the pipeline's settings compared (proxy visibility share, equalisation strength); the first is the baseline. */
+const SHADOW_SETTINGS: Array<{ albedoShadows: number; albedoEqualize: number }> = (() => {
+  const arg = args.find((a) => a.startsWith('--settings='));
+  if (arg) return arg.slice('--settings='.length).split(',').map((p) => { const [a, e] = p.split('/').map(Number); return { albedoShadows: a!, albedoEqualize: e! }; });
+  return [{ albedoShadows: 0, albedoEqualize: 0.8 }, { albedoShadows: 1, albedoEqualize: 0.8 }, { albedoShadows: 1, albedoEqualize: 0.4 }, { albedoShadows: 0.5, albedoEqualize: 0.8 }, { albedoShadows: 0, albedoEqualize: 0 }, { albedoShadows: 1, albedoEqualize: 0 }];
+})();
+
+/**
+ * `--shadows`: every 512 px view through the pipeline once per setting of {@link SHADOW_SETTINGS}
+ * (`--settings=a/e,a/e`: albedoShadows / albedoEqualize pairs), scoring the shipped albedo; the
+ * best setting on the tuning half (fewest ΔE > 10, then mean) is reported on the held-out half, and
+ * per light. Also the lighting stage's time per setting (median over views). Writes
+ * bench/results/albedo-visibility.json.
+ */
+async function shadowStudy(): Promise<void> {
+  const rec = await createReconstructor();
+  try {
+    const all = (quick ? quickSet() : benchSet()).filter((v) => allSizes || quick || v.size === 512)
+      .filter((v) => !args.includes('--hard') || v.light === 'hard-side' || v.light === 'low-key');
+    const results: Array<{ setting: { albedoShadows: number; albedoEqualize: number }; rows: RenderRow[]; lightingMs: number[] }> = [];
+    for (const setting of SHADOW_SETTINGS) {
+      const lightingMs: number[] = [];
+      const { rows } = await runRenders(rec, all, { [SHIPPED]: {} }, false, false, setting, (face) => { lightingMs.push(face.timings.lighting ?? NaN); });
+      results.push({ setting, rows, lightingMs });
+      log(`setting ${JSON.stringify(setting)} done`);
+    }
+    const name = (s: { albedoShadows: number; albedoEqualize: number }): string => `shadows ${s.albedoShadows}, equalize ${s.albedoEqualize}`;
+    const agg = (rs: RenderRow[]): { views: number; perChannelMeanDeltaE: number; perChannelAbove10: number; colourAbove10: number; chromaOutliers: number; featuresMeanDeltaE: number } => {
+      const xs = rs.filter((r) => r.detected && r.variants[SHIPPED]).map((r) => r.variants[SHIPPED]!);
+      const m = (f: (x: VariantScore) => number): number => xs.reduce((a, x) => a + f(x), 0) / Math.max(1, xs.length);
+      return { views: xs.length, perChannelMeanDeltaE: m((x) => x.perChannel.mean), perChannelAbove10: m((x) => x.perChannel.above10), colourAbove10: m((x) => x.perChannel.chromaAbove10), chromaOutliers: m((x) => x.chromaOutliers), featuresMeanDeltaE: m((x) => x.features.mean) };
+    };
+    const table = (['tune', 'heldout'] as const).flatMap((split) => results.map((r) => ({ variant: name(r.setting), split, ...r.setting, lightingMsMedian: median(r.lightingMs), ...agg(r.rows.filter((x) => x.split === split)) })));
+    const ranked = table.filter((t) => t.split === 'tune').sort((a, b) => a.perChannelAbove10 - b.perChannelAbove10 || a.perChannelMeanDeltaE - b.perChannelMeanDeltaE);
+    const best = ranked[0]!;
+    const lights = [...new Set(results[0]!.rows.map((r) => r.light))];
+    const byLight = lights.flatMap((light) => results.map((r) => ({ light, variant: name(r.setting), ...agg(r.rows.filter((x) => x.light === light && x.split === 'heldout')) })));
+    console.log(markdownTable(['variant', 'split', 'views', 'ΔE', 'ΔE > 10', 'colour ΔE > 10', 'chroma outliers', 'brows+lips ΔE', 'lighting ms'], table.map((t) => [t.variant, t.split, t.views, f2(t.perChannelMeanDeltaE), pct(t.perChannelAbove10), pct(t.colourAbove10), pct(t.chromaOutliers), f2(t.featuresMeanDeltaE), f2(t.lightingMsMedian)])));
+    console.log(`best on the tuning half: ${best.variant}`);
+    console.log(markdownTable(['light (held out)', 'variant', 'views', 'ΔE', 'ΔE > 10', 'colour ΔE > 10'], byLight.map((t) => [t.light, t.variant, t.views, f2(t.perChannelMeanDeltaE), pct(t.perChannelAbove10), pct(t.colourAbove10)])));
+    if (!args.includes('--no-write')) {
+      const file = quick || args.includes('--hard') ? path.join('bench', 'out', 'albedo-visibility-quick.json') : path.join('bench', 'results', 'albedo-visibility.json');
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, JSON.stringify({ commit: currentCommit(), date: new Date().toISOString(), quick, selectedOnTune: best.variant, table, byLight, perView: results.map((r) => ({ setting: r.setting, lightingMs: r.lightingMs, rows: r.rows.map((x) => ({ id: x.id, split: x.split, light: x.light, detected: x.detected, score: x.variants[SHIPPED] ? { mean: x.variants[SHIPPED].perChannel.mean, above10: x.variants[SHIPPED].perChannel.above10 } : null })) })) }, null, 2) + '\n');
+      console.log(`wrote ${file}`);
+    }
+  } finally {
+    await rec.dispose();
+  }
+}
+
 async function main(): Promise<void> {
   const rec = await createReconstructor();
   const out: Record<string, unknown> = { commit: currentCommit(), date: new Date().toISOString(), quick };
@@ -557,5 +613,6 @@ async function main(): Promise<void> {
 }
 
 if (args.includes('--equalize')) await equalizeStudy();
+else if (args.includes('--shadows')) await shadowStudy();
 else if (args.includes('--oracle')) await oracleStudy();
 else await main();

@@ -166,6 +166,11 @@ export const OPTION_TABLE = Object.freeze({
     name: 'meshLevels', group: 'reconstruct', type: 'integer', min: 1, max: 5, default: 4,
     description: 'Loop subdivision levels of the exported detailed mesh, at least `proxyLevels` (the face mesh: 4 → 113k vertices; ICT: 2)',
   },
+  albedoShadows: {
+    // The proxy's visibility in the lighting fit and the albedo division (OCCLUSION_DEFAULTS; the numbers: bench/results/albedo-visibility.json).
+    name: 'albedoShadows', group: 'reconstruct', type: 'number', min: 0, max: 1, default: 0,
+    description: 'share (0–1) of the proxy\'s own cast shadows and occlusion (its SH visibility transfer) modelled by the lighting fit and the albedo division (0 = the shading of the normal alone)',
+  },
   interocularMm: {
     name: 'interocularMm', group: 'reconstruct', type: 'number', min: 40, max: 90, unit: 'mm', default: 63,
     description: 'anthropometric prior: distance between the eye centres in mm (63, the adult mean interpupillary distance)',
