@@ -52,7 +52,7 @@ export interface OcclusionOptions {
 }
 
 /** Defaults of {@link OcclusionOptions} (see the module notes; timed in bench/albedo). */
-export const OCCLUSION_DEFAULTS: Readonly<OcclusionOptions> = Object.freeze({
+const OCCLUSION_DEFAULTS: Readonly<OcclusionOptions> = Object.freeze({
   directions: 64,
   mapSize: 128,
   gridSize: 128,
@@ -88,7 +88,7 @@ const BAND_OF = [0, 1, 1, 1, 2, 2, 2, 2, 2] as const;
  *
  * @example const d = fibonacciSphere(64); // d[0..3) is the first direction
  */
-export function fibonacciSphere(n: number): Float64Array {
+function fibonacciSphere(n: number): Float64Array {
   const out = new Float64Array(3 * n);
   const golden = Math.PI * (3 - Math.sqrt(5));
   for (let i = 0; i < n; i++) {
