@@ -25,7 +25,10 @@
  * --no-renders, --no-sweep, --all-sizes, --no-write; --equalize (the lightness-equalisation study:
  * bench/results/albedo-equalize.json); --oracle (where the error comes from: the default division
  * redone with the scan's true normals in place of ours, then with the lighting refitted on them:
- * bench/results/albedo-oracle.json).
+ * bench/results/albedo-oracle.json); --shadows (the proxy's visibility transfer, `albedoShadows`,
+ * against the default, each setting a pass of the pipeline scoring the shipped albedo; `--settings=
+ * a/e,…` albedoShadows / albedoEqualize pairs, `--hard` the hard lights only:
+ * bench/results/albedo-visibility.json).
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
