@@ -7,7 +7,7 @@ import { estimateCamera } from '../../src/core/camera/estimate-camera.js';
 import { renderForEval, type EvalRender } from '../../src/core/eval/render-eval.js';
 import { meshHeadToCamera } from '../../src/core/eval/render-eval.js';
 import { directionalSH } from '../../src/core/lighting/sh.js';
-import type { RenderLighting } from '../../src/core/render/render-mesh.js';
+import { meshAmbientOcclusion, type RenderLighting, type RenderShadows } from '../../src/core/render/render-mesh.js';
 import type { Camera, Image, Mesh, Pose } from '../../src/core/types.js';
 import { faceRegionSampler } from './face-mask.js';
 import type { Scan } from './scan.js';
@@ -134,6 +134,12 @@ function mul3(a: number[], b: number[]): number[] {
 export interface LightSetup {
   lighting: RenderLighting;
   specular?: { intensity: number; exponent: number; direction: [number, number, number] };
+  /**
+   * The lights that cast shadows when the view is rendered with shadows: for SH lighting each
+   * directional light with its share of the coefficients (the ambient is the environment);
+   * omitted for a directional lighting (the light itself).
+   */
+  keys?: NonNullable<RenderShadows['keys']>;
 }
 
 /**
@@ -146,17 +152,29 @@ export function viewLighting(view: BenchView): LightSetup {
     const l = Math.hypot(...v);
     return [v[0] / l, v[1] / l, v[2] / l];
   };
+  let keys: NonNullable<LightSetup['keys']> = [];
   const sh = (lights: Array<{ d: [number, number, number]; rgb: [number, number, number] }>, ambient: [number, number, number]): Float64Array => {
     const out = new Float64Array(27);
+    keys = [];
     for (const { d, rgb } of lights) {
       const n = norm(d);
       const c = directionalSH(n[0], n[1], n[2], rgb, 0);
       for (let i = 0; i < 27; i++) out[i]! += c[i]!;
+      keys.push({ direction: n, coefficients: c });
     }
     // Ambient: constant shading a (Y00 · coeff = a ⇒ coeff = a / 0.2821).
     for (let ch = 0; ch < 3; ch++) out[ch * 9]! += ambient[ch]! / 0.28209479177387814;
     return out;
   };
+  const withKeys = (setup: LightSetup): LightSetup => (setup.lighting.type === 'sh' ? { ...setup, keys } : setup);
+  return withKeys(lightingOf(view, side, norm, sh));
+}
+
+function lightingOf(
+  view: BenchView, side: number,
+  norm: (v: [number, number, number]) => [number, number, number],
+  sh: (lights: Array<{ d: [number, number, number]; rgb: [number, number, number] }>, ambient: [number, number, number]) => Float64Array,
+): LightSetup {
   switch (view.light) {
     case 'soft-frontal': {
       const d = norm([0.15, -0.35, -0.92]);
@@ -206,18 +224,41 @@ export interface ViewRender {
 /** Supersampling of the ground-truth renders (samples per pixel per axis). */
 export const GT_SUPERSAMPLE = 2;
 
+/** Options of {@link renderView}. */
+export interface RenderViewOptions {
+  /**
+   * Cast shadows of the key lights and ambient occlusion of the ambient light, the scan against
+   * itself (renderMesh `shadows`; the scan's AO is computed once per scan, 256 directions).
+   * Default false: every light reaches every point (the accuracy benchmark's renders).
+   */
+  shadows?: boolean;
+}
+
+const scanOcclusion = new WeakMap<Scan, Float32Array>();
+/** The scan's per-vertex ambient occlusion (pose-invariant: computed once, in the head frame). */
+export function scanAmbientOcclusion(scan: Scan): Float32Array {
+  let ao = scanOcclusion.get(scan);
+  if (!ao) {
+    ao = meshAmbientOcclusion(scan.mesh);
+    scanOcclusion.set(scan, ao);
+  }
+  return ao;
+}
+
 /**
  * Render a view of the scan: the photo (albedo × SH or directional light + specular modulated by
  * the scan's specular map, over a dark grey vertical gradient, with seeded Gaussian noise of
- * σ = 1/255) and the ground truth (normals with the normal map, depth, face mask).
+ * σ = 1/255; with `shadows`, the key lights' cast shadows and the ambient's occlusion) and the
+ * ground truth (normals with the normal map, depth, face mask).
  */
-export function renderView(scan: Scan, view: BenchView): ViewRender {
+export function renderView(scan: Scan, view: BenchView, options: RenderViewOptions = {}): ViewRender {
   const { camera, pose } = viewCamera(view);
   const meshCam: Mesh = meshHeadToCamera(scan.mesh, pose);
   const light = viewLighting(view);
   const gt = renderForEval(meshCam, camera, {
     lighting: light.lighting,
     ...(light.specular ? { specular: light.specular } : {}),
+    ...(options.shadows ? { shadows: { ...(light.keys ? { keys: light.keys } : {}), ambientOcclusion: scanAmbientOcclusion(scan) } } : {}),
     albedo: scan.albedo,
     normalMap: scan.normalMap,
     specularMap: scan.specularMap,

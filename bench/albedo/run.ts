@@ -21,11 +21,19 @@
  *    outside the eye / brow / lip / nostril polygons, undilated): robust Mahalanobis distance of
  *    (a*, b*) > 3 (see `chromaOutlierFraction`).
  *
+ * Renders: by default with the key lights' cast shadows and the ambient light's occlusion (the scan
+ * against itself: renderView `shadows`), as a photo has them; `--shadow-free` renders every light
+ * reaching every point (the renders of the results before the shadowed renders; those result
+ * files have no `renders` field), and writes its JSON with a `-shadow-free` suffix.
+ *
  * Options: --quick (6 renders at 512 px + 6 photos, JSON to bench/out/), --no-photos,
  * --no-renders, --no-sweep, --all-sizes, --no-write; --equalize (the lightness-equalisation study:
  * bench/results/albedo-equalize.json); --oracle (where the error comes from: the default division
  * redone with the scan's true normals in place of ours, then with the lighting refitted on them:
- * bench/results/albedo-oracle.json).
+ * bench/results/albedo-oracle.json); --shadows (the proxy's visibility transfer, `albedoShadows`,
+ * against the default, each setting a pass of the pipeline scoring the shipped albedo; `--settings=
+ * a/e,…` albedoShadows / albedoEqualize pairs, `--hard` the hard lights only:
+ * bench/results/albedo-visibility.json).
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -51,6 +59,16 @@ const sweepOn = !args.includes('--no-sweep');
 const allSizes = args.includes('--all-sizes');
 const quick = args.includes('--quick');
 const log = (s: string): void => { process.stderr.write(s + '\n'); };
+/** Which renders the known-albedo part scores (see the file header). */
+const RENDERS = args.includes('--shadow-free') ? 'shadow-free' as const : 'shadowed' as const;
+const RENDERS_NOTE = RENDERS === 'shadowed'
+  ? 'shadowed: cast shadows of the key lights (a 2048² shadow map of the scan per light, per pixel) and ambient occlusion of the ambient light (per vertex, 256 directions); the unshadowed shading elsewhere'
+  : 'shadow-free: every light reaches every point (no cast shadows, no ambient occlusion)';
+/** A results file: bench/out/<name>-quick.json with --quick, else bench/results/<name>.json (`-shadow-free` suffix for shadow-free renders). */
+const resultFile = (name: string, scratch = quick): string => {
+  const n = RENDERS === 'shadow-free' ? `${name}-shadow-free` : name;
+  return scratch ? path.join('bench', 'out', `${n}-quick.json`) : path.join('bench', 'results', `${n}.json`);
+};
 
 /** The albedo variants compared. */
 const VARIANTS: Record<string, Variant> = {
@@ -125,6 +143,9 @@ function albedoOf(im: Intermediates, opts: Variant): Image {
   return equalize ? equalizeLightness(alb, im.coverage, equalize, equalizeWeights === 'skin' ? skinWeights(im) : undefined) : alb;
 }
 
+/** The variant name that scores the pipeline's own albedo map instead of recomputing it from the intermediates. */
+const SHIPPED = 'shipped';
+
 /** `--equalize`: the lightness-equalisation grid (σ as a fraction of the map, strength), after the default division. */
 const EQUALIZE_GRID: Record<string, Variant> = Object.fromEntries([
   // Session 6's grid was σ ∈ {0.015, 0.022, 0.03, 0.045} × strength ∈ {0.6, 0.8, 1} (coverage-weighted; best σ 0.015, s 0.8);
@@ -168,7 +189,7 @@ function subsetDeltaE(ours: Float32Array, truth: Float32Array, gain: readonly nu
 }
 const score = (e: ReturnType<typeof albedoDeltaE>): Score => ({ mean: e.mean, median: e.median, above10: e.fractionAbove, chromaMean: e.chromaMean, chromaAbove10: e.chromaFractionAbove });
 
-async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>, views: BenchView[], variants: Record<string, Variant>, doSweep: boolean, oracle = false): Promise<{ rows: RenderRow[]; sweep: SweepRow[] }> {
+async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>, views: BenchView[], variants: Record<string, Variant>, doSweep: boolean, oracle = false, reconstructOptions: { albedoShadows?: number; albedoEqualize?: number } = {}, onFace?: (face: FaceReconstruction, ms: number) => void): Promise<{ rows: RenderRow[]; sweep: SweepRow[] }> {
   const scan = await loadScan();
   const rows: RenderRow[] = [];
   const sweepAcc = new Map<string, { opts: Partial<AlbedoOptions>; pc: number[]; pcAbove: number[]; chroma: number[]; chromaAbove: number[] }>();
@@ -177,20 +198,22 @@ async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>, 
   for (let c = 0; c < 3; c++) unlit[c * 9] = 1 / 0.28209479177387814;
   for (const view of views) {
     const t0 = performance.now();
-    const r = renderView(scan, view);
+    const r = renderView(scan, view, { shadows: RENDERS === 'shadowed' });
     const row: RenderRow = { id: view.id, split: view.split, light: view.light, size: view.size, detected: false, texels: 0, variants: {} };
     rows.push(row);
     let face: FaceReconstruction;
+    const tFace = performance.now();
     try {
       face = await rec.reconstruct(
         { image: r.image, width: r.camera.width, height: r.camera.height, format: 'raw', exif: { focalLength35mm: view.focalLength35mm } },
-        { keepIntermediates: true },
+        { keepIntermediates: true, ...reconstructOptions },
       );
     } catch (e) {
       log(`${view.id}: ${(e as Error).message}`);
       continue;
     }
     row.detected = true;
+    onFace?.(face, performance.now() - tFace);
     const truthImg = renderForEval(meshHeadToCamera(scan.mesh, r.pose), r.camera, { lighting: { type: 'sh', coefficients: unlit }, albedo: scan.albedo, supersample: view.size > 512 ? 1 : 2, output: 'linear' }).image;
     const im = intermediates(face);
     // Texels seen directly that land fully inside the face region.
@@ -239,7 +262,8 @@ async function runRenders(rec: Awaited<ReturnType<typeof createReconstructor>>, 
     idx.forEach((k, i) => { if (feat[k]! > 0.5) featAt.push(i); });
     const oracles = oracle ? oracleIntermediates(im, scan, r, cam) : {};
     for (const [name, opts] of [...Object.entries(variants), ...Object.keys(oracles).map((k) => [k, ALBEDO_DEFAULTS] as const)]) {
-      const alb = albedoOf(oracles[name] ?? im, opts);
+      // `shipped`: the pipeline's own albedo (sRGB map → linear), e.g. with the proxy's visibility.
+      const alb = name === SHIPPED ? { ...face.maps.albedo, data: face.maps.albedo.data.map(srgbToLinear) } : albedoOf(oracles[name] ?? im, opts);
       const ours = gather(alb);
       const pc = albedoDeltaE(ours, truthArr, { gain: 'per-channel' }), sc = albedoDeltaE(ours, truthArr, { gain: 'scalar' });
       row.variants[name] = {
@@ -355,9 +379,9 @@ async function oracleStudy(): Promise<void> {
     console.log(markdownTable(['variant', 'split', 'views', 'ΔE', 'ΔE > 10', 'colour ΔE > 10'], table.map((t) => [t.variant, t.split, t.views, f2(t.meanDeltaE), pct(t.above10), pct(t.colourAbove10)])));
     console.log(markdownTable(['light (both halves)', 'variant', 'views', 'ΔE', 'ΔE > 10'], byLight.map((t) => [t.light, t.variant, t.views, f2(t.meanDeltaE), pct(t.above10)])));
     if (!args.includes('--no-write')) {
-      const file = quick ? path.join('bench', 'out', 'albedo-oracle-quick.json') : path.join('bench', 'results', 'albedo-oracle.json');
+      const file = resultFile('albedo-oracle');
       await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, JSON.stringify({ commit: currentCommit(), date: new Date().toISOString(), quick, table, byLight }, null, 2) + '\n');
+      await writeFile(file, JSON.stringify({ commit: currentCommit(), date: new Date().toISOString(), quick, renders: RENDERS_NOTE, table, byLight }, null, 2) + '\n');
       console.log(`wrote ${file}`);
     }
   } finally {
@@ -448,9 +472,60 @@ async function equalizeStudy(): Promise<void> {
     console.log(`best on the tuning half (brows and lips no worse than the division alone): ${best.variant}; skin-guided: ${bestSkinGuided?.variant ?? 'none'}`);
     console.log(markdownTable(['light', 'variant', 'views', 'ΔE > 10 (held out)'], byLight.map((t) => [t.light, t.variant, t.views, pct(t.perChannelAbove10)])));
     if (!args.includes('--no-write')) {
-      const file = quick ? path.join('bench', 'out', 'albedo-equalize-quick.json') : path.join('bench', 'results', 'albedo-equalize.json');
+      const file = resultFile('albedo-equalize');
       await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, JSON.stringify({ commit: currentCommit(), date: new Date().toISOString(), quick, selectedOnTune: best.variant, selectedSkinGuided: bestSkinGuided?.variant ?? null, table, byLight }, null, 2) + '\n');
+      await writeFile(file, JSON.stringify({ commit: currentCommit(), date: new Date().toISOString(), quick, renders: RENDERS_NOTE, selectedOnTune: best.variant, selectedSkinGuided: bestSkinGuided?.variant ?? null, table, byLight }, null, 2) + '\n');
+      console.log(`wrote ${file}`);
+    }
+  } finally {
+    await rec.dispose();
+  }
+}
+
+/** `--shadows`: the pipeline's settings compared (proxy visibility share, equalisation strength); the first is the baseline. */
+const SHADOW_SETTINGS: Array<{ albedoShadows: number; albedoEqualize: number }> = (() => {
+  const arg = args.find((a) => a.startsWith('--settings='));
+  if (arg) return arg.slice('--settings='.length).split(',').map((p) => { const [a, e] = p.split('/').map(Number); return { albedoShadows: a!, albedoEqualize: e! }; });
+  return [{ albedoShadows: 0, albedoEqualize: 0.8 }, { albedoShadows: 1, albedoEqualize: 0.8 }, { albedoShadows: 1, albedoEqualize: 0.4 }, { albedoShadows: 0.5, albedoEqualize: 0.8 }, { albedoShadows: 0, albedoEqualize: 0 }, { albedoShadows: 1, albedoEqualize: 0 }];
+})();
+
+/**
+ * `--shadows`: every 512 px view through the pipeline once per setting of {@link SHADOW_SETTINGS}
+ * (`--settings=a/e,a/e`: albedoShadows / albedoEqualize pairs), scoring the shipped albedo; the
+ * best setting on the tuning half (fewest ΔE > 10, then mean) is reported on the held-out half, and
+ * per light. Also the lighting stage's time per setting (median over views). Writes
+ * bench/results/albedo-visibility.json.
+ */
+async function shadowStudy(): Promise<void> {
+  const rec = await createReconstructor();
+  try {
+    const all = (quick ? quickSet() : benchSet()).filter((v) => allSizes || quick || v.size === 512)
+      .filter((v) => !args.includes('--hard') || v.light === 'hard-side' || v.light === 'low-key');
+    const results: Array<{ setting: { albedoShadows: number; albedoEqualize: number }; rows: RenderRow[]; lightingMs: number[]; faceMs: number[] }> = [];
+    for (const setting of SHADOW_SETTINGS) {
+      const lightingMs: number[] = [], faceMs: number[] = [];
+      const { rows } = await runRenders(rec, all, { [SHIPPED]: {} }, false, false, setting, (face, ms) => { lightingMs.push(face.timings.lighting ?? NaN); faceMs.push(ms); });
+      results.push({ setting, rows, lightingMs, faceMs });
+      log(`setting ${JSON.stringify(setting)} done`);
+    }
+    const name = (s: { albedoShadows: number; albedoEqualize: number }): string => `shadows ${s.albedoShadows}, equalize ${s.albedoEqualize}`;
+    const agg = (rs: RenderRow[]): { views: number; perChannelMeanDeltaE: number; perChannelAbove10: number; colourAbove10: number; chromaOutliers: number; featuresMeanDeltaE: number } => {
+      const xs = rs.filter((r) => r.detected && r.variants[SHIPPED]).map((r) => r.variants[SHIPPED]!);
+      const m = (f: (x: VariantScore) => number): number => xs.reduce((a, x) => a + f(x), 0) / Math.max(1, xs.length);
+      return { views: xs.length, perChannelMeanDeltaE: m((x) => x.perChannel.mean), perChannelAbove10: m((x) => x.perChannel.above10), colourAbove10: m((x) => x.perChannel.chromaAbove10), chromaOutliers: m((x) => x.chromaOutliers), featuresMeanDeltaE: m((x) => x.features.mean) };
+    };
+    const table = (['tune', 'heldout'] as const).flatMap((split) => results.map((r) => ({ variant: name(r.setting), split, ...r.setting, lightingMsMedian: median(r.lightingMs), faceMsMedian: median(r.faceMs), ...agg(r.rows.filter((x) => x.split === split)) })));
+    const ranked = table.filter((t) => t.split === 'tune').sort((a, b) => a.perChannelAbove10 - b.perChannelAbove10 || a.perChannelMeanDeltaE - b.perChannelMeanDeltaE);
+    const best = ranked[0]!;
+    const lights = [...new Set(results[0]!.rows.map((r) => r.light))];
+    const byLight = lights.flatMap((light) => results.map((r) => ({ light, variant: name(r.setting), ...agg(r.rows.filter((x) => x.light === light && x.split === 'heldout')) })));
+    console.log(markdownTable(['variant', 'split', 'views', 'ΔE', 'ΔE > 10', 'colour ΔE > 10', 'chroma outliers', 'brows+lips ΔE', 'lighting ms', 's per face'], table.map((t) => [t.variant, t.split, t.views, f2(t.perChannelMeanDeltaE), pct(t.perChannelAbove10), pct(t.colourAbove10), pct(t.chromaOutliers), f2(t.featuresMeanDeltaE), f2(t.lightingMsMedian), f2(t.faceMsMedian / 1000)])));
+    console.log(`best on the tuning half: ${best.variant}`);
+    console.log(markdownTable(['light (held out)', 'variant', 'views', 'ΔE', 'ΔE > 10', 'colour ΔE > 10'], byLight.map((t) => [t.light, t.variant, t.views, f2(t.perChannelMeanDeltaE), pct(t.perChannelAbove10), pct(t.colourAbove10)])));
+    if (!args.includes('--no-write')) {
+      const file = resultFile('albedo-visibility', quick || args.includes('--hard'));
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, JSON.stringify({ commit: currentCommit(), date: new Date().toISOString(), quick, renders: RENDERS_NOTE, selectedOnTune: best.variant, table, byLight, perView: results.map((r) => ({ setting: r.setting, lightingMs: r.lightingMs, faceMs: r.faceMs, rows: r.rows.map((x) => ({ id: x.id, split: x.split, light: x.light, detected: x.detected, score: x.variants[SHIPPED] ? { mean: x.variants[SHIPPED].perChannel.mean, above10: x.variants[SHIPPED].perChannel.above10 } : null })) })) }, null, 2) + '\n');
       console.log(`wrote ${file}`);
     }
   } finally {
@@ -460,7 +535,7 @@ async function equalizeStudy(): Promise<void> {
 
 async function main(): Promise<void> {
   const rec = await createReconstructor();
-  const out: Record<string, unknown> = { commit: currentCommit(), date: new Date().toISOString(), quick };
+  const out: Record<string, unknown> = { commit: currentCommit(), date: new Date().toISOString(), quick, renders: RENDERS_NOTE };
   try {
     if (!args.includes('--no-renders')) {
       const all = (quick ? quickSet() : benchSet()).filter((v) => allSizes || quick || v.size === 512);
@@ -549,7 +624,7 @@ async function main(): Promise<void> {
   }
   out.variants = Object.fromEntries(Object.entries(VARIANTS).map(([k, v]) => [k, printable(v)]));
   if (!args.includes('--no-write')) {
-    const file = quick ? path.join('bench', 'out', 'albedo-quick.json') : path.join('bench', 'results', 'albedo.json');
+    const file = resultFile('albedo');
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, JSON.stringify(out, null, 2) + '\n');
     console.log(`wrote ${file}`);
@@ -557,5 +632,6 @@ async function main(): Promise<void> {
 }
 
 if (args.includes('--equalize')) await equalizeStudy();
+else if (args.includes('--shadows')) await shadowStudy();
 else if (args.includes('--oracle')) await oracleStudy();
 else await main();

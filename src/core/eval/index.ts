@@ -19,7 +19,7 @@ export {
   DETAIL_FIELD_DEFAULTS,
 } from './detail-field.js';
 export type { DetailFieldOptions, DetailFieldInputs, DetailFieldScores } from './detail-field.js';
-export { renderMesh } from '../render/render-mesh.js';
-export type { RenderOptions, RenderResult, RenderLighting } from '../render/render-mesh.js';
+export { renderMesh, meshAmbientOcclusion, RENDER_SHADOWS_DEFAULTS } from '../render/render-mesh.js';
+export type { RenderOptions, RenderResult, RenderLighting, RenderShadows } from '../render/render-mesh.js';
 export { renderSkin, SKIN_RENDER_DEFAULTS } from '../render/render-skin.js';
 export type { SkinLight, SkinRender, SkinRenderOptions } from '../render/render-skin.js';

@@ -44,6 +44,7 @@ import { FaceDetailError } from '../errors.js';
 import { REC709_LUMA, createImage, linearToSrgb, mapImage, srgbToLinear } from '../image/image.js';
 import type { Image } from '../types.js';
 import { evalSH } from './sh.js';
+import { blockedShadingGrid, sampleGrid, type OcclusionField } from './visibility.js';
 
 /** How {@link computeAlbedo} divides by the shading. */
 export type AlbedoMode = 'shared' | 'per-channel';
@@ -94,6 +95,12 @@ export interface AlbedoOptions {
    * frame, xyz per texel, same layout as `normals`); default `normals`.
    */
   chromaNormals?: Float32Array;
+  /**
+   * Visibility of the proxy ({@link computeOcclusion}, the one the lighting was fitted with): the
+   * shading divided by becomes `s_c(n) − Σ_k sh_ck B_k` (the light the proxy itself blocks
+   * subtracted: cast shadows, occlusion), in both the brightness and the light colour.
+   */
+  occlusion?: OcclusionField;
 }
 
 /**
@@ -161,9 +168,27 @@ export function computeAlbedo(
   if (!(opts.lightChromaFloor >= 0)) throw invalid('lightChromaFloor', 'a fraction ≥ 0', opts.lightChromaFloor);
   if (opts.shadowFill !== 'median' && opts.shadowFill !== 'capped' && opts.shadowFill !== 'none') throw invalid('shadowFill', "'median', 'capped' or 'none'", opts.shadowFill);
   if (opts.chromaNormals && opts.chromaNormals.length !== 3 * n) throw invalid('chromaNormals', `length ${3 * n}`, opts.chromaNormals.length);
+  const occ = opts.occlusion;
+  if (occ && occ.blocked.length !== 9 * occ.size * occ.size) throw invalid('occlusion.blocked', `length ${9 * occ.size * occ.size}`, occ.blocked.length);
+  const blocked = occ ? blockedShadingMap(occ, sh, coverage, W, H) : undefined;
   return opts.mode === 'shared'
-    ? sharedAlbedo(textureLinear, normals, coverage, sh, opts)
-    : perChannelAlbedo(textureLinear, normals, coverage, sh, opts);
+    ? sharedAlbedo(textureLinear, normals, coverage, sh, opts, blocked)
+    : perChannelAlbedo(textureLinear, normals, coverage, sh, opts, blocked);
+}
+
+/** The blocked shading per covered texel (3 per texel, 0 elsewhere): the occlusion grid's, bilinear. */
+function blockedShadingMap(occ: OcclusionField, sh: ArrayLike<number>, coverage: Uint8Array, W: number, H: number): Float32Array {
+  const grid = blockedShadingGrid(occ, sh);
+  const out = new Float32Array(3 * W * H), t = new Float64Array(3);
+  for (let j = 0; j < H; j++) {
+    for (let i = 0; i < W; i++) {
+      const k = j * W + i;
+      if (coverage[k] === 0) continue;
+      sampleGrid(occ, grid, 3, i, j, W, H, t);
+      out[3 * k] = t[0]!; out[3 * k + 1] = t[1]!; out[3 * k + 2] = t[2]!;
+    }
+  }
+  return out;
 }
 
 function mergeAlbedoOptions(options: Partial<AlbedoOptions>): AlbedoOptions {
@@ -175,7 +200,7 @@ function mergeAlbedoOptions(options: Partial<AlbedoOptions>): AlbedoOptions {
 const hasNormal = (normals: Float32Array, k: number): boolean =>
   normals[3 * k] !== 0 || normals[3 * k + 1] !== 0 || normals[3 * k + 2] !== 0;
 
-function sharedAlbedo(tex: Image, normals: Float32Array, coverage: Uint8Array, sh: ArrayLike<number>, opts: AlbedoOptions): Image {
+function sharedAlbedo(tex: Image, normals: Float32Array, coverage: Uint8Array, sh: ArrayLike<number>, opts: AlbedoOptions, blocked?: Float32Array): Image {
   const { width: W, height: H, channels: C } = tex;
   const n = W * H;
   const [w0, w1, w2] = opts.lumaWeights;
@@ -186,7 +211,8 @@ function sharedAlbedo(tex: Image, normals: Float32Array, coverage: Uint8Array, s
   for (let k = 0; k < n; k++) {
     if (coverage[k] === 0 || !hasNormal(normals, k)) continue;
     const x = normals[3 * k]!, y = normals[3 * k + 1]!, z = normals[3 * k + 2]!;
-    const s = w0 * evalSH(sh, 0, x, y, z) + w1 * evalSH(sh, 1, x, y, z) + w2 * evalSH(sh, 2, x, y, z);
+    let s = w0 * evalSH(sh, 0, x, y, z) + w1 * evalSH(sh, 1, x, y, z) + w2 * evalSH(sh, 2, x, y, z);
+    if (blocked) s -= w0 * blocked[3 * k]! + w1 * blocked[3 * k + 1]! + w2 * blocked[3 * k + 2]!;
     S[k] = s;
     mean += s; count++;
   }
@@ -207,7 +233,8 @@ function sharedAlbedo(tex: Image, normals: Float32Array, coverage: Uint8Array, s
     // Light colour at the smooth normal, bounded, luminance 1.
     if (beta > 0 && hasNormal(cn, k)) {
       const x = cn[3 * k]!, y = cn[3 * k + 1]!, z = cn[3 * k + 2]!;
-      const s0 = evalSH(sh, 0, x, y, z), s1 = evalSH(sh, 1, x, y, z), s2 = evalSH(sh, 2, x, y, z);
+      let s0 = evalSH(sh, 0, x, y, z), s1 = evalSH(sh, 1, x, y, z), s2 = evalSH(sh, 2, x, y, z);
+      if (blocked) { s0 -= blocked[3 * k]!; s1 -= blocked[3 * k + 1]!; s2 -= blocked[3 * k + 2]!; }
       const L = w0 * s0 + w1 * s1 + w2 * s2 + G;
       k3[0] = boundRatio((s0 + G) / L, bLo, bUp); k3[1] = boundRatio((s1 + G) / L, bLo, bUp); k3[2] = boundRatio((s2 + G) / L, bLo, bUp);
       const norm = w0 * k3[0]! + w1 * k3[1]! + w2 * k3[2]!;
@@ -269,7 +296,7 @@ function boundRatio(r: number, lo: number, up: number): number {
   return r > up ? up : r > lo ? r : lo;
 }
 
-function perChannelAlbedo(tex: Image, normals: Float32Array, coverage: Uint8Array, sh: ArrayLike<number>, opts: AlbedoOptions): Image {
+function perChannelAlbedo(tex: Image, normals: Float32Array, coverage: Uint8Array, sh: ArrayLike<number>, opts: AlbedoOptions, blocked?: Float32Array): Image {
   const { width: W, height: H, channels: C } = tex;
   const n = W * H;
   const valid = (k: number): boolean => coverage[k] !== 0 && hasNormal(normals, k);
@@ -281,7 +308,7 @@ function perChannelAlbedo(tex: Image, normals: Float32Array, coverage: Uint8Arra
     if (!valid(k)) continue;
     const x = normals[3 * k]!, y = normals[3 * k + 1]!, z = normals[3 * k + 2]!;
     for (let c = 0; c < 3; c++) {
-      const s = evalSH(sh, c, x, y, z);
+      const s = evalSH(sh, c, x, y, z) - (blocked ? blocked[3 * k + c]! : 0);
       shading[3 * k + c] = s;
       mean[c]! += s;
     }

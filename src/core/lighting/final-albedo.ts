@@ -3,6 +3,7 @@ import type { Image } from '../types.js';
 import type { UVGeometry } from '../unwrap/uv-geometry.js';
 import { computeAlbedo } from './albedo.js';
 import { LIGHTNESS_EQUALIZE_DEFAULTS, equalizeLightness } from './lightness-equalize.js';
+import type { OcclusionField } from './visibility.js';
 
 /** The texture at texture resolution (linear) and its UV geometry. */
 export interface AlbedoTexture {
@@ -14,7 +15,8 @@ export interface AlbedoTexture {
  * The final albedo (a job of the `mesh` stage): the texture divided by the DETAILED shading, at
  * texture resolution; the light's colour comes from the smooth proxy normals (shared shading,
  * bounded light colour). `normals` are the detailed normals at the detail resolution `D`
- * (resampled to the texture's size when it differs). Then the smooth lightness the shading model
+ * (resampled to the texture's size when it differs); `equalize.occlusion`, the proxy's visibility
+ * the lighting was fitted with, subtracts the light the proxy blocks from the shading. Then the smooth lightness the shading model
  * cannot explain (cast shadows, occlusion) is equalised with {@link equalizeLightness}: σ of
  * {@link LIGHTNESS_EQUALIZE_DEFAULTS}, `equalize.strength` (`albedoEqualize`; 0 = off, default
  * that of LIGHTNESS_EQUALIZE_DEFAULTS), the low-pass weighted by `equalize.skin` (the skin mask at
@@ -23,10 +25,10 @@ export interface AlbedoTexture {
  * @example
  * const { linear, srgb } = finalAlbedo({ texLinear, geom: tex.geom }, detail.normals, D, lighting.coefficients, { strength: 0.8, skin });
  */
-export function finalAlbedo(texture: AlbedoTexture, normals: Float32Array, D: number, sh: ArrayLike<number>, equalize: { strength?: number; skin?: ArrayLike<number> } = {}): { linear: Image; srgb: Image } {
+export function finalAlbedo(texture: AlbedoTexture, normals: Float32Array, D: number, sh: ArrayLike<number>, equalize: { strength?: number; skin?: ArrayLike<number>; occlusion?: OcclusionField | undefined } = {}): { linear: Image; srgb: Image } {
   const T = texture.texLinear.width;
   const n = T === D ? normals : resampleNormals(normals, D, T);
-  const divided = computeAlbedo(texture.texLinear, n, texture.geom.coverage, sh, { chromaNormals: texture.geom.normal });
+  const divided = computeAlbedo(texture.texLinear, n, texture.geom.coverage, sh, { chromaNormals: texture.geom.normal, ...(equalize.occlusion ? { occlusion: equalize.occlusion } : {}) });
   const strength = equalize.strength ?? LIGHTNESS_EQUALIZE_DEFAULTS.strength;
   const weights = LIGHTNESS_EQUALIZE_DEFAULTS.weights === 'skin' ? equalize.skin : undefined;
   const linear = strength > 0

@@ -49,6 +49,7 @@ import type { UVGeometry } from '../unwrap/uv-geometry.js';
 import { SH_C1, evalSH, shBasis } from './sh.js';
 import { assignDefaults } from '../options.js';
 import { choleskyFactor, choleskySolve } from '../numeric/index.js';
+import { sampleGrid, type OcclusionField } from './visibility.js';
 
 /** Robust loss of the IRLS: Tukey's biweight (redescending), Huber, or plain least squares. @public */
 export type RobustLoss = 'tukey' | 'huber' | 'none';
@@ -98,6 +99,12 @@ export interface FitLightingOptions {
   inlierThreshold: number;
   /** With fewer usable texels than this, the fit falls back to uniform shading (`degenerate: true`). */
   minTexels: number;
+  /**
+   * Visibility of the proxy ({@link computeOcclusion}): each texel's basis row becomes its
+   * shadowed transfer `Y(n) − B` instead of `Y(n)`, so the fitted light explains the cast shadows
+   * and occlusion instead of absorbing them. Absent: the plain SH of the normal.
+   */
+  occlusion?: OcclusionField;
 }
 
 /** Defaults of {@link FitLightingOptions}. */
@@ -179,7 +186,9 @@ export function fitLighting(
   let Y = new Float64Array(cap * 9);
   let I = new Float64Array(cap * 3);
   let w = new Float64Array(cap);
-  const b = new Float64Array(9);
+  const b = new Float64Array(9), bl9 = new Float64Array(9);
+  const occ = opts.occlusion;
+  if (occ && occ.blocked.length !== 9 * occ.size * occ.size) throw invalid('occlusion.blocked', `length ${9 * occ.size * occ.size}`, occ.blocked.length);
   const C = textureLinear.channels, tex = textureLinear.data, nrm = geom.normal;
   let N = 0;
   for (let j = off; j < H; j += stride) {
@@ -194,6 +203,10 @@ export function fitLighting(
       if (!(Number.isFinite(r) && Number.isFinite(g) && Number.isFinite(bl))) continue;
       nx /= len; ny /= len; nz /= len;
       shBasis(nx, ny, nz, b);
+      if (occ) {
+        sampleGrid(occ, occ.blocked, 9, i, j, W, H, bl9);
+        for (let q = 0; q < 9; q++) b[q] = b[q]! - bl9[q]!;
+      }
       for (let q = 0; q < 9; q++) Y[N * 9 + q] = b[q]!;
       I[N * 3] = r; I[N * 3 + 1] = g; I[N * 3 + 2] = bl;
       w[N] = wk;

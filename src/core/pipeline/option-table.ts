@@ -166,6 +166,13 @@ export const OPTION_TABLE = Object.freeze({
     name: 'meshLevels', group: 'reconstruct', type: 'integer', min: 1, max: 5, default: 4,
     description: 'Loop subdivision levels of the exported detailed mesh, at least `proxyLevels` (the face mesh: 4 → 113k vertices; ICT: 2)',
   },
+  albedoShadows: {
+    // The proxy's visibility in the lighting fit and the albedo division (OCCLUSION_DEFAULTS). 1 since bench:albedo's
+    // renders have cast shadows and occlusion: best on their tuning half (ΔE > 10 8.40 → 7.96 %; held out 7.94 → 7.51 %;
+    // bench/results/albedo-visibility.json); on shadow-free renders 0 was (6.65 vs 6.84 %; albedo-visibility-shadow-free.json).
+    name: 'albedoShadows', group: 'reconstruct', type: 'number', min: 0, max: 1, default: 1,
+    description: 'share (0–1) of the proxy\'s own cast shadows and occlusion (its SH visibility transfer) modelled by the lighting fit and the albedo division (0 = the shading of the normal alone)',
+  },
   interocularMm: {
     name: 'interocularMm', group: 'reconstruct', type: 'number', min: 40, max: 90, unit: 'mm', default: 63,
     description: 'anthropometric prior: distance between the eye centres in mm (63, the adult mean interpupillary distance)',

@@ -72,7 +72,8 @@ export async function reconstructFace(
   const proxy = await stage('proxy', () => buildProxy(topo, fit.positions, options.proxyLevels));
   const tex = await stage('unwrap', () => unwrapFace(image, camera, proxy, T));
   const det = D === T ? tex : await stage('unwrap', () => unwrapFace(image, camera, proxy, D));
-  const light = await stage('lighting', () => fitFaceLighting(det.texture, det.confidence.data, det.geom, topo));
+  const shadows = options.albedoShadows > 0 ? { occluder: { positions: fit.positions, indices: topo.indices }, strength: options.albedoShadows } : undefined;
+  const light = await stage('lighting', () => fitFaceLighting(det.texture, det.confidence.data, det.geom, topo, shadows));
   const detailInput: DetailInput = { geom: det.geom, texture: light.texLinear, confidence: det.confidence.data, sh: light.lighting.coefficients, flatMask: light.flatMask };
   const detail = await stage('detail', () => synthesizeDetail(detailInput, { method, strength: options.detailStrength, sfs: options.sfs }, input.detailNetwork));
 
@@ -84,6 +85,7 @@ export async function reconstructFace(
     const albedo = finalAlbedo({ texLinear: textureLinear, geom: tex.geom }, detail.normals, D, light.lighting.coefficients, {
       strength: options.albedoEqualize,
       skin: T === D ? light.skin : options.albedoEqualize > 0 ? buildSkinMask(T, T, topo.uvs, topo.regions, tex.geom.coverage) : undefined,
+      occlusion: light.occlusion,
     });
     const { extras, headTexture } = completeHead(model, fit, { smooth, detailed, levels: options.meshLevels }, {
       albedoLinear: albedo.linear, textureLinear, coverage: tex.geom.coverage, image, landmarks: analysis.landmarks,

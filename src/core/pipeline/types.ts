@@ -40,6 +40,11 @@ export interface ReconstructOptions {
    * `equalizeLightness`); 0 = off. Default 0.8 (chosen on `npm run bench:albedo -- --equalize`).
    */
   albedoEqualize: number;
+  /**
+   * Share (0–1) of the proxy's own visibility (cast shadows, occlusion: `computeOcclusion`)
+   * modelled by the lighting fit and the albedo division; 0 = the SH of the normal alone.
+   */
+  albedoShadows: number;
   /** Reconstruct every face (largest first) instead of the largest only. Default false. */
   allFaces: boolean;
   /** Loop subdivision levels of the proxy used for unwrapping (468 → ~29k vertices at 3). Default 3. */

@@ -1,7 +1,9 @@
 import { createImage, linearToSrgb, sampleUV } from '../image/image.js';
 import { evalSH } from '../lighting/sh.js';
+import { pointOcclusion } from '../lighting/visibility.js';
 import { rasterizeTriangles } from '../raster/rasterize.js';
 import type { Camera, Image, Mesh } from '../types.js';
+import { shadowMap, type ShadowMap } from './shadow-map.js';
 
 /** Lighting of {@link renderMesh}: SH shading (see lighting/sh.ts) or one directional light. */
 export type RenderLighting =
@@ -16,8 +18,62 @@ export type RenderLighting =
       ambient?: number;
     };
 
+/**
+ * Visibility of the lights in {@link renderMesh}: cast shadows of key lights (a shadow map of the
+ * rendered mesh along each, looked up per pixel) and ambient occlusion of the rest of the lighting
+ * (per vertex, the cosine-weighted visible fraction of the mesh against itself).
+ *
+ * Shading with visibility (per colour channel; V_k the key's visibility at the pixel, 0–1, AO the
+ * ambient occlusion):
+ * - `directional` lighting: `c · (max(0, n·d) · V + ambient · AO)`;
+ * - `sh` lighting: `s(n) − Σ_k (1 − V_k) · max(0, s_k(n)) − (1 − AO) · (s(n) − Σ_k s_k(n))`, where
+ *   `s` is the SH shading of `lighting.coefficients` and `s_k` that of key k's `coefficients` (its
+ *   share of them; the rest is the environment, which AO scales).
+ * Unoccluded points (V = AO = 1) shade exactly as without `shadows`. The specular lobe is scaled
+ * by the visibility along its own direction.
+ */
+export interface RenderShadows {
+  /**
+   * Lights that cast shadows. With `directional` lighting, omit it (the light itself casts the
+   * shadow) or give one key without `coefficients`. With `sh` lighting, each key's `coefficients`
+   * (27, the sh.ts layout) is its part of `lighting.coefficients`.
+   * @example [{ direction: [0.9, -0.25, -0.35], coefficients: directionalSH(0.9, -0.25, -0.35, [1, 1, 1]) }]
+   */
+  keys?: Array<{ direction: [number, number, number]; coefficients?: ArrayLike<number> }>;
+  /**
+   * Ambient occlusion per vertex (0–1, e.g. {@link meshAmbientOcclusion}, which is pose-invariant
+   * for a rigid mesh, so it can be computed once), `true` to compute it here with the defaults, or
+   * `false` for none. Default true.
+   */
+  ambientOcclusion?: boolean | Float32Array;
+  /** Shadow-map side, px, over the mesh's extent across the light. Default 2048. */
+  mapSize?: number;
+  /** Receiver offset along its (interpolated) normal and depth bias, in shadow-map pixels (acne guard). Default 1.5, 1. */
+  normalOffsetPx?: number;
+  biasPx?: number;
+}
+
+/** Defaults of {@link RenderShadows}. */
+export const RENDER_SHADOWS_DEFAULTS = Object.freeze({ mapSize: 2048, normalOffsetPx: 1.5, biasPx: 1 });
+
+/**
+ * Ambient occlusion of a mesh against itself, per vertex: the cosine-weighted fraction of the
+ * hemisphere about the vertex normal from which the rest of the mesh is not seen (1 = open), from
+ * `directions` shadow maps over a Fibonacci sphere (see lighting/visibility.ts `pointOcclusion`).
+ * Needs `mesh.normals`. Directions through the mesh's open boundary (a neck, a mask's back) count
+ * as open.
+ *
+ * @example const ao = meshAmbientOcclusion(scan.mesh); // then renderMesh(..., { shadows: { ambientOcclusion: ao } })
+ */
+export function meshAmbientOcclusion(mesh: Mesh, options: { directions?: number; mapSize?: number } = {}): Float32Array {
+  if (!mesh.normals) throw new Error('meshAmbientOcclusion: mesh.normals required');
+  return pointOcclusion(mesh, mesh.positions, mesh.normals, { directions: options.directions ?? 256, mapSize: options.mapSize ?? 512 }).visibility;
+}
+
 export interface RenderOptions {
   lighting: RenderLighting;
+  /** Cast shadows and ambient occlusion (see {@link RenderShadows}); default none (every light reaches every point). */
+  shadows?: RenderShadows;
   /** Albedo texture (sRGB RGB, sampled at the mesh UVs); default uniform `albedoColor`. */
   albedo?: Image;
   /** Uniform albedo (linear RGB) when no texture is given. Default clay [0.62, 0.58, 0.55]. */
@@ -62,7 +118,8 @@ export interface RenderResult {
 /**
  * Deterministic CPU renderer: z-buffered rasterization of a triangle mesh given in the camera
  * frame (OpenCV axes, mm), perspective-correct interpolation of normals/UVs, then deferred shading
- * (albedo × lighting [+ specular]). Used by the gallery and the accuracy benchmark.
+ * (albedo × lighting [+ specular]), optionally with cast shadows and ambient occlusion
+ * (`shadows`). Used by the gallery and the accuracy and albedo benchmarks.
  *
  * @example
  * const r = renderMesh(mesh, camera, { lighting: { type: 'directional', direction: [-1, 0, -0.3] } });
@@ -115,6 +172,8 @@ export function renderMesh(mesh: Mesh, camera: Camera, options: RenderOptions): 
     lc = L.color ?? [1, 1, 1];
     amb = L.ambient ?? 0.08;
   }
+  const vis = options.shadows ? prepareShadows(mesh, options) : undefined;
+  const keyVis = new Float64Array(vis?.keys.length ?? 0);
   for (let p = 0; p < W * H; p++) {
     const t = triangle[p]!;
     if (t < 0) {
@@ -150,6 +209,22 @@ export function renderMesh(mesh: Mesh, camera: Camera, options: RenderOptions): 
       nl = Math.hypot(px, py, pz) || 1;
       nx = px / nl; ny = py / nl; nz = pz / nl;
     }
+    let ao = 1, specVis = 1;
+    if (vis) {
+      // The point on the triangle and its interpolated (pre-normal-map) normal, for the shadow lookups.
+      const px = P[3 * a]! * w0 + P[3 * b]! * w1 + P[3 * c3]! * w2;
+      const py = P[3 * a + 1]! * w0 + P[3 * b + 1]! * w1 + P[3 * c3 + 1]! * w2;
+      const pz = P[3 * a + 2]! * w0 + P[3 * b + 2]! * w1 + P[3 * c3 + 2]! * w2;
+      const gx = w0 * N[3 * a]! + w1 * N[3 * b]! + w2 * N[3 * c3]!, gy = w0 * N[3 * a + 1]! + w1 * N[3 * b + 1]! + w2 * N[3 * c3 + 1]!, gz = w0 * N[3 * a + 2]! + w1 * N[3 * b + 2]! + w2 * N[3 * c3 + 2]!;
+      const gl = Math.hypot(gx, gy, gz) || 1;
+      const lit = (sm: ShadowMap): number => {
+        const off = vis.normalOffsetPx * sm.pixelMm / gl;
+        return sm.lit(px + off * gx, py + off * gy, pz + off * gz, vis.biasPx * sm.pixelMm);
+      };
+      for (let k = 0; k < vis.keys.length; k++) keyVis[k] = lit(vis.keys[k]!.map);
+      if (vis.specular) specVis = vis.specular.key >= 0 ? keyVis[vis.specular.key]! : lit(vis.specular.map!);
+      if (vis.ao) ao = w0 * vis.ao[a]! + w1 * vis.ao[b]! + w2 * vis.ao[c3]!;
+    }
     normal[3 * p] = nx; normal[3 * p + 1] = ny; normal[3 * p + 2] = nz;
     if (options.albedo && UV) {
       sampleUV(options.albedo, u, v, alb);
@@ -171,21 +246,80 @@ export function renderMesh(mesh: Mesh, camera: Camera, options: RenderOptions): 
       const hl = Math.hypot(hx, hy, hz) || 1;
       hx /= hl; hy /= hl; hz /= hl;
       const ndh = Math.max(0, nx * hx + ny * hy + nz * hz);
-      spec = options.specular.intensity * Math.pow(ndh, options.specular.exponent);
+      spec = options.specular.intensity * Math.pow(ndh, options.specular.exponent) * specVis;
       if (options.specularMap && UV) {
         sampleUV(options.specularMap, u, v, sm);
         spec *= sm[0]!;
       }
     }
     for (let c = 0; c < 3; c++) {
-      const shade = L.type === 'sh'
-        ? evalSH(L.coefficients, c, nx, ny, nz)
-        : lc[c]! * (Math.max(0, nx * ld[0]! + ny * ld[1]! + nz * ld[2]!) + amb);
+      let shade: number;
+      if (L.type === 'sh') {
+        shade = evalSH(L.coefficients, c, nx, ny, nz);
+        if (vis) {
+          // Subtract the blocked part of each key and the occluded share of the environment.
+          let keys = 0, blocked = 0;
+          for (let k = 0; k < vis.keys.length; k++) {
+            const sk = evalSH(vis.keys[k]!.coefficients!, c, nx, ny, nz);
+            keys += sk;
+            blocked += (1 - keyVis[k]!) * Math.max(0, sk);
+          }
+          shade -= blocked + (1 - ao) * (shade - keys);
+        }
+      } else {
+        const v = vis ? keyVis[0]! : 1;
+        shade = lc[c]! * (Math.max(0, nx * ld[0]! + ny * ld[1]! + nz * ld[2]!) * v + amb * ao);
+      }
       const lin = alb[c]! * Math.max(0, shade) + spec;
       out.data[3 * p + c] = srgb ? linearToSrgb(lin) : lin;
     }
   }
   return { image: out, normal, depth, triangle, barycentric: bary };
+}
+
+interface PreparedShadows {
+  keys: Array<{ map: ShadowMap; coefficients?: ArrayLike<number> }>;
+  /** The specular lobe's visibility: a key's (index) or its own map (key −1). */
+  specular?: { key: number; map?: ShadowMap };
+  ao?: Float32Array;
+  normalOffsetPx: number;
+  biasPx: number;
+}
+
+/** Shadow maps of the keys (and of the specular direction when no key shares it) and the per-vertex AO. */
+function prepareShadows(mesh: Mesh, options: RenderOptions): PreparedShadows {
+  const S = options.shadows!, L = options.lighting, nv = mesh.positions.length / 3;
+  const size = S.mapSize ?? RENDER_SHADOWS_DEFAULTS.mapSize;
+  if (!(Number.isInteger(size) && size >= 8)) throw new RangeError(`renderMesh: shadows.mapSize must be an integer ≥ 8, got ${size}`);
+  const unit = (d: readonly number[]): [number, number, number] => { const l = Math.hypot(d[0]!, d[1]!, d[2]!) || 1; return [d[0]! / l, d[1]! / l, d[2]! / l]; };
+  let keys: Array<{ direction: [number, number, number]; coefficients?: ArrayLike<number> }>;
+  if (L.type === 'directional') {
+    if (S.keys?.length) throw new RangeError('renderMesh: shadows.keys must be omitted with directional lighting (the light itself casts the shadow)');
+    keys = [{ direction: L.direction }];
+  } else {
+    keys = S.keys ?? [];
+    keys.forEach((k, i) => {
+      if (k.coefficients?.length !== 27) throw new RangeError(`renderMesh: shadows.keys[${i}].coefficients must hold 27 values (the key's share of the SH lighting), got ${k.coefficients?.length ?? 'none'}`);
+    });
+  }
+  const prepared: PreparedShadows = {
+    keys: keys.map((k) => ({ map: shadowMap([mesh], unit(k.direction), size), ...(k.coefficients ? { coefficients: k.coefficients } : {}) })),
+    normalOffsetPx: S.normalOffsetPx ?? RENDER_SHADOWS_DEFAULTS.normalOffsetPx,
+    biasPx: S.biasPx ?? RENDER_SHADOWS_DEFAULTS.biasPx,
+  };
+  if (options.specular) {
+    const sd = unit(options.specular.direction);
+    const key = keys.findIndex((k) => { const d = unit(k.direction); return d[0] * sd[0] + d[1] * sd[1] + d[2] * sd[2] > 1 - 1e-9; });
+    prepared.specular = key >= 0 ? { key } : { key: -1, map: shadowMap([mesh], sd, size) };
+  }
+  const ao = S.ambientOcclusion ?? true;
+  if (ao instanceof Float32Array) {
+    if (ao.length !== nv) throw new RangeError(`renderMesh: shadows.ambientOcclusion needs ${nv} values (1 per vertex), got ${ao.length}`);
+    prepared.ao = ao;
+  } else if (ao) {
+    prepared.ao = meshAmbientOcclusion(mesh);
+  }
+  return prepared;
 }
 
 function srgbInv(c: number): number {

@@ -26,11 +26,11 @@ import { maskedGaussianBlur } from '../eval/angular-error.js';
 import { linearToSrgb } from '../image/image.js';
 import { evalSH } from '../lighting/sh.js';
 import { displaceMesh } from '../mesh/displace.js';
-import { rasterizeTriangles } from '../raster/rasterize.js';
 import type { Camera, Image, Mesh } from '../types.js';
 import { rasterizeUV } from '../unwrap/rasterize-uv.js';
 import { detailedNormals, heightfieldOcclusion, heightfieldShadow, type TexelFrame } from './heightfield.js';
 import { renderMesh } from './render-mesh.js';
+import { shadowMap } from './shadow-map.js';
 
 /** A light of {@link renderSkin}. Directions are camera-frame, pointing toward the light. */
 export type SkinLight =
@@ -280,49 +280,6 @@ function coneDirections(d: [number, number, number], radiusDeg: number, n: numbe
     out.push(norm3([c * z[0] + s * (Math.cos(ph) * e1[0] + Math.sin(ph) * e2[0]), c * z[1] + s * (Math.cos(ph) * e1[1] + Math.sin(ph) * e2[1]), c * z[2] + s * (Math.cos(ph) * e1[2] + Math.sin(ph) * e2[2])]));
   }
   return out;
-}
-
-/** Orthographic depth map along a light direction over some meshes: `lit(p)` = 1 when nothing is nearer the light (with a bias, mm). */
-function shadowMap(meshes: Mesh[], d: [number, number, number], size: number): { lit: (x: number, y: number, z: number, bias: number) => number } {
-  const a: [number, number, number] = Math.abs(d[0]) < 0.9 ? [1, 0, 0] : [0, 1, 0];
-  const e1 = norm3(cross3(d, a)), e2 = cross3(d, e1);
-  let lo1 = Infinity, hi1 = -Infinity, lo2 = Infinity, hi2 = -Infinity;
-  for (const m of meshes) for (let i = 0; i < m.positions.length; i += 3) {
-    const u = e1[0] * m.positions[i]! + e1[1] * m.positions[i + 1]! + e1[2] * m.positions[i + 2]!, v = e2[0] * m.positions[i]! + e2[1] * m.positions[i + 1]! + e2[2] * m.positions[i + 2]!;
-    lo1 = Math.min(lo1, u); hi1 = Math.max(hi1, u); lo2 = Math.min(lo2, v); hi2 = Math.max(hi2, v);
-  }
-  const sc = (size - 2) / Math.max(hi1 - lo1, hi2 - lo2, 1e-6);
-  const depth = new Float32Array(size * size).fill(-Infinity);
-  for (const m of meshes) {
-    const n = m.positions.length / 3;
-    const xy = new Float64Array(2 * n), h = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const x = m.positions[3 * i]!, y = m.positions[3 * i + 1]!, z = m.positions[3 * i + 2]!;
-      xy[2 * i] = 1 + (e1[0] * x + e1[1] * y + e1[2] * z - lo1) * sc; xy[2 * i + 1] = 1 + (e2[0] * x + e2[1] * y + e2[2] * z - lo2) * sc;
-      h[i] = d[0] * x + d[1] * y + d[2] * z;
-    }
-    const I = m.indices;
-    rasterizeTriangles(size, size, xy, I, (x, y, t, b0, b1, b2) => {
-      const v = b0 * h[I[3 * t]!]! + b1 * h[I[3 * t + 1]!]! + b2 * h[I[3 * t + 2]!]!;
-      const k = y * size + x;
-      if (v > depth[k]!) depth[k] = v;
-    });
-  }
-  return {
-    lit: (x, y, z, bias) => {
-      const fx = 1 + (e1[0] * x + e1[1] * y + e1[2] * z - lo1) * sc - 0.5, fy = 1 + (e2[0] * x + e2[1] * y + e2[2] * z - lo2) * sc - 0.5;
-      const h = d[0] * x + d[1] * y + d[2] * z;
-      // 2×2 percentage-closer filter.
-      const x0 = Math.floor(fx), y0 = Math.floor(fy), ax = fx - x0, ay = fy - y0;
-      let lit = 0;
-      for (const [i, j, w] of [[0, 0, (1 - ax) * (1 - ay)], [1, 0, ax * (1 - ay)], [0, 1, (1 - ax) * ay], [1, 1, ax * ay]] as const) {
-        const X = x0 + i, Y = y0 + j;
-        const dd = X >= 0 && Y >= 0 && X < size && Y < size ? depth[Y * size + X]! : -Infinity;
-        if (h + bias >= dd) lit += w;
-      }
-      return lit;
-    },
-  };
 }
 
 /** Texture-space diffusion of an RGB irradiance: (1 − w)E + w·G_σc(E) per channel, σ in mm. */
