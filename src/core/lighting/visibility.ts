@@ -18,10 +18,10 @@
  * unshadowed part: `s_c = L_c·Y(n_detailed) − L_c·B(n_proxy)` (additive, so no division by a
  * small proxy shading; with no occlusion it is the old shading exactly).
  *
- * Visibility is from `directions` orthographic depth maps ("shadow maps") of the occluder mesh
- * (the fitted base mesh: a few hundred to a few thousand triangles) rasterised with the project's
- * rasteriser, one per direction of a Fibonacci sphere, each looked up with a 2×2 percentage-closer
- * filter after offsetting the receiver along its normal (acne guard). Receivers are the texels of
+ * Visibility is from `directions` orthographic depth maps ("shadow maps", render/shadow-map.ts)
+ * of the occluder mesh (the fitted base mesh: a few hundred to a few thousand triangles), one per
+ * direction of a Fibonacci sphere, all framed on the occluder's bounding sphere, each looked up
+ * with a 2×2 percentage-closer filter after offsetting the receiver along its normal (acne guard). Receivers are the texels of
  * a coarse UV grid (`gridSize`², the covered texels' mean position and normal per cell); the
  * pipeline samples the grid bilinearly at full resolution.
  *
@@ -31,7 +31,7 @@
  */
 import { FaceDetailError } from '../errors.js';
 import { assignDefaults } from '../options.js';
-import { rasterizeTriangles } from '../raster/rasterize.js';
+import { boundingSphere, shadowMap } from '../render/shadow-map.js';
 import type { UVGeometry } from '../unwrap/uv-geometry.js';
 import { shBasis } from './sh.js';
 
@@ -112,16 +112,6 @@ function fibonacciSphere(n: number): Float64Array {
   return out;
 }
 
-/** An orthographic depth map along a direction: the largest `p·ω` of the mesh per pixel. */
-interface ShadowMap {
-  /** Direction the light comes FROM (unit). */
-  w: [number, number, number];
-  u: [number, number, number];
-  v: [number, number, number];
-  /** max p·ω per pixel (−Infinity where empty). */
-  depth: Float32Array;
-}
-
 /** Receivers: points and unit normals (xyz), count n. */
 interface Receivers {
   position: Float64Array;
@@ -136,46 +126,16 @@ interface Receivers {
 function blockedTransfer(occ: OccluderMesh, rec: Receivers, opts: OcclusionOptions): { blocked: Float32Array; visibility: Float32Array } {
   const K = opts.directions, R = opts.mapSize;
   const dirs = fibonacciSphere(K);
-  const P = occ.positions, nv = Math.floor(P.length / 3);
-  // Bounding sphere (box centre, largest distance) of the occluder.
-  let x0 = Infinity, y0 = Infinity, z0 = Infinity, x1 = -Infinity, y1 = -Infinity, z1 = -Infinity;
-  for (let i = 0; i < nv; i++) {
-    const x = P[3 * i]!, y = P[3 * i + 1]!, z = P[3 * i + 2]!;
-    if (x < x0) x0 = x; if (x > x1) x1 = x;
-    if (y < y0) y0 = y; if (y > y1) y1 = y;
-    if (z < z0) z0 = z; if (z > z1) z1 = z;
-  }
-  const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, cz = (z0 + z1) / 2;
-  let rad = 0;
-  for (let i = 0; i < nv; i++) rad = Math.max(rad, Math.hypot(P[3 * i]! - cx, P[3 * i + 1]! - cy, P[3 * i + 2]! - cz));
-  rad = rad * 1.02 + 1e-6;
-  const px = (2 * rad) / R; // mm per shadow-map pixel
-  const toPix = R / (2 * rad);
-  const xy = new Float64Array(2 * nv), dep = new Float64Array(nv);
+  // One frame (the occluder's bounding sphere) for every direction, so every map has the same pixel.
+  const sphere = boundingSphere([occ]), depth = new Float32Array(R * R);
   const blocked = new Float32Array(9 * rec.count);
   const cosVis = new Float64Array(rec.count), cosAll = new Float64Array(rec.count);
   const yb = new Float64Array(9);
   const quad = (4 * Math.PI) / K;
-  const offset = opts.normalOffsetPx * px, bias = opts.biasPx * px;
-  const sm: ShadowMap = { w: [0, 0, 0], u: [0, 0, 0], v: [0, 0, 0], depth: new Float32Array(R * R) };
-  const I = occ.indices;
   for (let j = 0; j < K; j++) {
     const wx = dirs[3 * j]!, wy = dirs[3 * j + 1]!, wz = dirs[3 * j + 2]!;
-    orthonormalBasis(wx, wy, wz, sm);
-    const [ux, uy, uz] = sm.u, [vx, vy, vz] = sm.v;
-    for (let i = 0; i < nv; i++) {
-      const x = P[3 * i]! - cx, y = P[3 * i + 1]! - cy, z = P[3 * i + 2]! - cz;
-      xy[2 * i] = (x * ux + y * uy + z * uz + rad) * toPix;
-      xy[2 * i + 1] = (x * vx + y * vy + z * vz + rad) * toPix;
-      dep[i] = x * wx + y * wy + z * wz;
-    }
-    const D = sm.depth;
-    D.fill(-Infinity);
-    rasterizeTriangles(R, R, xy, I, (x, y, t, b0, b1, b2) => {
-      const d = b0 * dep[I[3 * t]!]! + b1 * dep[I[3 * t + 1]!]! + b2 * dep[I[3 * t + 2]!]!;
-      const k = y * R + x;
-      if (d > D[k]!) D[k] = d;
-    });
+    const sm = shadowMap([occ], [wx, wy, wz], R, { sphere, depth });
+    const offset = opts.normalOffsetPx * sm.pixelMm, bias = opts.biasPx * sm.pixelMm;
     shBasis(wx, wy, wz, yb);
     for (let q = 0; q < 9; q++) yb[q] = (yb[q]! * quad) / A_BAND[BAND_OF[q]!]!;
     for (let r = 0; r < rec.count; r++) {
@@ -183,10 +143,9 @@ function blockedTransfer(occ: OccluderMesh, rec: Receivers, opts: OcclusionOptio
       const cos = nx * wx + ny * wy + nz * wz;
       if (!(cos > 0)) continue;
       cosAll[r]! += cos;
-      const x = rec.position[3 * r]! - cx + offset * nx, y = rec.position[3 * r + 1]! - cy + offset * ny, z = rec.position[3 * r + 2]! - cz + offset * nz;
-      const occluded = shadowTest(D, R, (x * ux + y * uy + z * uz + rad) * toPix, (x * vx + y * vy + z * vz + rad) * toPix, x * wx + y * wy + z * wz + bias);
+      const occluded = 1 - sm.lit(rec.position[3 * r]! + offset * nx, rec.position[3 * r + 1]! + offset * ny, rec.position[3 * r + 2]! + offset * nz, bias);
       cosVis[r]! += cos * (1 - occluded);
-      if (occluded === 0) continue;
+      if (!(occluded > 0)) continue;
       const f = occluded * cos, o = 9 * r;
       for (let q = 0; q < 9; q++) blocked[o + q]! += f * yb[q]!;
     }
@@ -194,40 +153,6 @@ function blockedTransfer(occ: OccluderMesh, rec: Receivers, opts: OcclusionOptio
   const visibility = new Float32Array(rec.count);
   for (let r = 0; r < rec.count; r++) visibility[r] = cosAll[r]! > 0 ? cosVis[r]! / cosAll[r]! : 1;
   return { blocked, visibility };
-}
-
-/**
- * Fraction (0..1) of the 2×2 nearest shadow-map pixels, bilinearly weighted, whose surface lies
- * above `d` (toward the light): 0 lit, 1 occluded. Pixel centres at +0.5.
- */
-function shadowTest(D: Float32Array, R: number, sx: number, sy: number, d: number): number {
-  const fx = sx - 0.5, fy = sy - 0.5;
-  const ix = Math.floor(fx), iy = Math.floor(fy);
-  const ax = fx - ix, ay = fy - iy;
-  let s = 0;
-  for (let dy = 0; dy < 2; dy++) {
-    const yy = iy + dy;
-    if (yy < 0 || yy >= R) continue;
-    const wy = dy === 0 ? 1 - ay : ay;
-    for (let dx = 0; dx < 2; dx++) {
-      const xx = ix + dx;
-      if (xx < 0 || xx >= R) continue;
-      if (D[yy * R + xx]! > d) s += wy * (dx === 0 ? 1 - ax : ax);
-    }
-  }
-  return s;
-}
-
-/** Two unit vectors completing the unit w into a right-handed orthonormal frame (written to sm.u, sm.v, sm.w). */
-function orthonormalBasis(wx: number, wy: number, wz: number, sm: ShadowMap): void {
-  // Pick the axis least aligned with w.
-  const ax = Math.abs(wx) < 0.9 ? 1 : 0, ay = ax === 1 ? 0 : 1;
-  let ux = ay * wz, uy = -ax * wz, uz = ax * wy - ay * wx; // (ax, ay, 0) × w
-  const l = Math.hypot(ux, uy, uz);
-  ux /= l; uy /= l; uz /= l;
-  sm.w[0] = wx; sm.w[1] = wy; sm.w[2] = wz;
-  sm.u[0] = ux; sm.u[1] = uy; sm.u[2] = uz;
-  sm.v[0] = wy * uz - wz * uy; sm.v[1] = wz * ux - wx * uz; sm.v[2] = wx * uy - wy * ux;
 }
 
 /**

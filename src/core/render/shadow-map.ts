@@ -5,7 +5,6 @@
  * evaluation renderer's cast shadows ({@link renderMesh} `shadows`).
  */
 import { rasterizeTriangles } from '../raster/rasterize.js';
-import type { Mesh } from '../types.js';
 
 /** A shadow map along one direction; see {@link shadowMap}. */
 export interface ShadowMap {
@@ -19,24 +18,63 @@ export interface ShadowMap {
   pixelMm: number;
 }
 
+/** A mesh that casts shadows: flat xyz positions and triangle indices (any array type). */
+export interface ShadowCaster {
+  positions: ArrayLike<number>;
+  indices: ArrayLike<number>;
+}
+
+/** Options of {@link shadowMap}. */
+export interface ShadowMapOptions {
+  /**
+   * Frame the map on this sphere instead of the meshes' extent across the light: every direction
+   * then has the same pixel size (for many maps of one mesh, e.g. an occlusion quadrature).
+   */
+  sphere?: { centre: readonly [number, number, number]; radius: number };
+  /** A `size`² buffer to rasterise into (reused across calls; the map keeps it). */
+  depth?: Float32Array;
+}
+
+/** Centre (box centre) and radius (largest distance, 2 % margin) of a sphere around `meshes`. */
+export function boundingSphere(meshes: ReadonlyArray<ShadowCaster>): { centre: [number, number, number]; radius: number } {
+  let x0 = Infinity, y0 = Infinity, z0 = Infinity, x1 = -Infinity, y1 = -Infinity, z1 = -Infinity;
+  for (const m of meshes) for (let i = 0; i + 2 < m.positions.length; i += 3) {
+    const x = m.positions[i]!, y = m.positions[i + 1]!, z = m.positions[i + 2]!;
+    if (x < x0) x0 = x; if (x > x1) x1 = x;
+    if (y < y0) y0 = y; if (y > y1) y1 = y;
+    if (z < z0) z0 = z; if (z > z1) z1 = z;
+  }
+  const centre: [number, number, number] = [(x0 + x1) / 2, (y0 + y1) / 2, (z0 + z1) / 2];
+  let rad = 0;
+  for (const m of meshes) for (let i = 0; i + 2 < m.positions.length; i += 3) rad = Math.max(rad, Math.hypot(m.positions[i]! - centre[0], m.positions[i + 1]! - centre[1], m.positions[i + 2]! - centre[2]));
+  return { centre, radius: rad * 1.02 + 1e-6 };
+}
+
 /**
  * Orthographic depth map of `meshes` along `d` (unit, the direction the light comes FROM), `size`²
- * pixels over the meshes' extent across the light.
+ * pixels over the meshes' extent across the light (or over `options.sphere`).
  *
  * @example
  * const sm = shadowMap([mesh], [0, -0.6, -0.8], 2048);
  * const v = sm.lit(x, y, z, 2 * sm.pixelMm); // 1 lit, 0 in shadow
  */
-export function shadowMap(meshes: Array<Pick<Mesh, 'positions' | 'indices'>>, d: readonly [number, number, number], size: number): ShadowMap {
+export function shadowMap(meshes: ReadonlyArray<ShadowCaster>, d: readonly [number, number, number], size: number, options: ShadowMapOptions = {}): ShadowMap {
   const a: [number, number, number] = Math.abs(d[0]) < 0.9 ? [1, 0, 0] : [0, 1, 0];
   const e1 = norm3(cross3(d, a)), e2 = cross3(d, e1);
   let lo1 = Infinity, hi1 = -Infinity, lo2 = Infinity, hi2 = -Infinity;
-  for (const m of meshes) for (let i = 0; i < m.positions.length; i += 3) {
-    const u = e1[0] * m.positions[i]! + e1[1] * m.positions[i + 1]! + e1[2] * m.positions[i + 2]!, v = e2[0] * m.positions[i]! + e2[1] * m.positions[i + 1]! + e2[2] * m.positions[i + 2]!;
-    lo1 = Math.min(lo1, u); hi1 = Math.max(hi1, u); lo2 = Math.min(lo2, v); hi2 = Math.max(hi2, v);
+  const sphere = options.sphere;
+  if (sphere) {
+    const [cx, cy, cz] = sphere.centre, u = e1[0] * cx + e1[1] * cy + e1[2] * cz, v = e2[0] * cx + e2[1] * cy + e2[2] * cz;
+    lo1 = u - sphere.radius; hi1 = u + sphere.radius; lo2 = v - sphere.radius; hi2 = v + sphere.radius;
+  } else {
+    for (const m of meshes) for (let i = 0; i < m.positions.length; i += 3) {
+      const u = e1[0] * m.positions[i]! + e1[1] * m.positions[i + 1]! + e1[2] * m.positions[i + 2]!, v = e2[0] * m.positions[i]! + e2[1] * m.positions[i + 1]! + e2[2] * m.positions[i + 2]!;
+      lo1 = Math.min(lo1, u); hi1 = Math.max(hi1, u); lo2 = Math.min(lo2, v); hi2 = Math.max(hi2, v);
+    }
   }
   const sc = (size - 2) / Math.max(hi1 - lo1, hi2 - lo2, 1e-6);
-  const depth = new Float32Array(size * size).fill(-Infinity);
+  const depth = options.depth && options.depth.length === size * size ? options.depth : new Float32Array(size * size);
+  depth.fill(-Infinity);
   for (const m of meshes) {
     const n = m.positions.length / 3;
     const xy = new Float64Array(2 * n), h = new Float64Array(n);
@@ -57,15 +95,19 @@ export function shadowMap(meshes: Array<Pick<Mesh, 'positions' | 'indices'>>, d:
     lit: (x, y, z, bias) => {
       const fx = 1 + (e1[0] * x + e1[1] * y + e1[2] * z - lo1) * sc - 0.5, fy = 1 + (e2[0] * x + e2[1] * y + e2[2] * z - lo2) * sc - 0.5;
       const h = d[0] * x + d[1] * y + d[2] * z;
-      // 2×2 percentage-closer filter.
-      const x0 = Math.floor(fx), y0 = Math.floor(fy), ax = fx - x0, ay = fy - y0;
-      let lit = 0;
-      for (const [i, j, w] of [[0, 0, (1 - ax) * (1 - ay)], [1, 0, ax * (1 - ay)], [0, 1, (1 - ax) * ay], [1, 1, ax * ay]] as const) {
-        const X = x0 + i, Y = y0 + j;
-        const dd = X >= 0 && Y >= 0 && X < size && Y < size ? depth[Y * size + X]! : -Infinity;
-        if (h + bias >= dd) lit += w;
+      // 2×2 percentage-closer filter: the bilinear weight of the pixels with nothing above h + bias.
+      const x0 = Math.floor(fx), y0 = Math.floor(fy), ax = fx - x0, ay = fy - y0, t = h + bias;
+      let shadow = 0;
+      for (let j = 0; j < 2; j++) {
+        const Y = y0 + j;
+        if (Y < 0 || Y >= size) continue;
+        const wy = j === 0 ? 1 - ay : ay;
+        for (let i = 0; i < 2; i++) {
+          const X = x0 + i;
+          if (X >= 0 && X < size && depth[Y * size + X]! > t) shadow += wy * (i === 0 ? 1 - ax : ax);
+        }
       }
-      return lit;
+      return 1 - shadow;
     },
   };
 }
