@@ -2,7 +2,7 @@
  * Independent reference renders (Blender Cycles) of the training renderer's scenes, and the
  * side-by-side comparison of the crease darkening.
  *
- *   node --import tsx bench/cycles/run.ts [--count 60] [--first 0] [--cache <dir>] [--samples 64] [--export] [--render] [--compare] [--tune]
+ *   node --import tsx bench/cycles/run.ts [--count 60] [--first 0] [--cache <dir>] [--samples 64] [--export] [--render] [--compare] [--tune [--variants <json>] [--detail-scenes] [--out <json>]]
  *
  * `--export` writes per scene (seeds 7101…, 512², no occluders, no camera noise / blur / JPEG) the
  * displaced face (ICT layout, Loop level 2, displaced by the generator's map) and the rest of the
@@ -14,18 +14,16 @@
  * (default `$FACEDETAIL_CYCLES_CACHE`, else `~/.cache/facedetail/cycles`). Blender is optional:
  * without it `--render` prints why and does nothing.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { maskedGaussianBlur } from '../../src/core/eval/angular-error.js';
-import { luminance } from '../../src/core/image/image.js';
-import { distanceTransform, valleyDepth } from '../../src/core/eval/detail-field.js';
 import { loadIctModel } from '../../src/node/model-import/load-ict.js';
 import { currentCommit, markdownTable } from '../common.js';
 import { SKIN_RENDER_DEFAULTS } from '../../src/core/render/render-skin.js';
 import { blenderStatus, exportCyclesScene, renderCyclesScene } from './scene.js';
+import { type CachedScene, loadCached, lumLinear, measure } from './compare.js';
 import { renderSynthCase, synthAssets, synthCase, type SynthCase } from '../synth/scene.js';
 
 const args = process.argv.slice(2);
@@ -65,86 +63,12 @@ async function renderScenes(): Promise<void> {
   }
 }
 
-/** Rec. 709 luminance of sRGB bytes, linear. */
-function lumLinear(buf: Buffer, n: number): Float32Array {
-  const lin = (v: number): number => { const c = v / 255; return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
-  const out = new Float32Array(n);
-  for (let p = 0; p < n; p++) out[p] = luminance(lin(buf[3 * p]!), lin(buf[3 * p + 1]!), lin(buf[3 * p + 2]!));
-  return out;
-}
-
-/**
- * Crease darkening of an image: 1 − mean luminance on the crease pixels (GT valley depth > 0.2 mm)
- * ÷ mean luminance of the skin 1.5–4 mm from them.
- */
-function creaseContrast(L: Float32Array, crease: Uint8Array, dist: Float32Array, mask: Uint8Array, mmPerPixel: number): number {
-  let a = 0, na = 0, b = 0, nb = 0;
-  for (let p = 0; p < L.length; p++) {
-    if (!mask[p]) continue;
-    if (crease[p]) { a += L[p]!; na++; } else { const d = dist[p]! * mmPerPixel; if (d >= 1.5 && d <= 4) { b += L[p]!; nb++; } }
-  }
-  return na && nb ? 1 - a / na / (b / nb) : NaN;
-}
-
-/** One scene's cached inputs for the comparison. */
-interface CachedScene {
-  dir: string;
-  S: { width: number; height: number; mmPerPixel: number; age: number; preset: string };
-  cyc: Buffer;
-  mask: Uint8Array;
-  crease: Uint8Array;
-  dist: Float32Array;
-}
-
-async function loadCached(d: string): Promise<CachedScene> {
-  const dir = path.join(cache, d);
-  const S = JSON.parse(await readFile(path.join(dir, 'scene.json'), 'utf8')) as CachedScene['S'];
-  const W = S.width, H = S.height, n = W * H;
-  const cyc = await sharp(path.join(dir, 'cycles.png')).removeAlpha().raw().toBuffer();
-  const disp = new Float32Array((await readFile(path.join(dir, 'gt-displacement.f32'))).buffer.slice(0));
-  const mask = new Uint8Array(await readFile(path.join(dir, 'mask.u8')));
-  const depth = valleyDepth(disp, W, H, mask, 3 / S.mmPerPixel);
-  const crease = new Uint8Array(n);
-  for (let p = 0; p < n; p++) crease[p] = mask[p] && depth[p]! > 0.2 ? 1 : 0;
-  return { dir, S, cyc, mask, crease, dist: distanceTransform(crease, W, H) };
-}
-
-/** Our image against the Cycles one: crease darkening of both, exposure ratio, image differences, high-pass correlation near creases. */
-function measure(sc: CachedScene, ours: Buffer): { co: number; cc: number; k: number; diff: number; diffK: number; hpr: number } {
-  const { S, cyc, mask, crease, dist } = sc;
-  const W = S.width, H = S.height, n = W * H;
-  const Lo = lumLinear(ours, n), Lc = lumLinear(cyc, n);
-  // Exposure: median ratio over the skin.
-  const ratios: number[] = [];
-  for (let p = 0; p < n; p++) if (mask[p] && Lc[p]! > 1e-4) ratios.push(Lo[p]! / Lc[p]!);
-  ratios.sort((a, b) => a - b);
-  const k = ratios[ratios.length >> 1] ?? 1;
-  let diff = 0, diffK = 0, m = 0;
-  for (let p = 0; p < n; p++) {
-    if (!mask[p]) continue;
-    for (let c = 0; c < 3; c++) {
-      const o = ours[3 * p + c]! / 255, y = cyc[3 * p + c]! / 255;
-      diff += Math.abs(o - y);
-      const yl = y <= 0.04045 ? y / 12.92 : ((y + 0.055) / 1.055) ** 2.4, ys = Math.min(1, yl * k);
-      diffK += Math.abs(o - (ys <= 0.0031308 ? 12.92 * ys : 1.055 * ys ** (1 / 2.4) - 0.055));
-    }
-    m += 3;
-  }
-  const co = creaseContrast(Lo, crease, dist, mask, S.mmPerPixel), cc = creaseContrast(Lc, crease, dist, mask, S.mmPerPixel);
-  // Shading detail agreement: correlation of the two log-luminance high-passes (σ = 2 mm) on the skin near creases (≤ 4 mm).
-  const hp = (L: Float32Array): Float32Array => { const lg = L.map((v) => Math.log(1e-3 + v)); const lo = maskedGaussianBlur(lg, 1, W, H, mask, 2 / S.mmPerPixel); return lg.map((v, p) => v - lo[p]!); };
-  const ho = hp(Lo), hc = hp(Lc);
-  let sab = 0, saa = 0, sbb = 0;
-  for (let p = 0; p < n; p++) if (mask[p] && dist[p]! * S.mmPerPixel <= 4) { sab += ho[p]! * hc[p]!; saa += ho[p]! ** 2; sbb += hc[p]! ** 2; }
-  return { co, cc, k, diff: diff / m, diffK: diffK / m, hpr: saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN };
-}
-
 async function compare(): Promise<void> {
   const dirs = (await readdir(cache)).sort().filter((d) => existsSync(path.join(cache, d, 'cycles.png')));
   const rows: Array<Record<string, unknown>> = [];
   const figs: Buffer[] = [];
   for (const d of dirs) {
-    const sc = await loadCached(d);
+    const sc = await loadCached(cache, d);
     const { S, cyc, mask, crease } = sc;
     const W = S.width, H = S.height, n = W * H;
     const ours = await sharp(path.join(sc.dir, 'ours.png')).removeAlpha().raw().toBuffer();
@@ -175,41 +99,96 @@ async function compare(): Promise<void> {
 }
 
 
-/** The tuning grid of `--tune`: the training renderer's subsurface share and σ scale, and its AO radius. */
+/** The default tuning grid of `--tune`: the training renderer's subsurface share and σ scale, and its AO radius. */
 const TUNE_GRID = (() => {
-  const out: Array<{ weight: number; sigmaScale: number; aoRadiusMm: number }> = [];
-  for (const weight of [0.7, 0.5, 0.3]) for (const sigmaScale of [1, 0.6]) for (const aoRadiusMm of [4, 2]) out.push({ weight, sigmaScale, aoRadiusMm });
+  const out: Array<{ name: string; skin: TuneSkin }> = [];
+  const base = SKIN_RENDER_DEFAULTS.subsurface.sigmaMm;
+  for (const weight of [0.7, 0.5, 0.3]) for (const sigmaScale of [1, 0.6]) for (const aoRadiusMm of [4, 2]) {
+    out.push({ name: `sss ${weight} σ×${sigmaScale} ao ${aoRadiusMm}`, skin: { subsurface: { weight, sigmaMm: [base[0] * sigmaScale, base[1] * sigmaScale, base[2] * sigmaScale] }, aoRadiusMm } });
+  }
   return out;
 })();
+type TuneSkin = NonNullable<Parameters<typeof renderSynthCase>[2]>['skin'];
 
 /**
- * `--tune`: re-render the cached scenes with the training renderer over {@link TUNE_GRID} and
- * measure each variant against the same Cycles images; writes bench/results/cycles-tune.json.
+ * The tuning scenes: the comparison scenes (seeds 7101…), or with `--detail-scenes` the detail
+ * benchmark's clean Cycles scenes cached in `<cache>/detail` (ids `syn<seed>-a<age>-<preset>-<size>-<size>`).
+ */
+function tuneScenes(data: Awaited<ReturnType<typeof loadIctModel>>): Array<{ dir: string; id: string; c: SynthCase }> {
+  if (!args.includes('--detail-scenes')) return cases(data).map((c) => ({ dir: cache, id: c.id, c }));
+  const dir = path.join(cache, 'detail');
+  const out: Array<{ dir: string; id: string; c: SynthCase }> = [];
+  for (const id of existsSync(dir) ? readdirSync(dir).sort() : []) {
+    const m = /^syn(\d+)-a(\d+)-(\w+)-(\d+)-\d+$/.exec(id);
+    if (!m) continue;
+    const c = synthCase(data, Number(m[1]), { age: Number(m[2]), preset: m[3]!, size: Number(m[4]), glasses: false, hair: false });
+    out.push({ dir, id, c: { ...c, blurPx: 0, noise: 0 } });
+  }
+  return out.slice(first, first + count);
+}
+
+/**
+ * Luminance of the crease walls relative to the skin 1.5–4 mm beside the creases, in one image:
+ * the wall that the detail tilts toward the key light, the one tilted away, and the floor (tilt
+ * under 0.03). Splits the crease darkening into shading by the normal and everything else.
+ */
+function creaseWalls(sc: CachedScene, L: Float32Array, r: ReturnType<typeof renderSynthCase>): { lit: number; dark: number; floor: number } {
+  const kd = r.case.key.direction, N = r.render.detailedNormal, S = r.render.smoothNormal;
+  const sum = [0, 0, 0, 0], cnt = [0, 0, 0, 0];
+  for (let p = 0; p < L.length; p++) {
+    if (!sc.mask[p]) continue;
+    let k = -1;
+    if (sc.crease[p]) {
+      const dx = N[3 * p]! - S[3 * p]!, dy = N[3 * p + 1]! - S[3 * p + 1]!, dz = N[3 * p + 2]! - S[3 * p + 2]!;
+      k = Math.hypot(dx, dy, dz) < 0.03 ? 3 : dx * kd[0] + dy * kd[1] + dz * kd[2] > 0 ? 1 : 2;
+    } else { const d = sc.dist[p]! * sc.S.mmPerPixel; if (d >= 1.5 && d <= 4) k = 0; }
+    if (k >= 0) { sum[k]! += L[p]!; cnt[k]!++; }
+  }
+  const rel = (k: number): number => (cnt[k]! && cnt[0]! ? sum[k]! / cnt[k]! / (sum[0]! / cnt[0]!) : Number.NaN);
+  return { lit: rel(1), dark: rel(2), floor: rel(3) };
+}
+
+/**
+ * `--tune`: re-render the tuning scenes ({@link tuneScenes}) with the training renderer for each
+ * variant (`--variants '[{"name": …, "skin": {…renderSkin options}}]'`, default {@link TUNE_GRID})
+ * and measure each against the same Cycles images, with the crease walls of both
+ * ({@link creaseWalls}); writes bench/results/cycles-tune.json (or `--out`).
  */
 async function tune(data: Awaited<ReturnType<typeof loadIctModel>>): Promise<void> {
-  const sums = TUNE_GRID.map(() => ({ co: 0, cc: 0, absGap: 0, diffK: 0, hpr: 0, n: 0 }));
-  for (const c of cases(data)) {
-    if (!existsSync(path.join(cache, c.id, 'cycles.png'))) continue;
-    const sc = await loadCached(c.id);
+  const variants = (arg('--variants') ? JSON.parse(arg('--variants')!) : TUNE_GRID) as Array<{ name: string; skin: TuneSkin }>;
+  const keys = ['co', 'cc', 'absGap', 'diffK', 'hpr', 'k', 'litOurs', 'litCycles', 'darkOurs', 'darkCycles'] as const;
+  const sums = variants.map(() => ({ n: 0, ...Object.fromEntries(keys.map((k) => [k, 0])) }) as { n: number } & Record<(typeof keys)[number], number>);
+  for (const { dir, id, c } of tuneScenes(data)) {
+    if (!existsSync(path.join(dir, id, 'cycles.png'))) continue;
+    const sc = await loadCached(dir, id);
     const assets = synthAssets(data, c.face, Math.min(1024, c.size));
-    for (const [i, g] of TUNE_GRID.entries()) {
-      const base = SKIN_RENDER_DEFAULTS.subsurface.sigmaMm;
-      const r = renderSynthCase(data, c, { levels: 1, assets, skin: { subsurface: { weight: g.weight, sigmaMm: [base[0] * g.sigmaScale, base[1] * g.sigmaScale, base[2] * g.sigmaScale] }, aoRadiusMm: g.aoRadiusMm } });
-      const m = measure(sc, Buffer.from(r.render.image.data.map((v) => Math.round(255 * v))));
+    for (const [i, v] of variants.entries()) {
+      const r = renderSynthCase(data, c, { levels: args.includes('--detail-scenes') ? undefined : 1, assets, skin: v.skin });
+      const ours = Buffer.from(r.render.image.data.map((x) => Math.round(255 * x)));
+      const m = measure(sc, ours);
+      const n = sc.S.width * sc.S.height;
+      const wo = creaseWalls(sc, lumLinear(ours, n), r), wc = creaseWalls(sc, lumLinear(sc.cyc, n), r);
       const s = sums[i]!;
-      s.co += m.co; s.cc += m.cc; s.absGap += Math.abs(m.co - m.cc); s.diffK += m.diffK; s.hpr += m.hpr; s.n++;
+      const add: Record<(typeof keys)[number], number> = { co: m.co, cc: m.cc, absGap: Math.abs(m.co - m.cc), diffK: m.diffK, hpr: m.hpr, k: m.k, litOurs: wo.lit, litCycles: wc.lit, darkOurs: wo.dark, darkCycles: wc.dark };
+      if (keys.some((k) => !Number.isFinite(add[k]))) continue;
+      for (const k of keys) s[k] += add[k];
+      s.n++;
     }
-    process.stderr.write(`tuned ${c.id}\n`);
+    process.stderr.write(`tuned ${id}\n`);
   }
-  const rows = TUNE_GRID.map((g, i) => {
+  const rows = variants.map((v, i) => {
     const s = sums[i]!, n = Math.max(1, s.n);
-    return { ...g, scenes: s.n, creaseContrastOurs: r4(s.co / n), creaseContrastCycles: r4(s.cc / n), meanAbsCreaseGap: r4(s.absGap / n), meanAbsDiffSrgbExposureMatched: r4(s.diffK / n), highPassCorrelationNearCreases: r4(s.hpr / n) };
+    return {
+      variant: v.name, scenes: s.n, creaseContrastOurs: r4(s.co / n), creaseContrastCycles: r4(s.cc / n), meanAbsCreaseGap: r4(s.absGap / n),
+      litWallOurs: r4(s.litOurs / n), litWallCycles: r4(s.litCycles / n), darkWallOurs: r4(s.darkOurs / n), darkWallCycles: r4(s.darkCycles / n),
+      exposureRatio: r4(s.k / n), meanAbsDiffSrgbExposureMatched: r4(s.diffK / n), highPassCorrelationNearCreases: r4(s.hpr / n),
+    };
   });
   const best = [...rows].sort((a, b) => a.meanAbsCreaseGap - b.meanAbsCreaseGap)[0];
-  const doc = { commit: currentCommit(), date: new Date().toISOString().slice(0, 10), samples, criterion: 'smallest mean |crease contrast ours − Cycles| per scene', best, rows };
-  await writeFile(path.join('bench', 'results', 'cycles-tune.json'), JSON.stringify(doc, null, 1) + '\n');
-  const keys = Object.keys(rows[0] ?? {});
-  process.stdout.write(markdownTable(keys, rows.map((r) => keys.map((k) => (r as Record<string, number>)[k]!))) + '\n');
+  const doc = { commit: currentCommit(), date: new Date().toISOString().slice(0, 10), samples, scenes: args.includes('--detail-scenes') ? 'detail' : 'comparison', criterion: 'smallest mean |crease contrast ours − Cycles| per scene', best, variants, rows };
+  await writeFile(arg('--out') ?? path.join('bench', 'results', 'cycles-tune.json'), JSON.stringify(doc, null, 1) + '\n');
+  const cols = Object.keys(rows[0] ?? {});
+  process.stdout.write(markdownTable(cols, rows.map((r) => cols.map((k) => (r as Record<string, number | string>)[k]!))) + '\n');
 }
 
 const r4 = (x: number): number => (Number.isFinite(x) ? Math.round(x * 1e4) / 1e4 : x);

@@ -234,7 +234,7 @@ export interface SynthRender {
  */
 export function renderSynthCase(
   data: IctModelData, c: SynthCase,
-  opts: { textureSize?: number; levels?: number; assets?: SynthAssets; skin?: Pick<SkinRenderOptions, 'subsurface' | 'aoRadiusMm' | 'shadowRadiusMm'> } = {},
+  opts: { textureSize?: number; levels?: number; assets?: SynthAssets; skin?: Pick<SkinRenderOptions, 'subsurface' | 'aoRadiusMm' | 'shadowRadiusMm' | 'environmentSpecular'> } = {},
 ): SynthRender {
   const T = opts.textureSize ?? Math.min(1024, c.size);
   const assets = opts.assets ?? synthAssets(data, c.face, T);
@@ -284,7 +284,7 @@ export function renderSynthCase(
   ];
   const render = renderSkin(fine, camera, {
     lights, displacement: { width: T, height: T, channels: 1, data: assets.map.displacement }, albedo: assets.albedo, textureSize: T,
-    roughness: c.roughness, foreground, occluders: [headMesh], blurPx: c.blurPx, noise: c.noise, noiseSeed: c.seed, supersample: 2, ...opts.skin,
+    roughness: c.roughness, environmentSpecular: 1, foreground, occluders: [headMesh], blurPx: c.blurPx, noise: c.noise, noiseSeed: c.seed, supersample: 2, ...opts.skin,
   });
   const W = camera.width, H = camera.height;
   const mask = new Uint8Array(W * H), regions = new Uint8Array(W * H);
