@@ -9,6 +9,7 @@ noise, shadows, AO, subsurface, specular, pigment, glasses and hair.
 
 Loss per crop, displacement error e = (pred - target) / 0.1 mm:
   L = mean_skin e^2 + w_grad (mean (dx e)^2 + mean (dy e)^2) + w_occ mean_occluded (pred / 0.1 mm)^2
+      [+ w_amp mean_skin (A(pred) - A(target))^2, A = local RMS slope in Gaussian windows: v5]
 The gradient term is the normals' error (what the benchmark and a raking light see). Seeds are
 split by `--val-every` (every k-th sample is validation) and the checkpoint with the best
 validation loss is kept.
@@ -43,6 +44,10 @@ def parse():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--w-grad", type=float, default=3.0)
     ap.add_argument("--w-occ", type=float, default=1.0)
+    ap.add_argument("--w-amp", type=float, default=0.0,
+                    help="weight of the local-amplitude term (0 = v2-v4's loss): the prediction's local RMS slope vs the target's")
+    ap.add_argument("--amp-sigma", type=float, default=6.0, help="Gaussian sigma (texels) of the amplitude term's windows")
+    ap.add_argument("--init", default=None, help="start from this checkpoint's generator (fresh optimiser and schedule), e.g. ../training/runs/v4/best.pt")
     ap.add_argument("--p-detail", type=float, default=0.6, help="share of crops centred where the target has relief")
     ap.add_argument("--widths", default="16,32,64")
     ap.add_argument("--blocks", default="2,2,3")
@@ -92,12 +97,48 @@ def crops(samples, B, S, rng, p_detail, flip=True):
     return torch.from_numpy(np.stack(f)), torch.from_numpy(np.stack(t))[:, None], torch.from_numpy(np.stack(c))[:, None]
 
 
-def loss_fn(p, t, c, w_grad, w_occ):
+def gaussian_window(sigma):
+    """A normalised separable Gaussian (1-D taps, radius 3 sigma) as a conv weight pair."""
+    r = max(1, int(round(3 * sigma)))
+    x = torch.arange(-r, r + 1, dtype=torch.float32)
+    g = torch.exp(-0.5 * (x / sigma) ** 2)
+    g = g / g.sum()
+    return g.view(1, 1, 1, -1), g.view(1, 1, -1, 1), r
+
+
+def local_amplitude(d, m, win):
+    """Local RMS slope of d (B x 1 x H x W, UNIT) over mask m: sqrt of the masked Gaussian mean of
+    |grad d|^2 (forward differences, both inside m). Returns it and the window's mask weight."""
+    gx, gy, r = win
+    dx = torch.zeros_like(d); dy = torch.zeros_like(d)
+    mx = m[..., :, 1:] * m[..., :, :-1]; my = m[..., 1:, :] * m[..., :-1, :]
+    dx[..., :, 1:] = (d[..., :, 1:] - d[..., :, :-1]) * mx
+    dy[..., 1:, :] = (d[..., 1:, :] - d[..., :-1, :]) * my
+    e = dx * dx + dy * dy
+    blur = lambda z: F.conv2d(F.conv2d(F.pad(z, (r, r, r, r), mode="reflect"), gx), gy)
+    w = blur(m)
+    return torch.sqrt(blur(e) / w.clamp_min(1e-3) + 1e-6), w
+
+
+def loss_fn(p, t, c, w_grad, w_occ, w_amp=0.0, win=None):
+    """v2's loss plus, with w_amp > 0, the local-amplitude term: the squared difference of the
+    prediction's and the target's local RMS slopes (Gaussian windows) over the skin. MSE alone lets
+    the network answer an uncertain input with a flat map (the conditional mean); this term costs
+    the missing relief wherever the target has some, whatever its exact position."""
     skin = (c == 1).float()
     occ = (c == 2).float()
     l2, lg = geo_terms(p, t, skin)
     lo = ((p / UNIT) ** 2 * occ).sum() / occ.sum().clamp_min(1)
-    return l2 + w_grad * lg + w_occ * lo, {"l2": float(l2), "grad": float(lg), "occ": float(lo)}
+    loss = l2 + w_grad * lg + w_occ * lo
+    parts = {"l2": float(l2), "grad": float(lg), "occ": float(lo)}
+    if w_amp > 0:
+        ap, w = local_amplitude(p / UNIT, skin, win)
+        at, _ = local_amplitude(t / UNIT, skin, win)
+        inside = skin * (w > 0.5).float()
+        la = (((ap - at) ** 2) * inside).sum() / inside.sum().clamp_min(1)
+        loss = loss + w_amp * la
+        parts["amp"] = float(la)
+    return loss, parts
 
 
 @torch.no_grad()
@@ -142,6 +183,11 @@ def main():
     G = Generator(widths=widths, blocks=blocks)
     opt = torch.optim.Adam(G.parameters(), lr=a.lr, betas=(0.9, 0.99))
     step, spent, best, hist, evals = 0, 0.0, float("inf"), [], []
+    win = gaussian_window(a.amp_sigma) if a.w_amp > 0 else None
+    if a.init and not a.resume:
+        st = torch.load(a.init, map_location="cpu")
+        G.load_state_dict(st["generator"])
+        print(f"initialised from {a.init} (step {st.get('step')})", flush=True)
     ck = os.path.join(a.out, "checkpoint.pt")
     if a.resume and os.path.exists(ck):
         st = torch.load(ck, map_location="cpu")
@@ -160,7 +206,7 @@ def main():
             g_["lr"] = lr
         f, t, c = crops(train, a.batch, a.crop, rng, a.p_detail)
         p = G(f)
-        loss, parts = loss_fn(p, t, c, a.w_grad, a.w_occ)
+        loss, parts = loss_fn(p, t, c, a.w_grad, a.w_occ, a.w_amp, win)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(G.parameters(), 5.0)
