@@ -88,7 +88,8 @@ async function glbInCamera(face: FaceReconstruction): Promise<{ mesh: Mesh; albe
 }
 
 async function main(): Promise<void> {
-  const rec = await createReconstructor();
+  // `GALLERY_DFDN=<model folder>`: a candidate detail network instead of models/dfdn.
+  const rec = await createReconstructor(process.env.GALLERY_DFDN ? { dfdnModelDir: process.env.GALLERY_DFDN } : {});
   const tiles: { input: Buffer; left: number; top: number }[] = [];
   const heads = ['photo', 'proxy, raking L', 'GLB, raking L', 'GLB, raking top', ...(WITH_SFS ? ['sfs, raking L'] : []), 'GLB textured'];
   const cols = heads.length;
