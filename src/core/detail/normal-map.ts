@@ -102,43 +102,28 @@ export function encodeTangentNormalMap(normals: Float32Array, frame: TangentFram
     throw new FaceDetailError('INVALID_OPTION', `encodeTangentNormalMap: expected normals/frame.normal of length ${3 * n} and frame.tangent of length ${4 * n}, got ${normals.length}, ${frame.normal.length}, ${frame.tangent.length}`);
   }
   const o = img.data, tg = frame.tangent, nm = frame.normal;
-  const f = new Float32Array(7);
   for (let k = 0; k < n; k++) {
     const k3 = 3 * k;
     o[k3] = 0.5; o[k3 + 1] = 0.5; o[k3 + 2] = 1;
     if (coverage[k] === 0) continue;
-    f[0] = nm[k3]!; f[1] = nm[k3 + 1]!; f[2] = nm[k3 + 2]!;
-    f[3] = tg[4 * k]!; f[4] = tg[4 * k + 1]!; f[5] = tg[4 * k + 2]!; f[6] = tg[4 * k + 3]!;
-    encodeNormalTexel(normals, k, f, o);
+    let Nx = nm[k3]!, Ny = nm[k3 + 1]!, Nz = nm[k3 + 2]!;
+    const nl = Math.sqrt(Nx * Nx + Ny * Ny + Nz * Nz);
+    if (!(nl > 1e-12)) continue;
+    Nx /= nl; Ny /= nl; Nz /= nl;
+    let Tx = tg[4 * k]!, Ty = tg[4 * k + 1]!, Tz = tg[4 * k + 2]!;
+    const w = tg[4 * k + 3]! < 0 ? -1 : 1;
+    const tn = Tx * Nx + Ty * Ny + Tz * Nz;
+    Tx -= tn * Nx; Ty -= tn * Ny; Tz -= tn * Nz;
+    const tl = Math.sqrt(Tx * Tx + Ty * Ty + Tz * Tz);
+    if (!(tl > 1e-12)) continue;
+    Tx /= tl; Ty /= tl; Tz /= tl;
+    const Bx = (Ny * Tz - Nz * Ty) * w, By = (Nz * Tx - Nx * Tz) * w, Bz = (Nx * Ty - Ny * Tx) * w;
+    const px = normals[k3]!, py = normals[k3 + 1]!, pz = normals[k3 + 2]!;
+    let x = px * Tx + py * Ty + pz * Tz, y = px * Bx + py * By + pz * Bz, z = px * Nx + py * Ny + pz * Nz;
+    const l = Math.sqrt(x * x + y * y + z * z);
+    if (!(l > 1e-12)) continue;
+    x /= l; y /= l; z /= l;
+    o[k3] = 0.5 + 0.5 * x; o[k3 + 1] = 0.5 + 0.5 * y; o[k3 + 2] = 0.5 + 0.5 * z;
   }
   return img;
-}
-
-/**
- * One texel of {@link encodeTangentNormalMap}: camera-frame normal `normals[3k..3k+3)` in the
- * frame `f` = [normal xyz, tangent xyzw] (as the frame arrays hold them), written to
- * `o[3k..3k+3)`; a degenerate frame or normal leaves `o` untouched.
- *
- * @example encodeNormalTexel(detail.normals, k, frameValues, map.data)
- */
-export function encodeNormalTexel(normals: Float32Array, k: number, f: Float32Array, o: Float32Array): void {
-  const k3 = 3 * k;
-  let Nx = f[0]!, Ny = f[1]!, Nz = f[2]!;
-  const nl = Math.sqrt(Nx * Nx + Ny * Ny + Nz * Nz);
-  if (!(nl > 1e-12)) return;
-  Nx /= nl; Ny /= nl; Nz /= nl;
-  let Tx = f[3]!, Ty = f[4]!, Tz = f[5]!;
-  const w = f[6]! < 0 ? -1 : 1;
-  const tn = Tx * Nx + Ty * Ny + Tz * Nz;
-  Tx -= tn * Nx; Ty -= tn * Ny; Tz -= tn * Nz;
-  const tl = Math.sqrt(Tx * Tx + Ty * Ty + Tz * Tz);
-  if (!(tl > 1e-12)) return;
-  Tx /= tl; Ty /= tl; Tz /= tl;
-  const Bx = (Ny * Tz - Nz * Ty) * w, By = (Nz * Tx - Nx * Tz) * w, Bz = (Nx * Ty - Ny * Tx) * w;
-  const px = normals[k3]!, py = normals[k3 + 1]!, pz = normals[k3 + 2]!;
-  let x = px * Tx + py * Ty + pz * Tz, y = px * Bx + py * By + pz * Bz, z = px * Nx + py * Ny + pz * Nz;
-  const l = Math.sqrt(x * x + y * y + z * z);
-  if (!(l > 1e-12)) return;
-  x /= l; y /= l; z /= l;
-  o[k3] = 0.5 + 0.5 * x; o[k3 + 1] = 0.5 + 0.5 * y; o[k3 + 2] = 0.5 + 0.5 * z;
 }

@@ -154,27 +154,6 @@ export function uvLayoutCacheStats(): { hits: number; misses: number } {
  * const residual = encodeTangentNormalMap(normals, frame, frame.coverage);
  */
 export function uvFrame(mesh: Mesh, width: number, height: number): { coverage: Uint8Array; normal: Float32Array; tangent: Float32Array } {
-  const n = width * height;
-  const normal = new Float32Array(3 * n);
-  const tangent = new Float32Array(4 * n);
-  const coverage = forEachFrameTexel(mesh, width, height, (k, f) => {
-    normal[3 * k] = f[0]!; normal[3 * k + 1] = f[1]!; normal[3 * k + 2] = f[2]!;
-    for (let c = 0; c < 4; c++) tangent[4 * k + c] = f[3 + c]!;
-  });
-  return { coverage, normal, tangent };
-}
-
-/**
- * The values {@link uvFrame} stores, texel by texel without its arrays: for every covered texel
- * k of the cached layout, `visit(k, f)` with `f` = [unit normal xyz, tangent xyzw] rounded to
- * float32 exactly as uvFrame's arrays hold them (`f` is reused: copy what you keep). Returns the
- * shared layout's coverage (do not modify it). `mesh.tangents` and `mesh.uvs` are required.
- *
- * @example
- * const out = new Float32Array(3 * 1024 * 1024);
- * forEachFrameTexel(detailed, 1024, 1024, (k, f) => encodeNormalTexel(normals, k, f, out));
- */
-export function forEachFrameTexel(mesh: Mesh, width: number, height: number, visit: (k: number, f: Float32Array) => void): Uint8Array {
   const { positions: P, indices: I, uvs, tangents } = mesh;
   const nv = Math.floor(P.length / 3);
   if (!uvs || uvs.length < 2 * nv) throw new FaceDetailError('INVALID_OPTION', `uvFrame: mesh.uvs must hold 2 numbers per vertex (${2 * nv}), got ${uvs ? uvs.length : 'none'}`);
@@ -183,21 +162,22 @@ export function forEachFrameTexel(mesh: Mesh, width: number, height: number, vis
   const layout = uvLayout(uvs, I, width, height);
   const { triangle: tri, bary: b64 } = layout;
   const n = width * height;
-  const f = new Float32Array(7);
+  const normal = new Float32Array(3 * n);
+  const tangent = new Float32Array(4 * n);
   for (let k = 0; k < n; k++) {
     const t = tri[k]!;
     if (t < 0) continue;
     const o = 3 * k;
     const v0 = I[3 * t]!, v1 = I[3 * t + 1]!, v2 = I[3 * t + 2]!;
     const b0 = b64[o]!, b1 = b64[o + 1]!, b2 = b64[o + 2]!;
-    unitNormalInto(N, 3 * v0, 3 * v1, 3 * v2, b0, b1, b2, f, 0);
+    const i0 = 3 * v0, i1 = 3 * v1, i2 = 3 * v2;
+    unitNormalInto(N, i0, i1, i2, b0, b1, b2, normal, o);
     // As rasterizeAttribute: the barycentrics rounded to float32 (UVGeometry.bary).
     const f0 = Math.fround(b0), f1 = Math.fround(b1), f2 = Math.fround(b2);
-    const a0 = 4 * v0, a1 = 4 * v1, a2 = 4 * v2;
-    for (let c = 0; c < 4; c++) f[3 + c] = f0 * tangents[a0 + c]! + f1 * tangents[a1 + c]! + f2 * tangents[a2 + c]!;
-    visit(k, f);
+    const a0 = 4 * v0, a1 = 4 * v1, a2 = 4 * v2, q = 4 * k;
+    for (let c = 0; c < 4; c++) tangent[q + c] = f0 * tangents[a0 + c]! + f1 * tangents[a1 + c]! + f2 * tangents[a2 + c]!;
   }
-  return layout.coverage;
+  return { coverage: layout.coverage, normal, tangent };
 }
 
 /** The unit barycentric interpolation of the normals at offsets i0, i1, i2 of `N`, written at `out[o..o+3)` (0 for a zero sum). */
