@@ -12,7 +12,7 @@ import { shadingImage, toLinearImage, toSrgbImage } from '../../src/core/lightin
 import { squaredDistanceTransform } from '../../src/core/lighting/distance.js';
 import { FIT_LIGHTING_DEFAULTS, shadingError } from '../../src/core/lighting/fit-lighting.js';
 import { borderWeight, rasterizePolygon, triangulatePolygon } from '../../src/core/lighting/skin-mask.js';
-import { evalSH3, evalSHGradient, prepareSH } from '../../src/core/lighting/sh.js';
+import { evalSHGradient } from '../../src/core/lighting/sh.js';
 import type { Image } from '../../src/core/types.js';
 import type { UVGeometry } from '../../src/core/unwrap/uv-geometry.js';
 
@@ -581,22 +581,5 @@ describe('evalSHGradient', () => {
       }
     }
     expect(worst).toBeLessThan(1e-8);
-  });
-});
-
-describe('evalSH3', () => {
-  it('gives evalSH of each channel bit for bit (random coefficients and normals)', () => {
-    let seed = 11;
-    const r = (): number => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 4294967296 - 0.5; };
-    const sh = Float64Array.from({ length: 27 }, r);
-    const k = prepareSH(sh), rgb = new Float64Array(3);
-    let mismatches = 0;
-    for (let trial = 0; trial < 1000; trial++) {
-      const n = [r(), r(), r()], len = Math.hypot(n[0]!, n[1]!, n[2]!);
-      const x = n[0]! / len, y = n[1]! / len, z = n[2]! / len;
-      evalSH3(k, x, y, z, rgb);
-      for (let c = 0; c < 3; c++) if (rgb[c] !== evalSH(sh, c, x, y, z)) mismatches++;
-    }
-    expect(mismatches).toBe(0);
   });
 });

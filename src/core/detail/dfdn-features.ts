@@ -17,7 +17,7 @@
  */
 import { FaceDetailError } from '../errors.js';
 import { REC709_LUMA } from '../image/image.js';
-import { evalSH3, prepareSH } from '../lighting/sh.js';
+import { evalSH } from '../lighting/sh.js';
 import type { Image } from '../types.js';
 import type { UVGeometry } from '../unwrap/uv-geometry.js';
 
@@ -68,12 +68,11 @@ export function dfdnFeatures(input: DfdnFeatureInput): DfdnFeatures {
   const C = texture.channels, t = texture.data, cov = geom.coverage, nrm = geom.normal;
   const weight = input.statsWeight ?? confidence;
   const shading = new Float32Array(n);
-  const shk = prepareSH(sh), rgb = new Float64Array(3);
   let sumW = 0, sumL = 0, sumS = 0;
   for (let i = 0; i < n; i++) {
     if (!cov[i]) continue;
-    evalSH3(shk, nrm[3 * i]!, nrm[3 * i + 1]!, nrm[3 * i + 2]!, rgb);
-    const s = LUM[0] * rgb[0]! + LUM[1] * rgb[1]! + LUM[2] * rgb[2]!;
+    const x = nrm[3 * i]!, y = nrm[3 * i + 1]!, z = nrm[3 * i + 2]!;
+    const s = LUM[0] * evalSH(sh, 0, x, y, z) + LUM[1] * evalSH(sh, 1, x, y, z) + LUM[2] * evalSH(sh, 2, x, y, z);
     shading[i] = s;
     const w = weight[i]!;
     if (w > 0) {

@@ -43,7 +43,7 @@ import { selectKth } from '../math/select.js';
 import { FaceDetailError } from '../errors.js';
 import { REC709_LUMA, createImage, linearToSrgb, mapImage, srgbToLinear } from '../image/image.js';
 import type { Image } from '../types.js';
-import { evalSH, evalSH3, prepareSH } from './sh.js';
+import { evalSH } from './sh.js';
 import { blockedShadingGrid, sampleGrid, type OcclusionField } from './visibility.js';
 
 /** How {@link computeAlbedo} divides by the shading. */
@@ -207,15 +207,11 @@ function sharedAlbedo(tex: Image, normals: Float32Array, coverage: Uint8Array, s
   const cn = opts.chromaNormals ?? normals;
   // Luminance shading at the detailed normal, and its mean over the covered texels (for F).
   const S = new Float32Array(n);
-  // 1 where the texel is divided (covered, with a normal): tested once here.
-  const valid = new Uint8Array(n);
-  const shk = prepareSH(sh), rgb = new Float64Array(3);
   let mean = 0, count = 0;
   for (let k = 0; k < n; k++) {
     if (coverage[k] === 0 || !hasNormal(normals, k)) continue;
-    valid[k] = 1;
-    evalSH3(shk, normals[3 * k]!, normals[3 * k + 1]!, normals[3 * k + 2]!, rgb);
-    let s = w0 * rgb[0]! + w1 * rgb[1]! + w2 * rgb[2]!;
+    const x = normals[3 * k]!, y = normals[3 * k + 1]!, z = normals[3 * k + 2]!;
+    let s = w0 * evalSH(sh, 0, x, y, z) + w1 * evalSH(sh, 1, x, y, z) + w2 * evalSH(sh, 2, x, y, z);
     if (blocked) s -= w0 * blocked[3 * k]! + w1 * blocked[3 * k + 1]! + w2 * blocked[3 * k + 2]!;
     S[k] = s;
     mean += s; count++;
@@ -231,13 +227,13 @@ function sharedAlbedo(tex: Image, normals: Float32Array, coverage: Uint8Array, s
   const k3 = [0, 0, 0];
   // Pass 1: the guarded, shared division (hue-preserving clamp), written to dst.
   for (let k = 0; k < n; k++) {
-    if (valid[k] === 0) continue;
+    if (coverage[k] === 0 || !hasNormal(normals, k)) continue;
     const s = S[k]!;
     const guarded = s >= 2 * F ? s : s > 0 ? F + (s * s) / (4 * F) : F;
     // Light colour at the smooth normal, bounded, luminance 1.
     if (beta > 0 && hasNormal(cn, k)) {
-      evalSH3(shk, cn[3 * k]!, cn[3 * k + 1]!, cn[3 * k + 2]!, rgb);
-      let s0 = rgb[0]!, s1 = rgb[1]!, s2 = rgb[2]!;
+      const x = cn[3 * k]!, y = cn[3 * k + 1]!, z = cn[3 * k + 2]!;
+      let s0 = evalSH(sh, 0, x, y, z), s1 = evalSH(sh, 1, x, y, z), s2 = evalSH(sh, 2, x, y, z);
       if (blocked) { s0 -= blocked[3 * k]!; s1 -= blocked[3 * k + 1]!; s2 -= blocked[3 * k + 2]!; }
       const L = w0 * s0 + w1 * s1 + w2 * s2 + G;
       k3[0] = boundRatio((s0 + G) / L, bLo, bUp); k3[1] = boundRatio((s1 + G) / L, bLo, bUp); k3[2] = boundRatio((s2 + G) / L, bLo, bUp);
@@ -257,12 +253,12 @@ function sharedAlbedo(tex: Image, normals: Float32Array, coverage: Uint8Array, s
   }
   if (opts.shadowFill === 'none') return out;
   // Pass 2: in the guard zone (S < 2F), blend toward the median albedo of the well-lit texels.
-  const med = medianAlbedoWhere(dst, C, n, (k) => valid[k] !== 0 && S[k]! >= 2 * F);
+  const med = medianAlbedoWhere(dst, C, n, (k) => coverage[k] !== 0 && hasNormal(normals, k) && S[k]! >= 2 * F);
   if (!med) return out;
   const capped = opts.shadowFill === 'capped';
   const yMed = w0 * med[0] + w1 * med[1] + w2 * med[2];
   for (let k = 0; k < n; k++) {
-    if (valid[k] === 0) continue;
+    if (coverage[k] === 0 || !hasNormal(normals, k)) continue;
     const s = S[k]!;
     if (s >= 2 * F) continue;
     const t = s <= F ? 0 : (s - F) / F;

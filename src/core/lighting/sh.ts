@@ -51,45 +51,6 @@ export function evalSH(coeffs: ArrayLike<number>, c: number, x: number, y: numbe
 }
 
 /**
- * The 27 coefficients prepared for {@link evalSH3}: each channel's constant, Y20 and Y22 factors
- * folded into its coefficient (the products {@link evalSH} forms first, so the results match it
- * bit for bit).
- *
- * @example const k = prepareSH(fit.coefficients); evalSH3(k, nx, ny, nz, rgb);
- */
-export function prepareSH(coeffs: ArrayLike<number>): Float64Array {
-  const k = new Float64Array(27);
-  for (let c = 0; c < 3; c++) {
-    const o = c * 9;
-    for (let q = 0; q < 9; q++) k[o + q] = coeffs[o + q]!;
-    k[o] = coeffs[o]! * SH_C0;
-    k[o + 6] = coeffs[o + 6]! * SH_C20;
-    k[o + 8] = coeffs[o + 8]! * SH_C22;
-  }
-  return k;
-}
-
-/**
- * The three channels' shading at unit normal (x, y, z), written to `out[0..3)`: exactly
- * `evalSH(coeffs, c, x, y, z)` for c = 0, 1, 2 (the same operations in the same order), with the
- * normal's quadratic terms formed once. `k` comes from {@link prepareSH}.
- *
- * @example
- * const k = prepareSH(sh), rgb = new Float64Array(3);
- * evalSH3(k, 0, 0, -1, rgb); // rgb[c] === evalSH(sh, c, 0, 0, -1)
- */
-export function evalSH3(k: Float64Array, x: number, y: number, z: number, out: Float64Array): void {
-  const q6 = 3 * z * z - 1, q8 = x * x - y * y;
-  for (let c = 0, o = 0; c < 3; c++, o += 9) {
-    out[c] = k[o]!
-      + SH_C1 * (k[o + 1]! * y + k[o + 2]! * z + k[o + 3]! * x)
-      + SH_C2 * (k[o + 4]! * x * y + k[o + 5]! * y * z + k[o + 7]! * x * z)
-      + k[o + 6]! * q6
-      + k[o + 8]! * q8;
-  }
-}
-
-/**
  * Gradient of channel c's shading with respect to the (unnormalised) normal components, at unit
  * normal (x, y, z), written to `out[0..3)`: the derivative of {@link evalSH}'s polynomial. The
  * detail solver's Gauss–Newton Jacobian chains it through the normalisation of the normal.
