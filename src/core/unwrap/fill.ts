@@ -308,34 +308,20 @@ function membraneCycle(levels: MGLevel[], C: number): MultigridCycle<Float32Arra
 function makeLevel(w: number, h: number, use: Uint8Array, free: Uint8Array, cfree: Uint8Array, data: Float32Array, has: Uint8Array): MGLevel {
   const n = w * h;
   const cnt = new Uint8Array(n);
-  // slot = 2·parity + (not interior): the bucket of each texel, counted first so the lists are
-  // filled in place (in scan order, as appending would).
-  const slot = new Uint8Array(n);
-  const sizes = [0, 0, 0, 0], csizes = [0, 0, 0, 0];
-  const same = cfree === free;
+  const buckets: number[][] = [[], [], [], []], cbuckets: number[][] = [[], [], [], []];
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const k = y * w + x;
       const l = x > 0 && use[k - 1] ? 1 : 0, r = x < w - 1 && use[k + 1] ? 1 : 0;
       const u = y > 0 && use[k - w] ? 1 : 0, d = y < h - 1 && use[k + w] ? 1 : 0;
-      const c = l + r + u + d;
-      cnt[k] = c;
-      const b = 2 * ((x + y) & 1) + (c === 4 ? 0 : 1);
-      slot[k] = b;
-      if (free[k]) sizes[b]!++;
-      if (!same && cfree[k]) csizes[b]!++;
+      cnt[k] = l + r + u + d;
+      const slot = 2 * ((x + y) & 1) + (cnt[k] === 4 ? 0 : 1);
+      if (free[k]) buckets[slot]!.push(k);
+      if (cfree[k]) cbuckets[slot]!.push(k);
     }
   }
-  const fillLists = (mask: Uint8Array, counts: number[]): Int32Array[] => {
-    const lists = counts.map((c) => new Int32Array(c));
-    const at = [0, 0, 0, 0];
-    for (let k = 0; k < n; k++) if (mask[k]) { const b = slot[k]!; lists[b]![at[b]!++] = k; }
-    return lists;
-  };
-  const lists = fillLists(free, sizes);
-  // Level 0 solves the same texels in both passes: one set of lists.
-  const clists = same ? lists : fillLists(cfree, csizes);
-  return { w, h, use, cnt, free, lists, cfree, clists, data, has };
+  const toLists = (b: number[][]) => b.map((v) => Int32Array.from(v));
+  return { w, h, use, cnt, free, lists: toLists(buckets), cfree, clists: toLists(cbuckets), data, has };
 }
 
 /** The next coarser level (see {@link MGLevel} for the rules); data = mean of children with data. */
