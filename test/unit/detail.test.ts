@@ -3,6 +3,7 @@ import { FaceDetailError } from '../../src/core/errors.js';
 import { directionalSH, evalSH } from '../../src/core/lighting/sh.js';
 import type { Image } from '../../src/core/types.js';
 import type { UVGeometry } from '../../src/core/unwrap/uv-geometry.js';
+import { boxSum } from '../../src/core/detail/box-filter.js';
 import { detailNormals, encodeTangentNormalMap, solveDetail } from '../../src/core/detail/index.js';
 import {
   applyStencil, assembleStencil, buildMultigrid, cellIndex, createStencilGrid, solvePCG, type StencilGrid,
@@ -396,5 +397,26 @@ describe('darkIsDeep', () => {
     expect(at(64, 8)).toBe(0);                       // masked texels untouched
     const off = darkIsDeep(tex, alb, sh, weight, W, H, texelMm, { gainMm: 0, bandMm: 2.5, smoothMm: 0.25 });
     expect(off.every((v) => v === 0)).toBe(true);
+  });
+});
+
+describe('boxSum', () => {
+  it('is the window sum with zeros outside the grid, for radii below, at and above the grid size', () => {
+    for (const [W, H, r] of [[7, 5, 1], [7, 5, 3], [4, 9, 4], [5, 3, 8], [1, 1, 2], [12, 10, 5]] as const) {
+      const src = Float64Array.from({ length: W * H }, (_, i) => ((i * 37) % 11) - 5 + 0.25 * i);
+      const bytes = Uint8Array.from({ length: W * H }, (_, i) => (i * 7) % 3);
+      for (const s of [src, bytes]) {
+        const out = boxSum(s, W, H, r, new Float64Array(W * H));
+        let worst = 0;
+        for (let y = 0; y < H; y++) {
+          for (let x = 0; x < W; x++) {
+            let sum = 0;
+            for (let yy = Math.max(0, y - r); yy <= Math.min(H - 1, y + r); yy++) for (let xx = Math.max(0, x - r); xx <= Math.min(W - 1, x + r); xx++) sum += s[yy * W + xx]!;
+            worst = Math.max(worst, Math.abs(out[y * W + x]! - sum));
+          }
+        }
+        expect(worst).toBeLessThan(1e-9);
+      }
+    }
   });
 });

@@ -10,7 +10,7 @@ import {
 } from '../../src/core/lighting/index.js';
 import { shadingImage, toLinearImage, toSrgbImage } from '../../src/core/lighting/albedo.js';
 import { squaredDistanceTransform } from '../../src/core/lighting/distance.js';
-import { shadingError } from '../../src/core/lighting/fit-lighting.js';
+import { FIT_LIGHTING_DEFAULTS, shadingError } from '../../src/core/lighting/fit-lighting.js';
 import { borderWeight, rasterizePolygon, triangulatePolygon } from '../../src/core/lighting/skin-mask.js';
 import { evalSHGradient } from '../../src/core/lighting/sh.js';
 import type { Image } from '../../src/core/types.js';
@@ -381,7 +381,8 @@ describe('fitLighting', () => {
     expect(robust.inlierFraction).toBeLessThan(0.97);
     expect(robust.residualRms).toBeGreaterThan(0.03);
     expect(robust.residualRms).toBeLessThan(0.07);
-    const expectedCount = (Math.PI / 4) * (W / 3) * (W / 3); // default stride 3 over the disk
+    const stride = FIT_LIGHTING_DEFAULTS.stride;
+    const expectedCount = (Math.PI / 4) * (W / stride) * (W / stride); // the default stride over the disk
     expect(Math.abs(robust.texelCount - expectedCount) / expectedCount).toBeLessThan(0.05);
     expect(robust.conditionNumber).toBeGreaterThan(100); // a cap of normals is ill-conditioned
     // Huber also copes.

@@ -11,18 +11,10 @@
  */
 export function boxSum(src: ArrayLike<number>, W: number, H: number, r: number, out: Float64Array, tmp?: Float64Array): Float64Array {
   const t = tmp ?? new Float64Array(W * H);
-  // Horizontal running sums.
-  for (let j = 0; j < H; j++) {
-    const row = j * W;
-    let acc = 0;
-    for (let i = 0; i < Math.min(r, W); i++) acc += src[row + i]!;
-    for (let i = 0; i < W; i++) {
-      const add = i + r, sub = i - r - 1;
-      if (add < W) acc += src[row + add]!;
-      if (sub >= 0) acc -= src[row + sub]!;
-      t[row + i] = acc;
-    }
-  }
+  // Horizontal running sums, into t. Float64 sources (the hot callers) get their own copy of the
+  // loop so its loads stay monomorphic.
+  if (src instanceof Float64Array) rowSums(src, W, H, r, t);
+  else rowSums(src, W, H, r, t);
   // Vertical running sums, a whole row at a time (cache-friendly).
   const acc = new Float64Array(W);
   for (let j = 0; j < Math.min(r, H); j++) {
@@ -30,14 +22,40 @@ export function boxSum(src: ArrayLike<number>, W: number, H: number, r: number, 
     for (let i = 0; i < W; i++) acc[i] = acc[i]! + t[row + i]!;
   }
   for (let j = 0; j < H; j++) {
-    const add = j + r, sub = j - r - 1;
-    if (add < H) { const ra = add * W; for (let i = 0; i < W; i++) acc[i] = acc[i]! + t[ra + i]!; }
-    if (sub >= 0) { const rs = sub * W; for (let i = 0; i < W; i++) acc[i] = acc[i]! - t[rs + i]!; }
-    const row = j * W;
-    for (let i = 0; i < W; i++) out[row + i] = acc[i]!;
+    const add = j + r, sub = j - r - 1, row = j * W;
+    const ra = add * W, rs = sub * W;
+    if (add < H && sub >= 0) {
+      // Both ends inside: one fused pass (the same two operations per column, in the same order).
+      for (let i = 0; i < W; i++) { const v = acc[i]! + t[ra + i]! - t[rs + i]!; acc[i] = v; out[row + i] = v; }
+      continue;
+    }
+    if (add < H) for (let i = 0; i < W; i++) acc[i] = acc[i]! + t[ra + i]!;
+    if (sub >= 0) for (let i = 0; i < W; i++) acc[i] = acc[i]! - t[rs + i]!;
+    out.set(acc, row);
   }
   return out;
 }
+
+/**
+ * The horizontal pass of {@link boxSum}: per row, the running sum over [i − r, i + r] written to
+ * `t` (the same additions in the same order as one loop testing both ends per texel, split into
+ * the spans where only the leading end, both or only the trailing end lie inside the row).
+ */
+const rowSums = <A extends ArrayLike<number>>(src: A, W: number, H: number, r: number, t: Float64Array): void => {
+  // i + r < W ⇔ i < addEnd; i − r − 1 ≥ 0 ⇔ i ≥ subStart.
+  const addEnd = Math.max(0, Math.min(W, W - r)), subStart = Math.min(W, r + 1);
+  const lo = Math.min(addEnd, subStart), hi = Math.max(addEnd, subStart);
+  for (let j = 0; j < H; j++) {
+    const row = j * W;
+    let acc = 0;
+    for (let i = 0; i < Math.min(r, W); i++) acc += src[row + i]!;
+    let i = 0;
+    for (; i < lo; i++) { acc += src[row + i + r]!; t[row + i] = acc; }
+    if (addEnd <= subStart) for (; i < hi; i++) t[row + i] = acc;
+    else for (; i < hi; i++) { acc += src[row + i + r]!; acc -= src[row + i - r - 1]!; t[row + i] = acc; }
+    for (; i < W; i++) { acc -= src[row + i - r - 1]!; t[row + i] = acc; }
+  }
+};
 
 /**
  * Cell-centred bilinear upsampling of a `Wc`×`Hc` grid with `C` interleaved channels, whose cells
