@@ -18,7 +18,7 @@
  * unshadowed part: `s_c = L_c·Y(n_detailed) − L_c·B(n_proxy)` (additive, so no division by a
  * small proxy shading; with no occlusion it is the old shading exactly).
  *
- * Visibility is from `directions` orthographic depth maps ("shadow maps", render/shadow-map.ts)
+ * Visibility is from `directions` orthographic depth maps ("shadow maps", raster/shadow-map.ts)
  * of the occluder mesh (the fitted base mesh: a few hundred to a few thousand triangles), one per
  * direction of a Fibonacci sphere, all framed on the occluder's bounding sphere, each looked up
  * with a 2×2 percentage-closer filter after offsetting the receiver along its normal (acne guard). Receivers are the texels of
@@ -31,7 +31,7 @@
  */
 import { FaceDetailError } from '../errors.js';
 import { assignDefaults } from '../options.js';
-import { boundingSphere, shadowMap } from '../render/shadow-map.js';
+import { boundingSphere, shadowMap } from '../raster/shadow-map.js';
 import type { UVGeometry } from '../unwrap/uv-geometry.js';
 import { shBasis } from './sh.js';
 

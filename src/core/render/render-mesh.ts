@@ -3,7 +3,7 @@ import { evalSH } from '../lighting/sh.js';
 import { pointOcclusion } from '../lighting/visibility.js';
 import { rasterizeTriangles } from '../raster/rasterize.js';
 import type { Camera, Image, Mesh } from '../types.js';
-import { shadowMap, type ShadowMap } from './shadow-map.js';
+import { shadowMap, type ShadowMap } from '../raster/shadow-map.js';
 
 /** Lighting of {@link renderMesh}: SH shading (see lighting/sh.ts) or one directional light. */
 export type RenderLighting =

@@ -30,7 +30,7 @@ import type { Camera, Image, Mesh } from '../types.js';
 import { rasterizeUV } from '../unwrap/rasterize-uv.js';
 import { detailedNormals, heightfieldOcclusion, heightfieldShadow, type TexelFrame } from './heightfield.js';
 import { renderMesh } from './render-mesh.js';
-import { shadowMap } from './shadow-map.js';
+import { shadowMap } from '../raster/shadow-map.js';
 
 /** A light of {@link renderSkin}. Directions are camera-frame, pointing toward the light. */
 export type SkinLight =

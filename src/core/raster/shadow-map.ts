@@ -2,9 +2,10 @@
  * Orthographic shadow maps: the depth of a set of meshes along a distant light's direction,
  * rasterised with the project's rasteriser, and a lit / shadowed test with a 2×2
  * percentage-closer filter. Shared by the training renderer ({@link renderSkin}) and the
- * evaluation renderer's cast shadows ({@link renderMesh} `shadows`).
+ * evaluation renderer's cast shadows ({@link renderMesh} `shadows`) in render/, and the proxy's
+ * visibility (lighting/visibility.ts): it lives in raster/, below both layers.
  */
-import { rasterizeTriangles } from '../raster/rasterize.js';
+import { rasterizeTriangles } from './rasterize.js';
 
 /** A shadow map along one direction; see {@link shadowMap}. */
 export interface ShadowMap {
