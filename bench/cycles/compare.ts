@@ -11,7 +11,7 @@ import { distanceTransform, valleyDepth } from '../../src/core/eval/detail-field
 import { luminance } from '../../src/core/image/image.js';
 
 /** Rec. 709 luminance of sRGB bytes, linear. */
-export function lumLinear(buf: Buffer, n: number): Float32Array {
+function lumLinear(buf: Buffer, n: number): Float32Array {
   const lin = (v: number): number => { const c = v / 255; return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
   const out = new Float32Array(n);
   for (let p = 0; p < n; p++) out[p] = luminance(lin(buf[3 * p]!), lin(buf[3 * p + 1]!), lin(buf[3 * p + 2]!));
@@ -54,8 +54,8 @@ export async function loadCached(cache: string, d: string): Promise<CachedScene>
   return { dir, S, cyc, mask, crease, dist: distanceTransform(crease, W, H) };
 }
 
-/** Our image against the Cycles one: crease darkening of both, exposure ratio, image differences, high-pass correlation near creases. */
-export function measure(sc: CachedScene, ours: Buffer): { co: number; cc: number; k: number; diff: number; diffK: number; hpr: number } {
+/** Our image against the Cycles one: crease darkening of both, exposure ratio, image differences, high-pass correlation near creases, and both linear luminances (`Lo`, `Lc`). */
+export function measure(sc: CachedScene, ours: Buffer): { co: number; cc: number; k: number; diff: number; diffK: number; hpr: number; Lo: Float32Array; Lc: Float32Array } {
   const { S, cyc, mask, crease, dist } = sc;
   const W = S.width, H = S.height, n = W * H;
   const Lo = lumLinear(ours, n), Lc = lumLinear(cyc, n);
@@ -81,5 +81,5 @@ export function measure(sc: CachedScene, ours: Buffer): { co: number; cc: number
   const ho = hp(Lo), hc = hp(Lc);
   let sab = 0, saa = 0, sbb = 0;
   for (let p = 0; p < n; p++) if (mask[p] && dist[p]! * S.mmPerPixel <= 4) { sab += ho[p]! * hc[p]!; saa += ho[p]! ** 2; sbb += hc[p]! ** 2; }
-  return { co, cc, k, diff: diff / m, diffK: diffK / m, hpr: saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN };
+  return { co, cc, k, diff: diff / m, diffK: diffK / m, hpr: saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN, Lo, Lc };
 }

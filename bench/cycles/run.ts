@@ -23,7 +23,7 @@ import { loadIctModel } from '../../src/node/model-import/load-ict.js';
 import { currentCommit, markdownTable } from '../common.js';
 import { SKIN_RENDER_DEFAULTS } from '../../src/core/render/render-skin.js';
 import { blenderStatus, exportCyclesScene, renderCyclesScene } from './scene.js';
-import { type CachedScene, loadCached, lumLinear, measure } from './compare.js';
+import { type CachedScene, loadCached, measure } from './compare.js';
 import { renderSynthCase, synthAssets, synthCase, type SynthCase } from '../synth/scene.js';
 
 const args = process.argv.slice(2);
@@ -166,8 +166,7 @@ async function tune(data: Awaited<ReturnType<typeof loadIctModel>>): Promise<voi
       const r = renderSynthCase(data, c, { levels: args.includes('--detail-scenes') ? undefined : 1, assets, skin: v.skin });
       const ours = Buffer.from(r.render.image.data.map((x) => Math.round(255 * x)));
       const m = measure(sc, ours);
-      const n = sc.S.width * sc.S.height;
-      const wo = creaseWalls(sc, lumLinear(ours, n), r), wc = creaseWalls(sc, lumLinear(sc.cyc, n), r);
+      const wo = creaseWalls(sc, m.Lo, r), wc = creaseWalls(sc, m.Lc, r);
       const s = sums[i]!;
       const add: Record<(typeof keys)[number], number> = { co: m.co, cc: m.cc, absGap: Math.abs(m.co - m.cc), diffK: m.diffK, hpr: m.hpr, k: m.k, litOurs: wo.lit, litCycles: wc.lit, darkOurs: wo.dark, darkCycles: wc.dark };
       if (keys.some((k) => !Number.isFinite(add[k]))) continue;

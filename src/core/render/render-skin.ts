@@ -226,7 +226,7 @@ export function renderSkin(mesh: Mesh, camera: Camera, options: SkinRenderOption
             const k = o.environmentSpecular * envBrdf(nv, o.roughness) * vis1[0]!;
             for (const L of o.lights) {
               if (L.type !== 'environment') continue;
-              spec = [spec[0] + k * Math.max(0, evalSH(L.coefficients, 0, rx, ry, rz)), spec[1] + k * Math.max(0, evalSH(L.coefficients, 1, rx, ry, rz)), spec[2] + k * Math.max(0, evalSH(L.coefficients, 2, rx, ry, rz))];
+              for (let c = 0; c < 3; c++) spec[c] = spec[c]! + k * Math.max(0, evalSH(L.coefficients, c, rx, ry, rz));
             }
           }
         }
