@@ -21,7 +21,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import path from 'node:path';
-import { buildOutputFilesAsync } from '../src/core/pipeline/output-files.js';
+import { buildOutputFilesAsync, createEarlyPngs } from '../src/core/pipeline/output-files.js';
 import { encodePngNative } from '../src/node/encode-png.js';
 import { STAGES, type StageName } from '../src/core/pipeline/types.js';
 import { decodeImage } from '../src/node/decode-image.js';
@@ -136,9 +136,11 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     timing = true;
     try {
-      const face = await rec.reconstruct(decoded);
+      // As the CLI: each map's PNG starts encoding (libuv's threads) as soon as the map is final.
+      const early = createEarlyPngs(encodePngNative, formats);
+      const face = await rec.reconstruct(decoded, { onMap: early.start });
       const te = performance.now();
-      const files = await buildOutputFilesAsync(face, { formats, sourceName: name, version: VERSION }, encodePngNative);
+      const files = await buildOutputFilesAsync(face, { formats, sourceName: name, version: VERSION }, encodePngNative, early);
       const exportMs = performance.now() - te;
       timing = false;
       // GC entries are delivered asynchronously: let the observer see this photo's before the next.

@@ -55,6 +55,8 @@ def parse():
     ap.add_argument("--eval-steps", type=int, default=250)
     ap.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt (model, optimiser, step, elapsed minutes)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--augment", type=float, default=0.0,
+                    help="probability that a crop's texture channels get real-photo degradations (resampling blur, sharpening halo, grain, white balance, tone curve); 0 = off")
     return ap.parse_args()
 
 
@@ -95,6 +97,51 @@ def crops(samples, B, S, rng, p_detail, flip=True):
             ff, tt, cc = ff[:, :, ::-1], tt[:, ::-1], cc[:, ::-1]
         f.append(np.ascontiguousarray(ff)); t.append(np.ascontiguousarray(tt)); c.append(np.ascontiguousarray(cc))
     return torch.from_numpy(np.stack(f)), torch.from_numpy(np.stack(t))[:, None], torch.from_numpy(np.stack(c))[:, None]
+
+
+def _blur1(x, sigma):
+    """Separable Gaussian blur of x (C x H x W) with reflected borders."""
+    r = max(1, int(math.ceil(3 * sigma)))
+    k = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=torch.float32) / sigma) ** 2)
+    k = (k / k.sum()).to(x.dtype)
+    C = x.shape[0]
+    y = F.pad(x[None], (r, r, 0, 0), mode="reflect")
+    y = F.conv2d(y, k.view(1, 1, 1, -1).repeat(C, 1, 1, 1), groups=C)
+    y = F.pad(y, (0, 0, r, r), mode="reflect")
+    return F.conv2d(y, k.view(1, 1, -1, 1).repeat(C, 1, 1, 1), groups=C)[0]
+
+
+def augment(f, rng, p):
+    """Real-photo degradations of the texture channels (0-2) of a batch of crops (B x 6 x S x S),
+    in place, each with probability p per crop, inside the coverage only (the shading, confidence
+    and flat-mask channels, and the target, are untouched: the same skin under a worse camera):
+    resampling blur (sigma 0.4-1.3 texels, coverage-normalised), a sharpening halo (unsharp mask,
+    amount 0.3-1.2, sigma 0.8-2), luminance-correlated grain (1-4 %), white balance (+-6 % per
+    channel) and a tone curve (gamma 0.85-1.2). Real photos reach the network resampled, sharpened,
+    denoised or noisy; the renders are clean."""
+    for b in range(f.shape[0]):
+        if rng.uniform() >= p:
+            continue
+        tex = f[b, :3]
+        cov = (f[b, 3:4] > 0).float()
+        if rng.uniform() < 0.5:
+            s = float(rng.uniform(0.4, 1.3))
+            tex = _blur1(tex * cov, s) / _blur1(cov, s).clamp_min(1e-3)
+        if rng.uniform() < 0.4:
+            s = float(rng.uniform(0.8, 2.0))
+            low = _blur1(tex * cov, s) / _blur1(cov, s).clamp_min(1e-3)
+            tex = tex + float(rng.uniform(0.3, 1.2)) * (tex - low)
+        if rng.uniform() < 0.5:
+            g = float(rng.uniform(0.01, 0.04))
+            lum = torch.from_numpy(rng.standard_normal(tex.shape[1:]).astype(np.float32))
+            chroma = torch.from_numpy(rng.standard_normal(tex.shape).astype(np.float32))
+            tex = tex * (1 + g * (0.8 * lum[None] + 0.4 * chroma))
+        if rng.uniform() < 0.5:
+            tex = tex * torch.from_numpy(np.exp(rng.normal(0, 0.06, 3)).astype(np.float32)).view(3, 1, 1)
+        if rng.uniform() < 0.3:
+            tex = tex.clamp_min(0) ** float(rng.uniform(0.85, 1.2))
+        f[b, :3] = tex.clamp(0, 4) * cov
+    return f
 
 
 def gaussian_window(sigma):
@@ -205,6 +252,8 @@ def main():
         for g_ in opt.param_groups:
             g_["lr"] = lr
         f, t, c = crops(train, a.batch, a.crop, rng, a.p_detail)
+        if a.augment > 0:
+            f = augment(f, rng, a.augment)
         p = G(f)
         loss, parts = loss_fn(p, t, c, a.w_grad, a.w_occ, a.w_amp, win)
         opt.zero_grad()

@@ -16,6 +16,7 @@ import { Command, CommanderError } from 'commander';
 import { FaceDetailError } from '../core/errors.js';
 import { optionSpecs } from '../core/pipeline/option-table.js';
 import type { OutputBuilder } from '../core/pipeline/orchestrate.js';
+import type { OutputSink } from './output-builder.js';
 import type { DetailMethod } from '../core/detail/synthesize-detail.js';
 import { STAGES, type FaceModelName } from '../core/pipeline/types.js';
 import type { EmotionPriorMode, IctHeadParts } from '../core/model/ict/ict-types.js';
@@ -183,15 +184,11 @@ async function runLocked(
     if (s.name !== 'allFaces' && given[s.name] !== undefined) (recOptions as Record<string, unknown>)[s.name] = given[s.name];
   }
   let reconstructor: Reconstructor;
-  let build: OutputBuilder;
+  let output: OutputSink;
   try {
     const factory = io.createReconstructor ?? (await import('./reconstructor.js')).createReconstructor;
-    if (io.buildOutputFiles) build = io.buildOutputFiles;
-    else {
-      const { buildOutputFilesAsync } = await import('../core/pipeline/output-files.js');
-      const { encodePngNative } = await import('./encode-png.js');
-      build = (rec, o) => buildOutputFilesAsync(rec, o, encodePngNative);
-    }
+    // sharp loads here, not for --help.
+    output = io.buildOutputFiles ? { build: io.buildOutputFiles } : (await import('./output-builder.js')).nativeOutputBuilder(opts.formats);
     reconstructor = await factory(recOptions);
   } catch (e) {
     if (e instanceof FaceDetailError && e.code === 'INVALID_OPTION') return usage(`${e.code}: ${e.message}`);
@@ -209,7 +206,7 @@ async function runLocked(
   try {
     const glb = opts.formats.includes('glb') ? await glbWriteOptions(opts.compress) : undefined;
     for (const file of files) {
-      const r = await processOne(file, reconstructor, build, glb, opts, outDir, reporter);
+      const r = await processOne(file, reconstructor, output, glb, opts, outDir, reporter);
       results.push(r);
     }
   } finally {
@@ -368,7 +365,7 @@ export async function resolveInputs(args: readonly string[], cwd: string, recurs
 async function processOne(
   file: InputFile,
   reconstructor: Reconstructor,
-  build: OutputBuilder,
+  output: OutputSink,
   glb: Awaited<ReturnType<typeof glbWriteOptions>> | undefined,
   opts: CliOptions,
   outDir: string,
@@ -393,7 +390,8 @@ async function processOne(
       decode: { maxPixels: opts.maxPixels, maxBytes: opts.maxBytes, maxDimension: opts.maxDimension },
       formats: opts.formats,
       ...(glb ? { glb } : {}),
-      build,
+      build: output.build,
+      ...(output.onMap ? { onMap: output.onMap } : {}),
       onProgress,
       onWritten: (dir) => { outputs.push(join(opts.out, basename(dir))); },
     });

@@ -4,7 +4,7 @@
  * output files with `output-files.ts`, write the face's folder atomically).
  */
 import { basename } from 'node:path';
-import { orchestratePhoto, type OutputBuilder } from '../core/pipeline/orchestrate.js';
+import { orchestratePhoto, type FacePipelineDeps, type OutputBuilder } from '../core/pipeline/orchestrate.js';
 import type { GlbWriteOptions } from '../core/export/glb.js';
 import type { FaceReconstruction, MeshFormat, ProgressCallback, ReconstructOptions } from '../core/pipeline/types.js';
 import type { DecodeImageOptions } from './decode-defaults.js';
@@ -28,6 +28,8 @@ export interface ProcessPhotoOptions {
   /** How face.glb stores its geometry (`glbWriteOptions(compress)`); only used with `glb` in `formats`. */
   glb?: GlbWriteOptions;
   build: OutputBuilder;
+  /** Passed to the reconstruction call: told as each map becomes final (`nativeOutputBuilder`'s, to encode the PNGs early). */
+  onMap?: FacePipelineDeps['onMap'];
   /** Before a face's folder is written (the queue worker removes a killed attempt's leftovers). */
   beforeWrite?: (dir: string) => Promise<void>;
   /** After a face's folder is written (the CLI lists the folders of an input that then fails). */
@@ -54,7 +56,7 @@ export async function processPhoto(reconstructor: Reconstructor, p: ProcessPhoto
   const run = await orchestratePhoto({
     decode: () => decodeImage(p.path, p.decode),
     faces: async (decoded, ctx) => {
-      const call = { ...p.options, onProgress: ctx.onProgress };
+      const call = { ...p.options, onProgress: ctx.onProgress, ...(p.onMap ? { onMap: p.onMap } : {}) };
       return p.allFaces ? reconstructor.reconstructAll(decoded, call) : [await reconstructor.reconstruct(decoded, call)];
     },
     output: {

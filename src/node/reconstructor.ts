@@ -56,7 +56,11 @@ export interface ReconstructorOptions extends Partial<ReconstructOptions> {
 }
 
 /** Per-call options of {@link Reconstructor.reconstruct}. */
-export type ReconstructCallOptions = Partial<ReconstructOptions> & { onProgress?: ProgressCallback };
+export type ReconstructCallOptions = Partial<ReconstructOptions> & {
+  onProgress?: ProgressCallback;
+  /** Told as each map of a face becomes final (e.g. `EarlyPngs.start` of `createEarlyPngs`, so the PNGs encode while the later stages run). */
+  onMap?: FacePipelineDeps['onMap'];
+};
 
 /** A loaded pipeline. Create once, reuse for many photos, then `dispose()`. */
 export interface Reconstructor {
@@ -121,12 +125,13 @@ export async function createReconstructor(options: ReconstructorOptions = {}): P
     if (disposed) throw new FaceDetailError('DISPOSED', 'this reconstructor was disposed; create a new one');
     checkInput(input);
     if (typeof call !== 'object' || call === null) throw new FaceDetailError('INVALID_OPTION', `options: expected an object, received ${describeValue(call)}.`);
-    const { onProgress, ...rest } = call;
+    const { onProgress, onMap, ...rest } = call;
     if (onProgress !== undefined && typeof onProgress !== 'function') throw new FaceDetailError('INVALID_OPTION', `onProgress: expected a function, received ${describeValue(onProgress)}.`);
+    if (onMap !== undefined && typeof onMap !== 'function') throw new FaceDetailError('INVALID_OPTION', `onMap: expected a function, received ${describeValue(onMap)}.`);
     const o = resolveOptions(assignDefaults(defaults, rest));
     const photo = await orchestratePhoto({
       decode: isDecoded(input) ? input : () => decodeImage(input, decodeOptions),
-      faces: async (decoded, ctx) => reconstructFaces(decoded, await analyzePhoto(decoded, analyzer, ctx), deps, o, {
+      faces: async (decoded, ctx) => reconstructFaces(decoded, await analyzePhoto(decoded, analyzer, ctx), onMap ? { ...deps, onMap } : deps, o, {
         select: all || o.allFaces ? 'all' : 'largest', onProgress: ctx.onProgress, imageTimings: ctx.timings,
       }),
     }, onProgress);

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { validateBytes } from 'gltf-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFaceDetailError } from '../../src/core/errors.js';
-import { buildOutputFiles } from '../../src/core/pipeline/output-files.js';
+import { buildOutputFiles, buildOutputFilesAsync, createEarlyPngs } from '../../src/core/pipeline/output-files.js';
+import { encodePngNative } from '../../src/node/encode-png.js';
 import type { FaceReconstruction } from '../../src/core/pipeline/types.js';
 import { EMOTIONS } from '../../src/core/types.js';
 import { decodeImage } from '../../src/node/decode-image.js';
@@ -83,6 +84,27 @@ describe.skipIf(!haveShared)('pipeline on the shared photos', () => {
     const h = Math.hypot(P[3 * 10]! - P[3 * 152]!, P[3 * 10 + 1]! - P[3 * 152 + 1]!, P[3 * 10 + 2]! - P[3 * 152 + 2]!);
     expect(h).toBeGreaterThan(115);
     expect(h).toBeLessThan(200);
+  });
+
+  it('PNGs encoded early (as each map is final) are the bytes the export stage writes, and each map is announced once, final', async () => {
+    const announced: string[] = [];
+    const early = createEarlyPngs(encodePngNative, ['glb']);
+    const face = await rec.reconstruct(path.join(PHOTOS, 'obama.jpg'), {
+      onMap: (name, image) => { announced.push(name); early.start(name, image); },
+    });
+    expect([...announced].sort()).toEqual(['albedo', 'confidence', 'displacement', 'normal', 'residualNormal', 'texture']);
+    for (const name of announced) expect(early.take(face.maps[name as keyof typeof face.maps])).toBeDefined();
+    const withEarly = await buildOutputFilesAsync(face, { formats: ['glb'], sourceName: 'obama.jpg', version: 'test' }, encodePngNative, early);
+    // The same face's files encoded only now: every byte equal (the maps did not change after they were announced).
+    const late = await buildOutputFilesAsync(face, { formats: ['glb'], sourceName: 'obama.jpg', version: 'test' }, encodePngNative);
+    expect(Object.keys(withEarly).sort()).toEqual(Object.keys(late).sort());
+    for (const [f, bytes] of Object.entries(late)) {
+      expect(Buffer.compare(Buffer.from(withEarly[f]!), Buffer.from(bytes)), f).toBe(0);
+    }
+    // Without a GLB the residual normal map is not encoded early.
+    const noGlb = createEarlyPngs(encodePngNative, ['obj']);
+    noGlb.start('residualNormal', face.maps.residualNormal);
+    expect(noGlb.take(face.maps.residualNormal)).toBeUndefined();
   });
 
   it('all faces of a group photo, largest first', async () => {

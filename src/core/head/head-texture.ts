@@ -27,7 +27,7 @@
  *    {@link HeadTextureOptions.junctionFineMm}. So the head's colour
  *    at the border is the face's, and no colour step is left (measured by {@link junctionStep}).
  */
-import { createImage, linearToSrgb, luminance, mapImage, sampleUV, srgbToLinear } from '../image/image.js';
+import { createImage, linearImageToSrgb, luminance, sampleUV, srgbImageToLinear } from '../image/image.js';
 import { computeAlbedo } from '../lighting/albedo.js';
 import { evalSH } from '../lighting/sh.js';
 import { buildEdgeTable } from '../mesh/edges.js';
@@ -177,7 +177,7 @@ export function paintHeadTexture(input: HeadTextureInput, options: Partial<HeadT
   });
 
   // 2. De-lit as the face albedo, and the shading guard zone's weight.
-  const photo = computeAlbedo(mapImage(raw.texture, srgbToLinear), geom.normal, raw.observed, input.sh, { shadowFill: 'none' });
+  const photo = computeAlbedo(srgbImageToLinear(raw.texture), geom.normal, raw.observed, input.sh, { shadowFill: 'none' });
   const shadeW = shadingWeight(geom.normal, raw.observed, input.sh);
 
   // 3. Weight: confidence × shading × skin gate × soft erosion of the seen area (charts' own borders excluded).
@@ -219,7 +219,7 @@ export function paintHeadTexture(input: HeadTextureInput, options: Partial<HeadT
   const after = junctionStep(input.face, input.faceAlbedoLinear, head, out, junction);
   return {
     linear: out,
-    srgb: mapImage(out, linearToSrgb),
+    srgb: linearImageToSrgb(out),
     photoWeight: w,
     stats: {
       seenFraction: covered > 0 ? seen / covered : 0,

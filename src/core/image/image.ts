@@ -90,6 +90,40 @@ export function linearToSrgb(c: number): number {
   return lut(TO_SRGB, c);
 }
 
+/**
+ * A copy of `img` decoded from sRGB to linear, every channel ({@link srgbToLinear}; the same
+ * values as `mapImage(img, srgbToLinear)`, with the table lookup inlined: it runs on every
+ * 1024² map of a face).
+ *
+ * @example const texLinear = srgbImageToLinear(unwrapped.texture);
+ */
+export function srgbImageToLinear(img: Image): Image {
+  return lutImage(img, TO_LINEAR);
+}
+
+/**
+ * A copy of the linear `img` encoded to sRGB, clamped to [0, 1] ({@link linearToSrgb}; the same
+ * values as `mapImage(img, linearToSrgb)`).
+ *
+ * @example const srgb = linearImageToSrgb(albedoLinear);
+ */
+export function linearImageToSrgb(img: Image): Image {
+  return lutImage(img, TO_SRGB);
+}
+
+function lutImage(img: Image, table: Float64Array): Image {
+  const out = createImage(img.width, img.height, img.channels);
+  const s = img.data, d = out.data, last = table[LUT_N]!, first = table[0]!;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (!(c > 0)) { d[i] = first; continue; }
+    if (c >= 1) { d[i] = last; continue; }
+    const f = c * LUT_N, k = f | 0, a = f - k, t0 = table[k]!;
+    d[i] = t0 + a * (table[k + 1]! - t0);
+  }
+  return out;
+}
+
 /** A copy of `img` with every channel mapped through `f`. */
 export function mapImage(img: Image, f: (v: number) => number): Image {
   const out = createImage(img.width, img.height, img.channels);

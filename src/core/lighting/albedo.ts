@@ -41,10 +41,10 @@
  */
 import { selectKth } from '../math/select.js';
 import { FaceDetailError } from '../errors.js';
-import { REC709_LUMA, createImage, linearToSrgb, mapImage, srgbToLinear } from '../image/image.js';
+import { REC709_LUMA, createImage, linearImageToSrgb, srgbImageToLinear } from '../image/image.js';
 import type { Image } from '../types.js';
-import { evalSH } from './sh.js';
-import { blockedShadingGrid, sampleGrid, type OcclusionField } from './visibility.js';
+import { evalSH, evalShPolynomial, shPolynomial } from './sh.js';
+import { blockedShadingGrid, type OcclusionField } from './visibility.js';
 
 /** How {@link computeAlbedo} divides by the shading. */
 export type AlbedoMode = 'shared' | 'per-channel';
@@ -176,16 +176,41 @@ export function computeAlbedo(
     : perChannelAlbedo(textureLinear, normals, coverage, sh, opts, blocked);
 }
 
-/** The blocked shading per covered texel (3 per texel, 0 elsewhere): the occlusion grid's, bilinear. */
+/**
+ * The blocked shading per covered texel (3 per texel, 0 elsewhere): the occlusion grid's,
+ * bilinear and renormalised over the valid cells ({@link sampleGrid}'s lookup, with its per-column
+ * weights tabulated once: the same values).
+ */
 function blockedShadingMap(occ: OcclusionField, sh: ArrayLike<number>, coverage: Uint8Array, W: number, H: number): Float32Array {
   const grid = blockedShadingGrid(occ, sh);
-  const out = new Float32Array(3 * W * H), t = new Float64Array(3);
+  const G = occ.size, valid = occ.valid;
+  const out = new Float32Array(3 * W * H);
+  const ix = new Int32Array(W), ax = new Float64Array(W);
+  for (let i = 0; i < W; i++) { const fx = ((i + 0.5) * G) / W - 0.5, x0 = Math.floor(fx); ix[i] = x0; ax[i] = fx - x0; }
   for (let j = 0; j < H; j++) {
+    const fy = ((j + 0.5) * G) / H - 0.5, iy = Math.floor(fy), ay = fy - iy;
     for (let i = 0; i < W; i++) {
       const k = j * W + i;
       if (coverage[k] === 0) continue;
-      sampleGrid(occ, grid, 3, i, j, W, H, t);
-      out[3 * k] = t[0]!; out[3 * k + 1] = t[1]!; out[3 * k + 2] = t[2]!;
+      const x0 = ix[i]!, a = ax[i]!;
+      let ws = 0, t0 = 0, t1 = 0, t2 = 0;
+      for (let dy = 0; dy < 2; dy++) {
+        const yy = iy + dy;
+        if (yy < 0 || yy >= G) continue;
+        const wy = dy === 0 ? 1 - ay : ay;
+        for (let dx = 0; dx < 2; dx++) {
+          const xx = x0 + dx;
+          if (xx < 0 || xx >= G) continue;
+          const c = yy * G + xx;
+          if (!valid[c]) continue;
+          const w = wy * (dx === 0 ? 1 - a : a);
+          if (!(w > 0)) continue;
+          ws += w;
+          t0 += w * grid[3 * c]!; t1 += w * grid[3 * c + 1]!; t2 += w * grid[3 * c + 2]!;
+        }
+      }
+      if (ws > 0) { t0 /= ws; t1 /= ws; t2 /= ws; }
+      out[3 * k] = t0; out[3 * k + 1] = t1; out[3 * k + 2] = t2;
     }
   }
   return out;
@@ -207,11 +232,14 @@ function sharedAlbedo(tex: Image, normals: Float32Array, coverage: Uint8Array, s
   const cn = opts.chromaNormals ?? normals;
   // Luminance shading at the detailed normal, and its mean over the covered texels (for F).
   const S = new Float32Array(n);
+  // The SH polynomials with the basis constants folded in: luminance, then each channel.
+  const pl = shPolynomial(sh, [w0, w1, w2]);
+  const pr = shPolynomial(sh, [1, 0, 0]), pg = shPolynomial(sh, [0, 1, 0]), pb = shPolynomial(sh, [0, 0, 1]);
   let mean = 0, count = 0;
   for (let k = 0; k < n; k++) {
     if (coverage[k] === 0 || !hasNormal(normals, k)) continue;
     const x = normals[3 * k]!, y = normals[3 * k + 1]!, z = normals[3 * k + 2]!;
-    let s = w0 * evalSH(sh, 0, x, y, z) + w1 * evalSH(sh, 1, x, y, z) + w2 * evalSH(sh, 2, x, y, z);
+    let s = evalShPolynomial(pl, x, y, z);
     if (blocked) s -= w0 * blocked[3 * k]! + w1 * blocked[3 * k + 1]! + w2 * blocked[3 * k + 2]!;
     S[k] = s;
     mean += s; count++;
@@ -233,7 +261,7 @@ function sharedAlbedo(tex: Image, normals: Float32Array, coverage: Uint8Array, s
     // Light colour at the smooth normal, bounded, luminance 1.
     if (beta > 0 && hasNormal(cn, k)) {
       const x = cn[3 * k]!, y = cn[3 * k + 1]!, z = cn[3 * k + 2]!;
-      let s0 = evalSH(sh, 0, x, y, z), s1 = evalSH(sh, 1, x, y, z), s2 = evalSH(sh, 2, x, y, z);
+      let s0 = evalShPolynomial(pr, x, y, z), s1 = evalShPolynomial(pg, x, y, z), s2 = evalShPolynomial(pb, x, y, z);
       if (blocked) { s0 -= blocked[3 * k]!; s1 -= blocked[3 * k + 1]!; s2 -= blocked[3 * k + 2]!; }
       const L = w0 * s0 + w1 * s1 + w2 * s2 + G;
       k3[0] = boundRatio((s0 + G) / L, bLo, bUp); k3[1] = boundRatio((s1 + G) / L, bLo, bUp); k3[2] = boundRatio((s2 + G) / L, bLo, bUp);
@@ -354,7 +382,7 @@ export function shadingImage(normals: Float32Array, coverage: Uint8Array, width:
  * @example savePng(toSrgbImage(albedo))
  */
 export function toSrgbImage(img: Image): Image {
-  return mapImage(img, linearToSrgb);
+  return linearImageToSrgb(img);
 }
 
 /**
@@ -362,7 +390,7 @@ export function toSrgbImage(img: Image): Image {
  * @example const linearTex = toLinearImage(unwrapped.texture);
  */
 export function toLinearImage(img: Image): Image {
-  return mapImage(img, srgbToLinear);
+  return srgbImageToLinear(img);
 }
 
 function invalid(name: string, expected: string, got: unknown): FaceDetailError {

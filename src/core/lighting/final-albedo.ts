@@ -1,4 +1,4 @@
-import { linearToSrgb, mapImage } from '../image/image.js';
+import { linearImageToSrgb } from '../image/image.js';
 import type { Image } from '../types.js';
 import type { UVGeometry } from '../unwrap/uv-geometry.js';
 import { computeAlbedo } from './albedo.js';
@@ -34,7 +34,7 @@ export function finalAlbedo(texture: AlbedoTexture, normals: Float32Array, D: nu
   const linear = strength > 0
     ? equalizeLightness(divided, texture.geom.coverage, { ...LIGHTNESS_EQUALIZE_DEFAULTS, strength }, weights)
     : divided;
-  return { linear, srgb: mapImage(linear, linearToSrgb) };
+  return { linear, srgb: linearImageToSrgb(linear) };
 }
 
 /** Nearest-neighbour resample of a per-texel normal field from S² to R² texels. */

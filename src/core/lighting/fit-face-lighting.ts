@@ -1,4 +1,4 @@
-import { mapImage, srgbToLinear } from '../image/image.js';
+import { srgbImageToLinear } from '../image/image.js';
 import type { FaceModelTopology } from '../model/face-model.js';
 import type { Image } from '../types.js';
 import type { UVGeometry } from '../unwrap/uv-geometry.js';
@@ -37,7 +37,7 @@ export interface FaceShadows {
  */
 export function fitFaceLighting(texture: Image, confidence: Float32Array, geom: UVGeometry, topo: FaceModelTopology, shadows?: FaceShadows): FaceLighting {
   const D = texture.width;
-  const texLinear = mapImage(texture, srgbToLinear);
+  const texLinear = srgbImageToLinear(texture);
   const skin = buildSkinMask(D, D, topo.uvs, topo.regions, geom.coverage);
   const weights = new Float32Array(D * D);
   for (let i = 0; i < weights.length; i++) weights[i] = skin[i]! * confidence[i]!;

@@ -40,6 +40,27 @@ export function shBasis(x: number, y: number, z: number, out: Float64Array | Flo
   out[8] = SH_C22 * (x * x - y * y);
 }
 
+/**
+ * The shading of a weighted sum of channels, Σ_c w_c·s_c(n), as the 9 coefficients of the
+ * monomials [1, y, z, x, xy, yz, 3z² − 1, xz, x² − y²] (the basis constants folded in), so a
+ * per-texel loop evaluates it as `p0 + p1·y + p2·z + p3·x + p4·x·y + p5·y·z + p6·(3z² − 1) +
+ * p7·x·z + p8·(x² − y²)` with no table lookups ({@link evalShPolynomial}). Channel c alone:
+ * weights with a single 1.
+ *
+ * @example const lum = shPolynomial(sh, [0.2126, 0.7152, 0.0722]); evalShPolynomial(lum, 0, 0, -1)
+ */
+export function shPolynomial(coeffs: ArrayLike<number>, weights: readonly [number, number, number]): Float64Array {
+  const k = [SH_C0, SH_C1, SH_C1, SH_C1, SH_C2, SH_C2, SH_C20, SH_C2, SH_C22];
+  const p = new Float64Array(9);
+  for (let q = 0; q < 9; q++) p[q] = k[q]! * (weights[0] * coeffs[q]! + weights[1] * coeffs[9 + q]! + weights[2] * coeffs[18 + q]!);
+  return p;
+}
+
+/** {@link shPolynomial}'s polynomial at unit normal (x, y, z). */
+export function evalShPolynomial(p: Float64Array, x: number, y: number, z: number): number {
+  return p[0]! + p[1]! * y + p[2]! * z + p[3]! * x + p[4]! * x * y + p[5]! * y * z + p[6]! * (3 * z * z - 1) + p[7]! * x * z + p[8]! * (x * x - y * y);
+}
+
 /** Shading of channel `c` (0..2) at unit normal (x, y, z) for 27 coefficients. */
 export function evalSH(coeffs: ArrayLike<number>, c: number, x: number, y: number, z: number): number {
   const o = c * 9;

@@ -6,7 +6,7 @@ import type { FaceModel } from '../model/face-model.js';
 import { checkOption } from '../options.js';
 import type { Image } from '../types.js';
 import type { OutputFilesOptions } from './output-files.js';
-import { reconstructFace } from './reconstruct-face.js';
+import { reconstructFace, type ReconstructFaceInput } from './reconstruct-face.js';
 import { createStageTimer, type StageTimer } from './stage-timer.js';
 import type { FaceReconstruction, ProgressCallback, ReconstructOptions, StageName } from './types.js';
 
@@ -137,6 +137,8 @@ export interface FacePipelineDeps {
   faceModel(options: ReconstructOptions): FaceModel | Promise<FaceModel>;
   /** The detail network; asked for only when `options.detail` is `'dfdn'` or `'dfdn+sfs'`. */
   detailNetwork?(): Promise<DetailNetwork>;
+  /** Told as each map of a face becomes final (`onMap` of {@link reconstructFace}; e.g. `EarlyPngs.start`). */
+  onMap?: ReconstructFaceInput['onMap'];
 }
 
 /** Options of {@link reconstructFaces}. */
@@ -174,7 +176,7 @@ export async function* reconstructFaces(
   const model = await deps.faceModel(options);
   const shared = { ...call.imageTimings };
   for (const faceIndex of picked) {
-    const rec = await reconstructFace({ image: decoded.image, camera, analysis: analyses[faceIndex]!, faceIndex, model, ...(detailNetwork ? { detailNetwork } : {}) }, options, call.onProgress);
+    const rec = await reconstructFace({ image: decoded.image, camera, analysis: analyses[faceIndex]!, faceIndex, model, ...(detailNetwork ? { detailNetwork } : {}), ...(deps.onMap ? { onMap: deps.onMap } : {}) }, options, call.onProgress);
     rec.timings = { ...shared, ...rec.timings };
     yield rec;
   }

@@ -9,7 +9,7 @@ import { sampleUV } from '../image/image.js';
 import { utf8 } from '../platform.js';
 import type { Image, Mesh } from '../types.js';
 import { EMOTIONS } from '../types.js';
-import type { FaceReconstruction, MeshFormat } from './types.js';
+import type { FaceMapName, FaceReconstruction, MeshFormat } from './types.js';
 
 /** Options of {@link buildOutputFiles}. */
 export interface OutputFilesOptions {
@@ -41,9 +41,82 @@ const RIG_NORMAL = '#rig-normal.png';
 /** The head and neck skin's texture (model `'ict'` with a head), written as a file and embedded in the GLBs. */
 const HEAD_ALBEDO = 'head_albedo.png';
 
+/** One PNG to encode: the file (or `#`-prefixed embedded image) name, the pixels and how. */
+interface PngJob {
+  name: string;
+  /** The pixels to encode (computed on demand: the displacement's are normalised first). */
+  pixels(): Image;
+  options: EncodePngOptions;
+  /** The face's map it comes from (the key of {@link EarlyPngs}). */
+  source?: Image;
+}
+
+/**
+ * The PNG job of one of a face's maps, as the output files encode it (the one definition: the
+ * export stage and {@link EarlyPngs} both use it). The displacement is written 16-bit with its
+ * mm encoding in text chunks; the residual normal map is the GLB's embedded normal texture.
+ */
+function mapPngJob(name: FaceMapName, image: Image): PngJob {
+  if (name === 'displacement') {
+    const enc = displacementEncoding(image);
+    return {
+      name: 'displacement.png', pixels: () => normalizeDisplacement(image, enc), source: image,
+      options: {
+        bitDepth: 16,
+        text: {
+          'facedetail:unit': 'mm',
+          'facedetail:scale_mm': String(enc.scaleMm),
+          'facedetail:offset_mm': String(enc.offsetMm),
+          'facedetail:formula': 'mm = offset_mm + scale_mm * value / 65535',
+          'facedetail:direction': 'along the smooth proxy normal, outward positive',
+        },
+      },
+    };
+  }
+  return { name: name === 'residualNormal' ? RESIDUAL_NORMAL : `${name}.png`, pixels: () => image, source: image, options: { bitDepth: 8 } };
+}
+
+/**
+ * PNG encodes started before the export stage: the pipeline calls {@link EarlyPngs.start} as each
+ * map of a face becomes final (`onMap` of `reconstructFace`), so with an asynchronous encoder
+ * (Node: sharp on libuv's threads) the maps encode on the other cores while the next stages
+ * run, and {@link buildOutputFilesAsync} takes the finished bytes instead of encoding again.
+ * The bytes are those the export stage would write (same job, same encoder); maps are keyed by
+ * identity (a WeakMap: nothing is kept once the reconstruction is dropped).
+ */
+export interface EarlyPngs {
+  /** Start encoding a face's map (the pipeline does not modify a map after announcing it). */
+  start(name: FaceMapName, image: Image): void;
+  /** The bytes started for `source` (a face's map), if any. */
+  take(source: Image): Promise<Uint8Array> | undefined;
+}
+
+/**
+ * An {@link EarlyPngs} over `encode`; `formats` (the mesh formats that will be written, when the
+ * same for every photo) leaves out the residual normal map when no GLB is asked for.
+ *
+ * @example
+ * const early = createEarlyPngs(encodePngNative, ['glb']);
+ * const face = await reconstructor.reconstruct('me.jpg', { onMap: early.start });
+ * const files = await buildOutputFilesAsync(face, options, encodePngNative, early);
+ */
+export function createEarlyPngs(encode: PngEncoder, formats?: readonly MeshFormat[]): EarlyPngs {
+  const started = new WeakMap<Image, Promise<Uint8Array>>();
+  return {
+    start(name, image) {
+      if (name === 'residualNormal' && formats && !formats.includes('glb')) return;
+      const job = mapPngJob(name, image);
+      const p = Promise.resolve().then(() => encode(job.pixels(), job.options));
+      p.catch(() => undefined); // observed by the export stage (or never needed)
+      started.set(image, p);
+    },
+    take: (source) => started.get(source),
+  };
+}
+
 /** The PNGs a face needs, and how to turn their bytes into the output files. */
 interface OutputPlan {
-  pngs: { name: string; image: Image; options: EncodePngOptions }[];
+  pngs: PngJob[];
   /** `png`: each job's bytes, or a promise of them (the GLB geometry is built while they encode). */
   finish(png: Record<string, PngBytes>): Promise<Record<string, Uint8Array>>;
 }
@@ -61,7 +134,7 @@ interface OutputPlan {
 export async function buildOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): Promise<Record<string, Uint8Array>> {
   const plan = planOutputFiles(rec, options);
   const png: Record<string, Uint8Array> = {};
-  for (const job of plan.pngs) png[job.name] = encodePng(job.image, job.options);
+  for (const job of plan.pngs) png[job.name] = encodePng(job.pixels(), job.options);
   return plan.finish(png);
 }
 
@@ -72,13 +145,13 @@ export async function buildOutputFiles(rec: FaceReconstruction, options: OutputF
  * @example
  * const files = await buildOutputFilesAsync(rec, { formats: ['glb'], sourceName: 'me.jpg', version: '0.1.0' }, encodePngNative);
  */
-export async function buildOutputFilesAsync(rec: FaceReconstruction, options: OutputFilesOptions, encode: PngEncoder): Promise<Record<string, Uint8Array>> {
+export async function buildOutputFilesAsync(rec: FaceReconstruction, options: OutputFilesOptions, encode: PngEncoder, early?: EarlyPngs): Promise<Record<string, Uint8Array>> {
   const plan = planOutputFiles(rec, options);
-  // Every encoder starts now; the meshes are written while they run (Node: on libuv's threads).
+  // Every encoder not started early starts now; the meshes are written while they run (Node: on libuv's threads).
   const png: Record<string, Promise<Uint8Array>> = {};
   const all: Promise<Uint8Array>[] = [];
   for (const job of plan.pngs) {
-    const p = Promise.resolve().then(() => encode(job.image, job.options));
+    const p = (job.source && early?.take(job.source)) || Promise.resolve().then(() => encode(job.pixels(), job.options));
     p.catch(() => undefined); // observed below (Promise.all / the GLB writer): no unhandled rejection meanwhile
     png[job.name] = p;
     all.push(p);
@@ -92,24 +165,11 @@ export async function buildOutputFilesAsync(rec: FaceReconstruction, options: Ou
 
 function planOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): OutputPlan {
   const dispEnc = displacementEncoding(rec.maps.displacement);
-  const dispText = {
-    'facedetail:unit': 'mm',
-    'facedetail:scale_mm': String(dispEnc.scaleMm),
-    'facedetail:offset_mm': String(dispEnc.offsetMm),
-    'facedetail:formula': 'mm = offset_mm + scale_mm * value / 65535',
-    'facedetail:direction': 'along the smooth proxy normal, outward positive',
-  };
-  const pngs: OutputPlan['pngs'] = [
-    { name: 'texture.png', image: rec.maps.texture, options: { bitDepth: 8 } },
-    { name: 'albedo.png', image: rec.maps.albedo, options: { bitDepth: 8 } },
-    { name: 'normal.png', image: rec.maps.normal, options: { bitDepth: 8 } },
-    { name: 'confidence.png', image: rec.maps.confidence, options: { bitDepth: 8 } },
-    { name: 'displacement.png', image: normalizeDisplacement(rec.maps.displacement, dispEnc), options: { bitDepth: 16, text: dispText } },
-  ];
-  if (options.formats.includes('glb')) pngs.push({ name: RESIDUAL_NORMAL, image: rec.maps.residualNormal, options: { bitDepth: 8 } });
-  if (rec.rig) pngs.push({ name: RIG_NORMAL, image: rec.rig.residualNormal, options: { bitDepth: 8 } });
+  const pngs: PngJob[] = (['texture', 'albedo', 'normal', 'confidence', 'displacement'] as const).map((name) => mapPngJob(name, rec.maps[name]));
+  if (options.formats.includes('glb')) pngs.push(mapPngJob('residualNormal', rec.maps.residualNormal));
+  if (rec.rig) { const rig = rec.rig.residualNormal; pngs.push({ name: RIG_NORMAL, pixels: () => rig, options: { bitDepth: 8 } }); }
   const headTexture = (rec.extraMeshes ?? []).find((e) => e.texture && e.mesh.uvs)?.texture;
-  if (headTexture) pngs.push({ name: HEAD_ALBEDO, image: headTexture, options: { bitDepth: 8 } });
+  if (headTexture) pngs.push({ name: HEAD_ALBEDO, pixels: () => headTexture, options: { bitDepth: 8 } });
 
   const finish = async (png: Record<string, PngBytes>): Promise<Record<string, Uint8Array>> => {
     const files: Record<string, Uint8Array> = {};
@@ -223,7 +283,8 @@ export function resultJson(rec: FaceReconstruction, options: OutputFilesOptions,
 /** Tight 16-bit encoding of a displacement map (mm). */
 export function displacementEncoding(map: Image): DisplacementEncoding {
   let lo = Infinity, hi = -Infinity;
-  for (const v of map.data) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  const d = map.data;
+  for (let i = 0; i < d.length; i++) { const v = d[i]!; if (v < lo) lo = v; if (v > hi) hi = v; }
   if (!(hi > lo)) { lo = (Number.isFinite(lo) ? lo : 0) - 0.5; hi = lo + 1; }
   return { scaleMm: hi - lo, offsetMm: lo };
 }

@@ -5,7 +5,7 @@ import { detailNormalMaps } from '../detail/detail-normal-maps.js';
 import type { DetailInput } from '../detail/solve-detail.js';
 import { synthesizeDetail } from '../detail/synthesize-detail.js';
 import { FaceDetailError } from '../errors.js';
-import { mapImage, srgbToLinear } from '../image/image.js';
+import { srgbImageToLinear } from '../image/image.js';
 import { finalAlbedo } from '../lighting/final-albedo.js';
 import { fitFaceLighting } from '../lighting/fit-face-lighting.js';
 import { lightingStats } from '../lighting/fit-lighting.js';
@@ -19,7 +19,7 @@ import { buildArkitRig } from '../rig/build-rig.js';
 import type { Camera, Image } from '../types.js';
 import { unwrapFace } from '../unwrap/unwrap-face.js';
 import { createStageTimer } from './stage-timer.js';
-import type { FaceReconstruction, ProgressCallback, ReconstructOptions, StageName } from './types.js';
+import type { FaceMapName, FaceReconstruction, ProgressCallback, ReconstructOptions, StageName } from './types.js';
 
 /** Everything one face's reconstruction needs besides the options. */
 export interface ReconstructFaceInput {
@@ -35,6 +35,13 @@ export interface ReconstructFaceInput {
    * session).
    */
   detailNetwork?: DetailNetwork;
+  /**
+   * Called as soon as each of the result's `maps` is final, with the very image that `maps`
+   * will hold (never modified afterwards): texture and confidence after `unwrap`, displacement
+   * after `detail`, the normal maps and the albedo inside `mesh`. The Node adapter starts
+   * encoding their PNGs there, on other threads, while the later stages run (`EarlyPngs`).
+   */
+  onMap?: (name: FaceMapName, image: Image) => void;
 }
 
 /**
@@ -55,6 +62,7 @@ export async function reconstructFace(
   onProgress?: ProgressCallback,
 ): Promise<FaceReconstruction> {
   const { image, camera, analysis, faceIndex, model } = input;
+  const announce = input.onMap ?? ((): void => undefined);
   const timings: Partial<Record<StageName, number>> = {};
   const warnings: string[] = [];
   // Every stage is timed and reported; the detail network is the only asynchronous one.
@@ -71,22 +79,28 @@ export async function reconstructFace(
   if (Math.abs(fit.pose.yawDeg) > 45) warnings.push(`head yaw ${fit.pose.yawDeg.toFixed(0)}°: the far side of the face is not seen and is filled by symmetry`);
   const proxy = await stage('proxy', () => buildProxy(topo, fit.positions, options.proxyLevels));
   const tex = await stage('unwrap', () => unwrapFace(image, camera, proxy, T));
+  announce('texture', tex.texture);
+  announce('confidence', tex.confidence);
   const det = D === T ? tex : await stage('unwrap', () => unwrapFace(image, camera, proxy, D));
   const shadows = options.albedoShadows > 0 ? { occluder: { positions: fit.positions, indices: topo.indices }, strength: options.albedoShadows } : undefined;
   const light = await stage('lighting', () => fitFaceLighting(det.texture, det.confidence.data, det.geom, topo, shadows));
   const detailInput: DetailInput = { geom: det.geom, texture: light.texLinear, confidence: det.confidence.data, sh: light.lighting.coefficients, flatMask: light.flatMask };
   const detail = await stage('detail', () => synthesizeDetail(detailInput, { method, strength: options.detailStrength, sfs: options.sfs }, input.detailNetwork));
+  const displacement: Image = { width: D, height: D, channels: 1, data: detail.displacement };
+  announce('displacement', displacement);
 
   const out = await stage('mesh', () => {
-    const displacement: Image = { width: D, height: D, channels: 1, data: detail.displacement };
     const { smooth, detailed } = buildDetailedMesh(proxy.mesh, displacement, options.meshLevels - options.proxyLevels);
     const maps = detailNormalMaps(detail.normals, det.geom, proxy.mesh, detailed);
-    const textureLinear = T === D ? light.texLinear : mapImage(tex.texture, srgbToLinear);
+    announce('normal', maps.normal);
+    announce('residualNormal', maps.residual);
+    const textureLinear = T === D ? light.texLinear : srgbImageToLinear(tex.texture);
     const albedo = finalAlbedo({ texLinear: textureLinear, geom: tex.geom }, detail.normals, D, light.lighting.coefficients, {
       strength: options.albedoEqualize,
       skin: T === D ? light.skin : options.albedoEqualize > 0 ? buildSkinMask(T, T, topo.uvs, topo.regions, tex.geom.coverage) : undefined,
       occlusion: light.occlusion,
     });
+    announce('albedo', albedo.srgb);
     const { extras, headTexture } = completeHead(model, fit, { smooth, detailed, levels: options.meshLevels }, {
       albedoLinear: albedo.linear, textureLinear, coverage: tex.geom.coverage, image, landmarks: analysis.landmarks,
       camera, sh: light.lighting.coefficients, confidence: tex.confidence.data,

@@ -15,6 +15,9 @@ export type StageName = (typeof STAGES)[number];
 /** Output formats of the mesh. Maps and result.json are always written. */
 export type MeshFormat = 'glb' | 'obj' | 'ply';
 
+/** The maps of a face ({@link FaceReconstruction}'s `maps`), by name. */
+export type FaceMapName = 'texture' | 'albedo' | 'confidence' | 'displacement' | 'normal' | 'residualNormal';
+
 /** Progress callback: called when a stage starts (`done: false`) and ends (`done: true`). */
 export type ProgressCallback = (event: { stage: StageName; done: boolean; faceIndex?: number; ms?: number }) => void;
 

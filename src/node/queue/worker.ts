@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { FaceDetailError } from '../../core/errors.js';
 import { checkOption } from '../../core/options.js';
-import type { OutputBuilder } from '../../core/pipeline/orchestrate.js';
+import type { OutputSink } from '../output-builder.js';
 import type { Logger } from '../../core/platform.js';
 import { STAGES, type ProgressCallback } from '../../core/pipeline/types.js';
 import { glbWriteOptions } from '../draco-encoder.js';
@@ -109,13 +109,13 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   const log = options.logger;
   const factory = options.createReconstructor ?? (await import('../reconstructor.js')).createReconstructor;
   const reconstructor = await factory(options.reconstructor ?? {});
-  const build = await outputBuilder();
+  const output = (await import('../output-builder.js')).nativeOutputBuilder();
 
   const worker = new Worker<ReconstructJobData, ReconstructJobResult>(
     queueName,
     async (job) => {
       try {
-        return await processJob(job, { reconstructor, build, root });
+        return await processJob(job, { reconstructor, output, root });
       } catch (e) {
         const r = failedReason(e);
         throw isPermanentCode(r.code) ? new UnrecoverableError(r.text) : new Error(r.text);
@@ -160,17 +160,11 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   };
 }
 
-async function outputBuilder(): Promise<OutputBuilder> {
-  const { buildOutputFilesAsync } = await import('../../core/pipeline/output-files.js');
-  const { encodePngNative } = await import('../encode-png.js');
-  return (rec, o) => buildOutputFilesAsync(rec, o, encodePngNative);
-}
-
 /** Per-face stages: every stage but the two an image's faces share (decode, analyze). */
 const PER_FACE_STAGES = STAGES.length - 2;
 
 /** One job: decode, reconstruct, build and write the output folder(s), as the CLI does (`processPhoto`). */
-async function processJob(job: Job<ReconstructJobData, ReconstructJobResult>, ctx: { reconstructor: Reconstructor; build: OutputBuilder; root: string }): Promise<ReconstructJobResult> {
+async function processJob(job: Job<ReconstructJobData, ReconstructJobResult>, ctx: { reconstructor: Reconstructor; output: OutputSink; root: string }): Promise<ReconstructJobResult> {
   const t0 = performance.now();
   const { input, output, options } = checkJobData(job.data);
   const inputPath = resolve(ctx.root, input);
@@ -201,7 +195,8 @@ async function processJob(job: Job<ReconstructJobData, ReconstructJobResult>, ct
     decode,
     formats,
     ...(formats.includes('glb') ? { glb: await glbWriteOptions(compress) } : {}),
-    build: ctx.build,
+    build: ctx.output.build,
+    ...(ctx.output.onMap ? { onMap: ctx.output.onMap } : {}),
     ...(retried ? { beforeWrite: removeLeftovers } : {}),
     onProgress,
   });
