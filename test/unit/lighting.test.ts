@@ -12,7 +12,7 @@ import { shadingImage, toLinearImage, toSrgbImage } from '../../src/core/lightin
 import { squaredDistanceTransform } from '../../src/core/lighting/distance.js';
 import { FIT_LIGHTING_DEFAULTS, shadingError } from '../../src/core/lighting/fit-lighting.js';
 import { borderWeight, rasterizePolygon, triangulatePolygon } from '../../src/core/lighting/skin-mask.js';
-import { evalSHGradient } from '../../src/core/lighting/sh.js';
+import { evalSHGradient, evalShPolynomial, shPolynomial } from '../../src/core/lighting/sh.js';
 import type { Image } from '../../src/core/types.js';
 import type { UVGeometry } from '../../src/core/unwrap/uv-geometry.js';
 
@@ -581,5 +581,23 @@ describe('evalSHGradient', () => {
       }
     }
     expect(worst).toBeLessThan(1e-8);
+  });
+});
+
+describe('shPolynomial', () => {
+  it('evaluates the weighted sum of the channels\' shading (random coefficients, weights and normals)', () => {
+    let seed = 11;
+    const r = (): number => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 4294967296 - 0.5; };
+    const sh = Float64Array.from({ length: 27 }, r);
+    let worst = 0;
+    for (let trial = 0; trial < 20; trial++) {
+      const w: [number, number, number] = [r(), r(), r()];
+      const p = shPolynomial(sh, w);
+      const n = [r(), r(), r()], len = Math.hypot(n[0]!, n[1]!, n[2]!);
+      const x = n[0]! / len, y = n[1]! / len, z = n[2]! / len;
+      const want = w[0] * evalSH(sh, 0, x, y, z) + w[1] * evalSH(sh, 1, x, y, z) + w[2] * evalSH(sh, 2, x, y, z);
+      worst = Math.max(worst, Math.abs(evalShPolynomial(p, x, y, z) - want));
+    }
+    expect(worst).toBeLessThan(1e-12);
   });
 });
