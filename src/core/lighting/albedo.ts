@@ -44,7 +44,7 @@ import { FaceDetailError } from '../errors.js';
 import { REC709_LUMA, createImage, linearImageToSrgb, srgbImageToLinear } from '../image/image.js';
 import type { Image } from '../types.js';
 import { evalSH, evalShPolynomial, shPolynomial } from './sh.js';
-import { blockedShadingGrid, type OcclusionField } from './visibility.js';
+import { blockedShadingGrid, sampleGridMap, type OcclusionField } from './visibility.js';
 
 /** How {@link computeAlbedo} divides by the shading. */
 export type AlbedoMode = 'shared' | 'per-channel';
@@ -176,44 +176,9 @@ export function computeAlbedo(
     : perChannelAlbedo(textureLinear, normals, coverage, sh, opts, blocked);
 }
 
-/**
- * The blocked shading per covered texel (3 per texel, 0 elsewhere): the occlusion grid's,
- * bilinear and renormalised over the valid cells ({@link sampleGrid}'s lookup, with its per-column
- * weights tabulated once: the same values).
- */
+/** The blocked shading per covered texel (3 per texel, 0 elsewhere): the occlusion grid's, bilinear. */
 function blockedShadingMap(occ: OcclusionField, sh: ArrayLike<number>, coverage: Uint8Array, W: number, H: number): Float32Array {
-  const grid = blockedShadingGrid(occ, sh);
-  const G = occ.size, valid = occ.valid;
-  const out = new Float32Array(3 * W * H);
-  const ix = new Int32Array(W), ax = new Float64Array(W);
-  for (let i = 0; i < W; i++) { const fx = ((i + 0.5) * G) / W - 0.5, x0 = Math.floor(fx); ix[i] = x0; ax[i] = fx - x0; }
-  for (let j = 0; j < H; j++) {
-    const fy = ((j + 0.5) * G) / H - 0.5, iy = Math.floor(fy), ay = fy - iy;
-    for (let i = 0; i < W; i++) {
-      const k = j * W + i;
-      if (coverage[k] === 0) continue;
-      const x0 = ix[i]!, a = ax[i]!;
-      let ws = 0, t0 = 0, t1 = 0, t2 = 0;
-      for (let dy = 0; dy < 2; dy++) {
-        const yy = iy + dy;
-        if (yy < 0 || yy >= G) continue;
-        const wy = dy === 0 ? 1 - ay : ay;
-        for (let dx = 0; dx < 2; dx++) {
-          const xx = x0 + dx;
-          if (xx < 0 || xx >= G) continue;
-          const c = yy * G + xx;
-          if (!valid[c]) continue;
-          const w = wy * (dx === 0 ? 1 - a : a);
-          if (!(w > 0)) continue;
-          ws += w;
-          t0 += w * grid[3 * c]!; t1 += w * grid[3 * c + 1]!; t2 += w * grid[3 * c + 2]!;
-        }
-      }
-      if (ws > 0) { t0 /= ws; t1 /= ws; t2 /= ws; }
-      out[3 * k] = t0; out[3 * k + 1] = t1; out[3 * k + 2] = t2;
-    }
-  }
-  return out;
+  return sampleGridMap(occ, blockedShadingGrid(occ, sh), 3, coverage, W, H);
 }
 
 function mergeAlbedoOptions(options: Partial<AlbedoOptions>): AlbedoOptions {

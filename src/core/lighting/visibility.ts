@@ -242,7 +242,33 @@ export function blockedShadingGrid(field: OcclusionField, sh: ArrayLike<number>)
 export function sampleGrid(field: OcclusionField, values: Float32Array, dim: number, i: number, j: number, W: number, H: number, out: Float64Array): void {
   const G = field.size;
   const fx = ((i + 0.5) * G) / W - 0.5, fy = ((j + 0.5) * G) / H - 0.5;
-  const ix = Math.floor(fx), iy = Math.floor(fy), ax = fx - ix, ay = fy - iy;
+  const ix = Math.floor(fx), iy = Math.floor(fy);
+  sampleCells(field, values, dim, ix, fx - ix, iy, fy - iy, out);
+}
+
+/**
+ * {@link sampleGrid} at every texel of a W×H map where `coverage` is set (`dim` values per texel,
+ * 0 elsewhere), the column weights tabulated once: the same values as a call per texel.
+ */
+export function sampleGridMap(field: OcclusionField, values: Float32Array, dim: number, coverage: Uint8Array, W: number, H: number): Float32Array {
+  const G = field.size, out = new Float32Array(dim * W * H), t = new Float64Array(dim);
+  const ix = new Int32Array(W), ax = new Float64Array(W);
+  for (let i = 0; i < W; i++) { const fx = ((i + 0.5) * G) / W - 0.5, x0 = Math.floor(fx); ix[i] = x0; ax[i] = fx - x0; }
+  for (let j = 0; j < H; j++) {
+    const fy = ((j + 0.5) * G) / H - 0.5, iy = Math.floor(fy), ay = fy - iy;
+    for (let i = 0; i < W; i++) {
+      const k = j * W + i;
+      if (coverage[k] === 0) continue;
+      sampleCells(field, values, dim, ix[i]!, ax[i]!, iy, ay, t);
+      for (let d = 0; d < dim; d++) out[dim * k + d] = t[d]!;
+    }
+  }
+  return out;
+}
+
+/** The bilinear blend of the (up to 4) valid cells around grid point (ix + ax, iy + ay), renormalised, into out[0..dim). */
+function sampleCells(field: OcclusionField, values: Float32Array, dim: number, ix: number, ax: number, iy: number, ay: number, out: Float64Array): void {
+  const G = field.size;
   for (let d = 0; d < dim; d++) out[d] = 0;
   let ws = 0;
   for (let dy = 0; dy < 2; dy++) {

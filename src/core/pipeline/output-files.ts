@@ -56,9 +56,9 @@ interface PngJob {
  * export stage and {@link EarlyPngs} both use it). The displacement is written 16-bit with its
  * mm encoding in text chunks; the residual normal map is the GLB's embedded normal texture.
  */
-function mapPngJob(name: FaceMapName, image: Image): PngJob {
+function mapPngJob(name: FaceMapName, image: Image, dispEnc?: DisplacementEncoding): PngJob {
   if (name === 'displacement') {
-    const enc = displacementEncoding(image);
+    const enc = dispEnc ?? displacementEncoding(image);
     return {
       name: 'displacement.png', pixels: () => normalizeDisplacement(image, enc), source: image,
       options: {
@@ -165,7 +165,7 @@ export async function buildOutputFilesAsync(rec: FaceReconstruction, options: Ou
 
 function planOutputFiles(rec: FaceReconstruction, options: OutputFilesOptions): OutputPlan {
   const dispEnc = displacementEncoding(rec.maps.displacement);
-  const pngs: PngJob[] = (['texture', 'albedo', 'normal', 'confidence', 'displacement'] as const).map((name) => mapPngJob(name, rec.maps[name]));
+  const pngs: PngJob[] = (['texture', 'albedo', 'normal', 'confidence', 'displacement'] as const).map((name) => mapPngJob(name, rec.maps[name], dispEnc));
   if (options.formats.includes('glb')) pngs.push(mapPngJob('residualNormal', rec.maps.residualNormal));
   if (rec.rig) { const rig = rec.rig.residualNormal; pngs.push({ name: RIG_NORMAL, pixels: () => rig, options: { bitDepth: 8 } }); }
   const headTexture = (rec.extraMeshes ?? []).find((e) => e.texture && e.mesh.uvs)?.texture;
