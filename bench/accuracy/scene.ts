@@ -140,6 +140,12 @@ export interface LightSetup {
    * omitted for a directional lighting (the light itself).
    */
   keys?: NonNullable<RenderShadows['keys']>;
+  /**
+   * The same lights as plain sources, for another renderer (Blender Cycles, `bench/cycles/`):
+   * each key's direction (toward the light, camera frame) and colour (its shading is
+   * colour · max(0, n · direction)), and the constant ambient shading.
+   */
+  sources: { keys: Array<{ direction: [number, number, number]; rgb: [number, number, number] }>; ambient: [number, number, number] };
 }
 
 /**
@@ -153,11 +159,14 @@ export function viewLighting(view: BenchView): LightSetup {
     return [v[0] / l, v[1] / l, v[2] / l];
   };
   let keys: NonNullable<LightSetup['keys']> = [];
+  let sources: LightSetup['sources'] = { keys: [], ambient: [0, 0, 0] };
   const sh = (lights: Array<{ d: [number, number, number]; rgb: [number, number, number] }>, ambient: [number, number, number]): Float64Array => {
     const out = new Float64Array(27);
     keys = [];
+    sources = { keys: [], ambient };
     for (const { d, rgb } of lights) {
       const n = norm(d);
+      sources.keys.push({ direction: n, rgb });
       const c = directionalSH(n[0], n[1], n[2], rgb, 0);
       for (let i = 0; i < 27; i++) out[i]! += c[i]!;
       keys.push({ direction: n, coefficients: c });
@@ -166,15 +175,18 @@ export function viewLighting(view: BenchView): LightSetup {
     for (let ch = 0; ch < 3; ch++) out[ch * 9]! += ambient[ch]! / 0.28209479177387814;
     return out;
   };
-  const withKeys = (setup: LightSetup): LightSetup => (setup.lighting.type === 'sh' ? { ...setup, keys } : setup);
-  return withKeys(lightingOf(view, side, norm, sh));
+  const setup = lightingOf(view, side, norm, sh);
+  if (setup.lighting.type === 'sh') return { ...setup, keys, sources };
+  const l = setup.lighting;
+  const a = l.type === 'directional' ? l.ambient ?? 0.08 : 0;
+  return { ...setup, sources: l.type === 'directional' ? { keys: [{ direction: norm(l.direction), rgb: l.color ?? [1, 1, 1] }], ambient: [a, a, a] } : sources };
 }
 
 function lightingOf(
   view: BenchView, side: number,
   norm: (v: [number, number, number]) => [number, number, number],
   sh: (lights: Array<{ d: [number, number, number]; rgb: [number, number, number] }>, ambient: [number, number, number]) => Float64Array,
-): LightSetup {
+): Omit<LightSetup, 'sources'> {
   switch (view.light) {
     case 'soft-frontal': {
       const d = norm([0.15, -0.35, -0.92]);

@@ -2,7 +2,8 @@
 
     blender -b --factory-startup -noaudio --python bench/cycles/render_cycles.py -- <scene dir> [--samples 64]
 
-Reads <scene dir>/scene.json, face.obj (displaced face, camera frame converted to Blender axes,
+Reads <scene dir>/scene.json and, for a scan view (`"kind": "scan"`), scan.obj with the scan's
+texture paths (written to cycles.png with alpha); otherwise face.obj (displaced face, camera frame converted to Blender axes,
 mm), head.ply (the rest of the head with vertex colours; head.obj, one colour, in older exports), albedo.png; writes <scene dir>/cycles.png (8-bit sRGB, "Standard" view transform,
 i.e. plain sRGB like the training renderer). Cycles brings its own light transport: path-traced
 shadows and occlusion, random-walk subsurface scattering, the Principled BSDF's GGX specular.
@@ -87,25 +88,72 @@ def skin_material(name, albedo_path, roughness, sss, vertex_colors=None):
     return m
 
 
-face = import_obj(os.path.join(scene_dir, "face.obj"))
-# The rest of the head: with the training renderer's vertex colours (head.ply: skin, hair, eyes,
-# mouth) when exported so, else one skin colour (head.obj, the first exports).
-ply = os.path.join(scene_dir, "head.ply")
-head = import_ply(ply) if os.path.exists(ply) else import_obj(os.path.join(scene_dir, "head.obj"))
-layer = None
-if os.path.exists(ply) and head:
-    attrs = head[0].data.color_attributes if hasattr(head[0].data, "color_attributes") else head[0].data.vertex_colors
-    layer = attrs[0].name if len(attrs) else None
-fm = skin_material("skin", os.path.join(scene_dir, "albedo.png"), S["roughnessPrincipled"], S["subsurface"])
-hm = skin_material("head", None, S["roughnessPrincipled"], S["subsurface"], layer)
-for o in face:
-    o.data.materials.clear(); o.data.materials.append(fm)
-    for p in o.data.polygons:
-        p.use_smooth = True
-for o in head:
-    o.data.materials.clear(); o.data.materials.append(hm)
-    for p in o.data.polygons:
-        p.use_smooth = True
+def scan_material(T):
+    """The Lee Perry-Smith scan: colour map (sRGB), tangent-space normal map (OpenGL convention, as
+    the GLB's UVs), specular map scaling the Principled specular; random-walk subsurface."""
+    m = bpy.data.materials.new("scan")
+    m.use_nodes = True
+    nt = m.node_tree
+    bsdf = nt.nodes["Principled BSDF"]
+
+    def image(path, colorspace):
+        tex = nt.nodes.new("ShaderNodeTexImage")
+        tex.image = bpy.data.images.load(path)
+        tex.image.colorspace_settings.name = colorspace
+        tex.interpolation = "Linear"
+        return tex
+
+    col = image(T["albedo"], "sRGB")
+    nt.links.new(col.outputs["Color"], bsdf.inputs["Base Color"])
+    nt.links.new(col.outputs["Color"], bsdf.inputs["Subsurface Color"])
+    nrm = image(T["normal"], "Non-Color")
+    nmap = nt.nodes.new("ShaderNodeNormalMap")
+    nmap.space = "TANGENT"
+    nt.links.new(nrm.outputs["Color"], nmap.inputs["Color"])
+    nt.links.new(nmap.outputs["Normal"], bsdf.inputs["Normal"])
+    spec = image(T["specular"], "Non-Color")
+    mul = nt.nodes.new("ShaderNodeMath")
+    mul.operation = "MULTIPLY"
+    mul.inputs[1].default_value = S.get("specularLevel", 0.5)
+    nt.links.new(spec.outputs["Color"], mul.inputs[0])
+    nt.links.new(mul.outputs["Value"], bsdf.inputs["Specular"])
+    bsdf.inputs["Subsurface"].default_value = S["subsurface"]["weight"]
+    bsdf.inputs["Subsurface Radius"].default_value = S["subsurface"]["radiusMm"]
+    bsdf.inputs["Roughness"].default_value = S["roughnessPrincipled"]
+    if "method" in S["subsurface"]:
+        bsdf.subsurface_method = S["subsurface"]["method"]
+    return m
+
+
+if S.get("kind") == "scan":
+    # One view of the scan: its mesh (camera frame, Blender axes) with the scan's own maps; a
+    # transparent film (the caller composites the benchmark's background).
+    sm = scan_material(S["textures"])
+    for o in import_obj(os.path.join(scene_dir, "scan.obj")):
+        o.data.materials.clear(); o.data.materials.append(sm)
+        for p in o.data.polygons:
+            p.use_smooth = True
+    sc.render.film_transparent = True
+else:
+    face = import_obj(os.path.join(scene_dir, "face.obj"))
+    # The rest of the head: with the training renderer's vertex colours (head.ply: skin, hair, eyes,
+    # mouth) when exported so, else one skin colour (head.obj, the first exports).
+    ply = os.path.join(scene_dir, "head.ply")
+    head = import_ply(ply) if os.path.exists(ply) else import_obj(os.path.join(scene_dir, "head.obj"))
+    layer = None
+    if os.path.exists(ply) and head:
+        attrs = head[0].data.color_attributes if hasattr(head[0].data, "color_attributes") else head[0].data.vertex_colors
+        layer = attrs[0].name if len(attrs) else None
+    fm = skin_material("skin", os.path.join(scene_dir, "albedo.png"), S["roughnessPrincipled"], S["subsurface"])
+    hm = skin_material("head", None, S["roughnessPrincipled"], S["subsurface"], layer)
+    for o in face:
+        o.data.materials.clear(); o.data.materials.append(fm)
+        for p in o.data.polygons:
+            p.use_smooth = True
+    for o in head:
+        o.data.materials.clear(); o.data.materials.append(hm)
+        for p in o.data.polygons:
+            p.use_smooth = True
 
 # Camera at the origin looking down −Z (Blender frame = OpenCV frame with y and z flipped).
 cam_data = bpy.data.cameras.new("cam")
@@ -120,18 +168,21 @@ cam = bpy.data.objects.new("cam", cam_data)
 sc.collection.objects.link(cam)
 sc.camera = cam
 
-# Key light: a sun from the scene's direction (toward the light, Blender frame), angular diameter 2·radius.
+# Key lights: suns from the scene's directions (toward the light, Blender frame), angular diameter
+# 2·radius (synthetic scenes) or the given angle (scan views).
 import mathutils  # noqa: E402
 
-d = mathutils.Vector(S["key"]["directionBlender"]).normalized()
-sun_data = bpy.data.lights.new("key", type="SUN")
-sun_data.energy = S["key"]["sunStrength"]
-sun_data.color = S["key"]["colorNormalised"]
-sun_data.angle = max(0.0, 2 * S["key"]["radiusDeg"]) * 3.14159265 / 180
-sun = bpy.data.objects.new("key", sun_data)
-# A sun shines along its local −Z: rotate −Z onto −d.
-sun.rotation_euler = d.to_track_quat("Z", "Y").to_euler()
-sc.collection.objects.link(sun)
+suns = S["suns"] if "suns" in S else [{**S["key"], "angleDeg": 2 * S["key"]["radiusDeg"]}]
+for k, L in enumerate(suns):
+    d = mathutils.Vector(L["directionBlender"]).normalized()
+    sun_data = bpy.data.lights.new(f"key{k}", type="SUN")
+    sun_data.energy = L["sunStrength"]
+    sun_data.color = L["colorNormalised"]
+    sun_data.angle = max(0.0, L["angleDeg"]) * 3.14159265 / 180
+    sun = bpy.data.objects.new(f"key{k}", sun_data)
+    # A sun shines along its local −Z: rotate −Z onto −d.
+    sun.rotation_euler = d.to_track_quat("Z", "Y").to_euler()
+    sc.collection.objects.link(sun)
 
 # Environment: a vertical gradient world (sky from above-front brighter), matching the training renderer's SH environment on average.
 world = bpy.data.worlds.new("env")
@@ -142,7 +193,7 @@ bg.inputs["Strength"].default_value = 1.0
 sc.world = world
 
 sc.render.image_settings.file_format = "PNG"
-sc.render.image_settings.color_mode = "RGB"
+sc.render.image_settings.color_mode = "RGBA" if sc.render.film_transparent else "RGB"
 sc.render.image_settings.color_depth = "8"
 sc.render.filepath = os.path.join(scene_dir, "cycles.png")
 bpy.ops.render.render(write_still=True)

@@ -14,8 +14,11 @@ import { loopSubdivide } from '../../src/core/mesh/subdivide.js';
 import type { IctModelData } from '../../src/core/model/ict/ict-cache.js';
 import { ICT_TOPOLOGY_VERTEX_COUNT } from '../../src/core/model/ict/ict-topology.js';
 import type { Image, Mesh } from '../../src/core/types.js';
+import { meshHeadToCamera } from '../../src/core/eval/render-eval.js';
 import { ictFaceMesh } from '../synth/faces.js';
 import type { SynthRender } from '../synth/scene.js';
+import { viewCamera, viewLighting, type BenchView } from '../accuracy/scene.js';
+import { SCAN_DIR, type Scan } from '../accuracy/scan.js';
 
 /** Linear → sRGB-encoded value in [0, 1]. */
 const srgb = (v: number): number => { const c = Math.max(0, Math.min(1, v)); return c <= 0.0031308 ? 12.92 * c : 1.055 * c ** (1 / 2.4) - 0.055; };
@@ -87,6 +90,61 @@ export async function exportCyclesScene(data: IctModelData, r: SynthRender, dir:
     subsurface: { weight: 0.7, radiusMm: [1.2, 0.55, 0.3] }, headColor: skin,
     age: c.face.age, preset: c.preset,
   }, null, 1));
+}
+
+/**
+ * Angular diameter of the Cycles sun for each scan light (degrees). The accuracy bench's renderer
+ * shades the soft lights with the order-2 spherical harmonics of a directional light (a clamped
+ * cosine without shadows); Cycles casts real shadows, softened by a sun of this size.
+ */
+const SCAN_SUN_ANGLE_DEG: Record<string, number> = { 'soft-frontal': 30, 'hard-side': 1, top: 10, window: 20, 'low-key': 5, coloured: 10 };
+
+/**
+ * Writes one view of the Lee Perry-Smith scan for Cycles into `dir`: the scan mesh in the view's
+ * camera frame (`scan.obj`, Blender's axes, with its UVs), `scene.json` (`kind: "scan"`: camera,
+ * one sun per key light of the view with its colour, the ambient as a uniform world, the paths of
+ * the scan's colour, tangent-space normal and specular maps in `scanDir`: read where they are, never copied).
+ */
+export async function exportCyclesScanScene(scan: Scan, view: BenchView, dir: string, scanDir = SCAN_DIR): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const { camera, pose } = viewCamera(view);
+  const m = meshHeadToCamera(scan.mesh, pose);
+  await writeFile(path.join(dir, 'scan.obj'), objText(m, true));
+  const light = viewLighting(view);
+  const toBlender = (d: readonly number[]): number[] => { const l = Math.hypot(d[0]!, d[1]!, d[2]!) || 1; return [d[0]! / l, -d[1]! / l, -d[2]! / l]; };
+  await writeFile(path.join(dir, 'scene.json'), JSON.stringify({
+    kind: 'scan', id: view.id, light: view.light, width: camera.width, height: camera.height, fx: camera.fx, fy: camera.fy, cx: camera.cx, cy: camera.cy,
+    // Lambert under a sun of strength E gives albedo·E·cosθ/π: our shading colour·cosθ ↔ E = π·colour.
+    suns: light.sources.keys.map((k) => {
+      const mean = (k.rgb[0] + k.rgb[1] + k.rgb[2]) / 3;
+      return { directionBlender: toBlender(k.direction), sunStrength: Math.PI * mean, colorNormalised: k.rgb.map((x) => x / mean), angleDeg: SCAN_SUN_ANGLE_DEG[view.light] ?? 5 };
+    }),
+    // A constant ambient shading a ↔ a uniform world of radiance a.
+    worldColor: light.sources.ambient,
+    textures: {
+      albedo: path.resolve(scanDir, 'Map-COL.jpg'), normal: path.resolve(scanDir, 'Infinite-Level_02_Tangent_SmoothUV.jpg'), specular: path.resolve(scanDir, 'Map-SPEC.jpg'),
+    },
+    roughnessPrincipled: 0.45, specularLevel: 0.5,
+    // Christensen–Burley subsurface: 2.5× faster than the random walk here at a like noise per sample, so the scan's 48 views can take more samples.
+    subsurface: { weight: 0.7, radiusMm: [1.2, 0.55, 0.3], method: 'BURLEY' },
+  }, null, 1));
+}
+
+/**
+ * A scan view's Cycles image (rendered with a transparent film) over the accuracy bench's
+ * background (a dark grey vertical gradient), as an sRGB-encoded float image in [0, 1].
+ */
+export async function loadCyclesScanImage(dir: string): Promise<Image> {
+  const { data, info } = await sharp(path.join(dir, 'cycles.png')).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const W = info.width, H = info.height, out = new Float32Array(W * H * 3);
+  for (let y = 0; y < H; y++) {
+    const g = 0.3 - 0.16 * (y / (H - 1)), bg = [g, g * 0.98, g * 1.04];
+    for (let x = 0; x < W; x++) {
+      const p = y * W + x, a = data[4 * p + 3]! / 255;
+      for (let c = 0; c < 3; c++) out[3 * p + c] = (data[4 * p + c]! / 255) * a + bg[c]! * (1 - a);
+    }
+  }
+  return { width: W, height: H, channels: 3, data: out };
 }
 
 /** Whether Blender runs here (the Debian package `blender`); the reason when it does not. */

@@ -29,7 +29,7 @@ export const HIGHPASS_SIGMA_MM = 3;
 export interface DetailScene {
   id: string;
   subject: 'lps' | 'synthetic';
-  /** Who rendered a synthetic scene: the training renderer v2 or Blender Cycles. */
+  /** Who rendered a scene: the training renderer v2 or Blender Cycles (unset for the scan's accuracy-bench renders). */
   renderer?: 'v2' | 'cycles';
   split: 'tune' | 'heldout';
   size: number;

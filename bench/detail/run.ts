@@ -17,6 +17,8 @@
  * independent light transport; cached in `$FACEDETAIL_CYCLES_CACHE/detail`, `--cycles-samples`,
  * default 64). With cycles the synthetic scenes carry no occluders and no camera blur / noise (the
  * export has neither), for both renderers, so their rows compare the same scenes; rows gain `renderer`.
+ * The scan's views are then rendered by Cycles too (`exportCyclesScanScene`: the scan mesh with its
+ * colour, normal and specular maps, the view's camera and lights; `--cycles-scan-samples`, default 64).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -29,7 +31,7 @@ import { loadScan, SCAN_ATTRIBUTION, SCAN_DIR } from '../accuracy/scan.js';
 import { normalsToImage } from '../accuracy/images.js';
 import type { Image } from '../../src/core/types.js';
 import { DETAIL_REGIONS, renderSynthCase, synthCase } from '../synth/scene.js';
-import { blenderStatus, exportCyclesScene, loadCyclesImage, renderCyclesScene } from '../cycles/scene.js';
+import { blenderStatus, exportCyclesScanScene, exportCyclesScene, loadCyclesImage, loadCyclesScanImage, renderCyclesScene } from '../cycles/scene.js';
 import os from 'node:os';
 import {
   DETAIL_BENCH_METHODS, jpegRoundTrip, lpsScene, lpsViews, methodField, runMethods, scoreField, type DetailBenchMethod, type DetailScene, type MethodField,
@@ -81,6 +83,8 @@ if (renderers.includes('cycles')) {
 const cleanScenes = renderers.includes('cycles');
 const cyclesCache = path.join(process.env['FACEDETAIL_CYCLES_CACHE'] ?? path.join(os.homedir(), '.cache', 'facedetail', 'cycles'), 'detail');
 const cyclesSamples = Number(arg('--cycles-samples') ?? 64);
+/** Samples of the scan's Cycles views (`--cycles-scan-samples`, default 64; Burley subsurface, see `exportCyclesScanScene`). */
+const cyclesScanSamples = Number(arg('--cycles-scan-samples') ?? 64);
 
 /** The synthetic scene list: seeds 7001–7008 (7001–7004 tune, 7005–7008 held out), ages 35 / 72, neutral + one expression. */
 function syntheticList(): Array<{ seed: number; age: number; preset: string; size: number; split: 'tune' | 'heldout' }> {
@@ -112,7 +116,7 @@ async function main(): Promise<void> {
   const candidateRecs = await Promise.all(candidates.map(async (c) => ({ ...c, rec: await createReconstructor({ dfdnModelDir: c.dir }) })));
   const results: SceneResult[] = [];
   const sheetRows: Image[][] = [];
-  let sheetLps = 0;
+  const sheetLps = new Set<string>();
   const scenes: Array<() => Promise<DetailScene>> = [];
   const lpsFirst: Array<() => Promise<DetailScene>> = [];
   for (const s of syntheticList()) for (const renderer of renderers) {
@@ -143,7 +147,25 @@ async function main(): Promise<void> {
   if (withLps) {
     const scan = await loadScan();
     const views = quick ? lpsViews(1).filter((v) => v.light === 'hard-side').map((v) => ({ ...v, size: 512, id: v.id.replace(/-\d+$/, '-512') })) : lpsViews(nLpsViews);
-    for (const v of views) lpsFirst.push(async () => lpsScene(scan, v));
+    // The scan's renderers: the accuracy bench's (`scan`, for `v2`) and / or Cycles (the same view: mesh, maps, camera, lights).
+    const lpsRenderers = renderers.map((r) => (r === 'v2' ? 'scan' as const : 'cycles' as const));
+    for (const v of views) {
+      let base: DetailScene | undefined, uses = 0;
+      for (const renderer of lpsRenderers) {
+        lpsFirst.push(async () => {
+          base ??= lpsScene(scan, v);
+          const b = base;
+          if (++uses === lpsRenderers.length) base = undefined;
+          if (renderer === 'scan') return b;
+          const dir = path.join(cyclesCache, `${v.id}`);
+          if (!existsSync(path.join(dir, 'scene.json'))) await exportCyclesScanScene(scan, v, dir);
+          const out = renderCyclesScene(dir, cyclesScanSamples);
+          if (!out.ok) throw new Error(`Cycles render of ${v.id} failed: ${out.error}`);
+          if (out.seconds) process.stderr.write(`${v.id}: Cycles ${cyclesScanSamples} spp in ${out.seconds.toFixed(0)} s\n`);
+          return { ...b, id: `${v.id}-cycles`, renderer: 'cycles', image: await loadCyclesScanImage(dir) };
+        });
+      }
+    }
   } else process.stderr.write(`scan not found at ${SCAN_DIR} (or --no-lps): synthetic scenes only\n`);
   scenes.unshift(...lpsFirst);
   try {
@@ -165,8 +187,10 @@ async function main(): Promise<void> {
       results.push(res);
       process.stderr.write(`${scene.id} (${scene.split}, ${res.renderer}, ${res.ms} ms): ${methods.map((m) => { const x = res.methods[m]; return x ? `${m} r=${x.r.toFixed(3)} rW=${x.rWrinkle.toFixed(3)} amp=${x.amplitude.toFixed(2)} F1=${x.creaseF1.toFixed(3)} gain=${x.normalGainDeg.toFixed(3)}°` : `${m} MISS`; }).join(', ')}\n`);
       await writeResults(results, outJson); // after every scene: a run cut short keeps what it measured
-      // Sheet: the first scan view, then synthetic 512² scenes (age 72 first; any age in --quick).
-      if (sheetRows.length < (quick ? 3 : 5) && (scene.subject === 'lps' ? sheetLps++ === 0 : scene.size === 512 && (scene.age === 72 || quick))) {
+      // Sheet: the first scan view of each renderer, then synthetic 512² scenes (age 72 first; any age in --quick).
+      const firstLps = scene.subject === 'lps' && !sheetLps.has(res.renderer);
+      if (sheetRows.length < (quick ? 3 : 4 + (withLps ? renderers.length : 1)) && (scene.subject === 'lps' ? firstLps : scene.size === 512 && (scene.age === 72 || quick))) {
+        if (firstLps) sheetLps.add(res.renderer);
         sheetRows.push(sheetRow(scene, fields));
         await writeSheet(sheetRows, sheetOut);
       }
