@@ -106,11 +106,12 @@ def scan_material(T):
     col = image(T["albedo"], "sRGB")
     nt.links.new(col.outputs["Color"], bsdf.inputs["Base Color"])
     nt.links.new(col.outputs["Color"], bsdf.inputs["Subsurface Color"])
-    nrm = image(T["normal"], "Non-Color")
-    nmap = nt.nodes.new("ShaderNodeNormalMap")
-    nmap.space = "TANGENT"
-    nt.links.new(nrm.outputs["Color"], nmap.inputs["Color"])
-    nt.links.new(nmap.outputs["Normal"], bsdf.inputs["Normal"])
+    if T.get("normal"):
+        nrm = image(T["normal"], "Non-Color")
+        nmap = nt.nodes.new("ShaderNodeNormalMap")
+        nmap.space = "TANGENT"
+        nt.links.new(nrm.outputs["Color"], nmap.inputs["Color"])
+        nt.links.new(nmap.outputs["Normal"], bsdf.inputs["Normal"])
     spec = image(T["specular"], "Non-Color")
     mul = nt.nodes.new("ShaderNodeMath")
     mul.operation = "MULTIPLY"

@@ -104,8 +104,9 @@ const SCAN_SUN_ANGLE_DEG: Record<string, number> = { 'soft-frontal': 30, 'hard-s
  * camera frame (`scan.obj`, Blender's axes, with its UVs), `scene.json` (`kind: "scan"`: camera,
  * one sun per key light of the view with its colour, the ambient as a uniform world, the paths of
  * the scan's colour, tangent-space normal and specular maps in `scanDir`: read where they are, never copied).
+ * `normalMap: false` leaves the normal map out (the scan's geometry alone: the shading oracle's smooth reference).
  */
-export async function exportCyclesScanScene(scan: Scan, view: BenchView, dir: string, scanDir = SCAN_DIR): Promise<void> {
+export async function exportCyclesScanScene(scan: Scan, view: BenchView, dir: string, scanDir = SCAN_DIR, options: { normalMap?: boolean } = {}): Promise<void> {
   await mkdir(dir, { recursive: true });
   const { camera, pose } = viewCamera(view);
   const m = meshHeadToCamera(scan.mesh, pose);
@@ -122,7 +123,7 @@ export async function exportCyclesScanScene(scan: Scan, view: BenchView, dir: st
     // A constant ambient shading a ↔ a uniform world of radiance a.
     worldColor: light.sources.ambient,
     textures: {
-      albedo: path.resolve(scanDir, 'Map-COL.jpg'), normal: path.resolve(scanDir, 'Infinite-Level_02_Tangent_SmoothUV.jpg'), specular: path.resolve(scanDir, 'Map-SPEC.jpg'),
+      albedo: path.resolve(scanDir, 'Map-COL.jpg'), normal: options.normalMap === false ? null : path.resolve(scanDir, 'Infinite-Level_02_Tangent_SmoothUV.jpg'), specular: path.resolve(scanDir, 'Map-SPEC.jpg'),
     },
     roughnessPrincipled: 0.45, specularLevel: 0.5,
     // Christensen–Burley subsurface: 2.5× faster than the random walk here at a like noise per sample, so the scan's 48 views can take more samples.
