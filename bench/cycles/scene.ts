@@ -23,14 +23,20 @@ import { SCAN_DIR, type Scan } from '../accuracy/scan.js';
 /** Linear → sRGB-encoded value in [0, 1]. */
 const srgb = (v: number): number => { const c = Math.max(0, Math.min(1, v)); return c <= 0.0031308 ? 12.92 * c : 1.055 * c ** (1 / 2.4) - 0.055; };
 
-/** An OBJ in Blender's axes (OpenCV camera frame → x right, y up, z toward the viewer), with the winding reversed for the mirror. */
-export function objText(m: Mesh, withUv: boolean): string {
+/**
+ * An OBJ in Blender's axes (OpenCV camera frame → x right, y up, z toward the viewer: a rotation
+ * of 180° about x, so the winding keeps its orientation). `reverseWinding` (the synthetic scenes'
+ * exports, kept as they were measured) flips every triangle: Blender then sees their faces from
+ * behind, which Cycles shades like the front for plain geometry, but it flips the tangent frame of
+ * a normal map, so the scan's export keeps the winding.
+ */
+export function objText(m: Mesh, withUv: boolean, reverseWinding = true): string {
   const P = m.positions, lines: string[] = [];
   for (let i = 0; i < P.length; i += 3) lines.push(`v ${P[i]!.toFixed(4)} ${(-P[i + 1]!).toFixed(4)} ${(-P[i + 2]!).toFixed(4)}`);
   if (withUv && m.uvs) for (let i = 0; i < m.uvs.length; i += 2) lines.push(`vt ${m.uvs[i]!.toFixed(6)} ${(1 - m.uvs[i + 1]!).toFixed(6)}`);
   const I = m.indices;
   for (let t = 0; t < I.length; t += 3) {
-    const a = I[t]! + 1, b = I[t + 2]! + 1, c = I[t + 1]! + 1;
+    const a = I[t]! + 1, b = I[t + (reverseWinding ? 2 : 1)]! + 1, c = I[t + (reverseWinding ? 1 : 2)]! + 1;
     lines.push(withUv ? `f ${a}/${a} ${b}/${b} ${c}/${c}` : `f ${a} ${b} ${c}`);
   }
   return `${lines.join('\n')}\n`;
@@ -110,7 +116,7 @@ export async function exportCyclesScanScene(scan: Scan, view: BenchView, dir: st
   await mkdir(dir, { recursive: true });
   const { camera, pose } = viewCamera(view);
   const m = meshHeadToCamera(scan.mesh, pose);
-  await writeFile(path.join(dir, 'scan.obj'), objText(m, true));
+  await writeFile(path.join(dir, 'scan.obj'), objText(m, true, false));
   const light = viewLighting(view);
   const toBlender = (d: readonly number[]): number[] => { const l = Math.hypot(d[0]!, d[1]!, d[2]!) || 1; return [d[0]! / l, -d[1]! / l, -d[2]! / l]; };
   await writeFile(path.join(dir, 'scene.json'), JSON.stringify({

@@ -17,10 +17,11 @@
  * independent light transport; cached in `$FACEDETAIL_CYCLES_CACHE/detail`, `--cycles-samples`,
  * default 64). With cycles the synthetic scenes carry no occluders and no camera blur / noise (the
  * export has neither), for both renderers, so their rows compare the same scenes; rows gain `renderer`.
+ * `--merge a.json,…`: aggregate the scenes of earlier runs with this one's (same id: the newer wins).
  * The scan's views are then rendered by Cycles too (`exportCyclesScanScene`: the scan mesh with its
  * colour, normal and specular maps, the view's camera and lights; `--cycles-scan-samples`, default 64).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -71,6 +72,20 @@ const forceOccluders = args.includes('--occluders');
 /** `--hands`: every synthetic scene has a hand resting on a cheek (an occluder of skin colour; the detail must be 0 under it). */
 const withHands = args.includes('--hands');
 for (const a of ages) if (a !== 35 && a !== 72) throw new Error(`--ages: each age must be 35 or 72, got ${a}`);
+/**
+ * `--merge a.json,b.json`: the scenes of earlier runs (their `scenes`) are aggregated with this
+ * run's; a later file's scene, and this run's, replaces one of the same id. E.g. a run of the scan
+ * alone (`--ids 0`) merged into a run of the synthetic faces.
+ */
+const mergeFiles = arg('--merge')?.split(',').filter(Boolean) ?? [];
+const merged = new Map<string, SceneResult>();
+const mergedFrom: Array<{ file: string; commit: string; scenes: number }> = [];
+for (const f of mergeFiles) {
+  const doc = JSON.parse(readFileSync(f, 'utf8')) as { commit?: string; scenes?: SceneResult[] };
+  if (!Array.isArray(doc.scenes)) throw new Error(`--merge ${f}: no "scenes" array (a bench:detail JSON?)`);
+  for (const sc of doc.scenes) merged.set(sc.id, sc);
+  mergedFrom.push({ file: f, commit: doc.commit ?? 'unknown', scenes: doc.scenes.length });
+}
 /** Renderers of the synthetic scenes: `v2` (the training renderer) and / or `cycles` (Blender, the independent reference). */
 type SynthRenderer = 'v2' | 'cycles';
 const renderers = (arg('--renderers') ?? 'v2').split(',') as SynthRenderer[];
@@ -206,10 +221,12 @@ async function main(): Promise<void> {
 }
 
 /** Write the JSON (rows aggregated over the scenes so far); returns the rows. */
-async function writeResults(results: SceneResult[], outJson: string): Promise<ReturnType<typeof aggregate>> {
+async function writeResults(current: SceneResult[], outJson: string): Promise<ReturnType<typeof aggregate>> {
+  const ids = new Set(current.map((r) => r.id));
+  const results = [...[...merged.values()].filter((r) => !ids.has(r.id)), ...current];
   const rows = aggregate(results);
   const doc = {
-    commit: currentCommit(), date: new Date().toISOString().slice(0, 10), quick,
+    commit: currentCommit(), date: new Date().toISOString().slice(0, 10), quick, ...(mergedFrom.length ? { mergedFrom } : {}),
     note: 'detail field = detailed − proxy normals (method) vs detailed − smooth normals (ground truth), in the image with the method\'s camera; r: Pearson after σ = 1 px blur at the best shift within ±3 px; rWrinkle: the same on a 1.5–6 mm band; amplitude: RMS of the blurred detail field of the method over that of the truth at that shift (1 = the true strength; r is blind to it); creaseF1: GT valleys > 0.1 mm (closing with a square of half-side 3 mm), 1.5 mm tolerance (not scored on the scan: no GT displacement in the image); normalGainDeg: mean angle to GT of detailed − of proxy normals (negative = the detail helps); rNoBrows / normalGainNoBrowsDeg (scan only): the same without the brows and 5 mm around them, where the scan\'s normal map holds brow hair. Synthetic: renderer v2 (CPU) renders, and with renderer = cycles Blender Cycles renders of the same clean scenes; scan: the accuracy bench\'s renderer with its normal map.',
     rows, byRegion: byGroup(results, (r) => Object.keys(Object.values(r.methods)[0]?.regions ?? {}), 'region'), byAge: aggregateBy(results, (r) => (r.age ? `age${r.age}` : undefined)),
     scenes: results,
