@@ -7,7 +7,7 @@ import { estimateCamera } from '../../src/core/camera/estimate-camera.js';
 import { renderForEval, type EvalRender } from '../../src/core/eval/render-eval.js';
 import { meshHeadToCamera } from '../../src/core/eval/render-eval.js';
 import { directionalSH } from '../../src/core/lighting/sh.js';
-import { meshAmbientOcclusion, type RenderLighting, type RenderShadows } from '../../src/core/render/render-mesh.js';
+import { DIRECTIONAL_AMBIENT_DEFAULT, meshAmbientOcclusion, type RenderLighting, type RenderShadows } from '../../src/core/render/render-mesh.js';
 import type { Camera, Image, Mesh, Pose } from '../../src/core/types.js';
 import { faceRegionSampler } from './face-mask.js';
 import type { Scan } from './scan.js';
@@ -176,10 +176,10 @@ export function viewLighting(view: BenchView): LightSetup {
     return out;
   };
   const setup = lightingOf(view, side, norm, sh);
-  if (setup.lighting.type === 'sh') return { ...setup, keys, sources };
   const l = setup.lighting;
-  const a = l.type === 'directional' ? l.ambient ?? 0.08 : 0;
-  return { ...setup, sources: l.type === 'directional' ? { keys: [{ direction: norm(l.direction), rgb: l.color ?? [1, 1, 1] }], ambient: [a, a, a] } : sources };
+  if (l.type === 'sh') return { ...setup, keys, sources };
+  const a = l.ambient ?? DIRECTIONAL_AMBIENT_DEFAULT;
+  return { ...setup, sources: { keys: [{ direction: norm(l.direction), rgb: l.color ?? [1, 1, 1] }], ambient: [a, a, a] } };
 }
 
 function lightingOf(
@@ -216,6 +216,12 @@ function lightingOf(
       return { lighting: { type: 'sh', coefficients: sh([{ d, rgb: [0.8, 0.85, 0.92] }], [0.15, 0.15, 0.16]) }, specular: { intensity: 0.1, exponent: 25, direction: d } };
     }
   }
+}
+
+/** The views' background at row `y` of `H`: a dark grey vertical gradient (sRGB 0.30 at the top to 0.14 at the bottom). */
+export function viewBackground(y: number, H: number): [number, number, number] {
+  const g = 0.3 - 0.16 * (y / (H - 1));
+  return [g, g * 0.98, g * 1.04];
 }
 
 /** A rendered view with its ground truth. */
@@ -286,9 +292,7 @@ export function renderView(scan: Scan, view: BenchView, options: RenderViewOptio
   };
   const mask = new Uint8Array(W * H);
   for (let y = 0; y < H; y++) {
-    // Background: dark grey vertical gradient (sRGB 0.30 at the top to 0.14 at the bottom).
-    const g = 0.3 - 0.16 * (y / (H - 1));
-    const bg = [g, g * 0.98, g * 1.04];
+    const bg = viewBackground(y, H);
     for (let x = 0; x < W; x++) {
       const p = y * W + x;
       const cov = gt.coverage[p]!;

@@ -17,7 +17,7 @@ import type { Image, Mesh } from '../../src/core/types.js';
 import { meshHeadToCamera } from '../../src/core/eval/render-eval.js';
 import { ictFaceMesh } from '../synth/faces.js';
 import type { SynthRender } from '../synth/scene.js';
-import { viewCamera, viewLighting, type BenchView } from '../accuracy/scene.js';
+import { viewBackground, viewCamera, viewLighting, type BenchView } from '../accuracy/scene.js';
 import { SCAN_DIR, type Scan } from '../accuracy/scan.js';
 
 /** Linear → sRGB-encoded value in [0, 1]. */
@@ -139,13 +139,13 @@ export async function exportCyclesScanScene(scan: Scan, view: BenchView, dir: st
 
 /**
  * A scan view's Cycles image (rendered with a transparent film) over the accuracy bench's
- * background (a dark grey vertical gradient), as an sRGB-encoded float image in [0, 1].
+ * background ({@link viewBackground}), as an sRGB-encoded float image in [0, 1].
  */
 export async function loadCyclesScanImage(dir: string): Promise<Image> {
   const { data, info } = await sharp(path.join(dir, 'cycles.png')).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   const W = info.width, H = info.height, out = new Float32Array(W * H * 3);
   for (let y = 0; y < H; y++) {
-    const g = 0.3 - 0.16 * (y / (H - 1)), bg = [g, g * 0.98, g * 1.04];
+    const bg = viewBackground(y, H);
     for (let x = 0; x < W; x++) {
       const p = y * W + x, a = data[4 * p + 3]! / 255;
       for (let c = 0; c < 3; c++) out[3 * p + c] = (data[4 * p + c]! / 255) * a + bg[c]! * (1 - a);

@@ -17,9 +17,9 @@
  * independent light transport; cached in `$FACEDETAIL_CYCLES_CACHE/detail`, `--cycles-samples`,
  * default 64). With cycles the synthetic scenes carry no occluders and no camera blur / noise (the
  * export has neither), for both renderers, so their rows compare the same scenes; rows gain `renderer`.
+ * With cycles the scan's views are rendered by Cycles too (`exportCyclesScanScene`: the scan mesh with
+ * its colour, normal and specular maps, the view's camera and lights; `--cycles-scan-samples`, default 64).
  * `--merge a.json,…`: aggregate the scenes of earlier runs with this one's (same id: the newer wins).
- * The scan's views are then rendered by Cycles too (`exportCyclesScanScene`: the scan mesh with its
- * colour, normal and specular maps, the view's camera and lights; `--cycles-scan-samples`, default 64).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LIGHTS, viewLighting, type BenchView } from '../../bench/accuracy/scene.js';
 import { directionalSH } from '../../src/core/lighting/sh.js';
+import { DIRECTIONAL_AMBIENT_DEFAULT } from '../../src/core/render/render-mesh.js';
 
 /**
  * The accuracy / detail benchmarks' lights as plain sources (`LightSetup.sources`), which the
@@ -30,7 +31,8 @@ describe('viewLighting sources', () => {
           expect(keys).toHaveLength(1);
           for (let k = 0; k < 3; k++) expect(keys[0]!.direction[k]!).toBeCloseTo(l.direction[k]! / n, 9);
           expect(keys[0]!.rgb).toEqual(l.color ?? [1, 1, 1]);
-          expect(ambient).toEqual([l.ambient ?? 0.08, l.ambient ?? 0.08, l.ambient ?? 0.08]);
+          const a = l.ambient ?? DIRECTIONAL_AMBIENT_DEFAULT;
+          expect(ambient).toEqual([a, a, a]);
         }
       });
     }

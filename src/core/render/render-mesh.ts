@@ -5,6 +5,9 @@ import { rasterizeTriangles } from '../raster/rasterize.js';
 import type { Camera, Image, Mesh } from '../types.js';
 import { shadowMap, type ShadowMap } from '../raster/shadow-map.js';
 
+/** The ambient term of a directional {@link RenderLighting} that gives none. */
+export const DIRECTIONAL_AMBIENT_DEFAULT = 0.08;
+
 /** Lighting of {@link renderMesh}: SH shading (see lighting/sh.ts) or one directional light. */
 export type RenderLighting =
   | { type: 'sh'; coefficients: ArrayLike<number> }
@@ -14,7 +17,7 @@ export type RenderLighting =
       direction: [number, number, number];
       /** Light colour (linear). Default [1,1,1]. */
       color?: [number, number, number];
-      /** Ambient term added to the Lambert term. Default 0.08. */
+      /** Ambient term added to the Lambert term. Default {@link DIRECTIONAL_AMBIENT_DEFAULT}. */
       ambient?: number;
     };
 
@@ -165,12 +168,12 @@ export function renderMesh(mesh: Mesh, camera: Camera, options: RenderOptions): 
   const albedoColor = options.albedoColor ?? [0.62, 0.58, 0.55];
   const alb = new Float32Array(4), nm = new Float32Array(4), sm = new Float32Array(4);
   const L = options.lighting;
-  let ld = [0, 0, -1], lc = [1, 1, 1], amb = 0.08;
+  let ld = [0, 0, -1], lc = [1, 1, 1], amb = DIRECTIONAL_AMBIENT_DEFAULT;
   if (L.type === 'directional') {
     const n = Math.hypot(...L.direction) || 1;
     ld = [L.direction[0] / n, L.direction[1] / n, L.direction[2] / n];
     lc = L.color ?? [1, 1, 1];
-    amb = L.ambient ?? 0.08;
+    amb = L.ambient ?? DIRECTIONAL_AMBIENT_DEFAULT;
   }
   const vis = options.shadows ? prepareShadows(mesh, options) : undefined;
   const keyVis = new Float64Array(vis?.keys.length ?? 0);
