@@ -48,6 +48,8 @@ def parse():
                     help="weight of the local-amplitude term (0 = v2-v4's loss): the prediction's local RMS slope vs the target's")
     ap.add_argument("--amp-sigma", type=float, default=6.0, help="Gaussian sigma (texels) of the amplitude term's windows")
     ap.add_argument("--init", default=None, help="start from this checkpoint's generator (fresh optimiser and schedule), e.g. ../training/runs/v4/best.pt")
+    ap.add_argument("--init-onnx", default=None,
+                    help="start from the weights of a shipped ONNX file instead (its baked output gain is not read back), e.g. ../models/dfdn/dfdn.onnx")
     ap.add_argument("--p-detail", type=float, default=0.6, help="share of crops centred where the target has relief")
     ap.add_argument("--widths", default="16,32,64")
     ap.add_argument("--blocks", default="2,2,3")
@@ -57,6 +59,9 @@ def parse():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--augment", type=float, default=0.0,
                     help="probability that a crop's texture channels get real-photo degradations (resampling blur, sharpening halo, grain, white balance, tone curve); 0 = off")
+    ap.add_argument("--sss", type=float, default=0.0,
+                    help="probability that a crop's texture channels get a subsurface-like blur (per-channel, skin's red-green-blue scattering radii scaled by 0.5-1.5; v7); 0 = off")
+    ap.add_argument("--mm-per-texel", type=float, default=0.25, help="texel size of the exported 1024² maps on the face, for --sss")
     return ap.parse_args()
 
 
@@ -141,6 +146,37 @@ def augment(f, rng, p):
         if rng.uniform() < 0.3:
             tex = tex.clamp_min(0) ** float(rng.uniform(0.85, 1.2))
         f[b, :3] = tex.clamp(0, 4) * cov
+    return f
+
+
+SSS_RADIUS_MM = (1.2, 0.55, 0.3)  # the Cycles reference's skin scattering radii (bench/cycles/scene.ts), R G B
+
+
+def subsurface(f, rng, p, mm_per_texel):
+    """A subsurface-like blur of the texture channels (0-2) of a batch of crops (B x 6 x S x S),
+    in place, with probability p per crop, inside the coverage only: each channel becomes
+    (1 - w) tex + w (K_c * tex), w in [0.4, 0.9], K_c a two-Gaussian stand-in for a
+    Christensen-Burley profile (half at sigma d_c / 4, half at d_c) with d_c the skin scattering
+    radius of that channel (red 1.2, green 0.55, blue 0.3 mm, all scaled by 0.5-1.5). Light
+    that enters skin leaves it up to a millimetre away, so a fine line's shading is softer in red
+    than in blue and softer in a path tracer (and in life) than in the training renderer: the same
+    wrinkle, a more translucent skin; the target is unchanged."""
+    for b in range(f.shape[0]):
+        if rng.uniform() >= p:
+            continue
+        cov = (f[b, 3:4] > 0).float()
+        w = float(rng.uniform(0.4, 0.9))
+        k = float(rng.uniform(0.5, 1.5))
+        out = []
+        for ch, rad in enumerate(SSS_RADIUS_MM):
+            x = f[b, ch:ch + 1]
+            d = max(0.3, rad * k / mm_per_texel)
+            low = 0.0
+            for s in (d / 4, d):
+                s = max(0.3, s)
+                low = low + 0.5 * _blur1(x * cov, s) / _blur1(cov, s).clamp_min(1e-3)
+            out.append((1 - w) * x + w * low)
+        f[b, :3] = torch.cat(out, 0).clamp(0, 4) * cov
     return f
 
 
@@ -231,7 +267,11 @@ def main():
     opt = torch.optim.Adam(G.parameters(), lr=a.lr, betas=(0.9, 0.99))
     step, spent, best, hist, evals = 0, 0.0, float("inf"), [], []
     win = gaussian_window(a.amp_sigma) if a.w_amp > 0 else None
-    if a.init and not a.resume:
+    if a.init_onnx and not a.resume:
+        from onnx_weights import load_generator
+        load_generator(G, a.init_onnx)
+        print(f"initialised from the weights in {a.init_onnx}", flush=True)
+    elif a.init and not a.resume:
         st = torch.load(a.init, map_location="cpu")
         G.load_state_dict(st["generator"])
         print(f"initialised from {a.init} (step {st.get('step')})", flush=True)
@@ -252,6 +292,8 @@ def main():
         for g_ in opt.param_groups:
             g_["lr"] = lr
         f, t, c = crops(train, a.batch, a.crop, rng, a.p_detail)
+        if a.sss > 0:
+            f = subsurface(f, rng, a.sss, a.mm_per_texel)
         if a.augment > 0:
             f = augment(f, rng, a.augment)
         p = G(f)

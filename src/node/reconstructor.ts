@@ -16,6 +16,7 @@ import { decodeImage, type DecodedImage } from './decode-image.js';
 import { loadDfdnNetwork, type NodeDetailNetwork } from './dfdn-runtime.js';
 import { createHumanAnalyzer } from './human-analyzer.js';
 import { loadIctModel } from './model-import/load-ict.js';
+import { createWorkerFaceJobs } from './face-jobs.js';
 
 /** Options of {@link createReconstructor}: defaults for every reconstruction, plus adapters. */
 export interface ReconstructorOptions extends Partial<ReconstructOptions> {
@@ -35,6 +36,12 @@ export interface ReconstructorOptions extends Partial<ReconstructOptions> {
    * default `detail` needs it, else on the first call that asks for it.
    */
   dfdnModelDir?: string;
+  /**
+   * Run the per-face jobs that can go beside the pipeline (the albedo, while the mesh is built) on a
+   * worker thread: default true; false runs everything on the calling thread. The result is the
+   * same either way, bit for bit.
+   */
+  workerThread?: boolean;
   /** Use this detail network instead of loading the ONNX model (e.g. a synthetic one in tests; not disposed here). */
   detailNetwork?: DetailNetwork;
   /**
@@ -84,11 +91,12 @@ export { VERSION } from './version.js';
  * await rec.dispose();
  */
 export async function createReconstructor(options: ReconstructorOptions = {}): Promise<Reconstructor> {
-  const { logger, maxPixels, maxBytes, maxDimension, analyzer: given, dfdnModelDir, detailNetwork: givenNetwork, modelsDir, ictModel: givenIct, tablesDir, ...defaults } = options;
+  const { logger, maxPixels, maxBytes, maxDimension, analyzer: given, dfdnModelDir, detailNetwork: givenNetwork, modelsDir, ictModel: givenIct, tablesDir, workerThread, ...defaults } = options;
   const resolved = resolveOptions(defaults); // validate early
   if (tablesDir !== undefined && tablesDir !== false && (typeof tablesDir !== 'string' || tablesDir === '')) {
     throw invalidOption('tablesDir', 'a folder path or false', tablesDir);
   }
+  if (workerThread !== undefined && typeof workerThread !== 'boolean') throw invalidOption('workerThread', 'true or false', workerThread);
   const tables = tablesDir === false ? undefined : tablesDir ?? defaultTablesDir();
   setTableStore(tables === undefined ? undefined : fileTableStore(tables));
   // The DFDN session: created once, on first need (at once when the default method needs it).
@@ -118,7 +126,8 @@ export async function createReconstructor(options: ReconstructorOptions = {}): P
   };
   let disposed = false;
 
-  const deps: FacePipelineDeps = { faceModel: modelFor, detailNetwork: getNetwork };
+  const jobs = workerThread === false ? undefined : createWorkerFaceJobs();
+  const deps: FacePipelineDeps = { faceModel: modelFor, detailNetwork: getNetwork, ...(jobs ? { jobs } : {}) };
   const decodeOptions = { ...(maxPixels !== undefined ? { maxPixels } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}), ...(maxDimension !== undefined ? { maxDimension } : {}) };
 
   async function run(input: string | Uint8Array | DecodedImage, call: ReconstructCallOptions, all: boolean): Promise<FaceReconstruction[]> {
@@ -149,6 +158,7 @@ export async function createReconstructor(options: ReconstructorOptions = {}): P
       disposed = true;
       if (!given) await analyzer.dispose();
       if (network) await (await network.catch(() => undefined))?.dispose();
+      await jobs?.dispose();
     },
   };
 }

@@ -5,10 +5,45 @@ import { computeAlbedo } from './albedo.js';
 import { LIGHTNESS_EQUALIZE_DEFAULTS, equalizeLightness } from './lightness-equalize.js';
 import type { OcclusionField } from './visibility.js';
 
-/** The texture at texture resolution (linear) and its UV geometry. */
+/** The texture at texture resolution (linear) and the parts of its UV geometry the albedo reads. */
 export interface AlbedoTexture {
   texLinear: Image;
-  geom: UVGeometry;
+  geom: Pick<UVGeometry, 'coverage' | 'normal'>;
+}
+
+/** What {@link finalAlbedo} returns: the albedo, linear and sRGB, at texture resolution. */
+export interface FinalAlbedo {
+  linear: Image;
+  srgb: Image;
+}
+
+/** The options of {@link finalAlbedo}'s lightness equalisation. */
+export interface FinalAlbedoEqualize {
+  strength?: number;
+  skin?: Float32Array | undefined;
+  occlusion?: OcclusionField | undefined;
+}
+
+/**
+ * One {@link finalAlbedo} call as plain data (typed arrays and numbers only), so that an adapter
+ * can post it to another thread (structured clone) and run it there with {@link runFinalAlbedo}.
+ */
+export interface FinalAlbedoJob {
+  texture: AlbedoTexture;
+  normals: Float32Array;
+  D: number;
+  sh: Float64Array;
+  equalize: FinalAlbedoEqualize;
+}
+
+/**
+ * Run a {@link FinalAlbedoJob}: exactly {@link finalAlbedo} on its fields.
+ *
+ * @example
+ * const { linear, srgb } = runFinalAlbedo({ texture: { texLinear, geom }, normals, D: 1024, sh, equalize: { strength: 0.8 } });
+ */
+export function runFinalAlbedo(job: FinalAlbedoJob): FinalAlbedo {
+  return finalAlbedo(job.texture, job.normals, job.D, job.sh, job.equalize);
 }
 
 /**
@@ -25,7 +60,7 @@ export interface AlbedoTexture {
  * @example
  * const { linear, srgb } = finalAlbedo({ texLinear, geom: tex.geom }, detail.normals, D, lighting.coefficients, { strength: 0.8, skin });
  */
-export function finalAlbedo(texture: AlbedoTexture, normals: Float32Array, D: number, sh: ArrayLike<number>, equalize: { strength?: number; skin?: ArrayLike<number>; occlusion?: OcclusionField | undefined } = {}): { linear: Image; srgb: Image } {
+export function finalAlbedo(texture: AlbedoTexture, normals: Float32Array, D: number, sh: ArrayLike<number>, equalize: FinalAlbedoEqualize = {}): FinalAlbedo {
   const T = texture.texLinear.width;
   const n = T === D ? normals : resampleNormals(normals, D, T);
   const divided = computeAlbedo(texture.texLinear, n, texture.geom.coverage, sh, { chromaNormals: texture.geom.normal, ...(equalize.occlusion ? { occlusion: equalize.occlusion } : {}) });

@@ -24,6 +24,11 @@ export interface FaceShadows {
   occluder: OccluderMesh;
   /** 0 = off (the SH of the normal alone), 1 = the full transfer. */
   strength: number;
+  /**
+   * The field already computed: `computeOcclusion(geom, occluder, { strength })` of this `geom`
+   * (e.g. on another thread while the texture was unwrapped); computed here when absent.
+   */
+  field?: OcclusionField | undefined;
 }
 
 /**
@@ -41,7 +46,7 @@ export function fitFaceLighting(texture: Image, confidence: Float32Array, geom: 
   const skin = buildSkinMask(D, D, topo.uvs, topo.regions, geom.coverage);
   const weights = new Float32Array(D * D);
   for (let i = 0; i < weights.length; i++) weights[i] = skin[i]! * confidence[i]!;
-  const occlusion = shadows && shadows.strength > 0 ? computeOcclusion(geom, shadows.occluder, { strength: shadows.strength }) : undefined;
+  const occlusion = shadows && shadows.strength > 0 ? shadows.field ?? computeOcclusion(geom, shadows.occluder, { strength: shadows.strength }) : undefined;
   const lighting = fitLighting(texLinear, geom, weights, occlusion ? { occlusion } : {});
   const flatMask = buildRegionMask(D, D, topo.uvs, topo.regions);
   return { texLinear, lighting, flatMask, skin, ...(occlusion ? { occlusion } : {}) };

@@ -83,6 +83,9 @@ export interface OcclusionField {
   meanVisibility: number;
 }
 
+/** The receivers of {@link computeOcclusion}: the parts of a UV geometry it reads. */
+export type OcclusionReceivers = Pick<UVGeometry, 'width' | 'height' | 'coverage' | 'position' | 'normal'>;
+
 /** A triangle mesh as flat arrays (camera frame, mm). */
 export interface OccluderMesh {
   positions: ArrayLike<number>;
@@ -181,7 +184,7 @@ export function pointOcclusion(occluder: OccluderMesh, points: ArrayLike<number>
  * const occ = computeOcclusion(det.geom, { positions: fit.positions, indices: topo.indices });
  * const fit = fitLighting(texLinear, det.geom, weights, { occlusion: occ });
  */
-export function computeOcclusion(geom: UVGeometry, occluder: OccluderMesh, options: Partial<OcclusionOptions> = {}): OcclusionField {
+export function computeOcclusion(geom: OcclusionReceivers, occluder: OccluderMesh, options: Partial<OcclusionOptions> = {}): OcclusionField {
   const opts = checkOptions(options);
   const G = opts.gridSize, W = geom.width, H = geom.height;
   const cells = G * G;

@@ -7,6 +7,7 @@ import { checkOption } from '../options.js';
 import type { Image } from '../types.js';
 import type { OutputFilesOptions } from './output-files.js';
 import { reconstructFace, type ReconstructFaceInput } from './reconstruct-face.js';
+import type { FaceJobs } from './face-jobs.js';
 import { createStageTimer, type StageTimer } from './stage-timer.js';
 import type { FaceReconstruction, ProgressCallback, ReconstructOptions, StageName } from './types.js';
 
@@ -139,6 +140,8 @@ export interface FacePipelineDeps {
   detailNetwork?(): Promise<DetailNetwork>;
   /** Told as each map of a face becomes final (`onMap` of {@link reconstructFace}; e.g. `EarlyPngs.start`). */
   onMap?: ReconstructFaceInput['onMap'];
+  /** Where the per-face jobs run (`jobs` of {@link reconstructFace}; default: inline). */
+  jobs?: FaceJobs;
 }
 
 /** Options of {@link reconstructFaces}. */
@@ -176,7 +179,7 @@ export async function* reconstructFaces(
   const model = await deps.faceModel(options);
   const shared = { ...call.imageTimings };
   for (const faceIndex of picked) {
-    const rec = await reconstructFace({ image: decoded.image, camera, analysis: analyses[faceIndex]!, faceIndex, model, ...(detailNetwork ? { detailNetwork } : {}), ...(deps.onMap ? { onMap: deps.onMap } : {}) }, options, call.onProgress);
+    const rec = await reconstructFace({ image: decoded.image, camera, analysis: analyses[faceIndex]!, faceIndex, model, ...(detailNetwork ? { detailNetwork } : {}), ...(deps.onMap ? { onMap: deps.onMap } : {}), ...(deps.jobs ? { jobs: deps.jobs } : {}) }, options, call.onProgress);
     rec.timings = { ...shared, ...rec.timings };
     yield rec;
   }

@@ -6,10 +6,10 @@ import type { DetailInput } from '../detail/solve-detail.js';
 import { synthesizeDetail } from '../detail/synthesize-detail.js';
 import { FaceDetailError } from '../errors.js';
 import { srgbImageToLinear } from '../image/image.js';
-import { finalAlbedo } from '../lighting/final-albedo.js';
 import { fitFaceLighting } from '../lighting/fit-face-lighting.js';
 import { lightingStats } from '../lighting/fit-lighting.js';
 import { buildSkinMask } from '../lighting/skin-mask.js';
+import type { OcclusionField } from '../lighting/visibility.js';
 import { buildProxy } from '../model/build-proxy.js';
 import { buildDetailedMesh } from '../mesh/detailed-mesh.js';
 import { completeHead } from '../head/complete-head.js';
@@ -17,8 +17,9 @@ import type { FaceModel } from '../model/face-model.js';
 import { displaceMesh } from '../mesh/displace.js';
 import { buildArkitRig } from '../rig/build-rig.js';
 import type { Camera, Image } from '../types.js';
-import { unwrapFace } from '../unwrap/unwrap-face.js';
+import { rasterizeFace, unwrapFace, type FaceCharts } from '../unwrap/unwrap-face.js';
 import { createStageTimer } from './stage-timer.js';
+import { INLINE_FACE_JOBS, type FaceJobs } from './face-jobs.js';
 import type { FaceMapName, FaceReconstruction, ProgressCallback, ReconstructOptions, StageName } from './types.js';
 
 /** Everything one face's reconstruction needs besides the options. */
@@ -42,6 +43,8 @@ export interface ReconstructFaceInput {
    * encoding their PNGs there, on other threads, while the later stages run (`EarlyPngs`).
    */
   onMap?: (name: FaceMapName, image: Image) => void;
+  /** Where the jobs that may run beside the pipeline run (default {@link INLINE_FACE_JOBS}: here, in turn). */
+  jobs?: FaceJobs;
 }
 
 /**
@@ -78,28 +81,50 @@ export async function reconstructFace(
   const fit = await stage('camera', () => model.fit(analysis, camera, { interocularMm: options.interocularMm }));
   if (Math.abs(fit.pose.yawDeg) > 45) warnings.push(`head yaw ${fit.pose.yawDeg.toFixed(0)}°: the far side of the face is not seen and is filled by symmetry`);
   const proxy = await stage('proxy', () => buildProxy(topo, fit.positions, options.proxyLevels));
-  const tex = await stage('unwrap', () => unwrapFace(image, camera, proxy, T));
+  const jobs = input.jobs ?? INLINE_FACE_JOBS;
+  // The proxy's visibility (for the lighting) needs only the detail map's UV geometry: it goes to
+  // the job runner (another thread in Node) as soon as that is rasterized; the photo is resampled meanwhile.
+  let occlusion: Promise<OcclusionField> | undefined;
+  const startOcclusion = (charts: FaceCharts): FaceCharts => {
+    if (options.albedoShadows > 0) {
+      const { width, height, coverage, position, normal } = charts.geom;
+      occlusion = jobs.occlusion({ geom: { width, height, coverage, position, normal }, occluder: { positions: fit.positions, indices: topo.indices }, options: { strength: options.albedoShadows } });
+      occlusion.catch(() => undefined); // awaited by the lighting stage (an unwrap error must not leave it unobserved)
+    }
+    return charts;
+  };
+  const tex = await stage('unwrap', () => unwrapFace(image, camera, proxy, T, D === T ? startOcclusion(rasterizeFace(proxy, T)) : undefined));
   announce('texture', tex.texture);
   announce('confidence', tex.confidence);
-  const det = D === T ? tex : await stage('unwrap', () => unwrapFace(image, camera, proxy, D));
-  const shadows = options.albedoShadows > 0 ? { occluder: { positions: fit.positions, indices: topo.indices }, strength: options.albedoShadows } : undefined;
-  const light = await stage('lighting', () => fitFaceLighting(det.texture, det.confidence.data, det.geom, topo, shadows));
+  const det = D === T ? tex : await stage('unwrap', () => unwrapFace(image, camera, proxy, D, startOcclusion(rasterizeFace(proxy, D))));
+  const light = await stage('lighting', async () => {
+    const field = await occlusion;
+    const shadows = field ? { occluder: { positions: fit.positions, indices: topo.indices }, strength: options.albedoShadows, field } : undefined;
+    return fitFaceLighting(det.texture, det.confidence.data, det.geom, topo, shadows);
+  });
   const detailInput: DetailInput = { geom: det.geom, texture: light.texLinear, confidence: det.confidence.data, sh: light.lighting.coefficients, flatMask: light.flatMask };
   const detail = await stage('detail', () => synthesizeDetail(detailInput, { method, strength: options.detailStrength, sfs: options.sfs }, input.detailNetwork));
   const displacement: Image = { width: D, height: D, channels: 1, data: detail.displacement };
   announce('displacement', displacement);
 
-  const out = await stage('mesh', () => {
+  const out = await stage('mesh', async () => {
+    // The albedo goes to the injected job runner first (another thread in Node), the mesh is built meanwhile.
+    const textureLinear = T === D ? light.texLinear : srgbImageToLinear(tex.texture);
+    const albedoJob = {
+      texture: { texLinear: textureLinear, geom: { coverage: tex.geom.coverage, normal: tex.geom.normal } },
+      normals: detail.normals, D, sh: light.lighting.coefficients,
+      equalize: {
+        strength: options.albedoEqualize,
+        skin: T === D ? light.skin : options.albedoEqualize > 0 ? buildSkinMask(T, T, topo.uvs, topo.regions, tex.geom.coverage) : undefined,
+        occlusion: light.occlusion,
+      },
+    };
+    const albedoDone = jobs.finalAlbedo(albedoJob);
     const { smooth, detailed } = buildDetailedMesh(proxy.mesh, displacement, options.meshLevels - options.proxyLevels);
     const maps = detailNormalMaps(detail.normals, det.geom, proxy.mesh, detailed);
     announce('normal', maps.normal);
     announce('residualNormal', maps.residual);
-    const textureLinear = T === D ? light.texLinear : srgbImageToLinear(tex.texture);
-    const albedo = finalAlbedo({ texLinear: textureLinear, geom: tex.geom }, detail.normals, D, light.lighting.coefficients, {
-      strength: options.albedoEqualize,
-      skin: T === D ? light.skin : options.albedoEqualize > 0 ? buildSkinMask(T, T, topo.uvs, topo.regions, tex.geom.coverage) : undefined,
-      occlusion: light.occlusion,
-    });
+    const albedo = await albedoDone;
     announce('albedo', albedo.srgb);
     const { extras, headTexture } = completeHead(model, fit, { smooth, detailed, levels: options.meshLevels }, {
       albedoLinear: albedo.linear, textureLinear, coverage: tex.geom.coverage, image, landmarks: analysis.landmarks,

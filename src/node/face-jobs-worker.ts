@@ -1,0 +1,36 @@
+/**
+ * The worker thread of `createWorkerFaceJobs`: runs each posted job with the core's own
+ * function and posts the result back, its buffers transferred (this thread keeps nothing).
+ */
+import { parentPort } from 'node:worker_threads';
+import { runFinalAlbedo, type FinalAlbedo, type FinalAlbedoJob } from '../core/lighting/final-albedo.js';
+import type { OcclusionField } from '../core/lighting/visibility.js';
+import { runOcclusion, type OcclusionJob } from '../core/pipeline/face-jobs.js';
+
+/** A job posted to the thread. */
+export type FaceJobMessage = { id: number; kind: 'finalAlbedo'; job: FinalAlbedoJob } | { id: number; kind: 'occlusion'; job: OcclusionJob };
+
+/** The thread's answer to a {@link FaceJobMessage}. */
+export type FaceJobReply = { id: number; ok: true; result: FinalAlbedo | OcclusionField } | { id: number; ok: false; message: string; code?: string };
+
+function run(m: FaceJobMessage): { result: FinalAlbedo | OcclusionField; buffers: ArrayBuffer[] } {
+  if (m.kind === 'finalAlbedo') {
+    const r = runFinalAlbedo(m.job);
+    return { result: r, buffers: [...new Set([r.linear.data.buffer, r.srgb.data.buffer])] as ArrayBuffer[] };
+  }
+  const r = runOcclusion(m.job);
+  return { result: r, buffers: [...new Set([r.blocked.buffer, r.valid.buffer])] as ArrayBuffer[] };
+}
+
+const port = parentPort;
+if (port) {
+  port.on('message', (m: FaceJobMessage) => {
+    try {
+      const { result, buffers } = run(m);
+      port.postMessage({ id: m.id, ok: true, result } satisfies FaceJobReply, buffers);
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      port.postMessage({ id: m.id, ok: false, message: err.message, ...(typeof err.code === 'string' ? { code: err.code } : {}) } satisfies FaceJobReply);
+    }
+  });
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { runFinalAlbedo, type FinalAlbedoJob } from '../../src/core/lighting/final-albedo.js';
+import { INLINE_FACE_JOBS } from '../../src/core/pipeline/face-jobs.js';
+import { createWorkerFaceJobs } from '../../src/node/face-jobs.js';
+
+/** A 96² albedo job: a curved patch (normals tilting across x) under a side light, a mottled skin, a soft shadow on the left. */
+function job(): FinalAlbedoJob {
+  const W = 96, n = W * W, tex = new Float32Array(3 * n), normal = new Float32Array(3 * n), coverage = new Uint8Array(n), skin = new Float32Array(n);
+  for (let y = 0; y < W; y++) for (let x = 0; x < W; x++) {
+    const k = y * W + x, a = (x - 48) / 60;
+    normal[3 * k] = Math.sin(a); normal[3 * k + 2] = -Math.cos(a);
+    coverage[k] = (x - 48) ** 2 + (y - 48) ** 2 < 46 ** 2 ? 1 : 0;
+    skin[k] = coverage[k]!;
+    const f = (0.7 + 0.3 * Math.cos(a - 0.4)) * (0.6 + 0.4 / (1 + Math.exp(-(x - 30) / 6))) * (1 + 0.05 * Math.sin(x * 1.7) * Math.cos(y * 2.3));
+    tex[3 * k] = 0.62 * f; tex[3 * k + 1] = 0.44 * f; tex[3 * k + 2] = 0.36 * f;
+  }
+  const sh = new Float64Array(27);
+  for (let c = 0; c < 3; c++) { sh[9 * c] = 1.1; sh[9 * c + 2] = -0.3; sh[9 * c + 3] = 0.35; }
+  return { texture: { texLinear: { width: W, height: W, channels: 3, data: tex }, geom: { coverage, normal } }, normals: normal, D: W, sh, equalize: { strength: 0.8, skin } };
+}
+
+describe('per-face jobs on a worker thread', () => {
+  it('the worker\'s albedo is the inline one bit for bit, the job\'s arrays stay usable, jobs run concurrently', async () => {
+    const j = job();
+    const inline = runFinalAlbedo(j);
+    expect(Array.from((await INLINE_FACE_JOBS.finalAlbedo(j)).linear.data)).toEqual(Array.from(inline.linear.data));
+    const jobs = createWorkerFaceJobs();
+    try {
+      const [a, b] = await Promise.all([jobs.finalAlbedo(j), jobs.finalAlbedo({ ...j, equalize: { strength: 0 } })]);
+      expect(a.linear.width).toBe(96);
+      expect(Array.from(a.linear.data)).toEqual(Array.from(inline.linear.data));
+      expect(Array.from(a.srgb.data)).toEqual(Array.from(inline.srgb.data));
+      expect(Array.from(b.linear.data)).toEqual(Array.from(runFinalAlbedo({ ...j, equalize: { strength: 0 } }).linear.data));
+      // Copied, not transferred: the pipeline still reads the texture and the normals.
+      expect(j.texture.texLinear.data.length).toBe(3 * 96 * 96);
+      expect(j.normals.length).toBe(3 * 96 * 96);
+    } finally {
+      await jobs.dispose();
+    }
+  });
+
+  it('a job that throws rejects with its typed error; a disposed runner starts a fresh thread on next use', async () => {
+    const jobs = createWorkerFaceJobs();
+    try {
+      const bad = job();
+      bad.equalize = { strength: 3 };
+      await expect(jobs.finalAlbedo(bad)).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+      const ok = await jobs.finalAlbedo(job());
+      expect(ok.linear.data.length).toBe(3 * 96 * 96);
+    } finally {
+      await jobs.dispose();
+    }
+    // A disposed runner starts a fresh thread when used again (a reconstructor never does: it refuses first).
+    const again = await jobs.finalAlbedo(job());
+    expect(again.srgb.data.length).toBe(3 * 96 * 96);
+    await jobs.dispose();
+  });
+});
