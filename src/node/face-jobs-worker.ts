@@ -13,13 +13,16 @@ export type FaceJobMessage = { id: number; kind: 'finalAlbedo'; job: FinalAlbedo
 /** The thread's answer to a {@link FaceJobMessage}. */
 export type FaceJobReply = { id: number; ok: true; result: FinalAlbedo | OcclusionField } | { id: number; ok: false; message: string; code?: string };
 
+/** The distinct buffers of a result's arrays (transferred, not copied). */
+const buffersOf = (...arrays: ArrayBufferView[]): ArrayBuffer[] => [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
+
 function run(m: FaceJobMessage): { result: FinalAlbedo | OcclusionField; buffers: ArrayBuffer[] } {
   if (m.kind === 'finalAlbedo') {
     const r = runFinalAlbedo(m.job);
-    return { result: r, buffers: [...new Set([r.linear.data.buffer, r.srgb.data.buffer])] as ArrayBuffer[] };
+    return { result: r, buffers: buffersOf(r.linear.data, r.srgb.data) };
   }
   const r = runOcclusion(m.job);
-  return { result: r, buffers: [...new Set([r.blocked.buffer, r.valid.buffer])] as ArrayBuffer[] };
+  return { result: r, buffers: buffersOf(r.blocked, r.valid) };
 }
 
 const port = parentPort;

@@ -84,11 +84,12 @@ export async function reconstructFace(
   const jobs = input.jobs ?? INLINE_FACE_JOBS;
   // The proxy's visibility (for the lighting) needs only the detail map's UV geometry: it goes to
   // the job runner (another thread in Node) as soon as that is rasterized; the photo is resampled meanwhile.
+  const occluder = { positions: fit.positions, indices: topo.indices };
   let occlusion: Promise<OcclusionField> | undefined;
   const startOcclusion = (charts: FaceCharts): FaceCharts => {
     if (options.albedoShadows > 0) {
       const { width, height, coverage, position, normal } = charts.geom;
-      occlusion = jobs.occlusion({ geom: { width, height, coverage, position, normal }, occluder: { positions: fit.positions, indices: topo.indices }, options: { strength: options.albedoShadows } });
+      occlusion = jobs.occlusion({ geom: { width, height, coverage, position, normal }, occluder, options: { strength: options.albedoShadows } });
       occlusion.catch(() => undefined); // awaited by the lighting stage (an unwrap error must not leave it unobserved)
     }
     return charts;
@@ -99,7 +100,7 @@ export async function reconstructFace(
   const det = D === T ? tex : await stage('unwrap', () => unwrapFace(image, camera, proxy, D, startOcclusion(rasterizeFace(proxy, D))));
   const light = await stage('lighting', async () => {
     const field = await occlusion;
-    const shadows = field ? { occluder: { positions: fit.positions, indices: topo.indices }, strength: options.albedoShadows, field } : undefined;
+    const shadows = field ? { occluder, strength: options.albedoShadows, field } : undefined;
     return fitFaceLighting(det.texture, det.confidence.data, det.geom, topo, shadows);
   });
   const detailInput: DetailInput = { geom: det.geom, texture: light.texLinear, confidence: det.confidence.data, sh: light.lighting.coefficients, flatMask: light.flatMask };
