@@ -6,23 +6,38 @@ import { parentPort } from 'node:worker_threads';
 import { runFinalAlbedo, type FinalAlbedo, type FinalAlbedoJob } from '../core/lighting/final-albedo.js';
 import type { OcclusionField } from '../core/lighting/visibility.js';
 import { runOcclusion, type OcclusionJob } from '../core/pipeline/face-jobs.js';
+import { runMembrane, type MembraneJob } from '../core/unwrap/fill.js';
 
 /** A job posted to the thread. */
-export type FaceJobMessage = { id: number; kind: 'finalAlbedo'; job: FinalAlbedoJob } | { id: number; kind: 'occlusion'; job: OcclusionJob };
+export type FaceJobMessage =
+  | { id: number; kind: 'finalAlbedo'; job: FinalAlbedoJob }
+  | { id: number; kind: 'occlusion'; job: OcclusionJob }
+  | { id: number; kind: 'membrane'; job: MembraneJob };
 
 /** The thread's answer to a {@link FaceJobMessage}. */
-export type FaceJobReply = { id: number; ok: true; result: FinalAlbedo | OcclusionField } | { id: number; ok: false; message: string; code?: string };
+export type FaceJobReply = { id: number; ok: true; result: FaceJobResult } | { id: number; ok: false; message: string; code?: string };
+
+/** What a job returns. */
+type FaceJobResult = FinalAlbedo | OcclusionField | Float32Array;
 
 /** The distinct buffers of a result's arrays (transferred, not copied). */
 const buffersOf = (...arrays: ArrayBufferView[]): ArrayBuffer[] => [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
 
-function run(m: FaceJobMessage): { result: FinalAlbedo | OcclusionField; buffers: ArrayBuffer[] } {
-  if (m.kind === 'finalAlbedo') {
-    const r = runFinalAlbedo(m.job);
-    return { result: r, buffers: buffersOf(r.linear.data, r.srgb.data) };
+function run(m: FaceJobMessage): { result: FaceJobResult; buffers: ArrayBuffer[] } {
+  switch (m.kind) {
+    case 'finalAlbedo': {
+      const r = runFinalAlbedo(m.job);
+      return { result: r, buffers: buffersOf(r.linear.data, r.srgb.data) };
+    }
+    case 'membrane': {
+      const r = runMembrane(m.job);
+      return { result: r, buffers: buffersOf(r) };
+    }
+    case 'occlusion': {
+      const r = runOcclusion(m.job);
+      return { result: r, buffers: buffersOf(r.blocked, r.valid) };
+    }
   }
-  const r = runOcclusion(m.job);
-  return { result: r, buffers: buffersOf(r.blocked, r.valid) };
 }
 
 const port = parentPort;

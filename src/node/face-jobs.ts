@@ -1,7 +1,7 @@
 /**
- * The per-face jobs (`FaceJobs`) on one Node worker thread, so the proxy's visibility and the
- * albedo are computed on the second core while the main thread unwraps the photo and builds the
- * detailed mesh. One thread per reconstructor,
+ * The per-face jobs (`FaceJobs`) on one Node worker thread, so the proxy's visibility, the
+ * texture's membrane fill and the albedo are computed on the second core while the main thread
+ * unwraps the photo, fits the lighting and builds the detailed mesh. One thread per reconstructor,
  * started on first use, unreferenced while idle (a process that forgets `dispose()` still exits),
  * terminated by `dispose()`. The job's arrays are copied to the thread (the pipeline still
  * reads them); the results come back transferred. The results are the inline function's, bit
@@ -16,6 +16,7 @@ import { FaceDetailError, type FaceDetailErrorCode } from '../core/errors.js';
 import type { FinalAlbedo, FinalAlbedoJob } from '../core/lighting/final-albedo.js';
 import type { OcclusionField } from '../core/lighting/visibility.js';
 import type { FaceJobs, OcclusionJob } from '../core/pipeline/face-jobs.js';
+import type { MembraneJob } from '../core/unwrap/fill.js';
 import type { FaceJobMessage, FaceJobReply } from './face-jobs-worker.js';
 
 /** {@link FaceJobs} on a worker thread, with `dispose()`. */
@@ -80,6 +81,7 @@ export function createWorkerFaceJobs(): WorkerFaceJobs {
   };
   return {
     occlusion: (job: OcclusionJob) => post<OcclusionField>({ kind: 'occlusion', job }),
+    membrane: (job: MembraneJob) => post<Float32Array>({ kind: 'membrane', job }),
     finalAlbedo: (job: FinalAlbedoJob) => post<FinalAlbedo>({ kind: 'finalAlbedo', job }),
     async dispose() {
       const w = worker;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runFinalAlbedo, type FinalAlbedoJob } from '../../src/core/lighting/final-albedo.js';
 import { INLINE_FACE_JOBS } from '../../src/core/pipeline/face-jobs.js';
+import { prepareFill, runMembrane } from '../../src/core/unwrap/fill.js';
 import { createWorkerFaceJobs } from '../../src/node/face-jobs.js';
 
 /** A 96² albedo job: a curved patch (normals tilting across x) under a side light, a mottled skin, a soft shadow on the left. */
@@ -34,6 +35,21 @@ describe('per-face jobs on a worker thread', () => {
       // Copied, not transferred: the pipeline still reads the texture and the normals.
       expect(j.texture.texLinear.data.length).toBe(3 * 96 * 96);
       expect(j.normals.length).toBe(3 * 96 * 96);
+    } finally {
+      await jobs.dispose();
+    }
+  });
+
+  it('the worker\'s membrane fill is the inline one bit for bit', async () => {
+    const j = job(), W = 96, n = W * W;
+    const conf = new Float32Array(n);
+    for (let k = 0; k < n; k++) conf[k] = j.texture.geom.coverage[k] && (k % W) > 30 && Math.abs(Math.floor(k / W) - 48) > 6 ? 1 : 0; // a hidden band and side
+    const p = prepareFill({ width: W, height: W, channels: 3, data: j.texture.texLinear.data }, conf, j.texture.geom.coverage);
+    const inline = runMembrane(p.membrane);
+    const jobs = createWorkerFaceJobs();
+    try {
+      expect(Array.from(await jobs.membrane(p.membrane))).toEqual(Array.from(inline));
+      expect(p.membrane.values.length).toBe(3 * n); // copied, not transferred
     } finally {
       await jobs.dispose();
     }

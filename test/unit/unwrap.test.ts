@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createImage } from '../../src/core/image/image.js';
+import { createImage, srgbImageToLinear, srgbImageToLinearInto } from '../../src/core/image/image.js';
 import { renderDepth } from '../../src/core/raster/depth.js';
 import { rasterizeTriangles } from '../../src/core/raster/rasterize.js';
 import type { Camera, Image, Mesh } from '../../src/core/types.js';
-import { FILL_SOURCE, fillTexture, membraneFill } from '../../src/core/unwrap/fill.js';
+import { FILL_SOURCE, fillTexture, membraneFill, prepareFill, runMembrane } from '../../src/core/unwrap/fill.js';
 import { clearUVLayoutCache, rasterizeAttribute, rasterizeUV, uvFrame, uvLayoutCacheStats } from '../../src/core/unwrap/rasterize-uv.js';
 import { unwrapTexture } from '../../src/core/unwrap/unwrap-texture.js';
 
@@ -610,5 +610,42 @@ describe('fillTexture', () => {
         expect(r.source[k]).toBe(c >= wm ? FILL_SOURCE.direct : FILL_SOURCE.mirror);
       }
     }
+  });
+
+  it('prepareFill is final wherever its confidence is > 0, and its membrane completes it to fillTexture exactly', () => {
+    // The hidden strip's mirror is unknown in a band (NaN): those texels are inpainted, the rest mirror-filled.
+    const mirror2 = mirrorUV.slice();
+    for (let k = 0; k < n; k++) if (Math.floor(k / W) >= 40 && Math.floor(k / W) < 48) { mirror2[2 * k] = NaN; mirror2[2 * k + 1] = NaN; }
+    const cov2 = cov.slice();
+    for (let k = 0; k < n; k++) if (k % W >= 60) cov2[k] = 0; // a padding band beyond the chart
+    const full = fillTexture(tex, conf, cov2, mirror2);
+    const p = prepareFill(tex, conf, cov2, mirror2);
+    expect(Array.from(p.confidence.data)).toEqual(Array.from(full.confidence.data));
+    expect(Array.from(p.source)).toEqual(Array.from(full.source));
+    let inpainted = 0;
+    for (let k = 0; k < n; k++) {
+      if (p.confidence.data[k]! > 0) {
+        expect(p.membrane.fixed[k]).toBe(1);
+        for (let ch = 0; ch < 3; ch++) expect(p.blended.data[3 * k + ch]).toBe(full.texture.data[3 * k + ch]);
+      } else if (full.source[k] === FILL_SOURCE.inpainted) inpainted++;
+    }
+    expect(inpainted).toBeGreaterThan(100);
+    // The job is plain data: a structured clone (another thread) gives the same fill.
+    expect(Array.from(runMembrane(structuredClone(p.membrane)))).toEqual(Array.from(full.texture.data));
+  });
+});
+
+describe('srgbImageToLinearInto', () => {
+  it('gives srgbImageToLinear\'s values at the unmasked pixels and leaves the masked ones', () => {
+    const a = createImage(7, 5, 3), b = createImage(7, 5, 3);
+    for (let i = 0; i < a.data.length; i++) { a.data[i] = ((i * 37) % 23) / 20 - 0.05; b.data[i] = ((i * 11) % 17) / 16; } // includes < 0 and > 1
+    const out = srgbImageToLinear(a), skip = new Uint8Array(35);
+    for (let p = 0; p < 35; p += 3) skip[p] = 1;
+    srgbImageToLinearInto(b, out, skip);
+    const ref = srgbImageToLinear(b), before = srgbImageToLinear(a);
+    for (let p = 0; p < 35; p++) for (let c = 0; c < 3; c++) expect(out.data[3 * p + c]).toBe((skip[p] ? before : ref).data[3 * p + c]);
+    srgbImageToLinearInto(b, out);
+    expect(Array.from(out.data)).toEqual(Array.from(ref.data));
+    expect(() => srgbImageToLinearInto(b, createImage(5, 7, 3))).toThrow(/7×5×3 into 5×7×3/);
   });
 });

@@ -1,3 +1,4 @@
+import { FaceDetailError } from '../errors.js';
 import type { Image } from '../types.js';
 
 /** Rec. 709 luminance weights of linear RGB (sum 1). */
@@ -99,6 +100,31 @@ export function linearToSrgb(c: number): number {
  */
 export function srgbImageToLinear(img: Image): Image {
   return lutImage(img, TO_LINEAR);
+}
+
+/**
+ * {@link srgbImageToLinear} of `img` written into `out` (same size and channels), at the pixels
+ * where `skip` is 0 only (all pixels without `skip`): the same values as a full conversion, for
+ * an image that changed at those pixels only.
+ *
+ * @example srgbImageToLinearInto(filled, texLinear, fixed); // texLinear was converted before the fill
+ */
+export function srgbImageToLinearInto(img: Image, out: Image, skip?: Uint8Array): void {
+  const C = img.channels, n = img.width * img.height;
+  if (out.width !== img.width || out.height !== img.height || out.channels !== C || (skip && skip.length !== n)) {
+    throw new FaceDetailError('INVALID_OPTION', `srgbImageToLinearInto: ${img.width}×${img.height}×${C} into ${out.width}×${out.height}×${out.channels}${skip ? ` with a mask of ${skip.length}` : ''}`);
+  }
+  const s = img.data, d = out.data, table = TO_LINEAR, last = table[LUT_N]!, first = table[0]!;
+  for (let p = 0; p < n; p++) {
+    if (skip && skip[p]) continue;
+    for (let i = p * C, e = i + C; i < e; i++) {
+      const c = s[i]!;
+      if (!(c > 0)) { d[i] = first; continue; }
+      if (c >= 1) { d[i] = last; continue; }
+      const f = c * LUT_N, k = f | 0, a = f - k, t0 = table[k]!;
+      d[i] = t0 + a * (table[k + 1]! - t0);
+    }
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { runFinalAlbedo, type FinalAlbedo, type FinalAlbedoJob } from '../lighting/final-albedo.js';
+import { runMembrane, type MembraneJob } from '../unwrap/fill.js';
 import { computeOcclusion, type OcclusionField, type OcclusionOptions, type OcclusionReceivers } from '../lighting/visibility.js';
 
 /** One {@link computeOcclusion} call as plain data (typed arrays and numbers only). */
@@ -21,17 +22,21 @@ export function runOcclusion(job: OcclusionJob): OcclusionField {
  *
  * - `occlusion`: the proxy's visibility for the lighting fit ({@link runOcclusion}); the
  *   `unwrap` stage resamples the photo meanwhile.
+ * - `membrane`: the membrane fill of the texels the photo did not show ({@link runMembrane});
+ *   the lighting is fitted meanwhile (it reads the seen texels only).
  * - `finalAlbedo`: the texture divided by the detailed shading, then the lightness equalisation
  *   ({@link runFinalAlbedo}); the `mesh` stage builds the detailed mesh and its normal maps
  *   meanwhile.
  */
 export interface FaceJobs {
   occlusion(job: OcclusionJob): Promise<OcclusionField>;
+  membrane(job: MembraneJob): Promise<Float32Array>;
   finalAlbedo(job: FinalAlbedoJob): Promise<FinalAlbedo>;
 }
 
 /** The jobs run inline on the calling thread (the default; the browser's pipeline worker). */
 export const INLINE_FACE_JOBS: FaceJobs = Object.freeze({
   occlusion: async (job: OcclusionJob): Promise<OcclusionField> => runOcclusion(job),
+  membrane: async (job: MembraneJob): Promise<Float32Array> => runMembrane(job),
   finalAlbedo: async (job: FinalAlbedoJob): Promise<FinalAlbedo> => runFinalAlbedo(job),
 });

@@ -5,7 +5,7 @@ import { detailNormalMaps } from '../detail/detail-normal-maps.js';
 import type { DetailInput } from '../detail/solve-detail.js';
 import { synthesizeDetail } from '../detail/synthesize-detail.js';
 import { FaceDetailError } from '../errors.js';
-import { srgbImageToLinear } from '../image/image.js';
+import { srgbImageToLinear, srgbImageToLinearInto } from '../image/image.js';
 import { fitFaceLighting } from '../lighting/fit-face-lighting.js';
 import { lightingStats } from '../lighting/fit-lighting.js';
 import { buildSkinMask } from '../lighting/skin-mask.js';
@@ -17,7 +17,7 @@ import type { FaceModel } from '../model/face-model.js';
 import { displaceMesh } from '../mesh/displace.js';
 import { buildArkitRig } from '../rig/build-rig.js';
 import type { Camera, Image } from '../types.js';
-import { rasterizeFace, unwrapFace, type FaceCharts } from '../unwrap/unwrap-face.js';
+import { completeUnwrap, rasterizeFace, unwrapFaceDeferred, type DeferredUnwrap, type FaceCharts } from '../unwrap/unwrap-face.js';
 import { createStageTimer } from './stage-timer.js';
 import { INLINE_FACE_JOBS, type FaceJobs } from './face-jobs.js';
 import type { FaceMapName, FaceReconstruction, ProgressCallback, ReconstructOptions, StageName } from './types.js';
@@ -49,7 +49,7 @@ export interface ReconstructFaceInput {
 
 /**
  * Run the per-face stages on one analysed face, each a function in its stage's folder:
- * `camera` (the model's fit) → `proxy` ({@link buildProxy}) → `unwrap` ({@link unwrapFace}) →
+ * `camera` (the model's fit) → `proxy` ({@link buildProxy}) → `unwrap` ({@link unwrapFaceDeferred}; its membrane fill completes during the lighting) →
  * `lighting` ({@link fitFaceLighting}) → `detail` ({@link synthesizeDetail}) → `mesh`
  * ({@link buildDetailedMesh}, {@link detailNormalMaps}, {@link finalAlbedo}, {@link completeHead},
  * {@link meshToHead}). Pure apart from progress callbacks; asynchronous because the detail
@@ -94,15 +94,27 @@ export async function reconstructFace(
     }
     return charts;
   };
-  const tex = await stage('unwrap', () => unwrapFace(image, camera, proxy, T, D === T ? startOcclusion(rasterizeFace(proxy, T)) : undefined));
-  announce('texture', tex.texture);
-  announce('confidence', tex.confidence);
-  const det = D === T ? tex : await stage('unwrap', () => unwrapFace(image, camera, proxy, D, startOcclusion(rasterizeFace(proxy, D))));
-  const light = await stage('lighting', async () => {
+  // The membrane fill of each unwrap goes to the job runner too; the lighting reads the seen texels only, so it is fitted meanwhile.
+  const unwrapAt = (res: number, charts: FaceCharts): { d: DeferredUnwrap; filled: Promise<Float32Array> } => {
+    const d = unwrapFaceDeferred(image, camera, proxy, res, charts);
+    const filled = jobs.membrane(d.membrane);
+    filled.catch(() => undefined); // awaited below (an earlier error must not leave it unobserved)
+    return { d, filled };
+  };
+  const texU = await stage('unwrap', () => unwrapAt(T, D === T ? startOcclusion(rasterizeFace(proxy, T)) : rasterizeFace(proxy, T)));
+  const detU = D === T ? texU : await stage('unwrap', () => unwrapAt(D, startOcclusion(rasterizeFace(proxy, D))));
+  const { light, det } = await stage('lighting', async () => {
     const field = await occlusion;
     const shadows = field ? { occluder, strength: options.albedoShadows, field } : undefined;
-    return fitFaceLighting(det.texture, det.confidence.data, det.geom, topo, shadows);
+    const fitted = fitFaceLighting(detU.d.texture, detU.d.confidence.data, detU.d.geom, topo, shadows);
+    const done = completeUnwrap(detU.d, await detU.filled);
+    // The linear texture was converted before the fill: only the filled texels change.
+    srgbImageToLinearInto(done.texture, fitted.texLinear, detU.d.membrane.fixed);
+    return { light: fitted, det: done };
   });
+  const tex = D === T ? det : completeUnwrap(texU.d, await texU.filled);
+  announce('texture', tex.texture);
+  announce('confidence', tex.confidence);
   const detailInput: DetailInput = { geom: det.geom, texture: light.texLinear, confidence: det.confidence.data, sh: light.lighting.coefficients, flatMask: light.flatMask };
   const detail = await stage('detail', () => synthesizeDetail(detailInput, { method, strength: options.detailStrength, sfs: options.sfs }, input.detailNetwork));
   const displacement: Image = { width: D, height: D, channels: 1, data: detail.displacement };

@@ -117,6 +117,45 @@ export function fillTexture(
   mirrorUV?: Float32Array,
   options: Partial<FillOptions> = {},
 ): FillResult {
+  const p = prepareFill(texture, confidence, coverage, mirrorUV, options);
+  return { texture: { ...p.blended, data: runMembrane(p.membrane) }, confidence: p.confidence, source: p.source };
+}
+
+/** One {@link membraneFill} call as plain data (typed arrays and numbers only), e.g. for another thread. */
+export interface MembraneJob {
+  /** `width*height*channels` interleaved values; the `fixed` ones are kept (not modified). */
+  values: Float32Array;
+  width: number;
+  height: number;
+  channels: number;
+  fixed: Uint8Array;
+  options: MembraneOptions;
+}
+
+/** Run a {@link MembraneJob}: exactly {@link membraneFill} on its fields. */
+export function runMembrane(job: MembraneJob): Float32Array {
+  return membraneFill(job.values, job.width, job.height, job.channels, job.fixed, job.options);
+}
+
+/**
+ * {@link fillTexture} up to its membrane solve: everything but the inpainted texels is final.
+ * `blended` holds the final colour of every texel of `membrane.fixed` (own or mirror-blended,
+ * exactly as in the filled texture; elsewhere a placeholder), and `confidence` is 0 off those
+ * texels, so whatever reads only texels of non-zero confidence (the lighting fit) may start
+ * while `runMembrane(membrane)` fills the rest (another thread). `fillTexture` =
+ * `blended` with its data replaced by `runMembrane(membrane)`.
+ *
+ * @example
+ * const p = prepareFill(raw.texture, raw.confidence.data, geom.coverage, mirrorUV);
+ * const filled: Image = { ...p.blended, data: runMembrane(p.membrane) };
+ */
+export function prepareFill(
+  texture: Image,
+  confidence: Float32Array,
+  coverage: Uint8Array,
+  mirrorUV?: Float32Array,
+  options: Partial<FillOptions> = {},
+): PreparedFill {
   const o = resolveFillOptions(options);
   const { width: W, height: H, channels: C } = texture;
   const n = W * H;
@@ -162,12 +201,24 @@ export function fillTexture(
       if (!coverage[k]) source[k] = FILL_SOURCE.padding;
     }
   }
-  const filled = membraneFill(colour, W, H, C, fixed, { iterations: o.iterations, cycles: o.cycles, active });
   return {
-    texture: { width: W, height: H, channels: C, data: filled },
+    blended: { width: W, height: H, channels: C, data: colour },
     confidence: { width: W, height: H, channels: 1, data: conf },
     source,
+    membrane: { values: colour, width: W, height: H, channels: C, fixed, options: { iterations: o.iterations, cycles: o.cycles, active } },
   };
+}
+
+/** Output of {@link prepareFill}. */
+export interface PreparedFill {
+  /** The texture before the membrane solve: final at the `membrane.fixed` texels (shares `membrane.values`). */
+  blended: Image;
+  /** Final confidence ({@link FillResult.confidence}). */
+  confidence: Image;
+  /** Final sources ({@link FillResult.source}). */
+  source: Uint8Array;
+  /** The membrane solve that completes `blended`. */
+  membrane: MembraneJob;
 }
 
 /** Options of {@link membraneFill}. */

@@ -2,6 +2,7 @@ import { FaceDetailError } from '../errors.js';
 import type { DenseProxy } from '../model/build-proxy.js';
 import type { Camera, Image } from '../types.js';
 import { rasterizeAttribute, rasterizeUV } from './rasterize-uv.js';
+import { prepareFill, runMembrane, type MembraneJob } from './fill.js';
 import { unwrapTexture, type UnwrapResult } from './unwrap-texture.js';
 import type { UVGeometry } from './uv-geometry.js';
 
@@ -29,6 +30,39 @@ export function rasterizeFace(proxy: DenseProxy, res: number): FaceCharts {
 }
 
 /**
+ * The photo unwrapped at one size, all but its membrane fill ({@link unwrapFaceDeferred}):
+ * `texture` is final wherever `confidence` > 0; `membrane` completes it ({@link completeUnwrap}).
+ */
+export interface DeferredUnwrap extends UnwrapResult {
+  geom: UVGeometry;
+  membrane: MembraneJob;
+}
+
+/**
+ * {@link unwrapFace} without its last step, the membrane fill of the unseen texels, so that the
+ * lighting fit (which reads only texels of non-zero confidence) can run while another thread
+ * solves it. `completeUnwrap(d, runMembrane(d.membrane))` is exactly `unwrapFace`'s result.
+ *
+ * @example
+ * const d = unwrapFaceDeferred(image, camera, proxy, 1024, charts);
+ * const tex = completeUnwrap(d, await jobs.membrane(d.membrane));
+ */
+export function unwrapFaceDeferred(image: Image, camera: Camera, proxy: DenseProxy, res: number, charts: FaceCharts = rasterizeFace(proxy, res)): DeferredUnwrap {
+  const { geom, mirrorUV } = charts;
+  if (geom.width !== res || geom.height !== res) throw new FaceDetailError('INTERNAL', `unwrapFace: charts of ${geom.width}×${geom.height} for a ${res}² map`);
+  const raw = unwrapTexture(image, camera, proxy.mesh, geom, { mirrorUV, fill: false });
+  const p = prepareFill(raw.texture, raw.confidence.data, geom.coverage, mirrorUV);
+  return { geom, texture: p.blended, confidence: p.confidence, observed: raw.observed, source: p.source, membrane: p.membrane };
+}
+
+/** The {@link FaceUnwrap} of a {@link DeferredUnwrap} once its membrane is solved (`filled` = `runMembrane(d.membrane)`). */
+export function completeUnwrap(d: DeferredUnwrap, filled: Float32Array): FaceUnwrap {
+  const { texture: t, confidence, observed, source, geom } = d;
+  if (filled.length !== t.data.length) throw new FaceDetailError('INTERNAL', `completeUnwrap: ${filled.length} filled values for a ${t.width}×${t.height}×${t.channels} texture`);
+  return { geom, texture: { width: t.width, height: t.height, channels: t.channels, data: filled }, confidence, observed, source };
+}
+
+/**
  * The `unwrap` stage at one map size: rasterize the dense proxy in UV space (`res` × `res`),
  * then resample the photo into it; unseen texels take their mirror texel, then the fill.
  *
@@ -38,8 +72,6 @@ export function rasterizeFace(proxy: DenseProxy, res: number): FaceCharts {
  * const tex = unwrapFace(image, camera, proxy, 1024);
  */
 export function unwrapFace(image: Image, camera: Camera, proxy: DenseProxy, res: number, charts: FaceCharts = rasterizeFace(proxy, res)): FaceUnwrap {
-  const { geom, mirrorUV } = charts;
-  if (geom.width !== res || geom.height !== res) throw new FaceDetailError('INTERNAL', `unwrapFace: charts of ${geom.width}×${geom.height} for a ${res}² map`);
-  const unwrapped = unwrapTexture(image, camera, proxy.mesh, geom, { mirrorUV });
-  return { geom, ...unwrapped };
+  const d = unwrapFaceDeferred(image, camera, proxy, res, charts);
+  return completeUnwrap(d, runMembrane(d.membrane));
 }
