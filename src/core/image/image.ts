@@ -116,7 +116,7 @@ export function srgbImageToLinearInto(img: Image, out: Image, skip?: Uint8Array)
   }
   const s = img.data, d = out.data, table = TO_LINEAR, last = table[LUT_N]!, first = table[0]!;
   for (let p = 0; p < n; p++) {
-    if (skip && skip[p]) continue;
+    if (skip?.[p]) continue;
     for (let i = p * C, e = i + C; i < e; i++) {
       const c = s[i]!;
       if (!(c > 0)) { d[i] = first; continue; }
