@@ -21,6 +21,8 @@ import type { FaceJobMessage, FaceJobReply } from './face-jobs-worker.js';
 
 /** {@link FaceJobs} on a worker thread, with `dispose()`. */
 export interface WorkerFaceJobs extends FaceJobs {
+  /** Start the thread now (it loads its modules while the caller loads models) instead of on the first job; still unreferenced while idle. */
+  prestart(): void;
   dispose(): Promise<void>;
 }
 
@@ -82,6 +84,7 @@ export function createWorkerFaceJobs(): WorkerFaceJobs {
   return {
     occlusion: (job: OcclusionJob) => post<OcclusionField>({ kind: 'occlusion', job }),
     membrane: (job: MembraneJob) => post<Float32Array>({ kind: 'membrane', job }),
+    prestart() { get(); },
     finalAlbedo: (job: FinalAlbedoJob) => post<FinalAlbedo>({ kind: 'finalAlbedo', job }),
     async dispose() {
       const w = worker;

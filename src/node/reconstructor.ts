@@ -103,8 +103,21 @@ export async function createReconstructor(options: ReconstructorOptions = {}): P
   let network: Promise<NodeDetailNetwork> | undefined;
   const getNetwork = (): Promise<DetailNetwork> => givenNetwork ? Promise.resolve(givenNetwork)
     : (network ??= loadDfdnNetwork(dfdnModelDir !== undefined ? { modelDir: dfdnModelDir } : {}));
-  if (resolved.detail !== 'sfs') await getNetwork();
-  const analyzer = given ?? (await createHumanAnalyzer(logger ? { logger } : {}));
+  // Cold start: the worker thread loads its modules and onnxruntime builds its session (native
+  // code) while this thread loads the face analyser.
+  const jobs = workerThread === false ? undefined : createWorkerFaceJobs();
+  jobs?.prestart();
+  const networkReady = resolved.detail !== 'sfs' ? getNetwork() : undefined;
+  networkReady?.catch(() => undefined); // awaited below, after the analyser
+  let analyzer: FaceAnalyzer;
+  try {
+    analyzer = given ?? (await createHumanAnalyzer(logger ? { logger } : {}));
+    await networkReady;
+  } catch (e) {
+    await jobs?.dispose();
+    if (network) await (await network.catch(() => undefined))?.dispose();
+    throw e;
+  }
   const faceMesh = createFaceMeshModel();
   // The ICT FaceKit model (imported cache, else bundled): loaded once, on first need (at once when the default model is 'ict');
   // one model object per (emotion prior, head parts), sharing the data and the topology.
@@ -126,7 +139,6 @@ export async function createReconstructor(options: ReconstructorOptions = {}): P
   };
   let disposed = false;
 
-  const jobs = workerThread === false ? undefined : createWorkerFaceJobs();
   const deps: FacePipelineDeps = { faceModel: modelFor, detailNetwork: getNetwork, ...(jobs ? { jobs } : {}) };
   const decodeOptions = { ...(maxPixels !== undefined ? { maxPixels } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}), ...(maxDimension !== undefined ? { maxDimension } : {}) };
 

@@ -18,7 +18,6 @@
  */
 import { Document, Logger, WebIO, type Accessor, type Material, type Primitive } from '@gltf-transform/core';
 import { KHRMeshQuantization } from '@gltf-transform/extensions';
-import { quantize } from '@gltf-transform/functions';
 import { FaceDetailError } from '../errors.js';
 import type { Mesh } from '../types.js';
 import { addCameraNode, checkCamera, checkExtras, checkPng, splitMeshWithSources, unitVectors, type GlbCamera } from './glb.js';
@@ -102,7 +101,7 @@ export async function writeRigGlb(input: RigGlbInput, options: RigGlbWriteOption
   const io = new WebIO().setLogger(new Logger(Logger.Verbosity.SILENT)).registerExtensions([KHRMeshQuantization]);
   try {
     // Normals, tangents and UVs by glTF-Transform; positions and targets are already int16 (see positionGrid).
-    if (q) await doc.transform(quantize({ pattern: /^(NORMAL|TANGENT|TEXCOORD_0)$/, patternTargets: /^$/, quantizeNormal: 8, quantizeTexcoord: 16 }));
+    if (q) await doc.transform((await import('@gltf-transform/functions')).quantize({ pattern: /^(NORMAL|TANGENT|TEXCOORD_0)$/, patternTargets: /^$/, quantizeNormal: 8, quantizeTexcoord: 16 }));
     // Every morph target becomes sparse; indices and vertex attributes stay dense
     // (glTF-Transform's sparse() would take any mostly-zero accessor, indices included).
     markTargetsSparse(doc);
