@@ -2,7 +2,7 @@ import { FaceDetailError } from '../errors.js';
 import type { DenseProxy } from '../model/build-proxy.js';
 import type { Camera, Image } from '../types.js';
 import { rasterizeAttribute, rasterizeUV } from './rasterize-uv.js';
-import { prepareFill, runMembrane, type MembraneJob } from './fill.js';
+import { type MembraneJob, prepareFill } from './fill.js';
 import { unwrapTexture, type UnwrapResult } from './unwrap-texture.js';
 import type { UVGeometry } from './uv-geometry.js';
 
@@ -39,9 +39,13 @@ export interface DeferredUnwrap extends UnwrapResult {
 }
 
 /**
- * {@link unwrapFace} without its last step, the membrane fill of the unseen texels, so that the
- * lighting fit (which reads only texels of non-zero confidence) can run while another thread
- * solves it. `completeUnwrap(d, runMembrane(d.membrane))` is exactly `unwrapFace`'s result.
+ * The `unwrap` stage at one map size, but for its last step: rasterize the dense proxy in UV space
+ * (`res` × `res`), resample the photo into it, give unseen texels their mirror texel, and leave
+ * the membrane fill of the rest as a job, so that the lighting fit (which reads only texels of
+ * non-zero confidence) can run while another thread solves it. `completeUnwrap(d,
+ * runMembrane(d.membrane))` is the finished texture.
+ *
+ * `charts`: this proxy's {@link rasterizeFace} at `res` when already made.
  *
  * @example
  * const d = unwrapFaceDeferred(image, camera, proxy, 1024, charts);
@@ -49,7 +53,7 @@ export interface DeferredUnwrap extends UnwrapResult {
  */
 export function unwrapFaceDeferred(image: Image, camera: Camera, proxy: DenseProxy, res: number, charts: FaceCharts = rasterizeFace(proxy, res)): DeferredUnwrap {
   const { geom, mirrorUV } = charts;
-  if (geom.width !== res || geom.height !== res) throw new FaceDetailError('INTERNAL', `unwrapFace: charts of ${geom.width}×${geom.height} for a ${res}² map`);
+  if (geom.width !== res || geom.height !== res) throw new FaceDetailError('INTERNAL', `unwrapFaceDeferred: charts of ${geom.width}×${geom.height} for a ${res}² map`);
   const raw = unwrapTexture(image, camera, proxy.mesh, geom, { mirrorUV, fill: false });
   const p = prepareFill(raw.texture, raw.confidence.data, geom.coverage, mirrorUV);
   return { geom, texture: p.blended, confidence: p.confidence, observed: raw.observed, source: p.source, membrane: p.membrane };
@@ -60,18 +64,4 @@ export function completeUnwrap(d: DeferredUnwrap, filled: Float32Array): FaceUnw
   const { texture: t, confidence, observed, source, geom } = d;
   if (filled.length !== t.data.length) throw new FaceDetailError('INTERNAL', `completeUnwrap: ${filled.length} filled values for a ${t.width}×${t.height}×${t.channels} texture`);
   return { geom, texture: { width: t.width, height: t.height, channels: t.channels, data: filled }, confidence, observed, source };
-}
-
-/**
- * The `unwrap` stage at one map size: rasterize the dense proxy in UV space (`res` × `res`),
- * then resample the photo into it; unseen texels take their mirror texel, then the fill.
- *
- * `charts`: this proxy's {@link rasterizeFace} at `res` when already made.
- *
- * @example
- * const tex = unwrapFace(image, camera, proxy, 1024);
- */
-export function unwrapFace(image: Image, camera: Camera, proxy: DenseProxy, res: number, charts: FaceCharts = rasterizeFace(proxy, res)): FaceUnwrap {
-  const d = unwrapFaceDeferred(image, camera, proxy, res, charts);
-  return completeUnwrap(d, runMembrane(d.membrane));
 }
