@@ -37,6 +37,28 @@ describe('table codec', () => {
     expect([...back.a]).toEqual([1, 2, 3]);
   });
 
+  it('inPlace: aligned typed arrays view the input (no copy); misaligned input still decodes, by copy', () => {
+    const value = { k: [1, 'a'], f64: new Float64Array([1.5, -2]), u8: new Uint8Array([7, 8, 9]), f32: new Float32Array([3, 4]) };
+    const bytes = encodeTable(value).slice(); // standalone, 8-aligned
+    const back = decodeTable(bytes, { inPlace: true }) as typeof value;
+    expect(back).toEqual(value);
+    expect(back.f64.buffer).toBe(bytes.buffer);
+    expect(back.f32.buffer).toBe(bytes.buffer);
+    const shifted = new Uint8Array(bytes.length + 3);
+    shifted.set(bytes, 3);
+    const back2 = decodeTable(shifted.subarray(3), { inPlace: true }) as typeof value;
+    expect(back2).toEqual(value);
+    expect(back2.f64.buffer).not.toBe(shifted.buffer); // misaligned for float64: copied
+    expect(decodeTable(bytes)).toEqual(value); // default: copies
+    expect((decodeTable(bytes) as typeof value).f64.buffer).not.toBe(bytes.buffer);
+  });
+
+  it('still reads the unaligned typed-array records of tables written before (tag 5)', () => {
+    // { a: Float32Array [1, 2] } as the earlier encoder wrote it.
+    const old = new Uint8Array([4, 1, 0, 0, 0, 1, 0, 0, 0, 0x61, 5, 0, 8, 0, 0, 0, 0, 0, 0x80, 0x3f, 0, 0, 0, 0x40]);
+    expect(decodeTable(old, { inPlace: true })).toEqual({ a: new Float32Array([1, 2]) });
+  });
+
   it('rejects truncated or foreign bytes with MODEL_CACHE_INVALID', () => {
     const bytes = encodeTable({ a: new Float32Array(8) });
     expect(() => decodeTable(bytes.subarray(0, bytes.length - 1))).toThrow(expect.objectContaining({ code: 'MODEL_CACHE_INVALID' }));
@@ -73,6 +95,24 @@ describe('named content caches over a table store', () => {
     store.files.set(name!, new Uint8Array([1, 2, 3]));
     expect([...new ContentCache<Float32Array>(2 ** 20, 'demo-2').get([1], () => new Float32Array([1]), () => 4)]).toEqual([1]);
     expect(decodeTable(store.files.get(name!)!)).toEqual({ key: [1], value: new Float32Array([1]) });
+  });
+
+  it('a table in the earlier unaligned layout is read, then rewritten once in the aligned one', () => {
+    const store = memoryStore();
+    setTableStore(store);
+    new ContentCache<Float32Array>(2 ** 20, 'demo-4').get([1], () => new Float32Array([1, 2]), () => 8);
+    const [name] = [...store.files.keys()];
+    // The same entry as the earlier encoder wrote it: { key: [1], value: Float32Array [1, 2] } with tag 5.
+    const legacy = new Uint8Array([4, 2, 0, 0, 0, 3, 0, 0, 0, 0x6b, 0x65, 0x79, 3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f,
+      5, 0, 0, 0, 0x76, 0x61, 0x6c, 0x75, 0x65, 5, 0, 8, 0, 0, 0, 0, 0, 0x80, 0x3f, 0, 0, 0, 0x40]);
+    expect(decodeTable(legacy)).toEqual({ key: [1], value: new Float32Array([1, 2]) });
+    store.files.set(name!, legacy);
+    let computed = 0;
+    const v = new ContentCache<Float32Array>(2 ** 20, 'demo-4').get([1], () => { computed++; return new Float32Array([9]); }, () => 8);
+    expect(computed).toBe(0);
+    expect([...v]).toEqual([1, 2]);
+    expect(store.files.get(name!)).not.toEqual(legacy); // rewritten
+    expect(decodeTable(store.files.get(name!)!)).toEqual({ key: [1], value: new Float32Array([1, 2]) });
   });
 
   it('a cache without a table name, or a store that throws, still computes', () => {

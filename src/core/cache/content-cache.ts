@@ -89,9 +89,12 @@ export class ContentCache<V> {
     try {
       const bytes = store.read(name);
       if (bytes) {
-        const entry = decodeTable(bytes) as { key?: KeyPart[]; value?: V };
+        let legacy = false;
+        const entry = decodeTable(bytes, { inPlace: true, onLegacy: () => { legacy = true; } }) as { key?: KeyPart[]; value?: V };
         if (Array.isArray(entry.key) && entry.value !== undefined && keysEqual(entry.key, key)) {
           this.stats.stored++;
+          // Written by an earlier version in the unaligned layout (read by copy): rewritten once, to be viewed in place from then on.
+          if (legacy) this.write(store, name, key, entry.value);
           return entry.value;
         }
       }
@@ -99,12 +102,16 @@ export class ContentCache<V> {
       // An unreadable entry is a miss; it is overwritten below.
     }
     const value = compute();
+    this.write(store, name, key, value);
+    return value;
+  }
+
+  private write(store: TableStore, name: string, key: readonly KeyPart[], value: V): void {
     try {
       store.write(name, encodeTable({ key, value }));
     } catch {
       // A store that cannot write (read-only, full) only costs the next process the computation.
     }
-    return value;
   }
 
   /** Bytes held now. */
@@ -116,7 +123,8 @@ export class ContentCache<V> {
 /**
  * Where caches with a table name keep their entries between processes: named byte blobs. Reads
  * and writes are synchronous (a cache answers synchronously); `read` returns undefined when the
- * name is absent. Writes must be atomic (a reader never sees half an entry).
+ * name is absent, else bytes the cache may keep and view in place (a fresh buffer, or one that is
+ * never changed). Writes must be atomic (a reader never sees half an entry).
  */
 export interface TableStore {
   read(name: string): Uint8Array | undefined;

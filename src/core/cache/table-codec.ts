@@ -6,7 +6,11 @@
  * Layout of one value: a tag byte, then
  * - 0 number: float64 · 1 string: uint32 byte length + UTF-8 · 2 boolean: one byte ·
  * - 3 array: uint32 count + the items · 4 object: uint32 count + (string key, value) pairs ·
- * - 5 typed array: one type byte (index in {@link TYPED}) + uint32 byte length + the bytes.
+ * - 5 typed array: one type byte (index in {@link TYPED}) + uint32 byte length + the bytes (written
+ *   before 2026-12-08; still read);
+ * - 6 typed array, aligned: one type byte + uint32 byte length + one byte p + p zero bytes + the
+ *   bytes, p making the bytes start at a multiple of 8 from the start of the encoding, so that a
+ *   reader given the encoding at an 8-aligned offset can view them in place.
  */
 import { FaceDetailError } from '../errors.js';
 
@@ -25,9 +29,21 @@ export function encodeTable(value: unknown): Uint8Array {
   return w.bytes();
 }
 
+/** Options of {@link decodeTable}. */
+export interface DecodeTableOptions {
+  /**
+   * Typed arrays view `bytes` in place where their data is aligned for their type (no copy:
+   * reading a 30 MB table then costs no allocation): for bytes the caller owns and never changes
+   * (a file just read). Default false: every typed array is an independent copy.
+   */
+  inPlace?: boolean;
+  /** Called once per typed array in the earlier, unaligned layout (tag 5): the caller may rewrite the table. */
+  onLegacy?: () => void;
+}
+
 /** The value {@link encodeTable} wrote; throws `MODEL_CACHE_INVALID` on bytes it did not write. */
-export function decodeTable(bytes: Uint8Array): unknown {
-  const r = { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), bytes, at: 0 };
+export function decodeTable(bytes: Uint8Array, options: DecodeTableOptions = {}): unknown {
+  const r: Reader = { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), bytes, at: 0, inPlace: options.inPlace === true, onLegacy: options.onLegacy };
   const v = read(r);
   if (r.at !== bytes.length) throw invalid(`${bytes.length - r.at} trailing bytes`);
   return v;
@@ -40,7 +56,11 @@ function write(w: Writer, v: unknown): void {
   if (ArrayBuffer.isView(v)) {
     const type = TYPED.findIndex((T) => v instanceof T);
     if (type < 0) throw new FaceDetailError('INVALID_OPTION', `encodeTable: unsupported typed array ${v.constructor.name}`);
-    w.u8(5); w.u8(type); w.u32(v.byteLength); w.raw(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    w.u8(6); w.u8(type); w.u32(v.byteLength);
+    const pad = (8 - ((w.length + 1) % 8)) % 8;
+    w.u8(pad);
+    for (let i = 0; i < pad; i++) w.u8(0);
+    w.raw(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
     return;
   }
   if (Array.isArray(v)) { w.u8(3); w.u32(v.length); for (const x of v) write(w, x); return; }
@@ -53,7 +73,7 @@ function write(w: Writer, v: unknown): void {
   throw new FaceDetailError('INVALID_OPTION', `encodeTable: unsupported value ${String(v)}`);
 }
 
-interface Reader { view: DataView; bytes: Uint8Array; at: number }
+interface Reader { view: DataView; bytes: Uint8Array; at: number; inPlace: boolean; onLegacy: (() => void) | undefined }
 
 function need(r: Reader, n: number): void {
   if (r.at + n > r.bytes.length) throw invalid('truncated');
@@ -83,18 +103,29 @@ function read(r: Reader): unknown {
     case 2: { need(r, 1); return r.bytes[r.at++] === 1; }
     case 3: { const n = u32(r); const out: unknown[] = []; for (let i = 0; i < n; i++) out.push(read(r)); return out; }
     case 4: { const n = u32(r); const out: Record<string, unknown> = {}; for (let i = 0; i < n; i++) { const k = str(r); out[k] = read(r); } return out; }
-    case 5: {
+    case 5:
+    case 6: {
       need(r, 1);
       const T = TYPED[r.bytes[r.at++]!];
       if (!T) throw invalid('unknown typed-array type');
       const n = u32(r);
       if (n % T.BYTES_PER_ELEMENT !== 0) throw invalid('typed-array length');
+      if (tag === 5) r.onLegacy?.();
+      else {
+        need(r, 1);
+        const pad = r.bytes[r.at++]!;
+        if (pad > 7) throw invalid('typed-array padding');
+        need(r, pad);
+        r.at += pad;
+      }
       need(r, n);
-      // A copy: aligned for the view, and independent of the file's buffer (set, not slice: a Node
-      // Buffer's slice is a view).
-      const copy = new Uint8Array(n);
-      copy.set(r.bytes.subarray(r.at, r.at + n));
+      const offset = r.bytes.byteOffset + r.at;
       r.at += n;
+      if (r.inPlace && offset % T.BYTES_PER_ELEMENT === 0) return new T(r.bytes.buffer as ArrayBuffer, offset, n / T.BYTES_PER_ELEMENT);
+      // A copy: aligned for the view, and independent of the input's buffer (set, not slice: a
+      // Node Buffer's slice is a view).
+      const copy = new Uint8Array(n);
+      copy.set(r.bytes.subarray(r.at - n, r.at));
       return new T(copy.buffer, 0, n / T.BYTES_PER_ELEMENT);
     }
     default: throw invalid(`unknown tag ${tag}`);
@@ -126,5 +157,6 @@ class Writer {
   f64(x: number): void { this.grow(8); this.view.setFloat64(this.n, x, true); this.n += 8; }
   raw(b: Uint8Array): void { this.grow(b.length); this.buf.set(b, this.n); this.n += b.length; }
   str(s: string): void { const b = new UTF8.TextEncoder().encode(s); this.u32(b.length); this.raw(b); }
+  get length(): number { return this.n; }
   bytes(): Uint8Array { return this.buf.subarray(0, this.n); }
 }
