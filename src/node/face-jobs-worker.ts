@@ -3,7 +3,7 @@
  * function and posts the result back, its buffers transferred (this thread keeps nothing).
  */
 import { parentPort } from 'node:worker_threads';
-import { runFinalAlbedo, type FinalAlbedo, type FinalAlbedoJob } from '../core/lighting/final-albedo.js';
+import { runBlockedShading, runFinalAlbedo, type BlockedShadingJob, type FinalAlbedo, type FinalAlbedoJob } from '../core/lighting/final-albedo.js';
 import type { OcclusionField } from '../core/lighting/visibility.js';
 import { runOcclusion, type OcclusionJob } from '../core/pipeline/face-jobs.js';
 import { runMembrane, type MembraneJob } from '../core/unwrap/fill.js';
@@ -11,6 +11,7 @@ import { runMembrane, type MembraneJob } from '../core/unwrap/fill.js';
 /** A job posted to the thread. */
 export type FaceJobMessage =
   | { id: number; kind: 'finalAlbedo'; job: FinalAlbedoJob }
+  | { id: number; kind: 'blockedShading'; job: BlockedShadingJob }
   | { id: number; kind: 'occlusion'; job: OcclusionJob }
   | { id: number; kind: 'membrane'; job: MembraneJob };
 
@@ -28,6 +29,10 @@ function run(m: FaceJobMessage): { result: FaceJobResult; buffers: ArrayBuffer[]
     case 'finalAlbedo': {
       const r = runFinalAlbedo(m.job);
       return { result: r, buffers: buffersOf(r.linear.data, r.srgb.data) };
+    }
+    case 'blockedShading': {
+      const r = runBlockedShading(m.job);
+      return { result: r, buffers: buffersOf(r) };
     }
     case 'membrane': {
       const r = runMembrane(m.job);

@@ -1,6 +1,6 @@
 /**
  * The per-face jobs (`FaceJobs`) on one Node worker thread, so the proxy's visibility, the
- * texture's membrane fill and the albedo are computed on the second core while the main thread
+ * texture's membrane fill, the light the proxy blocks and the albedo are computed on the second core while the main thread
  * unwraps the photo, fits the lighting and builds the detailed mesh. One thread per reconstructor,
  * started on first use, unreferenced while idle (a process that forgets `dispose()` still exits),
  * terminated by `dispose()`. The job's arrays are copied to the thread (the pipeline still
@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { FaceDetailError, type FaceDetailErrorCode } from '../core/errors.js';
-import type { FinalAlbedo, FinalAlbedoJob } from '../core/lighting/final-albedo.js';
+import type { BlockedShadingJob, FinalAlbedo, FinalAlbedoJob } from '../core/lighting/final-albedo.js';
 import type { OcclusionField } from '../core/lighting/visibility.js';
 import type { FaceJobs, OcclusionJob } from '../core/pipeline/face-jobs.js';
 import type { MembraneJob } from '../core/unwrap/fill.js';
@@ -85,6 +85,7 @@ export function createWorkerFaceJobs(): WorkerFaceJobs {
     occlusion: (job: OcclusionJob) => post<OcclusionField>({ kind: 'occlusion', job }),
     membrane: (job: MembraneJob) => post<Float32Array>({ kind: 'membrane', job }),
     prestart() { get(); },
+    blockedShading: (job: BlockedShadingJob) => post<Float32Array>({ kind: 'blockedShading', job }),
     finalAlbedo: (job: FinalAlbedoJob) => post<FinalAlbedo>({ kind: 'finalAlbedo', job }),
     async dispose() {
       const w = worker;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runFinalAlbedo, type FinalAlbedoJob } from '../../src/core/lighting/final-albedo.js';
+import { blockedShading } from '../../src/core/lighting/albedo.js';
+import { runBlockedShading, runFinalAlbedo, type FinalAlbedoJob } from '../../src/core/lighting/final-albedo.js';
+import type { OcclusionField } from '../../src/core/lighting/visibility.js';
 import { INLINE_FACE_JOBS } from '../../src/core/pipeline/face-jobs.js';
 import { prepareFill, runMembrane } from '../../src/core/unwrap/fill.js';
 import { createWorkerFaceJobs } from '../../src/node/face-jobs.js';
@@ -50,6 +52,31 @@ describe('per-face jobs on a worker thread', () => {
     try {
       expect(Array.from(await jobs.membrane(p.membrane))).toEqual(Array.from(inline));
       expect(p.membrane.values.length).toBe(3 * n); // copied, not transferred
+    } finally {
+      await jobs.dispose();
+    }
+  });
+
+  it('the light the proxy blocks, computed ahead (on the worker), gives the albedo of the occlusion bit for bit', async () => {
+    const j = job(), W = 96, G = 8;
+    // A visibility grid: more blocked light towards the left (a cast shadow's side), some cells without receivers.
+    const occ: OcclusionField = { size: G, blocked: new Float32Array(9 * G * G), valid: new Uint8Array(G * G), meanVisibility: 0.8 };
+    for (let c = 0; c < G * G; c++) {
+      occ.valid[c] = c % 11 === 3 ? 0 : 1;
+      for (let q = 0; q < 9; q++) occ.blocked[9 * c + q] = occ.valid[c] ? (0.3 * (G - (c % G))) / G * (q === 0 ? 1 : 0.2 * Math.cos(q + c)) : 0;
+    }
+    const withOcc: FinalAlbedoJob = { ...j, equalize: { ...j.equalize, occlusion: occ } };
+    const inline = runFinalAlbedo(withOcc);
+    const blocked = blockedShading(occ, j.sh, j.texture.geom.coverage, W, W);
+    expect(blocked.some((v) => v !== 0)).toBe(true);
+    const ahead = runFinalAlbedo({ ...j, equalize: { ...j.equalize, blocked } });
+    expect(Array.from(ahead.linear.data)).toEqual(Array.from(inline.linear.data));
+    expect(Array.from(ahead.linear.data)).not.toEqual(Array.from(runFinalAlbedo(j).linear.data)); // the occlusion matters here
+    const bj = { occlusion: occ, sh: j.sh as Float64Array, coverage: j.texture.geom.coverage, width: W, height: W };
+    expect(Array.from(await INLINE_FACE_JOBS.blockedShading(bj))).toEqual(Array.from(runBlockedShading(bj)));
+    const jobs = createWorkerFaceJobs();
+    try {
+      expect(Array.from(await jobs.blockedShading(bj))).toEqual(Array.from(blocked));
     } finally {
       await jobs.dispose();
     }

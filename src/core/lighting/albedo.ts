@@ -101,6 +101,8 @@ export interface AlbedoOptions {
    * subtracted: cast shadows, occlusion), in both the brightness and the light colour.
    */
   occlusion?: OcclusionField;
+  /** That blocked light already computed ({@link blockedShading} of the same occlusion, lighting and coverage): used instead of `occlusion`. */
+  blocked?: Float32Array;
 }
 
 /**
@@ -170,14 +172,23 @@ export function computeAlbedo(
   if (opts.chromaNormals && opts.chromaNormals.length !== 3 * n) throw invalid('chromaNormals', `length ${3 * n}`, opts.chromaNormals.length);
   const occ = opts.occlusion;
   if (occ && occ.blocked.length !== 9 * occ.size * occ.size) throw invalid('occlusion.blocked', `length ${9 * occ.size * occ.size}`, occ.blocked.length);
-  const blocked = occ ? blockedShadingMap(occ, sh, coverage, W, H) : undefined;
+  if (opts.blocked && opts.blocked.length !== 3 * n) throw invalid('blocked', `length ${3 * n} (3 per texel of ${W}×${H})`, opts.blocked.length);
+  const blocked = opts.blocked ?? (occ ? blockedShading(occ, sh, coverage, W, H) : undefined);
   return opts.mode === 'shared'
     ? sharedAlbedo(textureLinear, normals, coverage, sh, opts, blocked)
     : perChannelAlbedo(textureLinear, normals, coverage, sh, opts, blocked);
 }
 
-/** The blocked shading per covered texel (3 per texel, 0 elsewhere): the occlusion grid's, bilinear. */
-function blockedShadingMap(occ: OcclusionField, sh: ArrayLike<number>, coverage: Uint8Array, W: number, H: number): Float32Array {
+/**
+ * The light the proxy blocks, per covered texel of a `W`×`H` map (RGB, 3 per texel, 0 elsewhere):
+ * the occlusion grid's blocked transfer under the lighting `sh`, bilinear. What
+ * {@link computeAlbedo} subtracts from the shading with `occlusion`; computed ahead of it (its
+ * `blocked` option) it gives the same albedo.
+ *
+ * @example
+ * const blocked = blockedShading(lighting.occlusion, lighting.coefficients, geom.coverage, 1024, 1024);
+ */
+export function blockedShading(occ: OcclusionField, sh: ArrayLike<number>, coverage: Uint8Array, W: number, H: number): Float32Array {
   return sampleGridMap(occ, blockedShadingGrid(occ, sh), 3, coverage, W, H);
 }
 

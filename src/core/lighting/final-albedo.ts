@@ -1,7 +1,7 @@
 import { linearImageToSrgb } from '../image/image.js';
 import type { Image } from '../types.js';
 import type { UVGeometry } from '../unwrap/uv-geometry.js';
-import { computeAlbedo } from './albedo.js';
+import { blockedShading, computeAlbedo } from './albedo.js';
 import { LIGHTNESS_EQUALIZE_DEFAULTS, equalizeLightness } from './lightness-equalize.js';
 import type { OcclusionField } from './visibility.js';
 
@@ -22,6 +22,8 @@ export interface FinalAlbedoEqualize {
   strength?: number;
   skin?: Float32Array | undefined;
   occlusion?: OcclusionField | undefined;
+  /** The light that occlusion blocks at texture resolution, when computed ahead ({@link blockedShading}): used instead of `occlusion`. */
+  blocked?: Float32Array | undefined;
 }
 
 /**
@@ -34,6 +36,20 @@ export interface FinalAlbedoJob {
   D: number;
   sh: Float64Array;
   equalize: FinalAlbedoEqualize;
+}
+
+/** One {@link blockedShading} call as plain data (for another thread): the occlusion, the lighting, the texture's coverage and size. */
+export interface BlockedShadingJob {
+  occlusion: OcclusionField;
+  sh: Float64Array;
+  coverage: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** Run a {@link BlockedShadingJob}: exactly {@link blockedShading} on its fields. */
+export function runBlockedShading(job: BlockedShadingJob): Float32Array {
+  return blockedShading(job.occlusion, job.sh, job.coverage, job.width, job.height);
 }
 
 /**
@@ -63,7 +79,8 @@ export function runFinalAlbedo(job: FinalAlbedoJob): FinalAlbedo {
 export function finalAlbedo(texture: AlbedoTexture, normals: Float32Array, D: number, sh: ArrayLike<number>, equalize: FinalAlbedoEqualize = {}): FinalAlbedo {
   const T = texture.texLinear.width;
   const n = T === D ? normals : resampleNormals(normals, D, T);
-  const divided = computeAlbedo(texture.texLinear, n, texture.geom.coverage, sh, { chromaNormals: texture.geom.normal, ...(equalize.occlusion ? { occlusion: equalize.occlusion } : {}) });
+  const shadows = equalize.blocked ? { blocked: equalize.blocked } : equalize.occlusion ? { occlusion: equalize.occlusion } : {};
+  const divided = computeAlbedo(texture.texLinear, n, texture.geom.coverage, sh, { chromaNormals: texture.geom.normal, ...shadows });
   const strength = equalize.strength ?? LIGHTNESS_EQUALIZE_DEFAULTS.strength;
   const weights = LIGHTNESS_EQUALIZE_DEFAULTS.weights === 'skin' ? equalize.skin : undefined;
   const linear = strength > 0

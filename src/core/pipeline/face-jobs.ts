@@ -1,4 +1,4 @@
-import { runFinalAlbedo, type FinalAlbedo, type FinalAlbedoJob } from '../lighting/final-albedo.js';
+import { runBlockedShading, runFinalAlbedo, type BlockedShadingJob, type FinalAlbedo, type FinalAlbedoJob } from '../lighting/final-albedo.js';
 import { runMembrane, type MembraneJob } from '../unwrap/fill.js';
 import { computeOcclusion, type OcclusionField, type OcclusionOptions, type OcclusionReceivers } from '../lighting/visibility.js';
 
@@ -24,6 +24,8 @@ export function runOcclusion(job: OcclusionJob): OcclusionField {
  *   `unwrap` stage resamples the photo meanwhile.
  * - `membrane`: the membrane fill of the texels the photo did not show ({@link runMembrane});
  *   the lighting is fitted meanwhile (it reads the seen texels only).
+ * - `blockedShading`: the light the proxy blocks at texture resolution, for the final albedo
+ *   ({@link runBlockedShading}); the `detail` stage runs meanwhile.
  * - `finalAlbedo`: the texture divided by the detailed shading, then the lightness equalisation
  *   ({@link runFinalAlbedo}); the `mesh` stage builds the detailed mesh and its normal maps
  *   meanwhile.
@@ -31,6 +33,7 @@ export function runOcclusion(job: OcclusionJob): OcclusionField {
 export interface FaceJobs {
   occlusion(job: OcclusionJob): Promise<OcclusionField>;
   membrane(job: MembraneJob): Promise<Float32Array>;
+  blockedShading(job: BlockedShadingJob): Promise<Float32Array>;
   finalAlbedo(job: FinalAlbedoJob): Promise<FinalAlbedo>;
 }
 
@@ -38,5 +41,6 @@ export interface FaceJobs {
 export const INLINE_FACE_JOBS: FaceJobs = Object.freeze({
   occlusion: async (job: OcclusionJob): Promise<OcclusionField> => runOcclusion(job),
   membrane: async (job: MembraneJob): Promise<Float32Array> => runMembrane(job),
+  blockedShading: async (job: BlockedShadingJob): Promise<Float32Array> => runBlockedShading(job),
   finalAlbedo: async (job: FinalAlbedoJob): Promise<FinalAlbedo> => runFinalAlbedo(job),
 });

@@ -115,6 +115,11 @@ export async function reconstructFace(
   const tex = D === T ? det : completeUnwrap(texU.d, await texU.filled);
   announce('texture', tex.texture);
   announce('confidence', tex.confidence);
+  // The light the proxy blocks, for the final albedo: needs only the lighting and the texture's coverage, so the job runner computes it while the detail is synthesized.
+  const blockedDone = light.occlusion
+    ? jobs.blockedShading({ occlusion: light.occlusion, sh: light.lighting.coefficients, coverage: tex.geom.coverage, width: T, height: T })
+    : undefined;
+  blockedDone?.catch(() => undefined); // awaited by the mesh stage (a detail error must not leave it unobserved)
   const detailInput: DetailInput = { geom: det.geom, texture: light.texLinear, confidence: det.confidence.data, sh: light.lighting.coefficients, flatMask: light.flatMask };
   const detail = await stage('detail', () => synthesizeDetail(detailInput, { method, strength: options.detailStrength, sfs: options.sfs }, input.detailNetwork));
   const displacement: Image = { width: D, height: D, channels: 1, data: detail.displacement };
@@ -129,7 +134,7 @@ export async function reconstructFace(
       equalize: {
         strength: options.albedoEqualize,
         skin: T === D ? light.skin : options.albedoEqualize > 0 ? buildSkinMask(T, T, topo.uvs, topo.regions, tex.geom.coverage) : undefined,
-        occlusion: light.occlusion,
+        blocked: await blockedDone,
       },
     };
     const albedoDone = jobs.finalAlbedo(albedoJob);
