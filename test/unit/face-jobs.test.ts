@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockedShading } from '../../src/core/lighting/albedo.js';
+import { blockedShading, computeAlbedo } from '../../src/core/lighting/albedo.js';
 import { runBlockedShading, runFinalAlbedo, type FinalAlbedoJob } from '../../src/core/lighting/final-albedo.js';
 import type { OcclusionField } from '../../src/core/lighting/visibility.js';
 import { INLINE_FACE_JOBS } from '../../src/core/pipeline/face-jobs.js';
@@ -65,13 +65,13 @@ describe('per-face jobs on a worker thread', () => {
       occ.valid[c] = c % 11 === 3 ? 0 : 1;
       for (let q = 0; q < 9; q++) occ.blocked[9 * c + q] = occ.valid[c] ? (0.3 * (G - (c % G))) / G * (q === 0 ? 1 : 0.2 * Math.cos(q + c)) : 0;
     }
-    const withOcc: FinalAlbedoJob = { ...j, equalize: { ...j.equalize, occlusion: occ } };
-    const inline = runFinalAlbedo(withOcc);
-    const blocked = blockedShading(occ, j.sh, j.texture.geom.coverage, W, W);
+    const { texLinear, geom } = j.texture;
+    const inline = computeAlbedo(texLinear, j.normals, geom.coverage, j.sh, { chromaNormals: geom.normal, occlusion: occ });
+    const blocked = blockedShading(occ, j.sh, geom.coverage, W, W);
     expect(blocked.some((v) => v !== 0)).toBe(true);
-    const ahead = runFinalAlbedo({ ...j, equalize: { ...j.equalize, blocked } });
-    expect(Array.from(ahead.linear.data)).toEqual(Array.from(inline.linear.data));
-    expect(Array.from(ahead.linear.data)).not.toEqual(Array.from(runFinalAlbedo(j).linear.data)); // the occlusion matters here
+    const ahead = runFinalAlbedo({ ...j, equalize: { strength: 0, blocked } }); // no equalisation: the division alone
+    expect(Array.from(ahead.linear.data)).toEqual(Array.from(inline.data));
+    expect(Array.from(ahead.linear.data)).not.toEqual(Array.from(runFinalAlbedo({ ...j, equalize: { strength: 0 } }).linear.data)); // the occlusion matters here
     const bj = { occlusion: occ, sh: j.sh as Float64Array, coverage: j.texture.geom.coverage, width: W, height: W };
     expect(Array.from(await INLINE_FACE_JOBS.blockedShading(bj))).toEqual(Array.from(runBlockedShading(bj)));
     const jobs = createWorkerFaceJobs();

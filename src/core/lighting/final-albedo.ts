@@ -21,8 +21,7 @@ export interface FinalAlbedo {
 export interface FinalAlbedoEqualize {
   strength?: number;
   skin?: Float32Array | undefined;
-  occlusion?: OcclusionField | undefined;
-  /** The light that occlusion blocks at texture resolution, when computed ahead ({@link blockedShading}): used instead of `occlusion`. */
+  /** The light the proxy blocks at texture resolution ({@link blockedShading} of the visibility the lighting was fitted with), subtracted from the shading. */
   blocked?: Float32Array | undefined;
 }
 
@@ -66,8 +65,8 @@ export function runFinalAlbedo(job: FinalAlbedoJob): FinalAlbedo {
  * The final albedo (a job of the `mesh` stage): the texture divided by the DETAILED shading, at
  * texture resolution; the light's colour comes from the smooth proxy normals (shared shading,
  * bounded light colour). `normals` are the detailed normals at the detail resolution `D`
- * (resampled to the texture's size when it differs); `equalize.occlusion`, the proxy's visibility
- * the lighting was fitted with, subtracts the light the proxy blocks from the shading. Then the smooth lightness the shading model
+ * (resampled to the texture's size when it differs); `equalize.blocked`, the light the proxy
+ * blocks under that lighting, is subtracted from the shading. Then the smooth lightness the shading model
  * cannot explain (cast shadows, occlusion) is equalised with {@link equalizeLightness}: σ of
  * {@link LIGHTNESS_EQUALIZE_DEFAULTS}, `equalize.strength` (`albedoEqualize`; 0 = off, default
  * that of LIGHTNESS_EQUALIZE_DEFAULTS), the low-pass weighted by `equalize.skin` (the skin mask at
@@ -79,8 +78,7 @@ export function runFinalAlbedo(job: FinalAlbedoJob): FinalAlbedo {
 export function finalAlbedo(texture: AlbedoTexture, normals: Float32Array, D: number, sh: ArrayLike<number>, equalize: FinalAlbedoEqualize = {}): FinalAlbedo {
   const T = texture.texLinear.width;
   const n = T === D ? normals : resampleNormals(normals, D, T);
-  const shadows = equalize.blocked ? { blocked: equalize.blocked } : equalize.occlusion ? { occlusion: equalize.occlusion } : {};
-  const divided = computeAlbedo(texture.texLinear, n, texture.geom.coverage, sh, { chromaNormals: texture.geom.normal, ...shadows });
+  const divided = computeAlbedo(texture.texLinear, n, texture.geom.coverage, sh, { chromaNormals: texture.geom.normal, ...(equalize.blocked ? { blocked: equalize.blocked } : {}) });
   const strength = equalize.strength ?? LIGHTNESS_EQUALIZE_DEFAULTS.strength;
   const weights = LIGHTNESS_EQUALIZE_DEFAULTS.weights === 'skin' ? equalize.skin : undefined;
   const linear = strength > 0
